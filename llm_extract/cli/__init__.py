@@ -1,0 +1,22 @@
+"""The ``llm-extract`` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="llm-extract",
+    help="Extract validated, source-grounded records from Arabic reports on the coalition.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each module registers its commands on ``app`` when imported.
+from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
+
+__all__ = ["_extract", "app", "main"]
+
+
+def main() -> None:
+    app()

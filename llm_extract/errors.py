@@ -1,0 +1,67 @@
+"""Typed errors raised by the library. Only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class LlmExtractError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class InputError(LlmExtractError):
+    """A report that cannot be read or is not a report (missing, empty, binary, too long...)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class UsageError(LlmExtractError):
+    """A bad option or configuration (unknown prompt, unknown model, bad value)."""
+
+
+class PromptError(UsageError):
+    """A prompt file that is missing or malformed."""
+
+
+class GoldError(LlmExtractError):
+    """A gold file that does not load or does not validate; names the file and field path."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class ExtractionError(LlmExtractError):
+    """A report whose extraction failed after every retry and re-ask.
+
+    Carries the attempt count, the last raw completion (if any) and the tokens spent, like
+    instructor's ``InstructorRetryException``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "extraction_failed",
+        attempts: int = 0,
+        last_completion: Any = None,
+        usage: Any = None,
+    ) -> None:
+        self.kind = kind
+        self.attempts = attempts
+        self.last_completion = last_completion
+        self.usage = usage
+        super().__init__(message)
+
+
+class ProviderError(ExtractionError):
+    """The model server could not be reached or kept failing (HTTP errors, timeouts)."""
+
+
+class BudgetExceeded(LlmExtractError):
+    """A run reached ``--max-cost`` or ``--max-tokens-total``; finished work is kept."""

@@ -1,0 +1,241 @@
+"""Arabic text normalisation, digits, month names and coalition-month dates.
+
+Pure functions, no I/O. Everything that compares Arabic text (grounding, scoring, the
+pattern extractor) goes through :func:`normalize` so that the same two strings are
+equal everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+# --- characters -------------------------------------------------------------------------
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Harakat, tanween, shadda, sukun, superscript alef, Quranic marks, and tatweel.
+_DROP = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# Quotation marks of every kind carry no meaning for matching.
+_QUOTES = re.compile("[\"'“”„‟«»‘’‚‛`´]")
+_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ة": "ه",
+        "،": ",",
+        "؛": ";",
+        "–": "-",
+        "—": "-",
+    }
+)
+_SPACE = re.compile(r"\s+")
+_ARABIC = re.compile("[\u0621-\u064a]")
+
+
+def to_ascii_digits(text: str) -> str:
+    """Replace Arabic-Indic and Persian digits by ASCII digits."""
+    return text.translate(_DIGITS)
+
+
+def _normalize_char(ch: str) -> str:
+    if _DROP.fullmatch(ch) or _QUOTES.fullmatch(ch):
+        return ""
+    if ch.isspace():
+        return " "
+    return ch.translate(_DIGITS).translate(_LETTERS)
+
+
+def normalize(text: str) -> str:
+    """Normalise Arabic text for comparison.
+
+    Removes diacritics, tatweel and quotation marks, unifies alef/hamza forms, ya and ta
+    marbuta, turns Arabic-Indic digits into ASCII and collapses white space.
+    """
+    return normalize_with_offsets(text)[0]
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Normalise ``text`` and return, for each character of the result, its index in ``text``."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for index, ch in enumerate(text):
+        norm = _normalize_char(ch)
+        if not norm:
+            continue
+        if norm == " " and (not out or out[-1] == " "):
+            continue
+        out.append(norm)
+        offsets.append(index)
+    if out and out[-1] == " ":
+        out.pop()
+        offsets.pop()
+    return "".join(out), offsets
+
+
+def has_arabic(text: str, minimum: int = 20) -> bool:
+    """True when ``text`` holds at least ``minimum`` Arabic letters."""
+    return len(_ARABIC.findall(text)) >= minimum
+
+
+def find_span(source: str, evidence: str) -> tuple[int, int] | None:
+    """Locate ``evidence`` in ``source`` after normalisation.
+
+    Returns ``(start, end)`` character offsets in the *original* ``source`` (end exclusive),
+    or ``None`` when the evidence does not occur.
+    """
+    needle = normalize(evidence)
+    if not needle:
+        return None
+    haystack, offsets = normalize_with_offsets(source)
+    at = haystack.find(needle)
+    if at < 0:
+        return None
+    return offsets[at], offsets[at + len(needle) - 1] + 1
+
+
+# --- month names --------------------------------------------------------------------------
+
+LEVANTINE_MONTHS: dict[str, int] = {
+    "كانون الثاني": 1,
+    "شباط": 2,
+    "آذار": 3,
+    "نيسان": 4,
+    "أيار": 5,
+    "حزيران": 6,
+    "تموز": 7,
+    "آب": 8,
+    "أيلول": 9,
+    "تشرين الأول": 10,
+    "تشرين الثاني": 11,
+    "كانون الأول": 12,
+}
+EGYPTIAN_MONTHS: dict[str, int] = {
+    "يناير": 1,
+    "فبراير": 2,
+    "مارس": 3,
+    "أبريل": 4,
+    "إبريل": 4,
+    "مايو": 5,
+    "يونيو": 6,
+    "يونيه": 6,
+    "يوليو": 7,
+    "يوليه": 7,
+    "أغسطس": 8,
+    "سبتمبر": 9,
+    "أكتوبر": 10,
+    "نوفمبر": 11,
+    "ديسمبر": 12,
+}
+_MONTHS_NORM: dict[str, int] = {
+    normalize(name): number for name, number in (LEVANTINE_MONTHS | EGYPTIAN_MONTHS).items()
+}
+# Longest names first so that "كانون الثاني" wins over a bare "كانون".
+MONTH_PATTERN = "|".join(re.escape(name) for name in sorted(_MONTHS_NORM, key=len, reverse=True))
+_MONTH_RE = re.compile(rf"(?<![\u0621-\u064a])({MONTH_PATTERN})(?![\u0621-\u064a])")
+
+
+def month_number(name: str) -> int | None:
+    """Month number (1-12) of a Levantine or Egyptian month name, or ``None``."""
+    return _MONTHS_NORM.get(normalize(name))
+
+
+# --- coalition months ---------------------------------------------------------------------
+
+CAMPAIGN_START = dt.date(2014, 9, 23)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + (day.month - 1) + months
+    return day.replace(year=total // 12, month=total % 12 + 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days covered by one coalition month (both ends included)."""
+
+    start: dt.date
+    end: dt.date
+
+    def distance(self, day: dt.date) -> int:
+        """Days from ``day`` to the period (0 inside it)."""
+        if day < self.start:
+            return (self.start - day).days
+        if day > self.end:
+            return (day - self.end).days
+        return 0
+
+
+def coalition_period(month: int) -> Period:
+    """Period of coalition month ``month``: month 1 starts on 2014-09-23.
+
+    >>> coalition_period(118)
+    Period(start=datetime.date(2024, 6, 23), end=datetime.date(2024, 7, 22))
+    """
+    if month < 1:
+        raise ValueError(f"coalition month must be >= 1, got {month}")
+    start = _add_months(CAMPAIGN_START, month - 1)
+    end = _add_months(CAMPAIGN_START, month) - dt.timedelta(days=1)
+    return Period(start, end)
+
+
+def coalition_month_of(day: dt.date) -> int:
+    """The coalition month that contains ``day``."""
+    months = (day.year - CAMPAIGN_START.year) * 12 + day.month - CAMPAIGN_START.month
+    if day.day < CAMPAIGN_START.day:
+        months -= 1
+    return months + 1
+
+
+def resolve_date(month: int, day: int, period: Period) -> dt.date:
+    """The date with this month and day whose year puts it nearest ``period``."""
+    best: dt.date | None = None
+    for year in range(period.start.year - 1, period.end.year + 2):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:  # 29 February in a common year, 31 April...
+            continue
+        if best is None or period.distance(candidate) < period.distance(best):
+            best = candidate
+    if best is None:
+        raise ValueError(f"no valid date for day {day} of month {month}")
+    return best
+
+
+def nearest_year(day: dt.date, period: Period) -> dt.date:
+    """Move ``day`` to the year that puts it nearest ``period`` (month and day kept)."""
+    return resolve_date(day.month, day.day, period)
+
+
+# --- lists of days sharing a month name -------------------------------------------------------
+
+_DAY_LIST_RE = re.compile(
+    r"((?:\d{1,2}\s*(?:,|و|\s)\s*)*\d{1,2})\s*(?:من\s+)?(?:شهر\s+)?"
+    rf"({MONTH_PATTERN})(?![\u0621-\u064a])"
+)
+
+
+def parse_day_list(text: str) -> list[tuple[int, int]]:
+    """Parse ``(month, day)`` pairs from lists such as "26 و27 و30 كانون الثاني، و5 من شباط".
+
+    The month name after a run of days applies to every day of the run. Works on raw or
+    normalised text; digits may be Arabic-Indic.
+    """
+    norm = normalize(text)
+    pairs: list[tuple[int, int]] = []
+    for match in _DAY_LIST_RE.finditer(norm):
+        month = _MONTHS_NORM[match.group(2)]
+        for day in re.findall(r"\d{1,2}", match.group(1)):
+            if 1 <= int(day) <= 31:
+                pairs.append((month, int(day)))
+    return pairs
+
+
+def find_months(text: str) -> list[tuple[int, int, int]]:
+    """``(start, end, month)`` for each month name in normalised ``text``."""
+    return [(m.start(), m.end(), _MONTHS_NORM[m.group(1)]) for m in _MONTH_RE.finditer(text)]

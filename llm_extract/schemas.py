@@ -1,0 +1,432 @@
+"""The data contract: pydantic models of one report's extraction. No I/O.
+
+Field descriptions are written for the language model: the JSON schema it sees is
+generated from them. The schema is emitted in the form OpenAI's strict structured outputs
+require (every property required, optional ones nullable, no additional properties, no
+defaults), while Python code and gold files may leave out fields that have defaults.
+
+Fields the model must not decide are computed in code and left out of the schema
+(``SkipJsonSchema``): ``report_id``, ``period``, the evidence offsets and ``flags``. Dates
+are moved to the year that puts them nearest the report's period.
+
+Validation context (``model_validate(data, context={...})``):
+
+- ``source``: the report text; each ``evidence`` must occur in it after normalisation, and
+  its character offsets are stored.
+- ``report_id``: stored on the :class:`ReportExtraction`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, SkipJsonSchema
+from pydantic_core import core_schema
+
+from llm_extract.normalize import Period, coalition_period, find_span, nearest_year
+
+# --- strict JSON schema ---------------------------------------------------------------------
+
+
+class StrictJsonSchema(GenerateJsonSchema):
+    """JSON schema accepted by OpenAI strict mode: all properties required, no defaults."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        return True
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+
+class _Model(BaseModel):
+    """Base of every contract model: unknown keys are errors, schema is strict."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    @classmethod
+    def model_json_schema(
+        cls,
+        by_alias: bool | None = True,
+        ref_template: str = "#/$defs/{model}",
+        schema_generator: type[GenerateJsonSchema] = StrictJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        schema = super().model_json_schema(
+            by_alias=by_alias,
+            ref_template=ref_template,
+            schema_generator=schema_generator,
+            mode=mode,
+            **kwargs,
+        )
+        if schema_generator is StrictJsonSchema:
+            _isolate_refs(schema)
+        return schema
+
+
+def _isolate_refs(node: Any) -> None:
+    """Strict mode rejects keywords beside ``$ref``: wrap such refs in a one-branch anyOf."""
+    if isinstance(node, dict):
+        if "$ref" in node and len(node) > 1:
+            node["anyOf"] = [{"$ref": node.pop("$ref")}]
+        for value in node.values():
+            _isolate_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _isolate_refs(value)
+
+
+# --- closed sets --------------------------------------------------------------------------------
+
+
+class Actor(StrEnum):
+    """Parties named in the reports."""
+
+    INTERNATIONAL_COALITION = "International Coalition"
+    US_FORCES = "US forces"
+    SDF = "SDF"
+    ASAYISH = "Asayish / Autonomous Administration security forces"
+    FREE_SYRIAN_ARMY = "Free Syrian Army"
+    ISLAMIC_RESISTANCE_IN_IRAQ = "Islamic Resistance in Iraq"
+    IRAN_BACKED_MILITIAS = "Iran-backed militias"
+    ISIS = "ISIS"
+    SYRIAN_GOVERNMENT = "Syrian government"
+    CIVILIANS = "civilians"
+    OTHER = "other"
+
+
+class Governorate(StrEnum):
+    """Syrian governorates (English names)."""
+
+    DEIR_EZ_ZOR = "Deir ez-Zor"
+    HASAKAH = "Hasakah"
+    RAQQA = "Raqqa"
+    ALEPPO = "Aleppo"
+    HOMS = "Homs"
+    DAMASCUS = "Damascus"
+    RIF_DIMASHQ = "Rif Dimashq"
+    IDLIB = "Idlib"
+    HAMA = "Hama"
+    LATAKIA = "Latakia"
+    TARTUS = "Tartus"
+    DARAA = "Daraa"
+    SUWAYDA = "Suwayda"
+    QUNEITRA = "Quneitra"
+
+
+class ConvoyMode(StrEnum):
+    GROUND = "ground"
+    AIR = "air"
+
+
+class StrikeKind(StrEnum):
+    ATTACK_ON_BASE = "attack_on_base"
+    AIRSTRIKE = "airstrike"
+    DRONE_SHOOTDOWN = "drone_shootdown"
+    SHELLING = "shelling"
+    OTHER = "other"
+
+
+class CoalitionRole(StrEnum):
+    CARRIED_OUT = "carried_out"
+    JOINT = "joint"
+    SUPPORT = "support"
+
+
+CATEGORIES: tuple[str, ...] = ("convoys", "drills", "strikes", "arrests")
+
+# --- shared field types ---------------------------------------------------------------------------
+
+Count = Annotated[int, Field(ge=0)]
+IsoDate = Annotated[
+    dt.date,
+    Field(
+        description=(
+            "Date as YYYY-MM-DD. Reports rarely write the year: use the year of the report's "
+            "period (the year is checked in code)."
+        )
+    ),
+]
+EVIDENCE_DESCRIPTION = (
+    "The shortest span of the report, copied character for character, that supports every "
+    "value of this record. It must occur verbatim in the report."
+)
+
+
+class Grounded(_Model):
+    """A record that carries verbatim evidence; offsets are filled in code."""
+
+    evidence: str = Field(min_length=1, description=EVIDENCE_DESCRIPTION)
+    evidence_start: SkipJsonSchema[int | None] = Field(default=None, ge=0)
+    evidence_end: SkipJsonSchema[int | None] = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ground(self, info: ValidationInfo) -> Grounded:
+        source = info.context.get("source") if isinstance(info.context, dict) else None
+        if source is None:
+            return self
+        span = find_span(source, self.evidence)
+        if span is None:
+            raise ValueError(
+                f"evidence {self.evidence!r} does not occur in the report; quote a short span "
+                "of the report exactly as written"
+            )
+        self.evidence_start, self.evidence_end = span
+        return self
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+class Convoy(Grounded):
+    """Reinforcements brought in by the coalition: ground convoys (trucks, vehicles) or airlifts."""
+
+    category: ClassVar[str] = "convoys"
+
+    mode: ConvoyMode = Field(
+        description="ground for trucks and vehicles, air for cargo planes and helicopters"
+    )
+    vehicles: Count | None = Field(
+        default=None,
+        description="Number of trucks/vehicles (ground) or aircraft (air) as written; null if "
+        "the report gives no number",
+    )
+    approximate: bool = Field(
+        default=False, description='True when the number is hedged: "نحو", "قرابة", "حوالي"'
+    )
+    at_least: bool = Field(
+        default=False, description='True when the number is a floor: "أكثر من", "على الأقل"'
+    )
+    batches: Count | None = Field(
+        default=None,
+        description="Number of batches/convoys as the report states it (keep it even if the "
+        "list of dates has a different length); null if not stated",
+    )
+    dates: list[IsoDate] = Field(
+        default_factory=list,
+        description="Every date listed for the batches, in order. In lists such as "
+        '"26 و27 كانون الثاني، و5 من شباط" each day takes the month name that follows it.',
+    )
+    origin: str | None = Field(
+        default=None, description="Where it came from, as written in Arabic (e.g. a border region)"
+    )
+    destinations: list[str] = Field(
+        default_factory=list, description="Destinations as written in Arabic (bases, governorates)"
+    )
+    cargo: list[str] = Field(
+        default_factory=list, description="What was carried, as written in Arabic"
+    )
+
+
+class Drill(Grounded):
+    """A military exercise of the coalition, usually with the SDF."""
+
+    category: ClassVar[str] = "drills"
+
+    date: IsoDate | None = Field(default=None)
+    location: str | None = Field(
+        default=None, description="Base, field or town as written in Arabic"
+    )
+    governorate: Governorate | None = Field(default=None)
+    participants: list[Actor] = Field(default_factory=list, description="Forces taking part")
+    live_fire: bool | None = Field(
+        default=None,
+        description='True when the report says live ammunition ("الذخيرة الحية") or live '
+        "firing; null when it does not say",
+    )
+    weapons: list[str] = Field(
+        default_factory=list, description="Weapons or means named, as written in Arabic"
+    )
+    scenario: str | None = Field(
+        default=None, description="What the drill simulated, as written in Arabic"
+    )
+    count: Count = Field(
+        default=1,
+        description="How many drills this record stands for: 1 for a dated drill, N for a "
+        'statement such as "10 تدريبات" given without details',
+    )
+
+
+class Target(_Model):
+    name: str = Field(description="Targeted base or site as written in Arabic")
+    count: Count | None = Field(default=None, description="Attacks on this target, if stated")
+
+
+class Casualty(_Model):
+    party: Actor = Field(description="Whose dead and wounded these are")
+    killed: Count | None = Field(default=None, description="Number killed; null if not a number")
+    injured: Count | None = Field(
+        default=None, description='Number injured; null if not a number (e.g. "عشرات")'
+    )
+    approximate: bool = Field(default=False, description='True for "نحو", "قرابة"')
+    at_least: bool = Field(default=False, description='True for "على الأقل", "أكثر من"')
+    note: str | None = Field(
+        default=None, description='Casualties given without a number, e.g. "عشرات الجرحى"'
+    )
+
+
+class Strike(Grounded):
+    """Attacks on coalition bases, coalition airstrikes, drones shot down, shelling."""
+
+    category: ClassVar[str] = "strikes"
+
+    date: IsoDate | None = Field(default=None)
+    kind: StrikeKind = Field(
+        description="attack_on_base: attack on a coalition base; airstrike: air raids; "
+        "drone_shootdown: a drone shot down; shelling: artillery/rockets not on a base"
+    )
+    attacker: Actor | None = Field(default=None, description="Who attacked or struck")
+    targets: list[Target] = Field(
+        default_factory=list, description="Targets, with per-target counts when broken down"
+    )
+    location: str | None = Field(default=None, description="Place as written in Arabic")
+    governorate: Governorate | None = Field(default=None)
+    count: Count | None = Field(
+        default=None, description="How many attacks/strikes/rounds this record stands for"
+    )
+    casualties: list[Casualty] = Field(default_factory=list, description="Casualties by party")
+
+
+class Arrest(Grounded):
+    """Raids, air landings, security operations and arrest campaigns."""
+
+    category: ClassVar[str] = "arrests"
+
+    date: IsoDate | None = Field(default=None)
+    location: str | None = Field(default=None, description="Village, town or area in Arabic")
+    governorate: Governorate | None = Field(default=None)
+    actors: list[Actor] = Field(default_factory=list, description="Forces that carried it out")
+    coalition_role: CoalitionRole | None = Field(
+        default=None,
+        description="carried_out: coalition forces did it; joint: a joint operation; "
+        "support: intelligence, air or logistic support only",
+    )
+    operations: Count | None = Field(
+        default=None, description="How many operations this record stands for, if stated"
+    )
+    detained: Count | None = Field(default=None, description="People arrested; null if no number")
+    killed: Count | None = Field(default=None, description="People killed in the operation")
+    affiliation: Actor | None = Field(
+        default=None, description="Who the detainees were accused of belonging to or helping"
+    )
+    notes: str | None = Field(
+        default=None, description="Details without a field: roles, numbers given in words"
+    )
+
+
+RECORD_TYPES: dict[str, type[Grounded]] = {
+    "convoys": Convoy,
+    "drills": Drill,
+    "strikes": Strike,
+    "arrests": Arrest,
+}
+
+
+class StatedTotals(_Model):
+    """Totals the report states outright (not computed from the records)."""
+
+    drills: Count | None = Field(default=None, description='e.g. "10 تدريبات"')
+    attacks: Count | None = Field(default=None, description="Attacks on coalition bases")
+    airstrikes: Count | None = Field(default=None, description="Rounds of coalition airstrikes")
+    operations: Count | None = Field(default=None, description="Joint security operations")
+
+
+class PeriodModel(_Model):
+    start: dt.date
+    end: dt.date
+
+
+class ReportExtraction(_Model):
+    """Everything one report states about the coalition, one record per statement."""
+
+    report_id: SkipJsonSchema[str | None] = None
+    coalition_month: Count | None = Field(
+        default=None,
+        description='The ordinal of the coalition month, e.g. 118 for "للشهر 118 على التوالي"; '
+        "null for items that are not monthly reports",
+    )
+    period: SkipJsonSchema[PeriodModel | None] = None
+    stated_totals: StatedTotals = Field(default_factory=StatedTotals)
+    convoys: list[Convoy] = Field(default_factory=list)
+    drills: list[Drill] = Field(default_factory=list)
+    strikes: list[Strike] = Field(default_factory=list)
+    arrests: list[Arrest] = Field(default_factory=list)
+    flags: SkipJsonSchema[list[str]] = Field(default_factory=list)
+
+    @field_validator("coalition_month")
+    @classmethod
+    def _month_range(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 600:
+            raise ValueError("coalition_month must be between 1 and 600")
+        return value
+
+    @model_validator(mode="after")
+    def _derive(self, info: ValidationInfo) -> ReportExtraction:
+        context = info.context if isinstance(info.context, dict) else {}
+        if context.get("report_id"):
+            self.report_id = str(context["report_id"])
+        if self.coalition_month is not None:
+            period = coalition_period(self.coalition_month)
+            self.period = PeriodModel(start=period.start, end=period.end)
+            resolve_years(self, period)
+        self.flags = consistency_flags(self)
+        return self
+
+    def records(self, category: str) -> list[Grounded]:
+        """The records of one category (``convoys``, ``drills``, ``strikes``, ``arrests``)."""
+        if category not in RECORD_TYPES:
+            raise KeyError(category)
+        records: list[Grounded] = getattr(self, category)
+        return records
+
+
+def resolve_years(extraction: ReportExtraction, period: Period) -> None:
+    """Move every date of ``extraction`` to the year nearest ``period`` (in place)."""
+    for convoy in extraction.convoys:
+        convoy.dates = [nearest_year(day, period) for day in convoy.dates]
+    dated: list[Drill | Strike | Arrest] = [
+        *extraction.drills,
+        *extraction.strikes,
+        *extraction.arrests,
+    ]
+    for record in dated:
+        if record.date is not None:
+            record.date = nearest_year(record.date, period)
+
+
+def consistency_flags(extraction: ReportExtraction) -> list[str]:
+    """Counts that disagree inside the report, kept as written and flagged here."""
+    flags: list[str] = []
+    for i, convoy in enumerate(extraction.convoys):
+        if convoy.batches is not None and convoy.dates and convoy.batches != len(convoy.dates):
+            flags.append(
+                f"convoys[{i}]: {convoy.batches} batches stated "
+                f"but {len(convoy.dates)} dates listed"
+            )
+    for i, strike in enumerate(extraction.strikes):
+        counts = [t.count for t in strike.targets]
+        if strike.count is not None and counts and all(c is not None for c in counts):
+            total = sum(c for c in counts if c is not None)
+            if total != strike.count:
+                flags.append(
+                    f"strikes[{i}]: count {strike.count} but per-target counts add up to {total}"
+                )
+    stated = extraction.stated_totals.drills
+    listed = sum(d.count for d in extraction.drills)
+    if stated is not None and extraction.drills and stated != listed:
+        flags.append(f"drills: {stated} stated but {listed} recorded")
+    return flags
