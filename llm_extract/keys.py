@@ -1,0 +1,41 @@
+"""The one content-addressed key of a request: it serves the cache, resume and batch ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+KEY_VERSION = 1
+
+
+def stable_hash(value: Any) -> str:
+    """sha256 of the canonical JSON of ``value`` (sorted keys, no spaces, UTF-8)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def request_key(
+    *,
+    model: str,
+    messages: list[dict[str, str]],
+    schema: dict[str, Any],
+    params: dict[str, Any],
+    prompt_hash: str,
+    report_sha256: str,
+) -> str:
+    """Key of one extraction request. Same model, messages, schema and parameters: same key.
+
+    The API key and the server address are deliberately not part of it.
+    """
+    return stable_hash(
+        {
+            "v": KEY_VERSION,
+            "model": model,
+            "messages": messages,
+            "schema": stable_hash(schema),
+            "params": params,
+            "prompt": prompt_hash,
+            "report": report_sha256,
+        }
+    )
