@@ -55,6 +55,8 @@ class Backend(Protocol):
     """
 
     name: str
+    #: False for backends whose answers cost nothing (the offline extractor): not cached.
+    cacheable: bool
 
     async def extract(self, request: ExtractionRequest) -> BackendResponse: ...
 
