@@ -147,7 +147,9 @@ _MONTHS_NORM: dict[str, int] = {
 }
 # Longest names first so that "كانون الثاني" wins over a bare "كانون".
 MONTH_PATTERN = "|".join(re.escape(name) for name in sorted(_MONTHS_NORM, key=len, reverse=True))
-_MONTH_RE = re.compile(rf"(?<![\u0621-\u064a])({MONTH_PATTERN})(?![\u0621-\u064a])")
+# A month name is a whole word, possibly behind a one-letter clitic (و، ب، ل، ف).
+_WORD_START = r"(?:(?<![\u0621-\u064a])|(?<=(?<![\u0621-\u064a])[وبلف]))"
+_MONTH_RE = re.compile(rf"{_WORD_START}({MONTH_PATTERN})(?![\u0621-\u064a])")
 
 
 def month_number(name: str) -> int | None:
@@ -225,7 +227,7 @@ def nearest_year(day: dt.date, period: Period) -> dt.date:
 # --- lists of days sharing a month name -------------------------------------------------------
 
 _DAY_LIST_RE = re.compile(
-    r"((?:\d{1,2}\s*(?:,|و|\s)\s*)*\d{1,2})\s*(?:من\s+)?(?:شهر\s+)?"
+    r"((?:\d{1,2}[\s,]*(?:و[\s,]*)?)*\d{1,2})\s*(?:من\s+)?(?:شهر\s+)?"
     rf"({MONTH_PATTERN})(?![\u0621-\u064a])"
 )
 
