@@ -177,6 +177,11 @@ def test_day_list_single_day_and_none() -> None:
     assert parse_day_list("لا تاريخ هنا") == []
 
 
+def test_day_list_ignores_years_and_big_numbers() -> None:
+    assert parse_day_list("بين 2020 و 5 أيار") == [(5, 5)]
+    assert parse_day_list("نحو 400 شاحنة في 3 آب") == [(8, 3)]
+
+
 def test_find_months_prefers_long_names() -> None:
     found = find_months(normalize("بين كانون الأول وكانون الثاني"))
     assert [month for _, _, month in found] == [12, 1]
