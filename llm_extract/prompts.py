@@ -1,0 +1,225 @@
+"""Prompt files: load ``prompts/<name>.toml`` and render it into chat messages for one report.
+
+A prompt file holds ``name``, ``description``, a ``system`` template, a ``user`` template
+(jinja2; it gets ``text`` and ``report_id``), optional few-shot ``[[examples]]`` (``report``
+and ``answer``, the answer being the JSON of a :class:`ReportExtraction`) and ``[params]``
+(``temperature``, ``max_tokens``, ``max_reasks``, ``mode``).
+
+Rendered messages put the static part first (system, then the examples as user/assistant
+pairs), identical for every report, and the report last, so that providers' prompt caches
+apply. The JSON schema is not part of the prompt: the backend sends it (tools,
+response_format or md_json).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import ValidationError
+
+from llm_extract import config
+from llm_extract.errors import PromptError
+from llm_extract.results import Report
+from llm_extract.schemas import ReportExtraction
+
+PROMPTS_DIR_ENV = "LLM_EXTRACT_PROMPTS_DIR"
+#: Model parameters a prompt file may set; command-line options override them.
+PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "temperature": (int, float),
+    "max_tokens": (int,),
+    "max_reasks": (int,),
+    "mode": (str,),
+}
+MODES = ("tools", "json_schema", "md_json")
+EXAMPLE_ID = "example-{n}"
+
+_ENV = jinja2.Environment(
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,  # plain text for a language model, not HTML
+    keep_trailing_newline=False,
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One worked example: a report written for the project and its full answer (JSON)."""
+
+    report: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A loaded prompt: ``system`` is rendered, ``user`` is the template of the last message."""
+
+    name: str
+    description: str
+    system: str
+    user: str
+    examples: tuple[Example, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+    hash: str = ""
+    path: str = ""
+
+    def render_user(self, text: str, report_id: str) -> str:
+        try:
+            return _ENV.from_string(self.user).render(text=text, report_id=report_id).strip()
+        except jinja2.TemplateError as exc:
+            raise PromptError(f"{self.path or self.name}: user template: {exc}") from exc
+
+    def render(self, report: Report) -> list[dict[str, str]]:
+        """Chat messages for ``report``: system, examples, then the report."""
+        messages = [{"role": "system", "content": self.system}]
+        for n, example in enumerate(self.examples, start=1):
+            messages.append(
+                {
+                    "role": "user",
+                    "content": self.render_user(example.report, EXAMPLE_ID.format(n=n)),
+                }
+            )
+            messages.append({"role": "assistant", "content": example.answer})
+        last = self.render_user(report.text, report.report_id)
+        messages.append({"role": "user", "content": last})
+        return messages
+
+
+def resolve_prompts_dir(explicit: str | Path | None = None) -> Path:
+    """``explicit``, else ``$LLM_EXTRACT_PROMPTS_DIR``, else ``./prompts``, else the checkout's."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(PROMPTS_DIR_ENV)
+    if env:
+        return Path(env)
+    local = Path.cwd() / "prompts"
+    if local.is_dir():
+        return local
+    return config.project_root() / "prompts"
+
+
+def _available(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.toml")) if directory.is_dir() else []
+
+
+def load_prompt(name_or_path: str | Path, prompts_dir: str | Path | None = None) -> Prompt:
+    """Load a prompt by name (``prompts/<name>.toml``) or by the path of a ``.toml`` file."""
+    text = str(name_or_path)
+    candidate = Path(text)
+    if text.endswith(".toml") or os.sep in text or "/" in text:
+        if not candidate.is_file():
+            raise PromptError(f"{candidate}: prompt file not found")
+        return parse_prompt_file(candidate)
+    directory = resolve_prompts_dir(prompts_dir)
+    path = directory / f"{text}.toml"
+    if not path.is_file():
+        available = ", ".join(_available(directory)) or "none"
+        raise PromptError(f"unknown prompt {text!r} in {directory}; available: {available}")
+    return parse_prompt_file(path)
+
+
+def list_prompts(prompts_dir: str | Path | None = None) -> list[Prompt]:
+    """Every prompt of the prompt folder, sorted by name."""
+    directory = resolve_prompts_dir(prompts_dir)
+    return [parse_prompt_file(directory / f"{name}.toml") for name in _available(directory)]
+
+
+def parse_prompt_file(path: Path) -> Prompt:
+    """Read and check one prompt file; any problem is a :class:`PromptError` naming it."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PromptError(f"{path}: cannot read prompt file ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PromptError(f"{path}: not a valid TOML file ({exc})") from exc
+    return build_prompt(data, str(path), default_name=path.stem)
+
+
+def build_prompt(data: dict[str, Any], origin: str, *, default_name: str) -> Prompt:
+    unknown = set(data) - {"name", "description", "system", "user", "examples", "params"}
+    if unknown:
+        raise PromptError(f"{origin}: unknown keys {sorted(unknown)}")
+    name = _string(data, "name", origin, default=default_name)
+    description = _string(data, "description", origin, default="")
+    system = _render_static(_string(data, "system", origin), origin)
+    user = _string(data, "user", origin)
+    _check_user_template(user, origin)
+    examples = tuple(_example(item, i, origin) for i, item in enumerate(data.get("examples", [])))
+    params = _params(data.get("params", {}), origin)
+    digest = hashlib.sha256()
+    for part in (system, *(f"{e.report}\n{e.answer}" for e in examples), user):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return Prompt(
+        name=name,
+        description=description,
+        system=system,
+        user=user,
+        examples=examples,
+        params=params,
+        hash=digest.hexdigest(),
+        path=origin,
+    )
+
+
+def _string(data: dict[str, Any], key: str, origin: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        raise PromptError(f"{origin}: '{key}' must be a non-empty string")
+    return value
+
+
+def _render_static(template: str, origin: str) -> str:
+    try:
+        return _ENV.from_string(template).render().strip()
+    except jinja2.TemplateError as exc:
+        raise PromptError(f"{origin}: system template: {exc}") from exc
+
+
+def _check_user_template(template: str, origin: str) -> None:
+    try:
+        rendered = _ENV.from_string(template).render(text="\x00REPORT\x00", report_id="id")
+    except jinja2.TemplateError as exc:
+        raise PromptError(f"{origin}: user template: {exc}") from exc
+    if "\x00REPORT\x00" not in rendered:
+        raise PromptError(f"{origin}: the user template must contain {{{{ text }}}}")
+
+
+def _example(item: Any, index: int, origin: str) -> Example:
+    where = f"{origin}: examples[{index}]"
+    if not isinstance(item, dict) or set(item) != {"report", "answer"}:
+        raise PromptError(f"{where}: needs exactly 'report' and 'answer'")
+    report, answer = item["report"], item["answer"]
+    if not isinstance(report, str) or not isinstance(answer, str):
+        raise PromptError(f"{where}: 'report' and 'answer' must be strings")
+    report = report.strip()
+    try:
+        parsed = json.loads(answer)
+        ReportExtraction.model_validate(parsed, context={"source": report})
+    except json.JSONDecodeError as exc:
+        raise PromptError(f"{where}.answer: not JSON ({exc})") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        raise PromptError(f"{where}.answer.{loc}: {first['msg']}") from exc
+    # Compact, stable JSON: the same bytes whatever the file's layout.
+    return Example(report=report, answer=json.dumps(parsed, ensure_ascii=False))
+
+
+def _params(value: Any, origin: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PromptError(f"{origin}: [params] must be a table")
+    for key, item in value.items():
+        types = PARAM_TYPES.get(key)
+        if types is None:
+            raise PromptError(f"{origin}: unknown parameter {key!r}; known: {sorted(PARAM_TYPES)}")
+        if isinstance(item, bool) or not isinstance(item, types):
+            raise PromptError(f"{origin}: parameter {key!r} has the wrong type")
+        if key == "mode" and item not in MODES:
+            raise PromptError(f"{origin}: mode must be one of {', '.join(MODES)}")
+    return dict(value)
