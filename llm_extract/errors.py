@@ -63,5 +63,14 @@ class ProviderError(ExtractionError):
     """The model server could not be reached or kept failing (HTTP errors, timeouts)."""
 
 
+class CacheError(LlmExtractError):
+    """The response cache cannot be opened, read or written (corrupt file, locked too long)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 class BudgetExceeded(LlmExtractError):
     """A run reached ``--max-cost`` or ``--max-tokens-total``; finished work is kept."""
