@@ -1,0 +1,186 @@
+"""A log of every request sent to a model server and what came back, in SQLite.
+
+The table ``request_log`` lives in the same file as the response cache
+(:func:`llm_extract.config.cache_db_path`). One row per HTTP attempt: retries and re-asks
+each get their own row, so ``llm-extract logs REPORT_ID`` shows exactly what was sent and
+what the server answered. No API key is ever stored: requests are logged as their JSON body
+(the key travels in a header, which is not logged), and :func:`redact` removes any key-like
+field and any occurrence of a known key from the text before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_extract.config import cache_db_path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS request_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    report_id TEXT,
+    request_key TEXT,
+    model TEXT,
+    url TEXT,
+    request TEXT,
+    response TEXT,
+    status TEXT NOT NULL,
+    http_status INTEGER,
+    error TEXT,
+    latency_s REAL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER
+);
+CREATE INDEX IF NOT EXISTS request_log_report ON request_log (report_id);
+CREATE INDEX IF NOT EXISTS request_log_key ON request_log (request_key);
+"""
+
+_SECRET_FIELDS = re.compile(r"(api[_-]?key|authorization|secret|password|access_token)$", re.I)
+# Things that look like provider keys, whatever field they hide in.
+_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,})")
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with every given secret and every key-like string replaced by ``[redacted]``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return _KEY_LIKE.sub(REDACTED, text)
+
+
+def _scrub(value: Any) -> Any:
+    """A copy of a JSON value without fields whose name says they hold a secret."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if isinstance(k, str) and _SECRET_FIELDS.search(k) and v else _scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def to_log_text(value: Any, secrets: Iterable[str | None] = ()) -> str | None:
+    """JSON text of a request or response body, scrubbed of secrets (text is kept as text)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return redact(value, secrets)
+    text = json.dumps(_scrub(value), ensure_ascii=False)
+    return redact(text, secrets)
+
+
+@dataclass
+class LogEntry:
+    """One request and its answer (or the error that stopped it)."""
+
+    status: str
+    report_id: str | None = None
+    request_key: str | None = None
+    model: str | None = None
+    url: str | None = None
+    request: str | None = None
+    response: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    latency_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    created: float = field(default_factory=time.time)
+    id: int | None = None
+
+
+_COLUMNS = (
+    "created",
+    "report_id",
+    "request_key",
+    "model",
+    "url",
+    "request",
+    "response",
+    "status",
+    "http_status",
+    "error",
+    "latency_s",
+    "prompt_tokens",
+    "completion_tokens",
+)
+
+
+class RequestLog:
+    """The ``request_log`` table. Safe to share between threads and between processes (WAL)."""
+
+    def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str | None] = ()):
+        self.path = Path(path) if path is not None else cache_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._secrets = [s for s in secrets if s]
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def record(self, entry: LogEntry) -> int:
+        """Write ``entry`` (request, response and error text scrubbed of secrets)."""
+        entry.request = redact(entry.request, self._secrets) if entry.request else entry.request
+        entry.response = redact(entry.response, self._secrets) if entry.response else entry.response
+        entry.error = redact(entry.error, self._secrets) if entry.error else entry.error
+        values = [getattr(entry, name) for name in _COLUMNS]
+        with self._lock:
+            cursor = self._db.execute(
+                f"INSERT INTO request_log ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                values,
+            )
+            self._db.commit()
+        entry.id = cursor.lastrowid
+        return int(cursor.lastrowid or 0)
+
+    def _select(self, where: str, params: tuple[Any, ...], limit: int | None) -> list[LogEntry]:
+        sql = f"SELECT id, {', '.join(_COLUMNS)} FROM request_log {where} ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [LogEntry(**dict(zip(("id", *_COLUMNS), row, strict=True))) for row in rows]
+
+    def for_report(self, report_id: str, limit: int | None = None) -> list[LogEntry]:
+        """Every logged request of ``report_id``, oldest first."""
+        return self._select("WHERE report_id = ?", (report_id,), limit)
+
+    def for_key(self, request_key: str) -> list[LogEntry]:
+        """Every logged request sent under one content-addressed request key."""
+        return self._select("WHERE request_key = ?", (request_key,), None)
+
+    def report_ids(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT report_id FROM request_log WHERE report_id IS NOT NULL "
+                "ORDER BY report_id"
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> RequestLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
