@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,9 @@ def test_chunks_are_whole_paragraphs_within_budget_with_overlap() -> None:
         assert chunk.text.endswith("\n")  # ends one
     # Every character is covered, in order, and neighbours share text when it fits.
     assert chunks[0].start == 0 and chunks[-1].end == len(TEXT)
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert a.start < b.start <= a.end
-    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
+    assert any(b.start < a.end for a, b in itertools.pairwise(chunks))
 
 
 def test_a_paragraph_longer_than_a_chunk_is_cut_at_sentences_or_spaces() -> None:
@@ -74,7 +75,7 @@ def test_seed_reports_split_and_cover_the_whole_text() -> None:
         chunks = split_text(text, 1500, 300)
         assert len(chunks) >= 2
         assert chunks[0].start == 0 and chunks[-1].end == len(text)
-        for a, b in zip(chunks, chunks[1:], strict=False):
+        for a, b in itertools.pairwise(chunks):
             assert b.start <= a.end  # no gap
         reports = split_report(Report.from_path(path, text), 1500, 300)
         assert [r.report_id for r in reports] == [f"{path.stem}#{i}" for i in range(len(chunks))]
