@@ -14,8 +14,9 @@ app = typer.Typer(
 
 # Each module registers its commands on ``app`` when imported.
 from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
+from llm_extract.cli import prompts as _prompts  # noqa: E402  (needs ``app`` defined above)
 
-__all__ = ["_extract", "app", "main"]
+__all__ = ["_extract", "_prompts", "app", "main"]
 
 
 def main() -> None:
