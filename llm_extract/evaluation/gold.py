@@ -1,0 +1,161 @@
+"""The gold set: reports written for the project (and the two real ones) with their truth.
+
+A gold file ``evals/gold/<id>.json`` is one :class:`~llm_extract.schemas.ReportExtraction`
+document. It is validated against the text of report ``<id>`` (the first ``<dir>/<id>.txt``
+found among the report folders), so every ``evidence`` must occur in the report. Problems
+raise :class:`~llm_extract.errors.GoldError` naming the file and, for validation errors,
+each failing field path.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from llm_extract.config import project_root
+from llm_extract.errors import GoldError
+from llm_extract.results import Report
+from llm_extract.schemas import ReportExtraction
+
+GOLD_SUFFIX = ".json"
+REPORT_SUFFIX = ".txt"
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    """One report of the gold set with its gold extraction and the gold file's path."""
+
+    report: Report
+    gold: ReportExtraction
+    path: Path
+
+
+def default_gold_dir() -> Path:
+    """``evals/gold`` of the checkout."""
+    return project_root() / "evals" / "gold"
+
+
+def default_report_dirs() -> list[Path]:
+    """Report folders searched in order: ``evals/reports``, then ``../shared/seeds``."""
+    root = project_root()
+    return [root / "evals" / "reports", root.parent / "shared" / "seeds"]
+
+
+def default_splits_path() -> Path:
+    """``evals/splits.toml`` of the checkout."""
+    return project_root() / "evals" / "splits.toml"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise GoldError(path, "file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise GoldError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise GoldError(path, f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    return ".".join(str(part) for part in loc) or "(document)"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One ``field.path: message`` clause per failing field, joined by ``; ``."""
+    return "; ".join(f"{_field_path(e['loc'])}: {e['msg']}" for e in error.errors())
+
+
+def load_gold_file(path: str | Path, source_text: str | None = None) -> ReportExtraction:
+    """Load and validate one gold file; with ``source_text`` every evidence is grounded.
+
+    The report id is the file's stem. Raises :class:`GoldError` for a missing or unreadable
+    file, bad JSON (with line and column), a document that is not an object, a ``report_id``
+    that disagrees with the file name, or any validation error (with each field path).
+    """
+    path = Path(path)
+    report_id = path.stem
+    try:
+        data: Any = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise GoldError(
+            path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise GoldError(path, f"expected a JSON object, got {type(data).__name__}")
+    written_id = data.get("report_id")
+    if written_id is not None and written_id != report_id:
+        raise GoldError(
+            path, f"report_id: {written_id!r} does not match the file name ({report_id!r})"
+        )
+    context: dict[str, str] = {"report_id": report_id}
+    if source_text is not None:
+        context["source"] = source_text
+    try:
+        return ReportExtraction.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise GoldError(path, describe_validation_error(exc)) from exc
+
+
+def find_report(report_id: str, report_dirs: Sequence[Path]) -> Path | None:
+    """The first ``<dir>/<report_id>.txt`` that exists, or ``None``."""
+    for folder in report_dirs:
+        candidate = folder / f"{report_id}{REPORT_SUFFIX}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_gold_set(
+    gold_dir: str | Path | None = None,
+    report_dirs: Sequence[str | Path] | None = None,
+    *,
+    ids: Iterable[str] | None = None,
+) -> list[GoldItem]:
+    """Every gold file of ``gold_dir`` (sorted by id) with its report, validated and grounded.
+
+    ``ids`` keeps only those reports; an id without a gold file is an error. A gold file
+    whose report text is found in none of ``report_dirs`` is an error.
+    """
+    gold_root = Path(gold_dir) if gold_dir is not None else default_gold_dir()
+    dirs = [Path(d) for d in report_dirs] if report_dirs is not None else default_report_dirs()
+    if not gold_root.is_dir():
+        raise GoldError(gold_root, "gold folder not found")
+    paths = sorted(gold_root.glob(f"*{GOLD_SUFFIX}"))
+    if ids is not None:
+        wanted = list(dict.fromkeys(ids))
+        by_id = {p.stem: p for p in paths}
+        missing = [i for i in wanted if i not in by_id]
+        if missing:
+            raise GoldError(gold_root, f"no gold file for: {', '.join(missing)}")
+        paths = [by_id[i] for i in wanted]
+    items: list[GoldItem] = []
+    for path in paths:
+        report_path = find_report(path.stem, dirs)
+        if report_path is None:
+            searched = ", ".join(str(d) for d in dirs)
+            raise GoldError(path, f"report text {path.stem}{REPORT_SUFFIX} not found in {searched}")
+        report = Report.from_path(report_path, _read_text(report_path))
+        items.append(GoldItem(report, load_gold_file(path, report.text), path))
+    return items
+
+
+def load_splits(path: str | Path | None = None) -> dict[str, list[str]]:
+    """The named lists of report ids of ``evals/splits.toml`` (``dev``, ``holdout``)."""
+    splits_path = Path(path) if path is not None else default_splits_path()
+    try:
+        data = tomllib.loads(_read_text(splits_path))
+    except tomllib.TOMLDecodeError as exc:
+        raise GoldError(splits_path, f"invalid TOML: {exc}") from exc
+    splits: dict[str, list[str]] = {}
+    for name, value in data.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise GoldError(splits_path, f"{name}: expected a list of report ids")
+        splits[name] = list(value)
+    return splits
