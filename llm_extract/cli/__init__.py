@@ -13,10 +13,11 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` when imported.
+from llm_extract.cli import export as _export  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import prompts as _prompts  # noqa: E402  (needs ``app`` defined above)
 
-__all__ = ["_extract", "_prompts", "app", "main"]
+__all__ = ["_export", "_extract", "_prompts", "app", "main"]
 
 
 def main() -> None:
