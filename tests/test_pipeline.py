@@ -1,0 +1,231 @@
+"""The pipeline with a small in-process backend: order, concurrency, failures, cache, usage."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from report_samples import SAMPLES, answer
+
+from llm_extract.cache import ResponseCache
+from llm_extract.errors import ExtractionError, ProviderError
+from llm_extract.keys import request_key
+from llm_extract.models.base import BackendResponse, ExtractionRequest, ModelSettings
+from llm_extract.pipeline import extract_reports, request_params, run_extraction
+from llm_extract.pricing import load_price_table
+from llm_extract.prompts import load_prompt
+from llm_extract.results import ExtractionResult, Report, Usage
+from llm_extract.schemas import ReportExtraction
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+SECRET = "sk-test-PIPELINE-0123456789"
+
+
+class FakeBackend:
+    """Answers the sample reports after a short pause; fails the ids it is told to fail."""
+
+    name = "fake"
+
+    def __init__(self, *, cacheable: bool = True, fail: dict[str, Exception] | None = None):
+        self.cacheable = cacheable
+        self.fail = fail or {}
+        self.requests: list[ExtractionRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.closed = False
+
+    async def extract(self, request: ExtractionRequest) -> BackendResponse:
+        self.requests.append(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            rid = request.report.report_id
+            if rid in self.fail:
+                raise self.fail[rid]
+            if rid == "boom":
+                raise RuntimeError("bug in a backend")
+            extraction = ReportExtraction.model_validate(
+                answer(rid), context={"source": request.report.text, "report_id": rid}
+            )
+            usage = Usage(prompt_tokens=1000, completion_tokens=200, total_tokens=1200, attempts=1)
+            return BackendResponse(extraction=extraction, usage=usage)
+        finally:
+            self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def reports(*ids: str) -> list[Report]:
+    return [Report(report_id=i, text=SAMPLES[i], path=f"/in/{i}.txt") for i in ids]
+
+
+SETTINGS = ModelSettings(model="gpt-4o-mini", api_key=SECRET)
+
+
+def test_results_in_input_order_with_provenance_and_usage() -> None:
+    prompt = load_prompt("guided", PROMPTS)
+    backend = FakeBackend()
+    seen: list[str] = []
+    results = run_extraction(
+        reports("r122", "r120", "r121"),
+        prompt=prompt,
+        settings=SETTINGS,
+        backend=backend,
+        on_result=lambda r: seen.append(r.report_id),
+    )
+    assert [r.report_id for r in results] == ["r122", "r120", "r121"]
+    assert sorted(seen) == ["r120", "r121", "r122"]
+    first = results[0]
+    assert first.status == "ok" and first.error is None and not first.cached
+    assert first.source.path == "/in/r122.txt"
+    assert first.source.sha256 == reports("r122")[0].sha256
+    assert (first.prompt.name, first.prompt.hash) == ("guided", prompt.hash)
+    assert first.model == "gpt-4o-mini"
+    assert first.extraction is not None and first.extraction.arrests[0].detained == 3
+    assert first.usage.total_tokens == 1200
+    # The backend left the cost out: the pipeline prices it from the table.
+    unpriced = first.usage.model_copy(update={"cost_usd": None})
+    expected = load_price_table().cost("gpt-4o-mini", unpriced)
+    assert expected is not None and first.usage.cost_usd == pytest.approx(expected)
+    assert first.latency_s > 0
+    request = backend.requests[0]
+    assert request.messages == prompt.render(reports("r122")[0])
+    assert first.request_key == request_key(
+        model="gpt-4o-mini",
+        messages=request.messages,
+        schema=ReportExtraction.model_json_schema(),
+        params=request_params(SETTINGS),
+        prompt_hash=prompt.hash,
+        report_sha256=first.source.sha256,
+    )
+    assert not backend.closed  # a backend passed in is left open
+
+
+def test_concurrency_is_bounded() -> None:
+    backend = FakeBackend()
+    many = [
+        Report(report_id="r120", text=SAMPLES["r120"] + "\n" + "." * n, path=f"{n}.txt")
+        for n in range(12)
+    ]
+    results = run_extraction(
+        many,
+        prompt=load_prompt("minimal", PROMPTS),
+        settings=SETTINGS,
+        backend=backend,
+        concurrency=3,
+    )
+    assert len(results) == 12 and all(r.status == "ok" for r in results)
+    assert backend.max_in_flight == 3
+
+
+def test_failures_become_failed_results_and_the_run_goes_on() -> None:
+    spent = Usage(prompt_tokens=500, completion_tokens=50, total_tokens=550, attempts=3)
+    backend = FakeBackend(
+        fail={
+            "r120": ExtractionError("no valid answer after 3 attempts", attempts=3, usage=spent),
+            "r121": ProviderError(f"HTTP 401 for key {SECRET}", kind="provider_error"),
+        }
+    )
+    boom = Report(report_id="boom", text=SAMPLES["r120"], path="boom.txt")
+    results = run_extraction(
+        [*reports("r120", "r121", "r122"), boom],
+        prompt=load_prompt("minimal", PROMPTS),
+        settings=SETTINGS,
+        backend=backend,
+    )
+    by_id = {r.report_id: r for r in results}
+    assert [by_id[i].status for i in ("r120", "r121", "r122", "boom")] == [
+        "failed",
+        "failed",
+        "ok",
+        "failed",
+    ]
+    failed = by_id["r120"]
+    assert failed.error is not None and failed.error.kind == "extraction_failed"
+    assert failed.error.message == "no valid answer after 3 attempts"
+    assert failed.usage.total_tokens == 550 and failed.usage.attempts == 3
+    assert failed.usage.cost_usd is not None and failed.extraction is None
+    provider = by_id["r121"].error
+    assert provider is not None and provider.kind == "provider_error"
+    assert SECRET not in provider.message and "***" in provider.message
+    bug = by_id["boom"].error
+    assert bug is not None and bug.kind == "internal_error" and "RuntimeError" in bug.message
+
+
+def test_cache_hit_skips_the_backend(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite3")
+    prompt = load_prompt("guided", PROMPTS)
+    first_backend = FakeBackend()
+    first = run_extraction(
+        reports("r120", "r121"),
+        prompt=prompt,
+        settings=SETTINGS,
+        backend=first_backend,
+        cache=cache,
+    )
+    assert len(first_backend.requests) == 2 and len(cache) == 2
+    second_backend = FakeBackend()
+    second = run_extraction(
+        reports("r120", "r121"),
+        prompt=prompt,
+        settings=SETTINGS,
+        backend=second_backend,
+        cache=cache,
+    )
+    assert second_backend.requests == []
+    assert all(r.cached for r in second)
+    assert [r.extraction for r in second] == [r.extraction for r in first]
+    assert [r.request_key for r in second] == [r.request_key for r in first]
+    # Another temperature is another request.
+    warmer = ModelSettings(model="gpt-4o-mini", temperature=0.7)
+    third_backend = FakeBackend()
+    run_extraction(
+        reports("r120"), prompt=prompt, settings=warmer, backend=third_backend, cache=cache
+    )
+    assert len(third_backend.requests) == 1
+
+
+def test_failures_and_uncacheable_backends_are_not_cached(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite3")
+    prompt = load_prompt("minimal", PROMPTS)
+    failing = FakeBackend(fail={"r120": ExtractionError("bad")})
+    run_extraction(reports("r120"), prompt=prompt, settings=SETTINGS, backend=failing, cache=cache)
+    offline = FakeBackend(cacheable=False)
+    run_extraction(reports("r121"), prompt=prompt, settings=SETTINGS, backend=offline, cache=cache)
+    assert len(cache) == 0
+
+
+def test_on_result_is_called_as_each_report_finishes() -> None:
+    order: list[tuple[str, int]] = []
+    backend = FakeBackend()
+
+    def record(result: ExtractionResult) -> None:
+        order.append((result.report_id, len(backend.requests)))
+
+    async def main() -> list[ExtractionResult]:
+        return await extract_reports(
+            reports("r120", "r121", "r122"),
+            prompt=load_prompt("minimal", PROMPTS),
+            settings=SETTINGS,
+            backend=backend,
+            concurrency=1,
+            on_result=record,
+        )
+
+    asyncio.run(main())
+    # With one report at a time, each result is reported before the next request is sent.
+    assert order == [("r120", 1), ("r121", 2), ("r122", 3)]
+
+
+def test_bad_concurrency_is_rejected() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        run_extraction(
+            reports("r120"),
+            prompt=load_prompt("minimal", PROMPTS),
+            settings=SETTINGS,
+            backend=FakeBackend(),
+            concurrency=0,
+        )
