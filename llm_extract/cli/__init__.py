@@ -13,11 +13,13 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` when imported.
+from llm_extract.cli import eval as _eval  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import export as _export  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import prompts as _prompts  # noqa: E402  (needs ``app`` defined above)
+from llm_extract.cli import summary as _summary  # noqa: E402  (needs ``app`` defined above)
 
-__all__ = ["_export", "_extract", "_prompts", "app", "main"]
+__all__ = ["_eval", "_export", "_extract", "_prompts", "_summary", "app", "main"]
 
 
 def main() -> None:

@@ -1,0 +1,47 @@
+"""``llm-extract summary``: per-month figures across the reports of an output file, and a chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from llm_extract.cli import app
+from llm_extract.cli._common import cli_errors, fail
+from llm_extract.outputs_reader import read_results
+from llm_extract.summary import plot_summary, rich_table, summarize
+
+
+@app.command("summary")
+def summary_command(
+    output: Annotated[Path, typer.Argument(help="JSONL written by `llm-extract extract`.")],
+    by: Annotated[
+        str, typer.Option("--by", help="coalition (coalition months) or calendar.")
+    ] = "coalition",
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="PNG chart to write (default: <stem>_summary.png)."),
+    ] = None,
+    no_chart: Annotated[bool, typer.Option("--no-chart", help="Print the table only.")] = False,
+) -> None:
+    """Print per month the trucks, cargo flights, drills, attacks, airstrikes, operations and
+    detainees (stated totals first, else sums of records), and draw them."""
+    if by not in ("coalition", "calendar"):
+        fail(f"--by must be coalition or calendar (got {by!r})")
+    with cli_errors():
+        results = read_results(output)
+        summary = summarize(results, "calendar" if by == "calendar" else "coalition")
+        Console(width=160).print(rich_table(summary))
+        if summary.failed:
+            typer.echo(f"{len(summary.failed)} failed report(s) left out", err=True)
+        if summary.undated:
+            typer.echo(
+                f"{len(summary.undated)} report(s) with no month or date left out: "
+                + ", ".join(summary.undated),
+                err=True,
+            )
+        if not no_chart and summary.rows:
+            target = chart or output.with_name(f"{output.stem}_summary.png")
+            typer.echo(f"chart: {plot_summary(summary, target)}")

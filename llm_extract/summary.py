@@ -1,0 +1,243 @@
+"""Time series across reports: per month, the trucks, cargo flights, drills, attacks,
+airstrikes, operations and detainees.
+
+A report's figure for an item is the total it states outright when it states one
+(``stated_totals``), else the sum over its records:
+
+==============  ================================================================
+trucks          ``vehicles`` of ground convoys
+cargo_flights   ``vehicles`` of air convoys (aircraft)
+drills          stated total, else the sum of drill ``count``
+attacks         stated total, else attack_on_base strikes (``count``, else the
+                per-base counts, else 1 each)
+airstrikes      stated total, else airstrike records (``count``, else 1 each)
+operations      stated total, else arrest records (``operations``, else 1 each)
+detainees       sum of ``detained``
+==============  ================================================================
+
+Months are coalition months (``--by coalition``: the report's ``coalition_month``, or for
+short items the month of their first dated record) or calendar months (``--by calendar``: the
+calendar month holding most of the report's period, or that of the first dated record). A
+report counts whole in one month: monthly reports do not say how a stated total splits
+across calendar months. Reports with neither a month nor a date are counted as undated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rich.table import Table
+
+from llm_extract.errors import InputError, UsageError
+from llm_extract.normalize import coalition_month_of, coalition_period
+from llm_extract.results import ExtractionResult
+from llm_extract.schemas import Arrest, Drill, ReportExtraction, Strike, StrikeKind
+
+ITEMS: tuple[str, ...] = (
+    "trucks",
+    "cargo_flights",
+    "drills",
+    "attacks",
+    "airstrikes",
+    "operations",
+    "detainees",
+)
+ITEM_LABELS: dict[str, str] = {
+    "trucks": "Trucks",
+    "cargo_flights": "Cargo flights",
+    "drills": "Drills",
+    "attacks": "Attacks on bases",
+    "airstrikes": "Airstrikes",
+    "operations": "Operations",
+    "detainees": "Detainees",
+}
+By = Literal["coalition", "calendar"]
+
+
+@dataclass
+class MonthRow:
+    """One month of the series: its key, first day, the reports in it and the figures."""
+
+    key: str
+    start: dt.date
+    reports: list[str] = field(default_factory=list)
+    values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ITEMS, 0))
+
+
+@dataclass
+class Summary:
+    by: By
+    rows: list[MonthRow]
+    undated: list[str]
+    failed: list[str]
+
+
+def _strike_count(strike: Strike) -> int:
+    if strike.count is not None:
+        return strike.count
+    counts = [t.count for t in strike.targets]
+    if counts and all(c is not None for c in counts):
+        return sum(c for c in counts if c is not None)
+    return 1
+
+
+def report_figures(extraction: ReportExtraction) -> dict[str, int]:
+    """The seven figures of one report (stated totals first, else sums of records)."""
+    stated = extraction.stated_totals
+
+    def strikes(kind: StrikeKind) -> int:
+        return sum(_strike_count(s) for s in extraction.strikes if s.kind is kind)
+
+    return {
+        "trucks": sum(c.vehicles or 0 for c in extraction.convoys if c.mode.value == "ground"),
+        "cargo_flights": sum(c.vehicles or 0 for c in extraction.convoys if c.mode.value == "air"),
+        "drills": stated.drills
+        if stated.drills is not None
+        else sum(d.count for d in extraction.drills),
+        "attacks": stated.attacks
+        if stated.attacks is not None
+        else strikes(StrikeKind.ATTACK_ON_BASE),
+        "airstrikes": stated.airstrikes
+        if stated.airstrikes is not None
+        else strikes(StrikeKind.AIRSTRIKE),
+        "operations": stated.operations
+        if stated.operations is not None
+        else sum(a.operations if a.operations is not None else 1 for a in extraction.arrests),
+        "detainees": sum(a.detained or 0 for a in extraction.arrests),
+    }
+
+
+def _first_date(extraction: ReportExtraction) -> dt.date | None:
+    dates = [d for c in extraction.convoys for d in c.dates]
+    dated: list[Drill | Strike | Arrest] = [
+        *extraction.drills,
+        *extraction.strikes,
+        *extraction.arrests,
+    ]
+    dates += [r.date for r in dated if r.date is not None]
+    return min(dates) if dates else None
+
+
+def _month_of(extraction: ReportExtraction, by: By) -> tuple[str, dt.date] | None:
+    if by == "coalition":
+        month = extraction.coalition_month
+        if month is None:
+            first = _first_date(extraction)
+            if first is None:
+                return None
+            month = coalition_month_of(first)
+        return f"{month}", coalition_period(month).start
+    if extraction.period is not None:
+        start, end = extraction.period.start, extraction.period.end
+        days = Counter(
+            (start + dt.timedelta(days=n)).replace(day=1) for n in range((end - start).days + 1)
+        )
+        first_of_month = max(days, key=lambda m: (days[m], m))
+    else:
+        first = _first_date(extraction)
+        if first is None:
+            return None
+        first_of_month = first.replace(day=1)
+    return first_of_month.strftime("%Y-%m"), first_of_month
+
+
+def summarize(results: Iterable[ExtractionResult], by: By = "coalition") -> Summary:
+    """Sum the figures of the successful results per month (months in time order)."""
+    if by not in ("coalition", "calendar"):
+        raise UsageError(f"--by must be coalition or calendar (got {by!r})")
+    rows: dict[str, MonthRow] = {}
+    undated: list[str] = []
+    failed: list[str] = []
+    for result in results:
+        extraction = result.extraction
+        if result.status != "ok" or extraction is None:
+            failed.append(result.report_id)
+            continue
+        month = _month_of(extraction, by)
+        if month is None:
+            undated.append(result.report_id)
+            continue
+        key, start = month
+        row = rows.setdefault(key, MonthRow(key=key, start=start))
+        row.reports.append(result.report_id)
+        for item, value in report_figures(extraction).items():
+            row.values[item] += value
+    ordered = sorted(rows.values(), key=lambda r: r.start)
+    return Summary(by=by, rows=ordered, undated=undated, failed=failed)
+
+
+def month_label(row: MonthRow, by: By) -> str:
+    if by == "coalition":
+        return f"{row.key} ({row.start:%Y-%m-%d})"
+    return row.key
+
+
+def rich_table(summary: Summary) -> Table:
+    """The summary as a rich table, one row per month and a total row."""
+    title = "coalition month (start)" if summary.by == "coalition" else "calendar month"
+    table = Table(title=f"Per {title}", show_footer=True)
+    table.add_column(title.capitalize(), footer="Total")
+    table.add_column(
+        "Reports", justify="right", footer=str(sum(len(r.reports) for r in summary.rows))
+    )
+    for item in ITEMS:
+        total = sum(r.values[item] for r in summary.rows)
+        table.add_column(ITEM_LABELS[item], justify="right", footer=f"{total:,}")
+    for row in summary.rows:
+        table.add_row(
+            month_label(row, summary.by),
+            str(len(row.reports)),
+            *(f"{row.values[item]:,}" for item in ITEMS),
+        )
+    return table
+
+
+def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEMS) -> Path:
+    """Draw one bar panel per item against the month (PNG, matplotlib's Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    target = Path(path)
+    if not summary.rows:
+        raise UsageError("nothing to plot: no successful report with a month or a date")
+    xs = [row.start for row in summary.rows]
+    figure, axes = plt.subplots(
+        len(items), 1, sharex=True, figsize=(10, 1.6 * len(items) + 1), squeeze=False
+    )
+    for ax, item in zip(axes[:, 0], items, strict=True):
+        values = [row.values[item] for row in summary.rows]
+        # One bar per month, from its first day over 27 days; months with no report stay empty.
+        ax.bar(xs, values, width=27, align="edge", color="#3b6ea5")
+        ax.set_ylabel(ITEM_LABELS[item], rotation=0, ha="right", va="center")
+        ax.grid(axis="y", alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    step = max(1, len(summary.rows) // 24)
+    shown = summary.rows[::step]
+    bottom = axes[-1, 0]
+    bottom.set_xticks([row.start + dt.timedelta(days=13) for row in shown])
+    bottom.set_xticklabels(
+        [
+            f"{row.key}\n{row.start:%Y-%m}" if summary.by == "coalition" else row.key
+            for row in shown
+        ],
+        rotation=0 if len(shown) <= 12 else 45,
+    )
+    kind = "coalition month (start date)" if summary.by == "coalition" else "calendar month"
+    figure.suptitle(f"Coalition activity per {kind}")
+    figure.tight_layout()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(target, format="png", dpi=100)
+    except OSError as exc:
+        raise InputError(target, f"cannot write chart ({exc.strerror or exc})") from exc
+    finally:
+        plt.close(figure)
+    return target
