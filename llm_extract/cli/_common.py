@@ -24,8 +24,6 @@ MODEL_ENV = "LLM_EXTRACT_MODEL"
 DEFAULT_MODEL = "gpt-4o-mini"
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
-#: Sent to servers that need no key (a local server named by OPENAI_BASE_URL).
-DUMMY_API_KEY = "not-needed"
 
 
 def default_model() -> str:
@@ -65,7 +63,8 @@ def build_settings(
         timeout_s if timeout_s is not None else defaults.timeout_s, "timeout", low=0.001
     )
     base_url = os.environ.get(BASE_URL_ENV) or None
-    api_key = os.environ.get(API_KEY_ENV) or (DUMMY_API_KEY if base_url else None)
+    # A local server named by OPENAI_BASE_URL needs no key: the backend sends a dummy one.
+    api_key = os.environ.get(API_KEY_ENV) or None
     return ModelSettings(
         model=model or default_model(),
         mode=_mode(chosen_mode),
