@@ -1,0 +1,191 @@
+"""Arrests: raids, air landings, security operations and arrest campaigns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from llm_extract.models.rules import drills
+from llm_extract.models.rules.context import (
+    Ctx,
+    Record,
+    absorb_header,
+    is_list_header,
+    split_items,
+)
+from llm_extract.models.rules.lexicon import ISIS, actors_in
+from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.models.rules.places import find_governorate, find_location
+from llm_extract.models.rules.segment import Span
+from llm_extract.schemas import Actor
+
+CUE_RE = re.compile(
+    r"اعتقال|اعتقل|مداهم|داهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|حمله اعتقال|القبض"
+    r"|احتجاز|احتجز|عمليتين|عمليات مع"
+)
+_ACTION_RE = re.compile(
+    rf"{NB}[وف]?(?:اعتقلت|اعتقل|اعتقلوا|داهمت|داهم|داهموا|نفذت|نفذ|شارك|شاركت|القت القبض"
+    rf"|القي القبض|اسفرت|تم اعتقال|جري اعتقال|اقتحمت|احتجزت|مشاركتها|اعتقلتا|اختطفت){NA}"
+)
+_TOTAL_RE = re.compile(
+    rf"{NB}{QUANTITY}\s+(?:عمليات|عمليه|مداهمات|عمليات امنيه|عمليات انزال|انزالات){NA}"
+)
+_TOTAL_DUAL_RE = re.compile(rf"{NB}[بفي ]*(?:عمليتين|مداهمتين|عمليتان){NA}")
+_PERSON = (
+    r"(?:اشخاص|شخصا|شخص|افراد|فردا|عناصر|عنصرا|عنصر|شبان|شابا|قياديين|قياديا|قيادي|مطلوبين"
+    r"|متهمين|مدنيين|مشتبه|مسلحين|رجال)"
+)
+_ARREST_VERB = r"(?:اعتقال|اعتقلت|اعتقل|اعتقلوا|القبض علي|احتجاز|احتجزت)"
+_DETAINED_RES = (
+    re.compile(rf"{_ARREST_VERB}\s+{QUANTITY}{NA}"),
+    re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?{QUANTITY}\s+(?:من\s+)?{_PERSON}{NA}"),
+)
+_KILLED_RES = (
+    re.compile(rf"(?:مقتل|قتل)\s+{QUANTITY}{NA}"),
+    re.compile(rf"{NB}{QUANTITY}\s+(?:قتلي|قتيلا){NA}"),
+)
+_VAGUE_RE = re.compile(rf"(?:اعتقال|اعتقلت|اعتقل)\s+(?P<v>{VAGUE}\s+\S+)")
+_SUPPORT_RE = re.compile(r"بدعم|دعم استخبار|دعم لوجستي|باسناد|بمسانده|بتغطيه|تقديم دعم")
+_JOINT_RE = re.compile(r"مشترك|بمشاركه|بالتعاون|مع قوات سوري|مع قسد|مع الاسايش")
+_FORCES = (
+    Actor.INTERNATIONAL_COALITION,
+    Actor.US_FORCES,
+    Actor.SDF,
+    Actor.ASAYISH,
+    Actor.FREE_SYRIAN_ARMY,
+)
+_COALITION = (Actor.INTERNATIONAL_COALITION, Actor.US_FORCES)
+_ISIS_RE = re.compile(ISIS)
+_GOVERNMENT_RE = re.compile(r"مع دمشق|لصالح دمشق|النظام السوري|قوات النظام|الحكومه السوريه")
+_MILITIA_RE = re.compile(r"الميليشيات|المليشيات|حزب الله|الحرس الثوري|لايران")
+_CLAUSE_RE = re.compile(r"[^,]+")
+
+
+def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | None]:
+    """Arrest records and the stated total of operations."""
+    records: list[Record] = []
+    stated: int | None = None
+    header_actors: list[Actor] = []
+    header_joint = False
+    last_line = -2
+    for sentence in ctx.sentences:
+        text = sentence.span.text
+        if CUE_RE.search(text) is None or drills.CUE_RE.search(text):
+            continue
+        header, items = split_items(ctx, sentence)
+        lead = header.text if header is not None else (text if not sentence.dates else "")
+        total = _total(lead)
+        if total is not None:
+            stated = total
+            header_actors = actors_in(lead, _FORCES)
+            header_joint = _JOINT_RE.search(lead) is not None
+            if not sentence.dates:
+                if not is_list_header(text):
+                    record = _record(ctx, sentence.span, None, header_actors, header_joint)
+                    record["operations"] = total
+                    records.append(record)
+                    last_line = sentence.line
+                continue
+        else:
+            items = absorb_header(header, items, ctx, keep=False)
+        for item in items:
+            if item.date is None:
+                if records and sentence.line - last_line <= 1:
+                    _enrich(ctx, records[-1], item.span)
+                    last_line = sentence.line
+                    continue
+                if _ACTION_RE.search(item.span.text) is None:
+                    continue
+            date = item.date
+            if date is None and ctx.dates.period is None:
+                date = first_date
+            record = _record(ctx, item.span, date, header_actors, header_joint)
+            record["operations"] = 1
+            records.append(record)
+            last_line = sentence.line
+    return records, stated
+
+
+def _total(text: str) -> int | None:
+    match = _TOTAL_RE.search(text)
+    if match is not None:
+        q = quantity(match.group("pre"), match.group("num"))
+        return q.value if q is not None else None
+    if _TOTAL_DUAL_RE.search(text):
+        return 2
+    return None
+
+
+def _actors(text: str) -> list[Actor]:
+    """Forces that carried it out: those named in clauses with an arrest verb or a
+    support/joint phrase (not the detainees' group, nor places named after a force)."""
+    found: list[Actor] = []
+    for clause in _CLAUSE_RE.findall(text):
+        if (
+            CUE_RE.search(clause)
+            or _SUPPORT_RE.search(clause)
+            or _JOINT_RE.search(clause)
+            or (re.search(r"شارك|نفذ", clause))
+        ):
+            for actor in actors_in(clause, _FORCES):
+                if actor not in found:
+                    found.append(actor)
+    return found
+
+
+def _record(
+    ctx: Ctx,
+    span: Span,
+    date: dt.date | None,
+    header_actors: list[Actor],
+    header_joint: bool,
+) -> Record:
+    text = span.text
+    record: Record = {"date": date}
+    where = find_location(text)
+    location_norm = text[where[0] : where[1]] if where else None
+    if where is not None:
+        record["location"] = ctx.doc.clean(span.start + where[0], span.start + where[1])
+    record["governorate"] = find_governorate(text, location_norm)
+    actors = _actors(text) or list(header_actors)
+    record["actors"] = actors
+    if _SUPPORT_RE.search(text) and any(a not in _COALITION for a in actors):
+        role: str | None = "support"
+    elif _JOINT_RE.search(text) or (header_joint and not _actors(text)):
+        role = "joint"
+    elif any(a in _COALITION for a in actors):
+        role = "carried_out"
+    else:
+        role = None
+    record["coalition_role"] = role
+    record["evidence"] = ctx.evidence(span)
+    _enrich(ctx, record, span)
+    return record
+
+
+def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
+    """Counts, affiliation and notes found in ``span`` that ``record`` lacks."""
+    text = span.text
+    if record.get("detained") is None:
+        detained = _DETAINED_RES[0].search(text) or _DETAINED_RES[1].search(text)
+        if detained is not None:
+            q = quantity(detained.group("pre"), detained.group("num"))
+            record["detained"] = q.value if q is not None else None
+        else:
+            vague = _VAGUE_RE.search(text)
+            if vague is not None and not record.get("notes"):
+                record["notes"] = ctx.doc.clean(
+                    span.start + vague.start("v"), span.start + vague.end("v")
+                )
+    if record.get("killed") is None:
+        killed = _KILLED_RES[0].search(text) or _KILLED_RES[1].search(text)
+        if killed is not None:
+            q = quantity(killed.group("pre"), killed.group("num"))
+            record["killed"] = q.value if q is not None else None
+    if record.get("affiliation") is None:
+        if _ISIS_RE.search(text):
+            record["affiliation"] = Actor.ISIS
+        elif _GOVERNMENT_RE.search(text):
+            record["affiliation"] = Actor.SYRIAN_GOVERNMENT
+        elif _MILITIA_RE.search(text):
+            record["affiliation"] = Actor.IRAN_BACKED_MILITIAS

@@ -1,0 +1,73 @@
+"""Casualties by party: "3 قتلى على الأقل من القوات الأميركية وعشرات الجرحى منهم"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from llm_extract.models.rules.lexicon import actors_in
+from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.schemas import Actor
+
+_KILLED = r"(?:قتلي|قتيلا|قتيل|قتلا|قتلوا)"
+_INJURED = r"(?:جرحي|جريحا|جريح|مصابين|مصابا|اصابات|اصابه|جرحوا)"
+_Q1 = QUANTITY.replace("?P<pre>", "?P<pre1>").replace("?P<num>", "?P<num1>")
+_Q2 = QUANTITY.replace("?P<pre>", "?P<pre2>").replace("?P<num>", "?P<num2>")
+CASUALTY_RE = re.compile(
+    rf"{NB}[وبل]*(?:مقتل|قتل)\s+(?:{_Q1})(?:\s+(?:اشخاص|عناصر|جنود|افراد))?{NA}"
+    rf"|{NB}{_Q2}\s+(?P<kind>{_KILLED}|{_INJURED}){NA}"
+    rf"|{NB}[وب]?(?P<vague>{VAGUE})\s+(?:من\s+)?(?P<vkind>(?:ال)?(?:{_KILLED}|{_INJURED})){NA}"
+    rf"|{NB}[وبل]*(?:مقتل|قتل)\s+"
+    rf"(?P<single>سايق(?:\s+[^\s,.]+)?|مدني|طفل|امراه|شاب|رجل|جندي\s+[^\s,.]+|عنصر)"
+)
+_INJURED_RE = re.compile(_INJURED)
+_THEM_RE = re.compile(rf"^\s*{NB}منهم{NA}")
+
+
+def casualties(
+    text: str, clean: Callable[[int, int], str | None] | None = None
+) -> list[dict[str, Any]]:
+    """Casualty entries of ``text`` (normalised), one per party, in order of mention.
+
+    ``clean(start, end)`` gives the report's own spelling of a part of ``text`` (for notes).
+    """
+
+    def note(start: int, end: int) -> str:
+        return (clean(start, end) if clean else None) or text[start:end]
+
+    matches = list(CASUALTY_RE.finditer(text))
+    by_party: dict[Actor, dict[str, Any]] = {}
+    previous: Actor | None = None
+    for i, match in enumerate(matches):
+        window_end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        window = text[match.end() : min(window_end, match.end() + 90)]
+        party: Actor
+        if match.group("single"):
+            found = actors_in(match.group("single"))
+            party = found[0] if found else Actor.CIVILIANS
+        elif _THEM_RE.match(window) and previous is not None:
+            party = previous
+        else:
+            found = actors_in(window)
+            party = found[0] if found else Actor.OTHER
+        entry = by_party.setdefault(party, {"party": party})
+        if match.group("single"):
+            entry["killed"] = (entry.get("killed") or 0) + 1
+            entry.setdefault("note", note(match.start("single"), match.end("single")))
+        elif match.group("vague"):
+            entry.setdefault("note", note(match.start("vague"), match.end("vkind")))
+        else:
+            pre = match.group("pre1") if match.group("num1") else match.group("pre2")
+            num = match.group("num1") or match.group("num2")
+            q = quantity(pre, num, text[match.end() :])
+            if q is None:
+                continue
+            injured = bool(match.group("kind")) and _INJURED_RE.fullmatch(match.group("kind"))
+            key = "injured" if injured else "killed"
+            if entry.get(key) is None:
+                entry[key] = q.value
+                entry["approximate"] = entry.get("approximate", False) or q.approximate
+                entry["at_least"] = entry.get("at_least", False) or q.at_least
+        previous = party
+    return list(by_party.values())

@@ -1,0 +1,103 @@
+"""What every category extractor shares: the document, the date context, sentences, and the
+split of a sentence into dated items ("14 حزيران، ..." or "ففي التاسع من تموز ...")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm_extract.models.rules.dates import DateContext, FoundDate, find_dates
+from llm_extract.models.rules.segment import Doc, Span, sentences, sub
+
+Record = dict[str, Any]
+
+#: A header announces a list of items: "جاءت تفاصيلها على النحو الآتي:".
+_LIST_HEADER_RE = re.compile(r"كالاتي|كالتالي|النحو الاتي|النحو التالي|تفاصيلها|ما يلي|[:]\s*$")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    line: int
+    span: Span
+    #: Dates in the sentence, positions relative to ``span.text``.
+    dates: list[FoundDate]
+
+
+@dataclass(frozen=True)
+class Item:
+    """A dated part of a sentence, or a whole sentence without a date."""
+
+    sentence: Sentence
+    span: Span
+    date: dt.date | None
+
+
+@dataclass
+class Ctx:
+    doc: Doc
+    dates: DateContext
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, doc: Doc, dates: DateContext) -> Ctx:
+        ctx = cls(doc, dates)
+        for number, line in enumerate(doc.lines):
+            for span in sentences(doc, line):
+                ctx.sentences.append(Sentence(number, span, find_dates(span.text, dates)))
+        return ctx
+
+    def evidence(self, span: Span) -> str:
+        return self.doc.evidence(span)
+
+    def span_of(self, span: Span, start: int, end: int) -> Span | None:
+        """Part ``[start, end)`` of ``span`` (positions relative to ``span.text``), trimmed."""
+        return sub(self.doc, span, start, end)
+
+    def clean(self, span: Span, start: int, end: int) -> str | None:
+        """Open string behind part ``[start, end)`` of ``span``, as the report writes it."""
+        return self.doc.clean(span.start + start, span.start + end)
+
+
+def is_list_header(text: str) -> bool:
+    return _LIST_HEADER_RE.search(text) is not None
+
+
+def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
+    """Split a sentence at its dates: ``(header, items)``.
+
+    The text before the first date is a header when it announces a list or a total (it is
+    returned apart); otherwise it belongs to the first item. A sentence without dates is one
+    undated item.
+    """
+    span = sentence.span
+    if not sentence.dates:
+        return None, [Item(sentence, span, None)]
+    starts = [found.start for found in sentence.dates]
+    # Adjacent dates with nothing but a conjunction between them belong to one item.
+    groups: list[int] = [0]
+    for i in range(1, len(starts)):
+        between = span.text[sentence.dates[i - 1].end : starts[i]]
+        if len(between.strip(" ,و")) > 2:
+            groups.append(i)
+    header = ctx.span_of(span, 0, starts[0])
+    items: list[Item] = []
+    for k, first in enumerate(groups):
+        begin = starts[first] if k > 0 or header is not None else 0
+        end = starts[groups[k + 1]] if k + 1 < len(groups) else len(span.text)
+        piece = ctx.span_of(span, begin, end)
+        if piece is not None:
+            items.append(Item(sentence, piece, sentence.dates[first].date))
+    return header, items
+
+
+def absorb_header(header: Span | None, items: list[Item], ctx: Ctx, keep: bool) -> list[Item]:
+    """Give a non-header prefix back to the first item (``keep`` False)."""
+    if header is None or keep or not items:
+        return items
+    first = items[0]
+    merged = ctx.doc.span(header.start, first.span.end)
+    if merged is None:
+        return items
+    return [Item(first.sentence, merged, first.date), *items[1:]]

@@ -1,0 +1,94 @@
+"""Dates in normalised report text: "14 حزيران", "التاسع من تموز", "5 شباط 2024", "5/2/2024".
+
+Monthly reports never write the year: it is the one nearest the coalition month's period
+(:func:`llm_extract.normalize.resolve_date`). Short items carry it in a dateline. A date whose
+year cannot be known is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from llm_extract.models.rules.numbers import NA, NB, ORDINAL, parse_ordinal
+from llm_extract.normalize import MONTH_PATTERN, Period, month_number, parse_day_list, resolve_date
+
+_DAY = rf"(?P<day>\d{{1,2}}|{ORDINAL})"
+DATE_RE = re.compile(
+    rf"{NB}[وبف]?{_DAY}\s+(?:من\s+)?(?:شهر\s+)?(?P<month>{MONTH_PATTERN}){NA}"
+    rf"(?:\s*,?\s*(?:من\s+)?(?:عام\s+|العام\s+|سنه\s+)?(?P<year>(?:19|20)\d\d)(?!\d))?"
+    rf"|(?<!\d)(?P<nday>\d{{1,2}})[/.-](?P<nmonth>\d{{1,2}})[/.-](?P<nyear>20\d\d)(?!\d)"
+)
+_YEAR_RE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class DateContext:
+    """What fixes the year: the coalition month's period, else a year written in the text."""
+
+    period: Period | None = None
+    year: int | None = None
+
+    @classmethod
+    def of(cls, norm: str, period: Period | None) -> DateContext:
+        if period is not None:
+            return cls(period=period)
+        match = _YEAR_RE.search(norm)
+        return cls(year=int(match.group(1)) if match else None)
+
+    def resolve(self, month: int, day: int, year: int | None = None) -> dt.date | None:
+        try:
+            if year is not None:
+                return dt.date(year, month, day)
+            if self.period is not None:
+                return resolve_date(month, day, self.period)
+            if self.year is not None:
+                return dt.date(self.year, month, day)
+        except ValueError:
+            return None
+        return None
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    start: int
+    end: int
+    date: dt.date
+
+
+def find_dates(text: str, ctx: DateContext) -> list[FoundDate]:
+    """Every single date in ``text`` (positions relative to ``text``)."""
+    found: list[FoundDate] = []
+    for match in DATE_RE.finditer(text):
+        if match.group("nday"):
+            day, month = int(match.group("nday")), int(match.group("nmonth"))
+            year: int | None = int(match.group("nyear"))
+        else:
+            raw_day = match.group("day")
+            parsed = int(raw_day) if raw_day.isdigit() else parse_ordinal(raw_day)
+            if parsed is None:
+                continue
+            day = parsed
+            month = month_number(match.group("month")) or 0
+            year = int(match.group("year")) if match.group("year") else None
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            continue
+        date = ctx.resolve(month, day, year)
+        if date is not None:
+            found.append(
+                FoundDate(
+                    match.start("day") if match.group("day") else match.start(), match.end(), date
+                )
+            )
+    return found
+
+
+def day_list(text: str, ctx: DateContext) -> list[dt.date]:
+    """Dates of a list whose days share month names ("26 و27 كانون الثاني، و5 من شباط")."""
+    dates: list[dt.date] = []
+    for month, day in parse_day_list(text):
+        date = ctx.resolve(month, day)
+        if date is not None:
+            dates.append(date)
+    return dates
