@@ -227,7 +227,8 @@ def nearest_year(day: dt.date, period: Period) -> dt.date:
 # --- lists of days sharing a month name -------------------------------------------------------
 
 _DAY_LIST_RE = re.compile(
-    r"((?:(?<!\d)\d{1,2}(?!\d)[\s,]*(?:و[\s,]*)?)*(?<!\d)\d{1,2})\s*(?:من\s+)?(?:شهر\s+)?"
+    r"((?:(?<!\d)\d{1,2}(?!\d)[\s,]*(?:(?:و|ثم)\s*(?:في\s*)?(?:يوم\s*)?[\s,]*)?)*(?<!\d)\d{1,2})"
+    r"\s*(?:من\s+)?(?:شهر\s+)?"
     rf"({MONTH_PATTERN})(?![\u0621-\u064a])"
 )
 

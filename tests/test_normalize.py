@@ -177,6 +177,11 @@ def test_day_list_single_day_and_none() -> None:
     assert parse_day_list("لا تاريخ هنا") == []
 
 
+def test_day_list_with_connectives() -> None:
+    text = "يوم 3 وفي 9 ثم في 21 آذار، ثم يوم 2 من نيسان"
+    assert parse_day_list(text) == [(3, 3), (3, 9), (3, 21), (4, 2)]
+
+
 def test_day_list_ignores_years_and_big_numbers() -> None:
     assert parse_day_list("بين 2020 و 5 أيار") == [(5, 5)]
     assert parse_day_list("نحو 400 شاحنة في 3 آب") == [(8, 3)]
