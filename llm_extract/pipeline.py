@@ -20,6 +20,7 @@ from llm_extract.models import get_backend
 from llm_extract.models.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import Prompt
+from llm_extract.redact import redact
 from llm_extract.results import (
     ErrorInfo,
     ExtractionResult,
@@ -202,7 +203,7 @@ def _failed(
     return ExtractionResult(
         **base,
         status="failed",
-        error=ErrorInfo(kind=kind, message=redact(message, settings.api_key)),
+        error=ErrorInfo(kind=kind, message=redact(message, (settings.api_key,))),
         usage=_priced(usage, settings.model),
         latency_s=round(time.perf_counter() - started, 4),
     )
@@ -217,13 +218,6 @@ def _priced(usage: Usage, model: str) -> Usage:
     except LlmExtractError:  # an unreadable price table leaves the cost unknown
         return usage
     return usage if cost is None else usage.model_copy(update={"cost_usd": cost})
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with ``secret`` (the API key) blanked out."""
-    if secret and len(secret) >= 4:
-        return text.replace(secret, "***")
-    return text
 
 
 def _kind(exc: Exception) -> str:

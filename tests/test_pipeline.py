@@ -27,7 +27,7 @@ class FakeBackend:
 
     name = "fake"
 
-    def __init__(self, *, cacheable: bool = True, fail: dict[str, Exception] | None = None):
+    def __init__(self, *, cacheable: bool = True, fail: dict[str, Exception] | None = None) -> None:
         self.cacheable = cacheable
         self.fail = fail or {}
         self.requests: list[ExtractionRequest] = []

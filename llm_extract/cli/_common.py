@@ -14,6 +14,7 @@ from llm_extract.errors import LlmExtractError, UsageError
 from llm_extract.models import RULES_MODEL
 from llm_extract.models.base import Mode, ModelSettings
 from llm_extract.prompts import MODES, Prompt
+from llm_extract.redact import redact
 from llm_extract.results import ExtractionResult
 
 EXIT_OK = 0
@@ -104,9 +105,7 @@ def require_credentials(settings: ModelSettings) -> None:
 
 def echo_error(message: str) -> None:
     """One line on stderr, never the API key."""
-    key = os.environ.get(API_KEY_ENV)
-    if key and len(key) >= 4:
-        message = message.replace(key, "***")
+    message = redact(message, (os.environ.get(API_KEY_ENV),))
     typer.echo(" ".join(message.split()), err=True)
 
 
