@@ -9,12 +9,13 @@ status ``failed`` with the error's kind and message; the run goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from llm_extract.errors import ExtractionError, LlmExtractError
+from llm_extract.errors import CacheError, ExtractionError, LlmExtractError
 from llm_extract.keys import request_key
 from llm_extract.models import get_backend
 from llm_extract.models.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
@@ -148,26 +149,47 @@ async def _extract_one(
         messages = prompt.render(report)
         key = key_for(report, messages, prompt, settings)
         base["request_key"] = key
-        if cache is not None:
-            hit = await asyncio.to_thread(cache.get, key, report_id=report.report_id)
-            if hit is not None:
-                return _ok(base, hit.response, settings, started, cached=True)
+        hit = await _cache_get(cache, key, report.report_id)
+        if hit is not None:
+            return _ok(base, hit, settings, started, cached=True)
         request = ExtractionRequest(
             report=report, messages=messages, settings=settings, prompt=base["prompt"]
         )
         response = await backend.extract(request)
-        if cache is not None:
-            await asyncio.to_thread(cache.put, key, response, settings.model)
+        await _cache_put(cache, key, response, settings.model)
         return _ok(base, response, settings, started, cached=False)
     except ExtractionError as exc:
         usage = exc.usage if isinstance(exc.usage, Usage) else Usage()
         return _failed(base, exc.kind, str(exc), usage, settings, started)
-    except LlmExtractError as exc:  # a cache or prompt problem for this one report
+    except LlmExtractError as exc:  # a prompt problem for this one report
         return _failed(base, _kind(exc), str(exc), Usage(), settings, started)
     except Exception as exc:  # one report's bug must not sink a long run
         return _failed(
             base, "internal_error", f"{type(exc).__name__}: {exc}", Usage(), settings, started
         )
+
+
+async def _cache_get(
+    cache: ResponseCache | None, key: str, report_id: str
+) -> BackendResponse | None:
+    """The cached answer, or None; an unreadable entry counts as a miss (asked again)."""
+    if cache is None:
+        return None
+    try:
+        hit = await asyncio.to_thread(cache.get, key, report_id=report_id)
+    except CacheError:
+        return None
+    return None if hit is None else hit.response
+
+
+async def _cache_put(
+    cache: ResponseCache | None, key: str, response: BackendResponse, model: str
+) -> None:
+    """Store the answer; a cache that cannot be written does not fail the report."""
+    if cache is None:
+        return
+    with contextlib.suppress(CacheError):
+        await asyncio.to_thread(cache.put, key, response, model)
 
 
 def _ok(

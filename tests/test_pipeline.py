@@ -229,3 +229,22 @@ def test_bad_concurrency_is_rejected() -> None:
             backend=FakeBackend(),
             concurrency=0,
         )
+
+
+def test_an_unusable_cache_does_not_fail_reports(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / f"cache.sqlite3{suffix}"
+        if path.exists():
+            path.unlink()
+    (tmp_path / "cache.sqlite3").write_bytes(b"this is not a database" * 100)
+    backend = FakeBackend()
+    results = run_extraction(
+        reports("r120", "r121"),
+        prompt=load_prompt("minimal", PROMPTS),
+        settings=SETTINGS,
+        backend=backend,
+        cache=cache,
+    )
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert len(backend.requests) == 2 and not any(r.cached for r in results)
