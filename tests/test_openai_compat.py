@@ -4,19 +4,24 @@ transport retries, typed errors, usage, and the key kept out of error text."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import time
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+import httpx2
+import openai
 import pytest
 from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.models import get_backend
 from llm_extract.models.base import BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.models.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy
+from llm_extract.models.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
+from llm_extract.models.salvage import parse_json_object
 from llm_extract.pricing import load_price_table
 from llm_extract.results import PromptInfo, Report
 from llm_extract.schemas import ReportExtraction
@@ -32,7 +37,7 @@ SOURCE = (
     "إلى قاعدة الشدادي يوم 3 أيلول، وأسقطت فصائل محلية طائرة مسيرة قرب بلدة الصور "
     "يوم 7 أيلول."
 )
-CONVOY = {
+CONVOY: dict[str, Any] = {
     "mode": "ground",
     "vehicles": 60,
     "approximate": True,
@@ -43,7 +48,7 @@ CONVOY = {
     "cargo": ["معدات لوجستية"],
     "evidence": "قافلة تضم نحو 60 شاحنة",
 }
-STRIKE = {
+STRIKE: dict[str, Any] = {
     "date": "2024-09-07",
     "kind": "drone_shootdown",
     "attacker": "other",
@@ -422,3 +427,31 @@ def test_environment_gives_the_server_and_a_local_server_needs_no_key(
     assert_good(response)
     assert openai_server.requests[0].headers["authorization"] == f"Bearer {NO_KEY}"
     assert response.usage.cost_usd is None  # no price for this model
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _status_error(headers: dict[str, str]) -> openai.APIStatusError:
+    req = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    return openai.RateLimitError(
+        "slow down", response=httpx2.Response(429, headers=headers, request=req), body=None
+    )
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_s(_status_error({"retry-after-ms": "250"})) == 0.25
+    assert retry_after_s(_status_error({"retry-after": "3"})) == 3.0
+    soon = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 20 < (retry_after_s(_status_error({"retry-after": soon})) or 0) <= 30
+    assert retry_after_s(_status_error({"retry-after": "whenever"})) is None
+    assert retry_after_s(_status_error({})) is None
+    assert retry_after_s(ValueError("not an HTTP error")) is None
+
+
+def test_json_is_found_bare_fenced_or_wrapped_in_prose() -> None:
+    assert parse_json_object('{"a": 1}') == {"a": 1}
+    assert parse_json_object('Here it is:\n```json\n{"a": [1, 2]}\n```\nDone.') == {"a": [1, 2]}
+    assert parse_json_object('Sure! {"a": {"b": 2}} Hope that helps.') == {"a": {"b": 2}}
+    assert parse_json_object("[1, 2]") is None
+    assert parse_json_object('{"a": ') is None
