@@ -80,7 +80,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             header_actors = actors_in(lead, _FORCES)
             header_joint = _JOINT_RE.search(lead) is not None
             if not sentence.dates:
-                if not is_list_header(text):
+                if not (is_list_header(text) or sentence.colon):
                     record = _record(ctx, sentence.span, None, header_actors, header_joint)
                     record["operations"] = total
                     records.append(record)

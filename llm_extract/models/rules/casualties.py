@@ -18,6 +18,8 @@ CASUALTY_RE = re.compile(
     rf"{NB}[وبل]*(?:مقتل|قتل)\s+(?:{_Q1})(?:\s+(?:اشخاص|عناصر|جنود|افراد))?{NA}"
     rf"|{NB}{_Q2}\s+(?P<kind>{_KILLED}|{_INJURED}){NA}"
     rf"|{NB}[وب]?(?P<vague>{VAGUE})\s+(?:من\s+)?(?P<vkind>(?:ال)?(?:{_KILLED}|{_INJURED})){NA}"
+    rf"|{NB}[وبل]*(?:اصابه|جرح)\s+(?P<vague2>{VAGUE})\s+(?P<vkind2>[^\s,.]+)"
+    rf"|{NB}[وبل]*(?P<vague3>(?:اصابات|اصابه|جروح|جرحي)\s+(?:طفيفه|بليغه|خطيره|متفاوته|متوسطه)){NA}"
     rf"|{NB}[وبل]*(?:مقتل|قتل)\s+"
     rf"(?P<single>سايق(?:\s+[^\s,.]+)?|مدني|طفل|امراه|شاب|رجل|جندي\s+[^\s,.]+|عنصر)"
 )
@@ -57,6 +59,10 @@ def casualties(
             entry.setdefault("note", note(match.start("single"), match.end("single")))
         elif match.group("vague"):
             entry.setdefault("note", note(match.start("vague"), match.end("vkind")))
+        elif match.group("vague3"):
+            entry.setdefault("note", note(match.start("vague3"), match.end("vague3")))
+        elif match.group("vague2"):
+            entry.setdefault("note", note(match.start(), match.end("vkind2")).lstrip("و"))
         else:
             pre = match.group("pre1") if match.group("num1") else match.group("pre2")
             num = match.group("num1") or match.group("num2")

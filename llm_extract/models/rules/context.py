@@ -23,6 +23,8 @@ class Sentence:
     span: Span
     #: Dates in the sentence, positions relative to ``span.text``.
     dates: list[FoundDate]
+    #: The sentence ends with a colon: it announces what follows.
+    colon: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,10 @@ class Ctx:
         ctx = cls(doc, dates)
         for number, line in enumerate(doc.lines):
             for span in sentences(doc, line):
-                ctx.sentences.append(Sentence(number, span, find_dates(span.text, dates)))
+                colon = doc.norm[span.end : span.end + 2].strip().startswith(":")
+                ctx.sentences.append(
+                    Sentence(number, span, find_dates(span.text, dates), colon=colon)
+                )
         return ctx
 
     def evidence(self, span: Span) -> str:

@@ -21,6 +21,7 @@ DATE_RE = re.compile(
     rf"|(?<!\d)(?P<nday>\d{{1,2}})[/.-](?P<nmonth>\d{{1,2}})[/.-](?P<nyear>20\d\d)(?!\d)"
 )
 _YEAR_RE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+_SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ def find_dates(text: str, ctx: DateContext) -> list[FoundDate]:
     """Every single date in ``text`` (positions relative to ``text``)."""
     found: list[FoundDate] = []
     for match in DATE_RE.finditer(text):
+        if _SINCE_RE.search(text, max(0, match.start() - 8), match.start()):
+            continue  # "منذ 18 تشرين الاول": when something began, not the event's date
         if match.group("nday"):
             day, month = int(match.group("nday")), int(match.group("nmonth"))
             year: int | None = int(match.group("nyear"))

@@ -58,7 +58,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
         if total is not None:
             stated = total
             header_actors = actors_in(lead, _PARTICIPANTS)
-            if not sentence.dates and not is_list_header(text):
+            if not sentence.dates and not (is_list_header(text) or sentence.colon):
                 aggregate = {
                     "count": total,
                     "participants": header_actors,

@@ -29,11 +29,15 @@ _MONTH_RES = (
     re.compile(rf"{NB}للشهر\s+(?P<n>\d+|{ORDINAL}){NA}"),
 )
 _WORDS_MONTH_RE = re.compile(rf"{NB}للشهر\s+(?P<n>{NUMBER})\s+علي التوالي")
+_LATE_MONTH_RES = (
+    re.compile(rf"{NB}[لفو]?(?:ل)?الشهر\s+(?P<n>{ORDINAL})"),
+    re.compile(rf"{NB}[لفو]?(?:ل)?الشهر\s+(?P<n>\d{{2,3}})(?=\s*[,.]|\s+(?:من|منذ|لتدخل|علي)\s)"),
+)
 
 
 def coalition_month(norm: str) -> int | None:
     """The coalition month a monthly report states ("للشهر 118 على التوالي")."""
-    for pattern in (*_MONTH_RES, _WORDS_MONTH_RE):
+    for pattern in (*_MONTH_RES, _WORDS_MONTH_RE, *_LATE_MONTH_RES):
         match = pattern.search(norm)
         if match is None:
             continue

@@ -12,13 +12,13 @@ from llm_extract.models.rules.context import (
     Ctx,
     Item,
     Record,
-    Sentence,
     absorb_header,
     split_items,
 )
 from llm_extract.models.rules.lexicon import FACILITY, actors_in
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.models.rules.places import _facility, find_governorate, find_location
+from llm_extract.models.rules.segment import Span
 from llm_extract.schemas import Actor
 
 _SHOOTDOWN_RE = re.compile(r"(?:اسقط|اسقاط|اسقطت|اسقطوا)\s+(?:\S+\s+){0,5}?(?:طايره|مسيره|درون)")
@@ -38,8 +38,9 @@ _COUNT_RE = re.compile(
 _DUAL_RE = re.compile(rf"{NB}(?:هجومين|غارتين|ضربتين|جولتين|استهدافين){NA}")
 _SINGULAR_RE = re.compile(rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره)(?:\s|$)")
 _BREAKDOWN_RE = re.compile(
-    rf"{NB}{QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?(?:علي|ضد|استهدفت)\s+"
+    rf"(?:(?<=[\sو(\-,:])|^){QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?(?:علي|ضد|استهدفت)\s+"
 )
+_TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف)(?:\s|$)")
 _COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
 _HOSTILE = (
     Actor.ISLAMIC_RESISTANCE_IN_IRAQ,
@@ -61,7 +62,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
         if (
             records
             and records[-1]["kind"] == "attack_on_base"
-            and _breakdown(ctx, sentence.span.text, records[-1], sentence)
+            and _breakdown(ctx, sentence.span.text, records[-1], sentence.span)
         ):
             continue
         header, items = split_items(ctx, sentence)
@@ -76,7 +77,8 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
             if date is None and ctx.dates.period is None:
                 date = first_date
             record["date"] = date
-            if record.pop("_stated", False):
+            stated = record.pop("_stated", False)
+            if stated and ctx.dates.period is not None and item.date is None:
                 key = "attacks" if record["kind"] == "attack_on_base" else "airstrikes"
                 if record["kind"] in ("attack_on_base", "airstrike"):
                     totals.setdefault(key, record["count"])
@@ -85,31 +87,33 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
     return records, totals
 
 
+def _kind(text: str) -> tuple[str, Actor | None] | None:
+    """The kind of strike ``text`` reports and who fired, or ``None``."""
+    verb = _SHOOTDOWN_RE.search(text)
+    if verb is not None:
+        found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
+        return "drone_shootdown", (found[0] if found else None)
+    if _AIR_RE.search(text):
+        found = actors_in(text, _COALITION)
+        if found:
+            return "airstrike", found[0]
+    if _ATTACK_RE.search(text) and _BASE_RE.search(text):
+        hostile = actors_in(text, _HOSTILE)
+        # The coalition firing from its own base is not an attack on it.
+        if hostile or not actors_in(text[:60], _COALITION):
+            return "attack_on_base", (hostile[0] if hostile else None)
+    if _SHELL_RE.search(text):
+        found = actors_in(text)
+        return "shelling", (found[0] if found else None)
+    return None
+
+
 def _classify(ctx: Ctx, item: Item) -> Record | None:
     text = item.span.text
-    kind: str
-    attacker: Actor | None
-    if _SHOOTDOWN_RE.search(text):
-        kind = "drone_shootdown"
-        verb = _SHOOTDOWN_RE.search(text)
-        assert verb is not None
-        found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
-        attacker = found[0] if found else None
-    elif _AIR_RE.search(text):
-        found = actors_in(text, _COALITION)
-        if not found:
-            return None
-        kind, attacker = "airstrike", found[0]
-    elif _ATTACK_RE.search(text) and _BASE_RE.search(text):
-        hostile = actors_in(text, _HOSTILE)
-        if actors_in(text[:40], _COALITION) and not hostile:
-            return None  # the coalition acting near its own base: not an attack on it
-        kind, attacker = "attack_on_base", (hostile[0] if hostile else None)
-    elif _SHELL_RE.search(text):
-        found = actors_in(text)
-        kind, attacker = "shelling", (found[0] if found else None)
-    else:
+    found_kind = _kind(text)
+    if found_kind is None:
         return None
+    kind, attacker = found_kind
     record: Record = {"kind": kind, "attacker": attacker, "targets": []}
     count = _COUNT_RE.search(text)
     if count is not None:
@@ -118,29 +122,43 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
         record["_stated"] = q is not None and q.value > 1
     elif _DUAL_RE.search(text):
         record["count"] = 2
-    elif _SINGULAR_RE.search(text):
+    elif _SINGULAR_RE.search(text) or item.date is not None:
         record["count"] = 1
     if kind == "attack_on_base":
         target = _facility(text)
-        if target is not None and record.get("count") in (None, 1):
+        if _breakdown(ctx, text, record, item.span):
+            pass
+        elif target is not None and record.get("count") in (None, 1):
             name = ctx.clean(item.span, *target)
             if name:
-                record["targets"].append({"name": name, "count": None})
-    else:
-        where = find_location(text, governorate_fallback=True)
-        if where is not None:
-            record["location"] = ctx.clean(item.span, *where)
+                record["targets"].append({"name": name, "count": record.get("count")})
+                record["location"] = name
     location_norm = None
-    if record.get("location"):
-        where = find_location(text, governorate_fallback=True)
-        location_norm = text[where[0] : where[1]] if where else None
+    if kind != "attack_on_base":
+        # The place struck, not the base it was fired from: look after "مواقع", "علي"...
+        cue = _TARGET_CUE_RE.search(text)
+        offset = cue.end() if cue is not None and kind != "drone_shootdown" else 0
+        where = find_location(text[offset:], governorate_fallback=True)
+        if where is None and offset:
+            offset, where = 0, find_location(text, governorate_fallback=True)
+        if where is not None:
+            start, end = where[0] + offset, where[1] + offset
+            record["location"] = ctx.clean(item.span, start, end)
+            location_norm = text[start:end]
     record["governorate"] = find_governorate(text, location_norm)
-    record["casualties"] = casualties(text, lambda s, e: ctx.clean(item.span, s, e))
+    found = casualties(text, lambda s, e: ctx.clean(item.span, s, e))
+    if kind == "airstrike":
+        # Unnamed dead of an airstrike are the side it struck, when the report names it.
+        struck = actors_in(text, _HOSTILE)
+        for entry in found:
+            if entry["party"] == Actor.OTHER and struck:
+                entry["party"] = struck[0]
+    record["casualties"] = found
     record["evidence"] = ctx.evidence(item.span)
     return record
 
 
-def _breakdown(ctx: Ctx, text: str, record: Record, sentence: Sentence) -> bool:
+def _breakdown(ctx: Ctx, text: str, record: Record, span: Span) -> bool:
     """Per-base counts ("12 علي قاعده حقل العمر - 1 علي قاعده الشدادي") for ``record``."""
     matches = list(_BREAKDOWN_RE.finditer(text))
     if not matches:
@@ -151,7 +169,7 @@ def _breakdown(ctx: Ctx, text: str, record: Record, sentence: Sentence) -> bool:
         q = quantity(None, match.group("num"))
         if place is None or q is None:
             continue
-        targets.append({"name": ctx.clean(sentence.span, *place), "count": q.value})
+        targets.append({"name": ctx.clean(span, *place), "count": q.value})
     if not targets:
         return False
     record["targets"] = targets
