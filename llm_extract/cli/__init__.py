@@ -18,8 +18,9 @@ from llm_extract.cli import export as _export  # noqa: E402  (needs ``app`` defi
 from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import prompts as _prompts  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import summary as _summary  # noqa: E402  (needs ``app`` defined above)
+from llm_extract.cli import view as _view  # noqa: E402  (needs ``app`` defined above)
 
-__all__ = ["_eval", "_export", "_extract", "_prompts", "_summary", "app", "main"]
+__all__ = ["_eval", "_export", "_extract", "_prompts", "_summary", "_view", "app", "main"]
 
 
 def main() -> None:

@@ -1,0 +1,56 @@
+"""``llm-extract view``: a self-contained HTML review page of an output file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llm_extract.cli import app
+from llm_extract.cli._common import cli_errors
+from llm_extract.outputs_reader import read_results
+from llm_extract.view import TEXT_OK, write_view
+
+
+@app.command("view")
+def view_command(
+    output: Annotated[Path, typer.Argument(help="JSONL written by `llm-extract extract`.")],
+    gold: Annotated[
+        Path | None,
+        typer.Option("--gold", help="Gold folder (<id>.json): mark matched, spurious, missed."),
+    ] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option("--reports", help="Folder of the report texts (default: source.path)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="HTML file (default: <stem>_review.html)."),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Page title.")] = None,
+) -> None:
+    """Write one HTML page: each report's text with every record's evidence highlighted."""
+    with cli_errors():
+        results = read_results(output)
+        target = out or output.with_name(f"{output.stem}_review.html")
+        path, shown = write_view(
+            results,
+            target,
+            gold_dir=gold,
+            reports_dir=reports,
+            base=output.parent,
+            title=title or f"Review of {output.name}",
+        )
+    records = sum(r.n_pred for r in shown)
+    highlighted = sum(r.n_highlighted for r in shown)
+    no_text = [r.report_id for r in shown if r.text_state != TEXT_OK]
+    typer.echo(str(path))
+    typer.echo(f"{len(shown)} reports, {records} records, {highlighted} highlighted", err=True)
+    if no_text:
+        typer.echo(
+            f"{len(no_text)} report(s) without usable text (shown without highlights): "
+            + ", ".join(no_text[:10])
+            + (" ..." if len(no_text) > 10 else ""),
+            err=True,
+        )

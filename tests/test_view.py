@@ -1,0 +1,236 @@
+"""The review page: highlighting, text checks, gold statuses, and the page in headless Chromium."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from review_data import EXTRACTION_A, REPORT_A, make_result, write_run
+from typer.testing import CliRunner
+
+from llm_extract.cli import app
+from llm_extract.evaluation.gold import load_gold_set
+from llm_extract.outputs_reader import read_results
+from llm_extract.results import ExtractionResult, PromptInfo, SourceInfo
+from llm_extract.view import ViewRecord, build_view, highlight, write_view
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+)
+
+
+class _Dom(HTMLParser):
+    """Collects the attributes of <html>, <mark> and record rows of a dumped DOM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root: dict[str, str | None] = {}
+        self.marks: list[dict[str, str | None]] = []
+        self.rows: list[dict[str, str | None]] = []
+        self.sections: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "html":
+            self.root = found
+        elif tag == "mark":
+            self.marks.append(found)
+        elif tag == "tr" and "data-rid" in found:
+            self.rows.append(found)
+        elif tag == "section":
+            self.sections.append(found)
+
+
+def _classes(attrs: dict[str, str | None]) -> set[str]:
+    return set((attrs.get("class") or "").split())
+
+
+def _record(rid: str, start: int, end: int, kind: str = "pred") -> ViewRecord:
+    return ViewRecord(rid, "drills", 0, kind, "unscored", [], "", "", start, end)
+
+
+def test_highlight_nests_and_splits_crossing_spans() -> None:
+    text = "abcdefghij"
+    html = highlight(text, [_record("a", 0, 6), _record("b", 2, 4), _record("c", 5, 9)])
+    dom = _Dom()
+    dom.feed(html)
+    assert html.count("<mark") == html.count("</mark>")
+    assert [m["data-rid"] for m in dom.marks if "cont" not in _classes(m)] == ["a", "b", "c"]
+    # "c" crosses "a": it is closed with "a" and reopened as a continuation.
+    assert [m["data-rid"] for m in dom.marks if "cont" in _classes(m)] == ["c"]
+    assert re.sub(r"</?mark[^>]*>", "", html) == text
+
+
+def test_highlight_escapes_text() -> None:
+    html = highlight("a <b> & c", [_record("x", 2, 5)])
+    assert "&lt;b&gt;" in html
+    assert "<b>" not in html
+
+
+def test_missing_and_changed_text_turn_highlights_off(tmp_path: Path) -> None:
+    jsonl, results = write_run(tmp_path)
+    Path(results[0].source.path).write_text(REPORT_A + "تعديل لاحق.\n", encoding="utf-8")
+    Path(results[1].source.path).unlink()
+    shown = build_view(read_results(jsonl))
+    assert shown[0].text_state == "changed"
+    assert shown[0].n_highlighted == 0
+    assert "changed" in (shown[0].text_message or "")
+    assert shown[1].text_state == "missing"
+    assert shown[1].n_pred == 3  # records are still listed
+    page, _ = write_view(read_results(jsonl), tmp_path / "p.html")
+    html = page.read_text(encoding="utf-8")
+    assert "has changed since the extraction" in html
+    assert "report text not found" in html
+
+
+def test_reports_dir_option(tmp_path: Path) -> None:
+    jsonl, _ = write_run(tmp_path)
+    moved = tmp_path / "moved"
+    shutil.move(str(tmp_path / "reports"), moved)
+    assert build_view(read_results(jsonl))[0].text_state == "missing"
+    shown = build_view(read_results(jsonl), reports_dir=moved)
+    assert shown[0].text_state == "ok"
+    assert shown[0].n_highlighted == shown[0].n_pred == 5
+
+
+def _scored_run(tmp_path: Path) -> tuple[Path, Path]:
+    """Prediction misses the arrest; gold lacks the airlift (so it is spurious)."""
+    predicted = copy.deepcopy(EXTRACTION_A)
+    predicted["arrests"] = []
+    gold = copy.deepcopy(EXTRACTION_A)
+    gold["convoys"] = gold["convoys"][:1]
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    result = make_result("r120", REPORT_A, predicted, reports)
+    jsonl = tmp_path / "scored.jsonl"
+    jsonl.write_text(result.model_dump_json() + "\n", encoding="utf-8")
+    gold_dir = tmp_path / "gold"
+    gold_dir.mkdir()
+    (gold_dir / "r120.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    return jsonl, gold_dir
+
+
+def test_gold_statuses(tmp_path: Path) -> None:
+    jsonl, gold_dir = _scored_run(tmp_path)
+    (report,) = build_view(read_results(jsonl), gold_dir=gold_dir)
+    status = {(r.kind, r.category, r.status) for r in report.records}
+    assert status == {
+        ("pred", "convoys", "matched"),
+        ("pred", "convoys", "spurious"),
+        ("pred", "drills", "matched"),
+        ("pred", "strikes", "matched"),
+        ("gold", "arrests", "missed"),
+    }
+    missed = next(r for r in report.records if r.status == "missed")
+    assert missed.start is not None  # outlined in the text
+
+
+def _chromium(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    profile = tmp_path / "chromium-profile"
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1400,900",
+        "--virtual-time-budget=3000",
+        *extra,
+        url,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+
+
+def _load_in_chromium(tmp_path: Path, page: Path, fragment: str = "") -> _Dom:
+    done = _chromium(tmp_path, page.as_uri() + fragment, "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Uncaught" not in done.stderr, done.stderr[-2000:]
+    dom = _Dom()
+    dom.feed(done.stdout)
+    assert dom.root.get("data-ready") == "1", "page script did not finish"
+    assert "data-errors" not in dom.root, dom.root.get("data-errors")
+    return dom
+
+
+def _screenshot(tmp_path: Path, page: Path, fragment: str = "") -> Path:
+    shot = tmp_path / f"{page.stem}.png"
+    done = _chromium(tmp_path, page.as_uri() + fragment, f"--screenshot={shot}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 20_000
+    return shot
+
+
+@needs_chromium
+def test_page_in_chromium_with_gold(tmp_path: Path) -> None:
+    jsonl, gold_dir = _scored_run(tmp_path)
+    page, shown = write_view(read_results(jsonl), tmp_path / "review.html", gold_dir=gold_dir)
+    html = page.read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html  # self-contained
+    dom = _load_in_chromium(tmp_path, page, "#r=0&rec=r0-strikes-0")
+    pred = {m["data-rid"] for m in dom.marks if m.get("data-kind") == "pred"}
+    assert len(pred) == shown[0].n_highlighted == 4
+    assert {m["data-status"] for m in dom.marks} == {"matched", "spurious", "missed"}
+    gold = [m for m in dom.marks if m.get("data-kind") == "gold"]
+    assert [m["data-category"] for m in gold] == ["arrests"]
+    # The link selected the strike: its highlight and its row are active.
+    assert any("active" in _classes(m) for m in dom.marks if m["data-rid"] == "r0-strikes-0")
+    assert any("active" in _classes(r) for r in dom.rows if r["data-rid"] == "r0-strikes-0")
+    assert [s.get("hidden") for s in dom.sections] == [None]
+    _screenshot(tmp_path, page, "#r=0&rec=r0-strikes-0")
+
+
+@needs_chromium
+def test_eval_gold_set_renders_every_record(tmp_path: Path) -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed reports not found at {SEEDS}")
+    items = load_gold_set()
+    results = [
+        ExtractionResult(
+            report_id=item.report.report_id,
+            source=SourceInfo(path=item.report.path, sha256=item.report.sha256),
+            prompt=PromptInfo(name="gold", hash="-"),
+            model="gold",
+            status="ok",
+            extraction=item.gold,
+        )
+        for item in items
+    ]
+    page, shown = write_view(results, tmp_path / "gold.html")
+    records = sum(r.n_pred for r in shown)
+    assert records > 50
+    assert sum(r.n_highlighted for r in shown) == records
+    dom = _load_in_chromium(tmp_path, page)
+    starts = [m for m in dom.marks if "cont" not in _classes(m)]
+    assert len(starts) == records
+    assert len({m["data-rid"] for m in dom.marks}) == records
+    # The first report is shown, the others are hidden until picked from the list.
+    assert sum(s.get("hidden") is None for s in dom.sections) == 1
+
+
+def test_cli_view(tmp_path: Path) -> None:
+    jsonl, gold_dir = _scored_run(tmp_path)
+    done = CliRunner().invoke(app, ["view", str(jsonl), "--gold", str(gold_dir)])
+    assert done.exit_code == 0, done.output
+    page = tmp_path / "scored_review.html"
+    assert str(page) in done.output
+    assert page.read_text(encoding="utf-8").count('data-kind="pred"') >= 4
+    bad = CliRunner().invoke(app, ["view", str(jsonl), "--gold", str(tmp_path / "nope")])
+    assert bad.exit_code == 2
+    assert "nope" in bad.output
