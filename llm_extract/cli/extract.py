@@ -25,6 +25,7 @@ from llm_extract.cli._common import (
     summary_line,
 )
 from llm_extract.inputs import DEFAULT_MAX_CHARS, read_reports
+from llm_extract.models import RULES_MODEL
 from llm_extract.models.base import ModelSettings
 from llm_extract.output import JsonlWriter, finished_results, pretty, result_line
 from llm_extract.pipeline import key_for, run_extraction
@@ -174,7 +175,7 @@ def _run(
 ) -> list[ExtractionResult]:
     with cli_errors():
         response_cache = None
-        if cache:
+        if cache and settings.model != RULES_MODEL:  # offline answers are not cached
             from llm_extract.cache import ResponseCache
 
             response_cache = ResponseCache()
