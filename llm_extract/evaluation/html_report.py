@@ -99,6 +99,9 @@ def record_fields(record: Grounded) -> list[tuple[str, str]]:
     return rows
 
 
+_NONE: dict[str, Any] = {"wrong": set(), "fabricated": set(), "similarity": 0.0}
+
+
 def _with_blanks(rows: list[tuple[str, str]], wrong: list[str]) -> list[tuple[str, str]]:
     """Show a wrong field the prediction left empty as a dash (so it can be marked)."""
     present = {name for name, _ in rows}
@@ -129,9 +132,9 @@ def _rows(run: Run, label: str, report_id: str, category: str) -> list[dict[str,
             }
         )
     for j in match.missed:
-        rows.append({"kind": "missed", "gold": record_fields(golds[j]), "pred": None})
+        rows.append({"kind": "missed", "gold": record_fields(golds[j]), "pred": None, **_NONE})
     for i in match.spurious:
-        rows.append({"kind": "spurious", "gold": None, "pred": record_fields(preds[i])})
+        rows.append({"kind": "spurious", "gold": None, "pred": record_fields(preds[i]), **_NONE})
     return rows
 
 

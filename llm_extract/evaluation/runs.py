@@ -135,11 +135,11 @@ def save_run(run: Run, runs_dir: str | Path | None = None) -> Path:
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[Path]:
-    """Saved run files, oldest first."""
+    """Saved run files, oldest first (by the time they were written)."""
     base = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     if not base.is_dir():
         return []
-    return sorted(base.glob(f"*/{RUN_FILE}"), key=lambda p: p.parent.name)
+    return sorted(base.glob(f"*/{RUN_FILE}"), key=lambda p: (p.stat().st_mtime_ns, p.parent.name))
 
 
 def resolve_run(ref: str, runs_dir: str | Path | None = None) -> Path:
