@@ -41,7 +41,7 @@ _DETAINED_RES = (
     re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?{QUANTITY}\s+(?:من\s+)?{_PERSON}{NA}"),
 )
 _KILLED_RES = (
-    re.compile(rf"(?:مقتل|قتل)\s+{QUANTITY}{NA}"),
+    re.compile(rf"(?:مقتل|قتل|قتلت|قتلوا)\s+{QUANTITY}{NA}"),
     re.compile(rf"{NB}{QUANTITY}\s+(?:قتلي|قتيلا){NA}"),
 )
 _VAGUE_RE = re.compile(rf"(?:اعتقال|اعتقلت|اعتقل)\s+(?P<v>{VAGUE}\s+\S+)")

@@ -96,7 +96,7 @@ _TOKEN_RE = re.compile(rf"{NB}[وبلف]?({_WORD_ALT}){NA}")
 APPROX = r"(?:نحو|قرابه|حوالي|زهاء|ما يقارب|ما يقرب من|يقارب|ما يناهز|يناهز|قرابة)"
 AT_LEAST = r"(?:اكثر من|ما لا يقل عن|لا يقل عن|ما يزيد عن|ما يزيد علي|يزيد عن|ازيد من)"
 #: A hedged quantity: groups ``pre`` (hedge), ``num``.
-QUANTITY = rf"(?:(?P<pre>{APPROX}|{AT_LEAST})\s+)?(?P<num>{NUMBER})"
+QUANTITY = rf"(?:(?P<pre>[لب]?(?:{APPROX}|{AT_LEAST}))\s+)?(?P<num>{NUMBER})"
 _APPROX_RE = re.compile(rf"^{APPROX}$")
 _AT_LEAST_RE = re.compile(rf"^{AT_LEAST}$")
 _AT_LEAST_AFTER_RE = re.compile(r"^\s*(?:\S+\s+){0,4}?علي الاقل")
@@ -138,6 +138,8 @@ def quantity(pre: str | None, num: str, after: str = "") -> Quantity | None:
     if value is None:
         return None
     pre = (pre or "").strip()
+    if pre[:1] in ("ل", "ب") and not _APPROX_RE.match(pre) and not _AT_LEAST_RE.match(pre):
+        pre = pre[1:]  # a clitic: "لنحو 15"
     approximate = bool(pre) and _APPROX_RE.match(pre) is not None
     at_least = (bool(pre) and _AT_LEAST_RE.match(pre) is not None) or bool(
         _AT_LEAST_AFTER_RE.match(after[:40])

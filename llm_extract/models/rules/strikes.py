@@ -23,7 +23,8 @@ from llm_extract.schemas import Actor
 
 _SHOOTDOWN_RE = re.compile(r"(?:اسقط|اسقاط|اسقطت|اسقطوا)\s+(?:\S+\s+){0,5}?(?:طايره|مسيره|درون)")
 _AIR_RE = re.compile(
-    r"غاره|غارات|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا|ضربات صاروخيه جويه"
+    r"غاره|غارات|غارتين|غارتان|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا"
+    r"|ضربات صاروخيه جويه"
     r"|الطيران الحربي (?:\S+ ){0,3}?(?:قصف|استهدف)"
 )
 _ATTACK_RE = re.compile(
@@ -41,6 +42,10 @@ _BREAKDOWN_RE = re.compile(
     rf"(?:(?<=[\sو(\-,:])|^){QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?(?:علي|ضد|استهدفت)\s+"
 )
 _TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف)(?:\s|$)")
+_BASE_OWNER_RE = re.compile(
+    r"(?:قواعد|قاعده|القاعده|قاعدتي)\s+(?:(?:ال|لل)?(?:تحالف|قوات)\s*)+(?:الدولي|الامريكيه|الاميركيه)?"
+)
+_PASSIVE_RE = re.compile(rf"{NB}[و]?(?:تعرضت|تعرض|استهدفت قاعده|استهدفت قواعد){NA}")
 _COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
 _HOSTILE = (
     Actor.ISLAMIC_RESISTANCE_IN_IRAQ,
@@ -100,7 +105,8 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
     if _ATTACK_RE.search(text) and _BASE_RE.search(text):
         hostile = actors_in(text, _HOSTILE)
         # The coalition firing from its own base is not an attack on it.
-        if hostile or not actors_in(text[:60], _COALITION):
+        subject = _BASE_OWNER_RE.sub(" ", text[:80])
+        if hostile or _PASSIVE_RE.search(text) or not actors_in(subject, _COALITION):
             return "attack_on_base", (hostile[0] if hostile else None)
     if _SHELL_RE.search(text):
         found = actors_in(text)
