@@ -84,3 +84,9 @@ def test_compare_all_pairs() -> None:
     configs = [(name, [score("r0", drills=(1, 0, 0))]) for name in ("a", "b", "c")]
     pairs = [(c.a, c.b) for c in compare_all(configs)]
     assert pairs == [("a", "b"), ("a", "c"), ("b", "c")]
+
+
+def test_identical_configurations_score_the_same() -> None:
+    scores = [score(f"r{i}", drills=(1, 0, i % 2)) for i in range(5)]
+    result = compare("a", scores, "b", scores)
+    assert result.verdict == "a and b score the same on every report (5 reports)"

@@ -125,6 +125,8 @@ def verdict(a: str, b: str, diffs: Sequence[PairedDiff]) -> str:
     n = max((d.n for d in diffs), default=0)
     clauses = [f"{side} is better on {_join(where)}" for side, where in better.items() if where]
     if not clauses:
+        if all(d.ties == d.n for d in diffs):
+            return f"{a} and {b} score the same on every report ({n} reports)"
         return f"{a} vs {b}: every difference is within noise ({n} reports)"
     text = "; ".join(clauses)
     if noise:
