@@ -104,11 +104,12 @@ class ViewReport:
 
 
 def _candidates(
-    result: ExtractionResult, reports_dir: Path | None, base: Path | None
+    result: ExtractionResult, reports_dirs: Sequence[Path], base: Path | None
 ) -> list[Path]:
     source = Path(result.source.path)
-    if reports_dir is not None:
-        return [reports_dir / source.name, reports_dir / f"{result.report_id}.txt"]
+    if reports_dirs:
+        names = dict.fromkeys([source.name, f"{result.report_id}.txt"])
+        return [folder / name for folder in reports_dirs for name in names]
     paths = [source]
     if not source.is_absolute() and base is not None:
         paths.append(base / source)
@@ -116,12 +117,12 @@ def _candidates(
 
 
 def load_text(
-    result: ExtractionResult, reports_dir: Path | None = None, base: Path | None = None
+    result: ExtractionResult, reports_dirs: Sequence[Path] = (), base: Path | None = None
 ) -> tuple[str | None, str, str | None]:
     """``(text, state, message)``: the report text if it is the one that was extracted."""
     if result.source.path == "-":
         return None, "missing", "the report came from stdin; its text is not available"
-    for path in _candidates(result, reports_dir, base):
+    for path in _candidates(result, reports_dirs, base):
         if not path.is_file():
             continue
         try:
@@ -135,7 +136,7 @@ def load_text(
                 f"{path} has changed since the extraction (sha256 differs); highlights are off",
             )
         return text, TEXT_OK, None
-    tried = ", ".join(str(p) for p in _candidates(result, reports_dir, base))
+    tried = ", ".join(str(p) for p in _candidates(result, reports_dirs, base))
     return None, "missing", f"report text not found ({tried}); highlights are off"
 
 
@@ -315,11 +316,11 @@ def build_report(
     result: ExtractionResult,
     *,
     gold_dir: Path | None = None,
-    reports_dir: Path | None = None,
+    reports_dirs: Sequence[Path] = (),
     base: Path | None = None,
 ) -> ViewReport:
     """The view of one result: its text (if unchanged), records, gold statuses and warnings."""
-    text, state, message = load_text(result, reports_dir, base)
+    text, state, message = load_text(result, reports_dirs, base)
     extraction = result.extraction if result.status == "ok" else None
     gold: ReportExtraction | None = None
     gold_state = "none"
@@ -355,19 +356,24 @@ def build_view(
     results: Sequence[ExtractionResult],
     *,
     gold_dir: str | Path | None = None,
-    reports_dir: str | Path | None = None,
+    reports_dirs: Sequence[str | Path] = (),
     base: str | Path | None = None,
 ) -> list[ViewReport]:
-    """One :class:`ViewReport` per result, in file order."""
+    """One :class:`ViewReport` per result, in file order.
+
+    Report texts are looked up in ``reports_dirs`` (by file name, then ``<id>.txt``) when
+    given, else at ``source.path`` (as written, then relative to ``base``).
+    """
     gold = Path(gold_dir) if gold_dir is not None else None
     if gold is not None and not gold.is_dir():
         raise InputError(gold, "gold folder not found")
-    reports = Path(reports_dir) if reports_dir is not None else None
-    if reports is not None and not reports.is_dir():
-        raise InputError(reports, "reports folder not found")
-    folder = Path(base) if base is not None else None
+    reports = [Path(d) for d in reports_dirs]
+    for folder in reports:
+        if not folder.is_dir():
+            raise InputError(folder, "reports folder not found")
+    where = Path(base) if base is not None else None
     return [
-        build_report(n, r, gold_dir=gold, reports_dir=reports, base=folder)
+        build_report(n, r, gold_dir=gold, reports_dirs=reports, base=where)
         for n, r in enumerate(results)
     ]
 
@@ -405,12 +411,12 @@ def write_view(
     out: str | Path,
     *,
     gold_dir: str | Path | None = None,
-    reports_dir: str | Path | None = None,
+    reports_dirs: Sequence[str | Path] = (),
     base: str | Path | None = None,
     title: str = "llm-extract review",
 ) -> tuple[Path, list[ViewReport]]:
     """Build and write the review page; returns its path and the reports shown."""
-    reports = build_view(results, gold_dir=gold_dir, reports_dir=reports_dir, base=base)
+    reports = build_view(results, gold_dir=gold_dir, reports_dirs=reports_dirs, base=base)
     html = render_html(reports, title=title, scored=gold_dir is not None)
     target = Path(out)
     try:

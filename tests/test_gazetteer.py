@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from llm_extract.gazetteer import (
@@ -116,3 +118,16 @@ def test_parse_csv_names_the_bad_line() -> None:
     )
     with pytest.raises(ValueError, match="line 3"):
         parse_csv(text)
+
+
+def test_gold_bases_are_known() -> None:
+    """Every base the gold set names as a target of an attack is in the gazetteer."""
+    from llm_extract.evaluation.gold import load_gold_set
+
+    seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip(f"seed reports not found at {seeds}")
+    targets = [t.name for item in load_gold_set() for s in item.gold.strikes for t in s.targets]
+    targets = [name for name in targets if name.startswith(("قاعدة", "حقل"))]
+    assert len(targets) >= 10
+    assert [name for name in targets if lookup(name) is None] == []

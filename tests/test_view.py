@@ -96,7 +96,7 @@ def test_reports_dir_option(tmp_path: Path) -> None:
     moved = tmp_path / "moved"
     shutil.move(str(tmp_path / "reports"), moved)
     assert build_view(read_results(jsonl))[0].text_state == "missing"
-    shown = build_view(read_results(jsonl), reports_dir=moved)
+    shown = build_view(read_results(jsonl), reports_dirs=[tmp_path, moved])
     assert shown[0].text_state == "ok"
     assert shown[0].n_highlighted == shown[0].n_pred == 5
 

@@ -21,8 +21,11 @@ def view_command(
         typer.Option("--gold", help="Gold folder (<id>.json): mark matched, spurious, missed."),
     ] = None,
     reports: Annotated[
-        Path | None,
-        typer.Option("--reports", help="Folder of the report texts (default: source.path)."),
+        list[Path] | None,
+        typer.Option(
+            "--reports",
+            help="Folder of the report texts, repeatable (default: each result's source.path).",
+        ),
     ] = None,
     out: Annotated[
         Path | None,
@@ -38,7 +41,7 @@ def view_command(
             results,
             target,
             gold_dir=gold,
-            reports_dir=reports,
+            reports_dirs=reports or [],
             base=output.parent,
             title=title or f"Review of {output.name}",
         )
