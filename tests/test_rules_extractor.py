@@ -228,3 +228,28 @@ def test_backend_implements_the_protocol() -> None:
     assert response.usage.total_tokens == 0 and response.usage.cost_usd == 0.0
     assert len(response.extraction.convoys) == 2
     asyncio.run(backend.aclose())
+
+
+VARIANTS = (
+    "يدخل التحالف شهره الـ 115 على التوالي في سورية.\n"
+    "دخلت 35 آلية للتحالف بتاريخ 30 كانون ثاني و2 شباط.\n"
+    "تصدت قوات التحالف لطائرة مسيرة قرب حقل العمر وأسقطتها.\n"
+    "وفي 6 شباط قصفت طائرات التحالف مواقع للميليشيات في بلدة البوكمال.\n"
+    "وفي 9 شباط اعتقلت قوات التحالف شخصين في بلدة الشحيل.\n"
+)
+
+
+def test_variant_spellings_and_verbs() -> None:
+    result = run(VARIANTS)
+    assert result.coalition_month == 115
+    (ground,) = result.convoys
+    assert ground.dates == [dt.date(2024, 1, 30), dt.date(2024, 2, 2)]
+    drone, strike = result.strikes
+    assert (drone.kind, drone.attacker) == ("drone_shootdown", Actor.INTERNATIONAL_COALITION)
+    assert (strike.kind, strike.date, strike.location) == (
+        "airstrike",
+        dt.date(2024, 2, 6),
+        "البوكمال",
+    )
+    (arrest,) = result.arrests
+    assert (arrest.detained, arrest.location) == (2, "الشحيل")

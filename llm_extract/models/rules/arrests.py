@@ -20,8 +20,8 @@ from llm_extract.models.rules.segment import Span
 from llm_extract.schemas import Actor
 
 CUE_RE = re.compile(
-    r"اعتقال|اعتقل|مداهم|داهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|حمله اعتقال|القبض"
-    r"|احتجاز|احتجز|عمليتين|عمليات مع"
+    rf"اعتقال|اعتقل|مداهم|داهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|حمله اعتقال|القبض"
+    rf"|احتجاز|احتجز|عمليتين|عمليات مع|{NB}و?(?:اسرت|اسر){NA}"
 )
 _ACTION_RE = re.compile(
     rf"{NB}[وف]?(?:اعتقلت|اعتقل|اعتقلوا|داهمت|داهم|داهموا|نفذت|نفذ|شارك|شاركت|القت القبض"
@@ -39,6 +39,9 @@ _ARREST_VERB = r"(?:اعتقال|اعتقلت|اعتقل|اعتقلوا|القب
 _DETAINED_RES = (
     re.compile(rf"{_ARREST_VERB}\s+{QUANTITY}{NA}"),
     re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?{QUANTITY}\s+(?:من\s+)?{_PERSON}{NA}"),
+)
+_DUAL_DETAINED_RE = re.compile(
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|مطلوبين اثنين){NA}"
 )
 _KILLED_RES = (
     re.compile(rf"(?:مقتل|قتل|قتلت|قتلوا)\s+{QUANTITY}{NA}"),
@@ -168,7 +171,10 @@ def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
     text = span.text
     if record.get("detained") is None:
         detained = _DETAINED_RES[0].search(text) or _DETAINED_RES[1].search(text)
-        if detained is not None:
+        dual = _DUAL_DETAINED_RE.search(text)
+        if dual is not None and (detained is None or dual.start() < detained.start()):
+            record["detained"] = 2
+        elif detained is not None:
             q = quantity(detained.group("pre"), detained.group("num"))
             record["detained"] = q.value if q is not None else None
         else:

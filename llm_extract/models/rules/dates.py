@@ -14,11 +14,20 @@ from dataclasses import dataclass
 from llm_extract.models.rules.numbers import NA, NB, ORDINAL, parse_ordinal
 from llm_extract.normalize import MONTH_PATTERN, Period, month_number, parse_day_list, resolve_date
 
+# Spellings of Levantine months without the article ("كانون ثاني", "تشرين اول").
+_VARIANTS: dict[str, str] = {
+    "كانون ثاني": "كانون الثاني",
+    "كانون اول": "كانون الاول",
+    "تشرين اول": "تشرين الاول",
+    "تشرين ثاني": "تشرين الثاني",
+}
+_VARIANT_RE = re.compile(rf"{NB}(" + "|".join(_VARIANTS) + f"){NA}")
+_MONTHS = "|".join(_VARIANTS) + "|" + MONTH_PATTERN
 _DAY = rf"(?P<day>\d{{1,2}}|{ORDINAL})"
 DATE_RE = re.compile(
-    rf"{NB}[وبف]?{_DAY}\s+(?:من\s+)?(?:شهر\s+)?(?P<month>{MONTH_PATTERN}){NA}"
+    rf"{NB}[وبف]?{_DAY}\s+(?:من\s+)?(?:شهر\s+)?(?P<month>{_MONTHS}){NA}"
     rf"(?:\s*,?\s*(?:من\s+)?(?:عام\s+|العام\s+|سنه\s+)?(?P<year>(?:19|20)\d\d)(?!\d))?"
-    rf"|(?<!\d)(?P<nday>\d{{1,2}})[/.-](?P<nmonth>\d{{1,2}})[/.-](?P<nyear>20\d\d)(?!\d)"
+    rf"|(?<![\d/.-])(?P<nday>\d{{1,2}})/(?P<nmonth>\d{{1,2}})(?:/(?P<nyear>20\d\d))?(?![\d/])"
 )
 _YEAR_RE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
 _SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
@@ -66,14 +75,15 @@ def find_dates(text: str, ctx: DateContext) -> list[FoundDate]:
             continue  # "منذ 18 تشرين الاول": when something began, not the event's date
         if match.group("nday"):
             day, month = int(match.group("nday")), int(match.group("nmonth"))
-            year: int | None = int(match.group("nyear"))
+            year: int | None = int(match.group("nyear")) if match.group("nyear") else None
         else:
             raw_day = match.group("day")
             parsed = int(raw_day) if raw_day.isdigit() else parse_ordinal(raw_day)
             if parsed is None:
                 continue
             day = parsed
-            month = month_number(match.group("month")) or 0
+            name = match.group("month")
+            month = month_number(_VARIANTS.get(name, name)) or 0
             year = int(match.group("year")) if match.group("year") else None
         if not (1 <= day <= 31 and 1 <= month <= 12):
             continue
@@ -90,6 +100,7 @@ def find_dates(text: str, ctx: DateContext) -> list[FoundDate]:
 def day_list(text: str, ctx: DateContext) -> list[dt.date]:
     """Dates of a list whose days share month names ("26 و27 كانون الثاني، و5 من شباط")."""
     dates: list[dt.date] = []
+    text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(1)], text)
     for month, day in parse_day_list(text):
         date = ctx.resolve(month, day)
         if date is not None:

@@ -24,9 +24,10 @@ from llm_extract.schemas import CATEGORIES, ReportExtraction
 
 _MONTH_RES = (
     re.compile(
-        rf"{NB}[لفو]?(?:ل)?الشهر\s+(?P<n>\d+|{ORDINAL})\s+(?:علي التوالي|من\s+(?:تدخل|عمليات))"
+        rf"{NB}[لفو]?(?:ل)?(?:ال)?شهر(?:ه|ها)?\s+(?:ال\s*)?(?P<n>\d+|{ORDINAL})\s+"
+        r"(?:علي التوالي|تواليا|من\s+(?:تدخل|عمليات|وجود|عمر))"
     ),
-    re.compile(rf"{NB}للشهر\s+(?P<n>\d+|{ORDINAL}){NA}"),
+    re.compile(rf"{NB}(?:للشهر|شهره|شهرها)\s+(?:ال\s*)?(?P<n>\d+|{ORDINAL}){NA}"),
 )
 _WORDS_MONTH_RE = re.compile(rf"{NB}للشهر\s+(?P<n>{NUMBER})\s+علي التوالي")
 _LATE_MONTH_RES = (

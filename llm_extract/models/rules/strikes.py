@@ -21,14 +21,22 @@ from llm_extract.models.rules.places import _facility, find_governorate, find_lo
 from llm_extract.models.rules.segment import Span
 from llm_extract.schemas import Actor
 
-_SHOOTDOWN_RE = re.compile(r"(?:اسقط|اسقاط|اسقطت|اسقطوا)\s+(?:\S+\s+){0,5}?(?:طايره|مسيره|درون)")
+_SHOOTDOWN_RE = re.compile(
+    r"(?:اسقط|اسقاط|اسقطت|اسقطوا)\s+(?:\S+\s+){0,5}?(?:طايره|طايرات|مسيره|مسيرات|درون)"
+    r"|(?:طايره|مسيره|مسيرات|درون)\s+(?:\S+\s+){0,8}?[وف]?(?:اسقطتها|اسقاطها|اسقطوها|اسقطها)"
+)
+_AIR_NOUN_RE = re.compile(
+    r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|الطيران الحربي|الطيران الامريكي"
+    r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مسيره تابعه|مسيرات تابعه"
+)
+_AIR_VERB_RE = re.compile(r"قصف|استهدف|شن|ضرب|غار")
 _AIR_RE = re.compile(
     r"غاره|غارات|غارتين|غارتان|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا"
     r"|ضربات صاروخيه جويه"
     r"|الطيران الحربي (?:\S+ ){0,3}?(?:قصف|استهدف)"
 )
 _ATTACK_RE = re.compile(
-    r"هجوم|هجمات|هجوما|استهداف|استهدف|قصف|قذايف|قذيفه|صواريخ|صاروخ|مسيرات|مسيره|اعتداء"
+    r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|قذايف|قذيفه|صواريخ|صاروخ|مسيرات|مسيره|اعتداء"
 )
 _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|قواعد){NA}")
 _SHELL_RE = re.compile(r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه")
@@ -98,8 +106,8 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
     if verb is not None:
         found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
         return "drone_shootdown", (found[0] if found else None)
-    if _AIR_RE.search(text):
-        found = actors_in(text, _COALITION)
+    if _AIR_RE.search(text) or (_AIR_NOUN_RE.search(text) and _AIR_VERB_RE.search(text)):
+        found = actors_in(_BASE_OWNER_RE.sub(" ", text), _COALITION)
         if found:
             return "airstrike", found[0]
     if _ATTACK_RE.search(text) and _BASE_RE.search(text):
