@@ -253,3 +253,22 @@ def test_variant_spellings_and_verbs() -> None:
     )
     (arrest,) = result.arrests
     assert (arrest.detained, arrest.location) == (2, "الشحيل")
+
+
+def test_listed_items_need_not_repeat_the_word_drill() -> None:
+    text = (
+        "للشهر 121 على التوالي.\n"
+        "ورصد الشهر 3 تدريبات للتحالف مع قسد، جاءت كالآتي:\n"
+        "4 تشرين الأول، في قاعدة الشدادي بالذخيرة الحية.\n"
+        "9 تشرين الأول، في حقل العمر مع تحليق للمروحيات.\n"
+        "15 تشرين الأول، في قاعدة قسرك.\n"
+        "وفي 20 تشرين الأول اعتقلت قوات التحالف 3 أشخاص في الشحيل.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 3
+    assert [(d.date.day if d.date else None, d.location) for d in result.drills] == [
+        (4, "قاعدة الشدادي"),
+        (9, "حقل العمر"),
+        (15, "قاعدة قسرك"),
+    ]
+    assert [a.detained for a in result.arrests] == [3]

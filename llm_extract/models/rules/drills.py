@@ -23,6 +23,9 @@ _TOTAL_RE = re.compile(
     rf"{NB}{QUANTITY}\s+(?:تدريبات|تدريبا|تدريب|مناورات|مناوره|تمرينات|تمارين|تمرينا){NA}"
 )
 _TOTAL_DUAL_RE = re.compile(rf"{NB}(?:تدريبين|مناورتين|تمرينين){NA}")
+_OTHER_CUE_RE = re.compile(
+    r"شاحن|اليات|طايرات شحن|اعتقل|داهم|انزال|القبض|هجوم|هجمات|استهدف|غاره|غارات|قصف|اسقط"
+)
 _ACTION_RE = re.compile(r"اجرت|اجري|نفذت|نفذ|اجراء|تنفيذ|ناجمه|ناتجه|تجري|اقامت")
 _LIVE_RE = re.compile(r"الذخيره الحيه|بالذخيره الحيه|رمايات حيه|الرمايات الحيه|بالرصاص الحي")
 _PARTICIPANTS = (Actor.INTERNATIONAL_COALITION, Actor.US_FORCES, Actor.SDF, Actor.ASAYISH)
@@ -48,17 +51,29 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
     header_actors: list[Actor] = []
     aggregate: Record | None = None
     last_line = -1
+    list_line = -2  # line of the last header or item of an announced list of drills
     for sentence in ctx.sentences:
         text = sentence.span.text
         if CUE_RE.search(text) is None:
-            continue
+            # Items under "N تدريبات ... كالآتي:" need not repeat the word: a dated line
+            # right after the header or another item, about nothing else, is a drill.
+            listed = (
+                sentence.line - list_line == 1
+                and sentence.dates
+                and sentence.span.start == ctx.doc.lines[sentence.line].start
+                and _OTHER_CUE_RE.search(text) is None
+            )
+            if not listed:
+                continue
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
         total = _total(lead)
         if total is not None:
             stated = total
             header_actors = actors_in(lead, _PARTICIPANTS)
-            if not sentence.dates and not (is_list_header(text) or sentence.colon):
+            if is_list_header(text) or sentence.colon:
+                list_line = sentence.line
+            elif not sentence.dates:
                 aggregate = {
                     "count": total,
                     "participants": header_actors,
@@ -82,6 +97,8 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             if date is None and ctx.dates.period is None:
                 date = first_date
             records.append(_record(ctx, item, date, header_actors))
+            if sentence.line - list_line == 1:
+                list_line = sentence.line
             last_line = sentence.line
     if not records and aggregate is not None:
         records.append(aggregate)
