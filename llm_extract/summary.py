@@ -203,6 +203,7 @@ def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEM
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import MaxNLocator
 
     target = Path(path)
@@ -219,18 +220,16 @@ def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEM
         ax.set_ylabel(ITEM_LABELS[item], rotation=0, ha="right", va="center")
         ax.grid(axis="y", alpha=0.3)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    step = max(1, len(summary.rows) // 24)
-    shown = summary.rows[::step]
     bottom = axes[-1, 0]
-    bottom.set_xticks([row.start + dt.timedelta(days=13) for row in shown])
-    bottom.set_xticklabels(
-        [
-            f"{row.key}\n{row.start:%Y-%m}" if summary.by == "coalition" else row.key
-            for row in shown
-        ],
-        rotation=0 if len(shown) <= 12 else 45,
+    locator = AutoDateLocator(minticks=3, maxticks=14)  # type: ignore[no-untyped-call]  # matplotlib.dates is unannotated
+    formatter = ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]  # same module
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(formatter)
+    kind = (
+        "coalition month (each bar starts on the month's first day)"
+        if summary.by == "coalition"
+        else "calendar month"
     )
-    kind = "coalition month (start date)" if summary.by == "coalition" else "calendar month"
     figure.suptitle(f"Coalition activity per {kind}")
     figure.tight_layout()
     try:
