@@ -18,7 +18,9 @@ scrubbed from every error text raised here.
 
 from __future__ import annotations
 
+import copy
 import email.utils
+import functools
 import logging
 import os
 import time
@@ -84,8 +86,13 @@ DEFAULT_RETRY_POLICY = RetryPolicy()
 _GROUNDING: ContextVar[dict[str, Any] | None] = ContextVar("grounding", default=None)
 
 
-class _GroundedExtraction(ReportExtraction):
-    __doc__ = ReportExtraction.__doc__
+class _GroundedExtraction(ReportExtraction, instructor.ResponseSchema):
+    """What instructor validates: a :class:`ReportExtraction` grounded in ``_GROUNDING``.
+
+    Already a ``ResponseSchema``, so instructor does not wrap it in a fresh class on every
+    call, and its schemas are computed once (they are the strict schema of ReportExtraction).
+    """
+
     model_config = ReportExtraction.model_config | {"title": "ReportExtraction"}
 
     @classmethod
@@ -105,6 +112,18 @@ class _GroundedExtraction(ReportExtraction):
             context=context if context is not None else _GROUNDING.get(),
             **kwargs,
         )
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(_report_schema())
+
+
+
+@functools.cache
+def _report_schema() -> dict[str, Any]:
+    return ReportExtraction.model_json_schema()
 
 
 def _plain(parsed: ReportExtraction) -> ReportExtraction:
@@ -264,7 +283,7 @@ class OpenAIBackend:
             # openai 3 is typed for httpx2 clients but accepts (legacy) httpx ones at runtime
             http_client=http_client,  # type: ignore[arg-type]
         )
-        self._schema = ReportExtraction.model_json_schema()
+        self._schema = _report_schema()
 
     async def aclose(self) -> None:
         await self._client.close()
