@@ -120,7 +120,6 @@ class _GroundedExtraction(ReportExtraction, instructor.ResponseSchema):
         return copy.deepcopy(_report_schema())
 
 
-
 @functools.cache
 def _report_schema() -> dict[str, Any]:
     return ReportExtraction.model_json_schema()
