@@ -379,6 +379,7 @@ def test_the_key_is_scrubbed_from_a_completion_that_echoes_it(
     error = fail(openai_server, max_reasks=0)
     assert error.kind == "invalid_output"
     assert KEY not in str(error) and KEY not in str(error.last_completion)
+    assert error.__cause__ is None and error.__suppress_context__
 
 
 def test_transport_failure_during_a_reask_keeps_the_usage(openai_server: OpenAIServer) -> None:

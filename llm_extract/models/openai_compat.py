@@ -345,7 +345,7 @@ class OpenAIBackend:
                 kind="unexpected",
                 attempts=call.attempts,
                 usage=usage,
-            ) from exc
+            ) from None  # its chain may quote the request or the answer verbatim
         text = call.last_text or ""
         rescued = salvage(text, context)
         if rescued is None:
@@ -362,7 +362,7 @@ class OpenAIBackend:
                 attempts=call.attempts,
                 last_completion=self._redact(text),
                 usage=usage,
-            ) from exc
+            ) from None  # idem: only redacted text leaves this module
         extraction, dropped = rescued
         return BackendResponse(extraction=extraction, usage=usage, dropped=dropped, raw=text)
 
