@@ -19,6 +19,8 @@ Validation context (``model_validate(data, context={...})``):
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
@@ -66,6 +68,12 @@ class _Model(BaseModel):
         mode: JsonSchemaMode = "validation",
         **kwargs: Any,
     ) -> dict[str, Any]:
+        # Generating the schema takes milliseconds and every request key needs it: the
+        # default (strict) schema is built once per class, and each caller gets a fresh copy.
+        default = (by_alias, ref_template, schema_generator, mode) == _DEFAULT_SCHEMA_ARGS
+        if default and not kwargs:
+            cached: dict[str, Any] = json.loads(_strict_schema_text(cls))
+            return cached
         schema = super().model_json_schema(
             by_alias=by_alias,
             ref_template=ref_template,
@@ -76,6 +84,19 @@ class _Model(BaseModel):
         if schema_generator is StrictJsonSchema:
             _isolate_refs(schema)
         return schema
+
+
+_DEFAULT_SCHEMA_ARGS = (True, "#/$defs/{model}", StrictJsonSchema, "validation")
+
+
+@functools.cache
+def _strict_schema_text(cls: type[_Model]) -> str:
+    """The strict JSON schema of ``cls`` as JSON text (computed once per class)."""
+    schema = BaseModel.model_json_schema.__func__(  # type: ignore[attr-defined]  # classmethod
+        cls, ref_template="#/$defs/{model}", schema_generator=StrictJsonSchema
+    )
+    _isolate_refs(schema)
+    return json.dumps(schema, ensure_ascii=False)
 
 
 def _isolate_refs(node: Any) -> None:
