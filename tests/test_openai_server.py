@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -154,3 +156,16 @@ def test_dynamic_action_and_extra_routes(openai_server: OpenAIServer) -> None:
     got = httpx.get(f"{openai_server.base_url}/files/file-1")
     assert got.json() == {"id": "file-1"}
     assert httpx.get(f"{openai_server.base_url}/nowhere").status_code == 404
+
+
+def test_stop_releases_a_pending_delay() -> None:
+    server = OpenAIServer().start()
+    server.enqueue(Delay(30.0, then=Reply(PAYLOAD)))
+    url = f"{server.base_url}/chat/completions"
+    started = time.monotonic()
+    stopper = threading.Timer(0.2, server.stop)
+    stopper.start()
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(url, json=base_body(), timeout=10.0)
+    stopper.join()
+    assert time.monotonic() - started < 5.0
