@@ -299,13 +299,15 @@ def test_ids_filter(tmp_path: Path) -> None:
 
 def test_splits_name_existing_reports_without_overlap() -> None:
     splits = load_splits()
-    dev, holdout = set(splits["dev"]), set(splits["holdout"])
-    assert len(dev) == len(splits["dev"]) and len(holdout) == len(splits["holdout"])
-    assert not dev & holdout
-    assert dev | holdout == set(GOLD_IDS)
+    assert set(splits) == {"dev", "spent", "holdout"}
+    dev, spent, holdout = (set(splits[name]) for name in ("dev", "spent", "holdout"))
+    assert all(len(set(ids)) == len(ids) for ids in splits.values()), "an id listed twice"
+    assert not dev & spent and not dev & holdout and not spent & holdout
+    assert dev | spent | holdout == set(GOLD_IDS)
     assert 5 <= len(holdout) <= 8
     assert holdout <= set(PROJECT_IDS), "the real reports stay in dev"
-    kinds = {report_id.split("_")[0] for report_id in holdout}
+    assert all(report_id.startswith("fresh_") for report_id in holdout), "unseen reports only"
+    kinds = {report_id.split("_")[1] for report_id in holdout}
     assert kinds == {"month", "item"}, "holdout mixes monthly reports and short items"
 
 

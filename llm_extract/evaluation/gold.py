@@ -147,7 +147,7 @@ def load_gold_set(
 
 
 def load_splits(path: str | Path | None = None) -> dict[str, list[str]]:
-    """The named lists of report ids of ``evals/splits.toml`` (``dev``, ``holdout``)."""
+    """The named lists of report ids of ``evals/splits.toml`` (``dev``, ``spent``, ``holdout``)."""
     splits_path = Path(path) if path is not None else default_splits_path()
     try:
         data = tomllib.loads(_read_text(splits_path))
