@@ -28,9 +28,10 @@ as missing. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,26 +40,22 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from llm_extract.errors import ExtractionError, InputError, UsageError
 from llm_extract.models.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.pricing import load_price_table
+from llm_extract.prompts import Prompt
 from llm_extract.results import (
     ErrorInfo,
     ExtractionResult,
     PromptInfo,
     Report,
     SourceInfo,
+    Usage,
 )
+from llm_extract.transport import ReplayTransport, tag_requests
 
 BATCH_URL = "/v1/chat/completions"
 MANIFEST_VERSION = 1
 #: Limits of one Batch API input file (OpenAI: 50,000 requests, 200 MB).
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 190_000_000
-
-#: Renders the HTTP body of one chat-completions request (the backend's, shared with online).
-BodyBuilder = Callable[[ExtractionRequest], dict[str, Any]]
-#: Turns a chat.completion body into a validated answer; raises ExtractionError.
-CompletionParser = Callable[[dict[str, Any], ExtractionRequest], BackendResponse]
-#: The content-addressed key of one request.
-KeyFunction = Callable[[ExtractionRequest], str]
 
 
 class ManifestEntry(BaseModel):
@@ -111,9 +108,14 @@ class PreparedBatch:
 
 
 def prepare_batch(
-    requests: Sequence[ExtractionRequest], *, build_body: BodyBuilder, key_of: KeyFunction
+    requests: Sequence[ExtractionRequest],
+    bodies: dict[str, dict[str, Any]],
+    keys: dict[str, str],
 ) -> PreparedBatch:
-    """One Batch API request line per request; raises UsageError on a repeated report id."""
+    """One Batch API request line per request (``bodies`` and ``keys`` by report id).
+
+    Raises UsageError on an empty batch or a repeated report id.
+    """
     if not requests:
         raise UsageError("no reports to put in a batch")
     first = requests[0]
@@ -130,14 +132,37 @@ def prepare_batch(
             report_id=report.report_id,
             path=report.path,
             sha256=report.sha256,
-            request_key=key_of(request),
+            request_key=keys[report.report_id],
             text=report.text,
         )
-        lines.append(batch_line(report.report_id, build_body(request)))
+        lines.append(batch_line(report.report_id, bodies[report.report_id]))
     manifest = Manifest(
         model=first.settings.model, mode=first.settings.mode, prompt=first.prompt, entries=entries
     )
     return PreparedBatch(lines=lines, manifest=manifest)
+
+
+async def prepare_reports(
+    reports: Sequence[Report], prompt: Prompt, settings: ModelSettings
+) -> PreparedBatch:
+    """Request lines for ``reports`` with exactly the bodies the online path would send
+    (rendered by the OpenAI backend itself) and the same request keys."""
+    from llm_extract.pipeline import key_for
+    from llm_extract.scale import render_bodies
+
+    info = PromptInfo(name=prompt.name, hash=prompt.hash)
+    requests = [
+        ExtractionRequest(report=r, messages=prompt.render(r), settings=settings, prompt=info)
+        for r in reports
+    ]
+    seen: set[str] = set()
+    for request in requests:  # before rendering anything
+        if request.report.report_id in seen:
+            prepare_batch(requests, {}, {})  # raises the UsageError that names both files
+        seen.add(request.report.report_id)
+    bodies = await render_bodies(requests, settings)
+    keys = {r.report.report_id: key_for(r.report, r.messages, prompt, settings) for r in requests}
+    return prepare_batch(requests, bodies, keys)
 
 
 def _part_path(path: Path, part: int, parts: int) -> Path:
@@ -280,16 +305,49 @@ class Collected:
         return sum(1 for r in self.results if r.status == "failed")
 
 
+async def validate_answers(
+    answers: dict[str, dict[str, Any]], manifest: Manifest, settings: ModelSettings
+) -> dict[str, BackendResponse | ExtractionError]:
+    """Validate chat.completion bodies (by custom_id) exactly as the online path does.
+
+    Each body is handed to the OpenAI backend as the HTTP answer to its request (a replay
+    transport), so parsing, grounding and salvage of valid records are the backend's own. No
+    re-ask is possible for a batch answer: ``max_reasks`` is 0.
+    """
+    import httpx
+
+    from llm_extract.models.openai_compat import OpenAIBackend
+
+    replay = ReplayTransport(answers)
+    offline = replace(
+        settings,
+        api_key="batch-collect",
+        base_url="http://batch.invalid/v1",
+        max_retries=0,
+        max_reasks=0,
+    )
+    backend = OpenAIBackend(offline, http_client=httpx.AsyncClient(transport=replay))
+    out: dict[str, BackendResponse | ExtractionError] = {}
+    try:
+        for custom_id in answers:
+            request = manifest.request_for(custom_id, offline)
+            with tag_requests(custom_id):
+                try:
+                    out[custom_id] = await backend.extract(request)
+                except ExtractionError as exc:
+                    out[custom_id] = exc
+    finally:
+        await backend.aclose()
+    return out
+
+
 def collect_results(
-    lines: Iterable[str],
-    manifest: Manifest,
-    *,
-    settings: ModelSettings,
-    parse: CompletionParser,
+    lines: Iterable[str], manifest: Manifest, *, settings: ModelSettings
 ) -> Collected:
     """Validated results of a Batch API output file (see the module doc)."""
     prices = load_price_table()
-    results: dict[str, ExtractionResult] = {}
+    failures: dict[str, ExtractionResult] = {}
+    answers: dict[str, dict[str, Any]] = {}
     extra: list[ExtractionResult] = []
     problems: list[str] = []
     for line in read_results(lines):
@@ -304,44 +362,48 @@ def collect_results(
                 _failed(None, custom_id, manifest, "unknown_custom_id", "not in the manifest")
             )
             continue
-        if custom_id in results and results[custom_id].status == "ok":
-            problems.append(f"line {line.number}: a second result for {custom_id!r} (ignored)")
+        if custom_id in answers:
+            problems.append(f"line {line.number}: a second answer for {custom_id!r} (ignored)")
             continue
         assert line.data is not None  # read_results gives data with every custom_id
         failure = _line_failure(line.data)
         if failure is not None:
             problems.append(f"line {line.number} ({custom_id}): {failure[1]}")
-            results[custom_id] = _failed(entry, custom_id, manifest, *failure)
+            failures[custom_id] = _failed(entry, custom_id, manifest, *failure)
             continue
-        body = line.data["response"]["body"]
-        request = manifest.request_for(custom_id, settings)
-        try:
-            answer = parse(body, request)
-        except ExtractionError as exc:
-            problems.append(f"line {line.number} ({custom_id}): {exc}")
-            results[custom_id] = _failed(entry, custom_id, manifest, exc.kind, str(exc))
-            continue
-        usage = answer.usage.model_copy(
-            update={
-                "cost_usd": prices.cost(manifest.model, answer.usage, batch=True),
-                "attempts": max(1, answer.usage.attempts),
-            }
-        )
-        results[custom_id] = ExtractionResult(
-            report_id=entry.report_id,
-            source=SourceInfo(path=entry.path, sha256=entry.sha256),
-            prompt=manifest.prompt,
-            model=str(body.get("model") or manifest.model),
-            status="ok",
-            extraction=answer.extraction,
-            dropped=answer.dropped,
-            usage=usage,
-            request_key=entry.request_key,
-        )
+        answers[custom_id] = line.data["response"]["body"]
+        failures.pop(custom_id, None)  # an answer after an error line (a retried request)
+    validated = asyncio.run(validate_answers(answers, manifest, settings)) if answers else {}
     ordered: list[ExtractionResult] = []
     for custom_id, entry in manifest.entries.items():
-        if custom_id in results:
-            ordered.append(results[custom_id])
+        outcome = validated.get(custom_id)
+        if isinstance(outcome, BackendResponse):
+            usage = outcome.usage.model_copy(
+                update={"cost_usd": prices.cost(manifest.model, outcome.usage, batch=True)}
+            )
+            ordered.append(
+                ExtractionResult(
+                    report_id=entry.report_id,
+                    source=SourceInfo(path=entry.path, sha256=entry.sha256),
+                    prompt=manifest.prompt,
+                    model=str(answers[custom_id].get("model") or manifest.model),
+                    status="ok",
+                    extraction=outcome.extraction,
+                    dropped=outcome.dropped,
+                    usage=usage,
+                    request_key=entry.request_key,
+                )
+            )
+        elif isinstance(outcome, ExtractionError):
+            problems.append(f"{custom_id}: {outcome.kind}: {outcome}")
+            failed = _failed(entry, custom_id, manifest, outcome.kind, str(outcome))
+            if isinstance(outcome.usage, Usage):
+                failed.usage = outcome.usage.model_copy(
+                    update={"cost_usd": prices.cost(manifest.model, outcome.usage, batch=True)}
+                )
+            ordered.append(failed)
+        elif custom_id in failures:
+            ordered.append(failures[custom_id])
         else:
             problems.append(f"{custom_id}: no result line in the results file")
             ordered.append(

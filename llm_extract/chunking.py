@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from llm_extract.errors import UsageError
+from llm_extract.errors import ExtractionError, UsageError
+from llm_extract.models.base import Backend, BackendResponse, ExtractionRequest
 from llm_extract.normalize import find_span, normalize
-from llm_extract.results import Report
+from llm_extract.prompts import Prompt
+from llm_extract.results import DroppedRecord, Report, Usage
 from llm_extract.schemas import CATEGORIES, Grounded, ReportExtraction, StatedTotals
 
 _PARAGRAPH = re.compile(r"[^\n]*(?:\n+|$)")
@@ -174,3 +176,61 @@ def merge_extractions(
         for record, (start, end) in zip(merged.records(category), spans[category], strict=True):
             record.evidence_start, record.evidence_end = start, end
     return merged
+
+
+class ChunkedBackend:
+    """A backend that extracts a report longer than ``max_chars`` chunk by chunk.
+
+    Each chunk is rendered by the prompt as a report of its own (id ``<id>#<n>``), sent to the
+    inner backend, and the answers are merged by :func:`merge_extractions`. A report that fits
+    goes through unchanged. Chunks of one report are sent one after the other, so
+    ``--concurrency`` still counts reports in flight. If a chunk fails the report fails, with
+    the tokens of every chunk sent counted in its usage.
+    """
+
+    def __init__(
+        self, inner: Backend, prompt: Prompt, *, max_chars: int, overlap_chars: int = 0
+    ) -> None:
+        split_text("", max_chars, overlap_chars)  # checks the sizes (UsageError)
+        self.inner = inner
+        self.prompt = prompt
+        self.max_chars = max_chars
+        self.overlap_chars = overlap_chars
+        self.name = inner.name
+        self.cacheable = inner.cacheable
+
+    async def extract(self, request: ExtractionRequest) -> BackendResponse:
+        report = request.report
+        chunks = split_text(report.text, self.max_chars, self.overlap_chars)
+        if len(chunks) == 1:
+            return await self.inner.extract(request)
+        parts: list[tuple[Chunk, ReportExtraction]] = []
+        usage = Usage()
+        dropped: list[DroppedRecord] = []
+        for chunk in chunks:
+            part = Report(f"{report.report_id}#{chunk.index}", chunk.text, report.path)
+            sub = ExtractionRequest(
+                report=part,
+                messages=self.prompt.render(part),
+                settings=request.settings,
+                prompt=request.prompt,
+            )
+            try:
+                answer = await self.inner.extract(sub)
+            except ExtractionError as exc:
+                if isinstance(exc.usage, Usage):
+                    usage = usage.add(exc.usage)
+                exc.usage = usage
+                exc.args = (f"chunk {chunk.index + 1} of {len(chunks)}: {exc}",)
+                raise
+            usage = usage.add(answer.usage)
+            parts.append((chunk, answer.extraction))
+            dropped.extend(
+                d.model_copy(update={"reason": f"chunk {chunk.index + 1}: {d.reason}"})
+                for d in answer.dropped
+            )
+        merged = merge_extractions(parts, report.text, report.report_id)
+        return BackendResponse(extraction=merged, usage=usage, dropped=dropped)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -192,3 +192,34 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class CaptureTransport(httpx.AsyncBaseTransport):
+    """Sends nothing: records each chat-completions body and answers 400, so that a backend
+    renders its request exactly as it would send it, and gives up at once (``dry-run``,
+    ``batch prepare``). The body is kept under the tag of the current report."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str | None, dict[str, Any]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tag = current_request.get() or RequestTag()
+        self.bodies[tag.report_id] = json.loads(request.content)
+        error = {"error": {"message": "captured, not sent", "type": "capture", "code": None}}
+        return httpx.Response(400, json=error, request=request)
+
+
+class ReplayTransport(httpx.AsyncBaseTransport):
+    """Answers each chat-completions request with a stored completion (``batch collect``):
+    the answer of the current report's tag, once; a second request (a re-ask) gets 400."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.answers = dict(answers)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tag = current_request.get() or RequestTag()
+        answer = self.answers.pop(tag.report_id or "", None)
+        if answer is None:
+            error = {"error": {"message": "no stored answer", "type": "replay", "code": None}}
+            return httpx.Response(400, json=error, request=request)
+        return httpx.Response(200, json=answer, request=request)
