@@ -10,6 +10,7 @@ from llm_extract.models.rules.context import (
     Ctx,
     Record,
     absorb_header,
+    claimed,
     is_list_header,
     split_items,
 )
@@ -92,6 +93,8 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
         else:
             items = absorb_header(header, items, ctx, keep=False)
         for item in items:
+            if claimed(ctx, item.span):
+                continue
             if item.date is None:
                 if records and sentence.line - last_line <= 1:
                     _enrich(ctx, records[-1], item.span)

@@ -41,6 +41,9 @@ class Ctx:
     doc: Doc
     dates: DateContext
     sentences: list[Sentence] = field(default_factory=list)
+    #: Spans of drill items: strikes and arrests leave them alone (a drill that simulated
+    #: an attack is no attack).
+    claimed: list[Span] = field(default_factory=list)
 
     @classmethod
     def build(cls, doc: Doc, dates: DateContext) -> Ctx:
@@ -65,6 +68,12 @@ class Ctx:
         return self.doc.clean(span.start + start, span.start + end)
 
 
+def claimed(ctx: Ctx, span: Span) -> bool:
+    """Whether ``span`` lies mostly inside a span another category already read."""
+    half = (span.end - span.start) / 2
+    return any(min(c.end, span.end) - max(c.start, span.start) > half for c in ctx.claimed)
+
+
 def is_list_header(text: str) -> bool:
     return _LIST_HEADER_RE.search(text) is not None
 
@@ -87,6 +96,8 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
         if len(between.strip(" ,و")) > 2:
             groups.append(i)
     header = ctx.span_of(span, 0, starts[0])
+    if len(groups) > 1 and _dates_trail(span.text, header, sentence.dates[-1].end):
+        return None, _trailing_items(ctx, sentence, groups)
     items: list[Item] = []
     for k, first in enumerate(groups):
         begin = starts[first] if k > 0 or header is not None else 0
@@ -95,6 +106,31 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
         if piece is not None:
             items.append(Item(sentence, piece, sentence.dates[first].date))
     return header, items
+
+
+def _dates_trail(text: str, header: Span | None, last_end: int) -> bool:
+    """Whether each item of a sentence ends with its date ("... في قاعده X يوم 5 اذار، وتدريب
+    اخر في Y يوم 9 اذار") instead of starting with it: the text before the first date says
+    something (not a list header) and next to nothing follows the last date."""
+    if header is None or is_list_header(header.text) or len(header.text.split()) < 3:
+        return False
+    return len(text[last_end:].split()) <= 2
+
+
+def _trailing_items(ctx: Ctx, sentence: Sentence, groups: list[int]) -> list[Item]:
+    """Items that end with their dates: each runs from the previous item's last date to its
+    own group's last date (the sentence's tail goes to the last item)."""
+    span = sentence.span
+    items: list[Item] = []
+    begin = 0
+    for k, first in enumerate(groups):
+        last = groups[k + 1] - 1 if k + 1 < len(groups) else len(sentence.dates) - 1
+        end = sentence.dates[last].end if k + 1 < len(groups) else len(span.text)
+        piece = ctx.span_of(span, begin, end)
+        if piece is not None:
+            items.append(Item(sentence, piece, sentence.dates[first].date))
+        begin = end
+    return items
 
 
 def absorb_header(header: Span | None, items: list[Item], ctx: Ctx, keep: bool) -> list[Item]:

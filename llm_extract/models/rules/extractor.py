@@ -32,7 +32,10 @@ _MONTH_RES = (
 _WORDS_MONTH_RE = re.compile(rf"{NB}للشهر\s+(?P<n>{NUMBER})\s+علي التوالي")
 _LATE_MONTH_RES = (
     re.compile(rf"{NB}[لفو]?(?:ل)?الشهر\s+(?P<n>{ORDINAL})"),
-    re.compile(rf"{NB}[لفو]?(?:ل)?الشهر\s+(?P<n>\d{{2,3}})(?=\s*[,.]|\s+(?:من|منذ|لتدخل|علي)\s)"),
+    re.compile(
+        rf"{NB}[لفو]?(?:ل)?الشهر\s+(?:ال\s*|رقم\s+)?(?P<n>\d{{2,3}})"
+        r"(?=\s*[,.:;)]|\s*$|\s+(?:من|منذ|لتدخل|علي|في|لوجود|لعمليات)\s)"
+    ),
 )
 
 
@@ -57,7 +60,7 @@ def build(text: str) -> dict[str, Any]:
     dates = DateContext.of(doc.norm, period)
     ctx = Ctx.build(doc, dates)
     first_date = next((d.date for s in ctx.sentences for d in s.dates), None)
-    drill_records, drill_total = drills.extract(ctx, first_date)
+    drill_records, drill_total, ctx.claimed = drills.extract(ctx, first_date)
     strike_records, strike_totals = strikes.extract(ctx, first_date)
     arrest_records, operations = arrests.extract(ctx, first_date)
     totals: dict[str, int] = {**strike_totals}

@@ -42,7 +42,12 @@ def _facility(text: str, start: int = 0, end: int | None = None) -> tuple[int, i
         inner = re.match(r"(?:ال)?قاعده\s+(?=حقل|معمل|مطار)", text[begin : match.end()])
         if head and inner:
             begin += inner.end()
-        return begin, match.end()
+        end = match.end()
+        # A known place of several words ("قاعده خراب الجير") is named in full.
+        known = PLACE_RE.search(text, begin, end + 30)
+        if known is not None and known.start(1) < end < known.end(1):
+            end = known.end(1)
+        return begin, end
     return None
 
 

@@ -11,9 +11,13 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from llm_extract.models.rules.dates import DATE_RE
 from llm_extract.normalize import normalized_source
 
 _SENTENCE_END_RE = re.compile(r"[.!؟?:](?=\s|$)")
+#: A list marker at the start of a line: "-", "•", "1.", "(2)", "3 -".
+BULLET_RE = re.compile(r"^(?:[-–—•*·▪◦]+|\(?\d{1,2}\s*[.)\-–]|\(\d{1,2}\))\s*(?=\S)")
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _QUOTES = "\"'“”„‟«»‘’‚‛`´()[]"
 _TRIM = " ,;،:-–—." + _QUOTES
 
@@ -73,11 +77,33 @@ class Doc:
         return " ".join(cleaned.split()) or None
 
 
+def _label_colon(piece: str, bulleted: bool) -> bool:
+    """A colon after a list item's label ("- الشدادي (28 تشرين الاول): ...", "5 ايار: ...")
+    introduces the item's details: it does not end a sentence. A dateline's colon (it has a
+    year) does."""
+    if bulleted or piece.rstrip().endswith(")"):
+        return True
+    return (
+        len(piece.split()) <= 6
+        and DATE_RE.search(piece) is not None
+        and _YEAR_RE.search(piece) is None
+    )
+
+
 def sentences(doc: Doc, line: Span) -> list[Span]:
-    """The sentences of one line (split at full stops, question marks and colons)."""
+    """The sentences of one line (split at full stops, question marks and colons; not at a
+    list marker's full stop, nor at the colon after a list item's label)."""
     out: list[Span] = []
+    marker = BULLET_RE.match(line.text)
+    bulleted = marker is not None
     start = line.start
     for match in _SENTENCE_END_RE.finditer(line.text):
+        if marker is not None and match.end() <= marker.end():
+            continue
+        if match.group() == ":" and _label_colon(
+            line.text[start - line.start : match.start()], bulleted
+        ):
+            continue
         end = line.start + match.end()
         span = doc.span(start, end)
         if span is not None:

@@ -13,6 +13,7 @@ from llm_extract.models.rules.context import (
     Item,
     Record,
     absorb_header,
+    claimed,
     split_items,
 )
 from llm_extract.models.rules.lexicon import FACILITY, actors_in
@@ -81,6 +82,8 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
         header, items = split_items(ctx, sentence)
         items = absorb_header(header, items, ctx, keep=False)
         for item in items:
+            if claimed(ctx, item.span):
+                continue
             record = _classify(ctx, item)
             if record is None:
                 if records and sentence.line - last_line <= 1:
