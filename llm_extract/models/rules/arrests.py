@@ -21,12 +21,15 @@ from llm_extract.models.rules.segment import Span
 from llm_extract.schemas import Actor
 
 CUE_RE = re.compile(
-    rf"اعتقال|اعتقل|مداهم|داهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|حمله اعتقال|القبض"
-    rf"|احتجاز|احتجز|عمليتين|عمليات مع|{NB}و?(?:اسرت|اسر){NA}"
+    rf"اعتقال|اعتقل|مداهم|داهم|{NB}[وف]?دهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|القبض"
+    rf"|حمله (?:اعتقال|دهم|مداهمات|تمشيط|تفتيش|امنيه)|حملات (?:اعتقال|دهم|مداهمه|امنيه)"
+    rf"|احتجاز|احتجز|اقتادت|اقتادوا|اوقفت|توقيف|عمليتين|عمليات مع|عمليه مشتركه"
+    rf"|{NB}و?(?:اسرت|اسر){NA}"
 )
 _ACTION_RE = re.compile(
     rf"{NB}[وف]?(?:اعتقلت|اعتقل|اعتقلوا|داهمت|داهم|داهموا|نفذت|نفذ|شارك|شاركت|القت القبض"
-    rf"|القي القبض|اسفرت|تم اعتقال|جري اعتقال|اقتحمت|احتجزت|مشاركتها|اعتقلتا|اختطفت){NA}"
+    rf"|القي القبض|اسفرت|تم اعتقال|جري اعتقال|اقتحمت|احتجزت|مشاركتها|اعتقلتا|اختطفت"
+    rf"|دهمت|دهم|دهموا|اقتادت|اوقفت|شنت|شن|اطلقت|نفذتا|قامت){NA}"
 )
 _TOTAL_RE = re.compile(
     rf"{NB}{QUANTITY}\s+(?:عمليات|عمليه|مداهمات|عمليات امنيه|عمليات انزال|انزالات){NA}"
@@ -34,23 +37,33 @@ _TOTAL_RE = re.compile(
 _TOTAL_DUAL_RE = re.compile(rf"{NB}[بفي ]*(?:عمليتين|مداهمتين|عمليتان){NA}")
 _PERSON = (
     r"(?:اشخاص|شخصا|شخص|افراد|فردا|عناصر|عنصرا|عنصر|شبان|شابا|قياديين|قياديا|قيادي|مطلوبين"
-    r"|متهمين|مدنيين|مشتبه|مسلحين|رجال)"
+    r"|متهمين|مدنيين|مشتبهين|مشتبها|مشتبه|مسلحين|رجال|اعضاء|امراء|نساء|قاصرين)"
 )
-_ARREST_VERB = r"(?:اعتقال|اعتقلت|اعتقل|اعتقلوا|القبض علي|احتجاز|احتجزت)"
+_ARREST_VERB = (
+    r"(?:اعتقال|اعتقلت|اعتقل|اعتقلوا|القبض علي|احتجاز|احتجزت|اقتادت|اقتادوا|اقتياد|توقيف"
+    r"|اوقفت|اسر|اسرت)"
+)
+#: One person named by role: "اعتقال قيادي", "مقتل امير".
+_ONE = r"(?:شخص|عنصر|قيادي|مطلوب|امير|مسؤول|مسوول|شاب|رجل|متهم|مشتبه به)"
 _DETAINED_RES = (
     re.compile(rf"{_ARREST_VERB}\s+{QUANTITY}{NA}"),
     re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?{QUANTITY}\s+(?:من\s+)?{_PERSON}{NA}"),
 )
 _DUAL_DETAINED_RE = re.compile(
-    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|مطلوبين اثنين){NA}"
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|قياديين|مطلوبين اثنين"
+    rf"|متهمين اثنين){NA}"
 )
+_ONE_DETAINED_RE = re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,2}}?{_ONE}{NA}")
+_ONE_KILLED_RE = re.compile(rf"{NB}[و]?(?:مقتل|قتل)\s+{_ONE}{NA}")
 _KILLED_RES = (
     re.compile(rf"(?:مقتل|قتل|قتلت|قتلوا)\s+{QUANTITY}{NA}"),
     re.compile(rf"{NB}{QUANTITY}\s+(?:قتلي|قتيلا){NA}"),
 )
 _VAGUE_RE = re.compile(rf"(?:اعتقال|اعتقلت|اعتقل)\s+(?P<v>{VAGUE}\s+\S+)")
 _SUPPORT_RE = re.compile(r"بدعم|دعم استخبار|دعم لوجستي|باسناد|بمسانده|بتغطيه|تقديم دعم")
-_JOINT_RE = re.compile(r"مشترك|بمشاركه|بالتعاون|مع قوات سوري|مع قسد|مع الاسايش")
+_JOINT_RE = re.compile(
+    r"مشترك|بمشاركه|بالتعاون|بالاشتراك|برفقه|ترافقها|يرافقها|مع قوات سوري|مع قسد|مع الاسايش"
+)
 _FORCES = (
     Actor.INTERNATIONAL_COALITION,
     Actor.US_FORCES,
@@ -131,7 +144,7 @@ def _actors(text: str) -> list[Actor]:
             CUE_RE.search(clause)
             or _SUPPORT_RE.search(clause)
             or _JOINT_RE.search(clause)
-            or (re.search(r"شارك|نفذ", clause))
+            or (re.search(r"شارك|نفذ|شن|اطلق|دهم|اقتحم|قام|برفق|رافق", clause))
         ):
             for actor in actors_in(clause, _FORCES):
                 if actor not in found:
@@ -180,6 +193,8 @@ def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
         elif detained is not None:
             q = quantity(detained.group("pre"), detained.group("num"))
             record["detained"] = q.value if q is not None else None
+        elif _ONE_DETAINED_RE.search(text) and not _VAGUE_RE.search(text):
+            record["detained"] = 1
         else:
             vague = _VAGUE_RE.search(text)
             if vague is not None and not record.get("notes"):
@@ -191,6 +206,8 @@ def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
         if killed is not None:
             q = quantity(killed.group("pre"), killed.group("num"))
             record["killed"] = q.value if q is not None else None
+        elif _ONE_KILLED_RE.search(text):
+            record["killed"] = 1
     if record.get("affiliation") is None:
         if _ISIS_RE.search(text):
             record["affiliation"] = Actor.ISIS

@@ -14,8 +14,16 @@ _KILLED = r"(?:قتلي|قتيلا|قتيل|قتلا|قتلوا)"
 _INJURED = r"(?:جرحي|جريحا|جريح|مصابين|مصابا|اصابات|اصابه|جرحوا)"
 _Q1 = QUANTITY.replace("?P<pre>", "?P<pre1>").replace("?P<num>", "?P<num1>")
 _Q2 = QUANTITY.replace("?P<pre>", "?P<pre2>").replace("?P<num>", "?P<num2>")
+_Q3 = QUANTITY.replace("?P<pre>", "?P<pre3>").replace("?P<num>", "?P<num3>")
+#: "قتل فيها 7", "اصيب خلاله 3": the event the verb refers to.
+_IN_IT = r"(?:(?:فيها|فيه|خلالها|خلاله|جراءها|جراءه|جراء ذلك|بها|اثرها|علي اثرها)\s+)?"
+_PERSONS = (
+    r"(?:\s+(?P<who>اشخاص|شخصا|عناصر|عنصرا|جنود|جنديا|افراد|مسلحين|مسلحا|مدنيين|مدنيا"
+    r"|مقاتلين|مقاتلا|اخرين|اخرون))?"
+)
 CASUALTY_RE = re.compile(
-    rf"{NB}[وبل]*(?:مقتل|قتل)\s+(?:{_Q1})(?:\s+(?:اشخاص|عناصر|جنود|افراد))?{NA}"
+    rf"{NB}[وبل]*(?:مقتل|قتل|مصرع)\s+{_IN_IT}(?:{_Q1}){_PERSONS}{NA}"
+    rf"|{NB}[وبل]*(?:اصابه|جرح|اصيب)\s+{_IN_IT}(?P<hurt>{_Q3}){_PERSONS.replace('who', 'who3')}{NA}"
     rf"|{NB}{_Q2}\s+(?P<kind>{_KILLED}|{_INJURED}){NA}"
     rf"|{NB}[وب]?(?P<vague>{VAGUE})\s+(?:من\s+)?(?P<vkind>(?:ال)?(?:{_KILLED}|{_INJURED})){NA}"
     rf"|{NB}[وبل]*(?:اصابه|جرح)\s+(?P<vague2>{VAGUE})\s+(?P<vkind2>[^\s,.]+)"
@@ -48,8 +56,10 @@ def casualties(
         if match.group("single"):
             found = actors_in(match.group("single"))
             party = found[0] if found else Actor.CIVILIANS
-        elif _THEM_RE.match(window) and previous is not None:
-            party = previous
+        elif previous is not None and (
+            _THEM_RE.match(window) or (match.group("who") or match.group("who3") or "")[:1] == "ا"
+        ):
+            party = previous  # "منهم", "وإصابة 5 آخرين"
         else:
             found = actors_in(window)
             party = found[0] if found else Actor.OTHER
@@ -64,12 +74,18 @@ def casualties(
         elif match.group("vague2"):
             entry.setdefault("note", note(match.start(), match.end("vkind2")).lstrip("و"))
         else:
-            pre = match.group("pre1") if match.group("num1") else match.group("pre2")
-            num = match.group("num1") or match.group("num2")
+            if match.group("num3"):
+                pre, num = match.group("pre3"), match.group("num3")
+            elif match.group("num1"):
+                pre, num = match.group("pre1"), match.group("num1")
+            else:
+                pre, num = match.group("pre2"), match.group("num2")
             q = quantity(pre, num, text[match.end() :])
             if q is None:
                 continue
-            injured = bool(match.group("kind")) and _INJURED_RE.fullmatch(match.group("kind"))
+            injured = bool(match.group("num3")) or (
+                bool(match.group("kind")) and _INJURED_RE.fullmatch(match.group("kind"))
+            )
             key = "injured" if injured else "killed"
             if entry.get(key) is None:
                 entry[key] = q.value

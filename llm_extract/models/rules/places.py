@@ -27,7 +27,9 @@ _FACILITY_RE = re.compile(
     rf"{NB}[بلو]?(?P<head>{FACILITY})\s+(?:{FACILITY}\s+)?(?:{_COMPOUND}\s+)?{_WORD}"
     rf"|{NB}[بلو]?(?P<head2>منطقه)\s+ال\s*\d+\s+\S+"
 )
-_SETTLEMENT_RE = re.compile(rf"{NB}[بلو]?{SETTLEMENT}\s+(?P<name>(?:{_COMPOUND}\s+)?{_WORD})")
+_SETTLEMENT_RE = re.compile(
+    rf"{NB}[بلو]?(?P<head>{SETTLEMENT})\s+(?P<name>(?:{_COMPOUND}\s+)?{_WORD})"
+)
 _GENERIC_NAME_RE = re.compile(r"(?:قواعد|القاعده|قاعده|المنطقه|منطقه|العسكريه)$")
 
 
@@ -59,7 +61,9 @@ def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int
         return facility
     known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
-    if settlement is not None and (known is None or settlement.start() < known.start()):
+    if settlement is not None and (known is None or settlement.start() <= known.start()):
+        if settlement.group("head") in ("مخيم", "حي"):
+            return settlement.start("head"), settlement.end("name")  # "مخيم الهول" keeps it
         return settlement.start("name"), settlement.end("name")
     if known is not None:
         start = known.start(1)

@@ -30,7 +30,11 @@ _AIR_NOUN_RE = re.compile(
     r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|الطيران الحربي|الطيران الامريكي"
     r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مسيره تابعه|مسيرات تابعه"
 )
-_AIR_VERB_RE = re.compile(r"قصف|استهدف|شن|ضرب|غار")
+_AIR_VERB_RE = re.compile(
+    r"قصف|استهدف|ضرب|غار|دمر|شن\S*\s+(?:\S+\s+){0,3}?(?:غار|ضرب|هجم|هجوم|قصف)"
+)
+#: A raid or a campaign backed by aircraft is an arrest, not an airstrike.
+_RAID_RE = re.compile(r"اعتقال|اعتقل|حمله|مداهم|داهم|دهم|انزال|القبض|تمشيط")
 _AIR_RE = re.compile(
     r"غاره|غارات|غارتين|غارتان|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا"
     r"|ضربات صاروخيه جويه"
@@ -45,7 +49,18 @@ _COUNT_RE = re.compile(
     rf"{NB}{QUANTITY}\s+(?:هجوما|هجمات|هجوم|استهدافا|استهدافات|جولات|جوله|غارات|غاره"
     rf"|ضربات|ضربه|عمليات قصف){NA}"
 )
-_DUAL_RE = re.compile(rf"{NB}(?:هجومين|غارتين|ضربتين|جولتين|استهدافين){NA}")
+_DUAL_RE = re.compile(
+    rf"{NB}[بلو]?(?:هجومين|هجومان|غارتين|غارتان|ضربتين|ضربتان|جولتين|استهدافين){NA}"
+)
+#: Two or more bases named together: "قاعدتا التنف وحقل العمر", "قواعد قسرك والشدادي".
+_BASES_RE = re.compile(
+    rf"{NB}[بلو]?(?:ال)?(?:قاعدتا|قاعدتي|قاعدتين|قواعد)\s+(?!(?:ال|لل)?(?:تحالف|قوات){NA})"
+    r"(?P<list>[^\s,]+(?:\s+(?!و)[^\s,]+)?(?:\s*,\s*[^\s,]+(?:\s+(?!و)[^\s,]+)?)*"
+    r"\s+و[^\s,]+(?:\s+(?!(?:ل|في|علي|من|ب)\S*)[^\s,]+)?)"
+)
+_EACH_RE = re.compile(
+    rf"بواقع\s+(?P<num>\S+(?:\s+(?:واحد|واحده))?)\s+(?:\S+\s+)?علي\s+كل\s+(?:منهما|منها|واحده){NA}"
+)
 _SINGULAR_RE = re.compile(rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره)(?:\s|$)")
 _BREAKDOWN_RE = re.compile(
     rf"(?:(?<=[\sو(\-,:])|^){QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?(?:علي|ضد|استهدفت)\s+"
@@ -86,8 +101,13 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
                 continue
             record = _classify(ctx, item)
             if record is None:
-                if records and sentence.line - last_line <= 1:
-                    _add_casualties(records[-1], item.span.text)
+                if (
+                    records
+                    and sentence.line - last_line <= 1
+                    and item.date is None
+                    and not _RAID_RE.search(item.span.text)
+                ):
+                    _add_casualties(records[-1], item.span.text)  # "وادت الهجمات الي ..."
                 continue
             date = item.date
             if date is None and ctx.dates.period is None:
@@ -109,7 +129,10 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
     if verb is not None:
         found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
         return "drone_shootdown", (found[0] if found else None)
-    if _AIR_RE.search(text) or (_AIR_NOUN_RE.search(text) and _AIR_VERB_RE.search(text)):
+    explicit = _AIR_RE.search(text) is not None
+    if explicit or (
+        _AIR_NOUN_RE.search(text) and _AIR_VERB_RE.search(text) and not _RAID_RE.search(text)
+    ):
         found = actors_in(_BASE_OWNER_RE.sub(" ", text), _COALITION)
         if found:
             return "airstrike", found[0]
@@ -139,11 +162,12 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
         record["_stated"] = q is not None and q.value > 1
     elif _DUAL_RE.search(text):
         record["count"] = 2
+        record["_stated"] = True
     elif _SINGULAR_RE.search(text) or item.date is not None:
         record["count"] = 1
     if kind == "attack_on_base":
         target = _facility(text)
-        if _breakdown(ctx, text, record, item.span):
+        if _breakdown(ctx, text, record, item.span) or _bases(ctx, text, record, item.span):
             pass
         elif target is not None and record.get("count") in (None, 1):
             name = ctx.clean(item.span, *target)
@@ -162,7 +186,8 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
             start, end = where[0] + offset, where[1] + offset
             record["location"] = ctx.clean(item.span, start, end)
             location_norm = text[start:end]
-    record["governorate"] = find_governorate(text, location_norm)
+    several = len(record["targets"]) > 1  # attacks on several bases: no one place
+    record["governorate"] = None if several else find_governorate(text, location_norm)
     found = casualties(text, lambda s, e: ctx.clean(item.span, s, e))
     if kind == "airstrike":
         # Unnamed dead of an airstrike are the side it struck, when the report names it.
@@ -190,6 +215,36 @@ def _breakdown(ctx: Ctx, text: str, record: Record, span: Span) -> bool:
     if not targets:
         return False
     record["targets"] = targets
+    return True
+
+
+def _bases(ctx: Ctx, text: str, record: Record, span: Span) -> bool:
+    """Bases named together ("قاعدتا التنف وحقل العمر ... بواقع هجوم واحد علي كل منهما")."""
+    match = _BASES_RE.search(text)
+    if match is None:
+        return False
+    start = match.start("list")
+    names: list[str] = []
+    for part in re.finditer(r"[^,]+", text[start : match.end("list")]):
+        for piece in re.split(r"\s+و(?=\S)", part.group()):
+            name = " ".join(piece.split())
+            if not name:
+                continue
+            at = text.index(name, start + part.start())
+            cleaned = ctx.clean(span, at, at + len(name))
+            if cleaned is None:
+                continue
+            if not re.match(r"(?:حقل|معمل|مطار|قاعده|معسكر)\s", name):
+                cleaned = "قاعدة " + cleaned  # "قاعدتا التنف ..." names "قاعدة التنف"
+            names.append(cleaned)
+    if len(names) < 2:
+        return False
+    each_count: int | None = None
+    each = _EACH_RE.search(text)
+    if each is not None:
+        parsed = quantity(None, each.group("num"))
+        each_count = parsed.value if parsed is not None else None
+    record["targets"] = [{"name": name, "count": each_count} for name in names]
     return True
 
 
