@@ -14,6 +14,7 @@ large request is not starved by many small ones.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ def estimate_request_tokens(
     Providers reserve ``max_tokens`` of output when they admit a request, so we do too.
     """
     return estimate_prompt_tokens(messages, extra_chars) + (max_tokens or 0)
+
+
+def estimate_body_tokens(body: dict[str, Any]) -> int:
+    """Prompt tokens of a chat-completions request body: messages plus tools or schema."""
+    extra = {k: v for k, v in body.items() if k in ("tools", "response_format")}
+    messages = body.get("messages") or []
+    return estimate_prompt_tokens(messages, extra_chars=len(json.dumps(extra)) if extra else 0)
 
 
 class TokenBucket:

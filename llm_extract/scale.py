@@ -32,7 +32,7 @@ from llm_extract.models import RULES_MODEL, get_backend
 from llm_extract.models.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import Prompt
-from llm_extract.ratelimit import RateLimiter, estimate_prompt_tokens
+from llm_extract.ratelimit import RateLimiter, estimate_body_tokens, estimate_prompt_tokens
 from llm_extract.results import ExtractionResult, PromptInfo, Report, Usage
 from llm_extract.transport import CaptureTransport, InstrumentedTransport, tag_requests
 
@@ -248,10 +248,7 @@ def dry_run(
     answer = settings.max_tokens or 4096
     for request in requests:
         body = bodies[request.report.report_id]
-        extra = {k: v for k, v in body.items() if k in ("tools", "response_format")}
-        tokens = estimate_prompt_tokens(
-            body.get("messages", []), extra_chars=len(json.dumps(extra)) if extra else 0
-        )
+        tokens = estimate_body_tokens(body)
         result.requests.append(RequestEstimate(request.report.report_id, tokens, answer))
     prefix = _shared_prefix_chars(list(bodies.values()))
     result.shared_prefix_tokens = (

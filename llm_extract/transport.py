@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from llm_extract.logstore import LogEntry, RequestLog, to_log_text
-from llm_extract.ratelimit import RateLimiter, estimate_request_tokens
+from llm_extract.ratelimit import RateLimiter, estimate_body_tokens
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,8 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         if self.limiter is not None:
             estimate = 0
             if isinstance(payload, dict):
-                extra = {k: v for k, v in payload.items() if k in ("tools", "response_format")}
-                estimate = estimate_request_tokens(
-                    payload.get("messages") or [],
-                    payload.get("max_tokens") or payload.get("max_completion_tokens"),
-                    extra_chars=len(json.dumps(extra)) if extra else 0,
-                )
+                most = payload.get("max_tokens") or payload.get("max_completion_tokens") or 0
+                estimate = estimate_body_tokens(payload) + int(most)
             reservation = await self.limiter.acquire(estimate)
         tag = current_request.get() or RequestTag()
         started = time.perf_counter()

@@ -13,14 +13,27 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` when imported.
+from llm_extract.cli import batch as _batch  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import eval as _eval  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import export as _export  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
+from llm_extract.cli import logs as _logs  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import prompts as _prompts  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import summary as _summary  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import view as _view  # noqa: E402  (needs ``app`` defined above)
 
-__all__ = ["_eval", "_export", "_extract", "_prompts", "_summary", "_view", "app", "main"]
+__all__ = [
+    "_batch",
+    "_eval",
+    "_export",
+    "_extract",
+    "_logs",
+    "_prompts",
+    "_summary",
+    "_view",
+    "app",
+    "main",
+]
 
 
 def main() -> None:

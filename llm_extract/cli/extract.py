@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from llm_extract.budget import BUDGET_KIND
 from llm_extract.cli import app
 from llm_extract.cli._common import (
     EXIT_FAILED,
@@ -24,13 +26,22 @@ from llm_extract.cli._common import (
     require_credentials,
     summary_line,
 )
+from llm_extract.cli._scale import print_dry_run
 from llm_extract.inputs import DEFAULT_MAX_CHARS, read_reports
 from llm_extract.models import RULES_MODEL
 from llm_extract.models.base import ModelSettings
 from llm_extract.output import JsonlWriter, finished_results, pretty, result_line
-from llm_extract.pipeline import key_for, run_extraction
+from llm_extract.pipeline import key_for
 from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.results import ExtractionResult, Report
+from llm_extract.scale import (
+    DEFAULT_CHUNK_CHARS,
+    DEFAULT_CHUNK_OVERLAP,
+    RunLimits,
+    build_stack,
+    run_stack,
+)
+from llm_extract.scale import dry_run as dry_run_estimate
 
 DEFAULT_PROMPT = "guided"
 
@@ -90,6 +101,46 @@ def extract_command(
             "./prompts, else the checkout's prompts/).",
         ),
     ] = None,
+    rpm: Annotated[
+        int | None,
+        typer.Option("--rpm", min=1, help="Requests per minute at most (every attempt counts)."),
+    ] = None,
+    tpm: Annotated[
+        int | None,
+        typer.Option("--tpm", min=1, help="Tokens per minute at most (estimated, then settled)."),
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost", help="Stop before spending more than this many dollars (resumable)."
+        ),
+    ] = None,
+    max_tokens_total: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens-total", min=1, help="Stop before using more tokens (resumable)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Render every request; print the token and cost estimate; send nothing.",
+        ),
+    ] = False,
+    log: Annotated[
+        bool,
+        typer.Option("--log/--no-log", help="Log every request and answer (llm-extract logs ID)."),
+    ] = False,
+    chunk_chars: Annotated[
+        int,
+        typer.Option(
+            "--chunk-chars", min=0, help="Split longer reports on paragraphs (0: never split)."
+        ),
+    ] = DEFAULT_CHUNK_CHARS,
+    chunk_overlap: Annotated[
+        int, typer.Option("--chunk-overlap", min=0, help="Characters shared by two chunks.")
+    ] = DEFAULT_CHUNK_OVERLAP,
 ) -> None:
     """Extract validated, source-grounded records from each report."""
     started = time.perf_counter()
@@ -106,7 +157,17 @@ def extract_command(
             max_reasks=max_reasks,
             timeout_s=timeout,
         )
-        require_credentials(settings)
+        if not dry_run:
+            require_credentials(settings)
+        limits = RunLimits(
+            rpm=rpm,
+            tpm=tpm,
+            max_cost=max_cost,
+            max_tokens_total=max_tokens_total,
+            log=log,
+            chunk_chars=chunk_chars or None,
+            chunk_overlap=chunk_overlap,
+        )
     reports, errors = read_reports(paths, max_chars=max_chars)
     for error in errors:
         echo_error(f"skipped: {error}")
@@ -119,10 +180,23 @@ def extract_command(
             reports, skipped = _pending(reports, output, prompt, settings)
         if skipped:
             echo_error(f"resume: {skipped} report(s) already done in {output}")
+    if dry_run:
+        with cli_errors():
+            print_dry_run(dry_run_estimate(reports, prompt, settings, limits))
+        raise typer.Exit(EXIT_OK)
 
     results = _run(
-        reports, output, prompt, settings, concurrency, cache=not no_cache, resume=resume
+        reports,
+        output,
+        prompt,
+        settings,
+        concurrency,
+        cache=not no_cache,
+        resume=resume,
+        limits=limits,
     )
+    not_sent = [r for r in results if _not_sent(r)]
+    results = [r for r in results if not _not_sent(r)]
     if output is None and len(results) == 1:
         typer.echo(pretty(results[0]))
     for result in results:
@@ -136,8 +210,19 @@ def extract_command(
             skipped=skipped,
         )
     )
+    if not_sent:
+        reason = not_sent[0].error.message if not_sent[0].error else "budget reached"
+        echo_error(
+            f"stopped: {reason}; {len(not_sent)} report(s) not sent"
+            + (f"; run again with --resume -o {output} to finish them" if output else "")
+        )
     failed = any(r.status == "failed" for r in results)
-    raise typer.Exit(EXIT_FAILED if failed or errors else EXIT_OK)
+    raise typer.Exit(EXIT_FAILED if failed or errors or not_sent else EXIT_OK)
+
+
+def _not_sent(result: ExtractionResult) -> bool:
+    """A report the budget stopped before it was sent (no output line; --resume runs it)."""
+    return result.error is not None and result.error.kind == BUDGET_KIND
 
 
 def _pending(
@@ -172,7 +257,20 @@ def _run(
     *,
     cache: bool,
     resume: bool,
+    limits: RunLimits | None = None,
 ) -> list[ExtractionResult]:
+    stack_limits = limits or RunLimits()
+
+    def run_limited(
+        reports: list[Report], *, on_result: Callable[[ExtractionResult], None], **options: Any
+    ) -> list[ExtractionResult]:
+        def keep(result: ExtractionResult) -> None:
+            if not _not_sent(result):  # left out of the output so that --resume sends it
+                on_result(result)
+
+        stack = build_stack(options["settings"], options["prompt"], stack_limits)
+        return run_stack(stack, reports, on_result=keep, **options)
+
     with cli_errors():
         response_cache = None
         if cache and settings.model != RULES_MODEL:  # offline answers are not cached
@@ -181,7 +279,7 @@ def _run(
             response_cache = ResponseCache()
         if output is not None:
             with JsonlWriter(output, append=resume) as writer:
-                return run_extraction(
+                return run_limited(
                     reports,
                     prompt=prompt,
                     settings=settings,
@@ -197,7 +295,7 @@ def _run(
                 sys.stdout.write(result_line(result) + "\n")
                 sys.stdout.flush()
 
-        return run_extraction(
+        return run_limited(
             reports,
             prompt=prompt,
             settings=settings,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import email.utils
 import functools
+import json
 import logging
 import os
 import time
@@ -39,8 +40,13 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
+    retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
     wait_random_exponential,
+)
+from tenacity.stop import (
+    stop_base,
 )
 
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
@@ -54,6 +60,67 @@ from llm_extract.schemas import ReportExtraction
 # instructor logs every failed attempt at ERROR; without a handler Python would print them
 # on stderr. Callers that configure logging still see them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
+
+
+def _memoize_async_validator_check() -> None:
+    """instructor 1.17 walks the whole response model (~0.3 ms) to reject async validators
+    half a dozen times per request, about half the client's own time per report. The
+    answer depends on the class only: remember the classes that passed."""
+    from instructor.v2.core import patch as _patch
+    from instructor.v2.validation import async_validators as _checks
+
+    original = getattr(_checks, "reject_async_validators", None)
+    if original is None or getattr(original, "_memoized", False):
+        return
+    passed: set[Any] = set()
+
+    def reject_async_validators(response_model: Any) -> None:
+        try:
+            if response_model in passed:
+                return
+        except TypeError:  # an unhashable annotation: check it every time
+            original(response_model)
+            return
+        original(response_model)
+        passed.add(response_model)
+
+    reject_async_validators._memoized = True  # type: ignore[attr-defined]  # marker attribute
+    _checks.reject_async_validators = reject_async_validators
+    if getattr(_patch, "reject_async_validators", None) is original:
+        # patch.py imported the function by name when it was loaded
+        setattr(_patch, "reject_async_validators", reject_async_validators)  # noqa: B010
+
+
+_memoize_async_validator_check()
+
+
+class _SameErrorAgain(stop_base):
+    """Stops instructor's re-asks when a validation error repeats the previous one."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if exc is None:
+            return False
+        summary = error_summary(exc) if isinstance(exc, ValidationError) else str(exc)
+        repeated = bool(self.seen) and self.seen[-1] == summary
+        self.seen.append(summary)
+        return repeated
+
+
+def reask_policy(max_reasks: int) -> AsyncRetrying:
+    """instructor's re-ask loop: up to ``max_reasks`` re-asks, but stop as soon as the model
+    answers with the same validation error twice in a row (re-asking again rarely helps and
+    costs a full request each time)."""
+    return AsyncRetrying(
+        stop=stop_any(stop_after_attempt(max(0, max_reasks) + 1), _SameErrorAgain()),
+        retry=retry_if_exception_type((ValidationError, json.JSONDecodeError)),
+        reraise=True,
+    )
+
 
 #: Key sent to servers that need none (a local server with a base URL and no key set).
 NO_KEY = "no-key"
@@ -307,7 +374,7 @@ class OpenAIBackend:
                 response_model=_GroundedExtraction,
                 messages=[dict(m) for m in request.messages],
                 model=settings.model,
-                max_retries=settings.max_reasks,
+                max_retries=reask_policy(settings.max_reasks),
                 strict=False,
                 **params,
             )

@@ -1,0 +1,222 @@
+"""``llm-extract batch``: big, cheap runs through the OpenAI Batch API (half price, 24 h).
+
+    llm-extract batch prepare reports/ -o requests.jsonl     # + requests.jsonl.manifest.json
+    llm-extract batch submit requests.jsonl                  # prints the batch id
+    llm-extract batch status BATCH_ID
+    llm-extract batch download BATCH_ID -o results.jsonl
+    llm-extract batch collect results.jsonl -m requests.jsonl -o out.jsonl
+
+``custom_id`` is the report id; the manifest keeps each report's text and request key, so
+``collect`` needs no other file. Exit codes: 0 ok; 1 some results failed or are missing;
+2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+
+from llm_extract.batch import (
+    BATCH_URL,
+    MAX_BYTES_PER_FILE,
+    MAX_REQUESTS_PER_FILE,
+    collect_results,
+    load_manifest,
+    manifest_path,
+    prepare_reports,
+    write_batch,
+)
+from llm_extract.cli import app
+from llm_extract.cli._common import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    EXIT_FAILED,
+    EXIT_OK,
+    build_settings,
+    cli_errors,
+    echo_error,
+    fail,
+)
+from llm_extract.errors import InputError, UsageError
+from llm_extract.inputs import DEFAULT_MAX_CHARS, read_reports
+from llm_extract.models import RULES_MODEL
+from llm_extract.models.base import Mode, ModelSettings
+from llm_extract.output import JsonlWriter
+from llm_extract.pricing import load_price_table
+from llm_extract.prompts import MODES, load_prompt
+from llm_extract.ratelimit import estimate_body_tokens
+from llm_extract.results import Usage
+
+batch_app = typer.Typer(
+    help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
+)
+app.add_typer(batch_app, name="batch")
+
+
+def _client() -> Any:
+    """An OpenAI client from OPENAI_API_KEY / OPENAI_BASE_URL."""
+    import openai
+
+    key = os.environ.get(API_KEY_ENV)
+    base_url = os.environ.get(BASE_URL_ENV) or None
+    if not key and not base_url:
+        fail(f"the Batch API needs {API_KEY_ENV} (or {BASE_URL_ENV} for a compatible server)")
+    return openai.OpenAI(api_key=key or "no-key", base_url=base_url, max_retries=2)
+
+
+def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    import openai
+
+    try:
+        return call(*args, **kwargs)
+    except openai.OpenAIError as exc:
+        fail(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+@batch_app.command("prepare")
+def prepare_command(
+    paths: Annotated[list[str], typer.Argument(help="Report files, folders, globs, or -.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Request file (JSONL).")],
+    model: Annotated[str | None, typer.Option("--model", "-m")] = None,
+    prompt_name: Annotated[str, typer.Option("--prompt", "-p")] = "guided",
+    mode: Annotated[str | None, typer.Option("--mode")] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens")] = None,
+    max_chars: Annotated[int, typer.Option("--max-chars", min=1)] = DEFAULT_MAX_CHARS,
+    prompts_dir: Annotated[Path | None, typer.Option("--prompts-dir")] = None,
+    max_requests: Annotated[
+        int, typer.Option("--max-requests-per-file", min=1, help="Split beyond this.")
+    ] = MAX_REQUESTS_PER_FILE,
+) -> None:
+    """Write one Batch API request per report (the same body the online path sends)."""
+    with cli_errors():
+        prompt = load_prompt(prompt_name, prompts_dir)
+        settings = build_settings(
+            model=model, prompt=prompt, mode=mode, temperature=temperature, max_tokens=max_tokens
+        )
+        if settings.model == RULES_MODEL:
+            raise UsageError("the offline extractor ('rules') has no Batch API; use extract")
+    reports, errors = read_reports(paths, max_chars=max_chars)
+    for error in errors:
+        echo_error(f"skipped: {error}")
+    if not reports:
+        fail("no report to put in a batch")
+    with cli_errors():
+        prepared = asyncio.run(prepare_reports(reports, prompt, settings))
+        write_batch(prepared, output, max_requests=max_requests, max_bytes=MAX_BYTES_PER_FILE)
+    prompt_tokens = sum(estimate_body_tokens(line["body"]) for line in prepared.lines)
+    answer = (settings.max_tokens or 4096) * len(prepared.lines)
+    cost = load_price_table().cost(
+        settings.model, Usage(prompt_tokens=prompt_tokens, completion_tokens=answer), batch=True
+    )
+    for file in prepared.files:
+        typer.echo(str(file))
+    echo_error(
+        f"{len(prepared.lines)} request(s) in {len(prepared.files)} file(s); manifest "
+        f"{manifest_path(output)}; ~{prompt_tokens:,} prompt tokens"
+        + (f", at most ${cost:.4f} at batch prices" if cost is not None else "")
+    )
+    raise typer.Exit(EXIT_FAILED if errors else EXIT_OK)
+
+
+@batch_app.command("submit")
+def submit_command(
+    requests: Annotated[list[Path], typer.Argument(help="Request file(s) from prepare.")],
+    window: Annotated[str, typer.Option("--completion-window")] = "24h",
+) -> None:
+    """Upload request files and start one batch per file; prints the batch ids."""
+    client = _client()
+    for file in requests:
+        if not file.is_file():
+            fail(f"{file}: no such request file")
+        with file.open("rb") as handle:
+            uploaded = _api_call(
+                f"{file}: upload", client.files.create, file=handle, purpose="batch"
+            )
+        batch = _api_call(
+            f"{file}: create batch",
+            client.batches.create,
+            input_file_id=uploaded.id,
+            endpoint=BATCH_URL,
+            completion_window=window,
+            metadata={"source": "llm-extract", "requests": file.name},
+        )
+        typer.echo(batch.id)
+        echo_error(f"{file}: batch {batch.id} ({batch.status}), input file {uploaded.id}")
+
+
+@batch_app.command("status")
+def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
+    """Show a batch's status and request counts."""
+    batch = _api_call(f"batch {batch_id}", _client().batches.retrieve, batch_id)
+    counts = batch.request_counts
+    done = f"{counts.completed}/{counts.total} done, {counts.failed} failed" if counts else ""
+    typer.echo(f"{batch.id}: {batch.status} {done}".rstrip())
+    if batch.output_file_id:
+        typer.echo(f"output file {batch.output_file_id}")
+    if batch.error_file_id:
+        typer.echo(f"error file {batch.error_file_id}")
+
+
+@batch_app.command("download")
+def download_command(
+    batch_id: Annotated[str, typer.Argument()],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Results file (JSONL).")],
+) -> None:
+    """Save a finished batch's results (and its error file as <output>.errors.jsonl)."""
+    client = _client()
+    batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
+    if not batch.output_file_id and not batch.error_file_id:
+        fail(f"batch {batch_id} has no results yet (status {batch.status})", EXIT_FAILED)
+    saved = []
+    for file_id, target in (
+        (batch.output_file_id, output),
+        (batch.error_file_id, output.with_name(output.stem + ".errors.jsonl")),
+    ):
+        if not file_id:
+            continue
+        content = _api_call(f"file {file_id}", client.files.content, file_id)
+        try:
+            target.write_bytes(content.read())
+        except OSError as exc:
+            fail(f"{target}: cannot write ({exc.strerror})")
+        saved.append(target)
+        typer.echo(str(target))
+    echo_error(f"batch {batch_id} ({batch.status}): saved {len(saved)} file(s)")
+
+
+@batch_app.command("collect")
+def collect_command(
+    results: Annotated[list[Path], typer.Argument(help="Batch API results/error files.")],
+    manifest: Annotated[
+        Path, typer.Option("--manifest", "-m", help="Manifest, or the request file of prepare.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Validated JSONL output.")],
+) -> None:
+    """Turn Batch API results into the same validated JSONL as extract."""
+    with cli_errors():
+        loaded = load_manifest(manifest)
+        lines: list[str] = []
+        for file in results:
+            try:
+                lines.extend(file.read_text(encoding="utf-8").splitlines())
+            except OSError as exc:
+                raise InputError(file, f"cannot read ({exc.strerror})") from exc
+            except UnicodeDecodeError as exc:
+                raise InputError(file, "not a UTF-8 results file") from exc
+        mode = cast(Mode, loaded.mode) if loaded.mode in MODES else "tools"
+        settings = ModelSettings(model=loaded.model, mode=mode)
+        collected = collect_results(lines, loaded, settings=settings)
+        with JsonlWriter(output, append=False) as writer:
+            for result in collected.results:
+                writer.write(result)
+    for problem in collected.problems:
+        echo_error(f"failed: {problem}")
+    ok = len(collected.results) - collected.failed
+    cost = sum(r.usage.cost_usd or 0.0 for r in collected.results)
+    echo_error(f"{ok} ok, {collected.failed} failed; ${cost:.4f} at batch prices; wrote {output}")
+    raise typer.Exit(EXIT_FAILED if collected.failed or collected.problems else EXIT_OK)
