@@ -23,19 +23,39 @@ AIR_DUAL_RE = re.compile(rf"{NB}(?:طايرتي|طايرتين|طايرتان|م
 _AIR_CUE_RE = re.compile(r"شحن|هبوط|هبطت|حطت|هبط|عبر الجو|جوا|جسر جوي|تعزيزات")
 _AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط")
 _BATCH_RE = re.compile(
-    rf"{NB}(?:علي|ضمن|في|ب)?\s*{QUANTITY}\s+(?:دفعات|دفعه|قوافل|قافله|ارتال|رتلا|رتل){NA}"
+    rf"{NB}(?:علي|ضمن|في|ب)?\s*{QUANTITY}\s+(?:دفعات|دفعه|قوافل|قافله|ارتال|رتلا|رتل|مراحل"
+    rf"|مرحله|وجبات|موجات|شحنات){NA}"
 )
-_BATCH_DUAL_RE = re.compile(rf"{NB}[بعلي ]*(?:دفعتين|قافلتين|رتلين){NA}")
+_BATCH_DUAL_RE = re.compile(rf"{NB}[بعلي ]*(?:دفعتين|قافلتين|رتلين|مرحلتين|وجبتين|شحنتين){NA}")
 _ORIGIN_RE = re.compile(
-    r"(?:دخلت|دخل|دخول|قادمه|قادمين|قادما|اتيه|وصلت|وصول)\s+(?:\S+\s+){0,4}?من\s+"
-    r"(?P<o>.+?)(?=\s+(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت|تحمل)\s|,|$)"
+    r"(?:دخلت|دخل|دخول|قادمه|قادمين|قادما|اتيه|وصلت|وصول|عبور|عبرت|عبر|ادخل|ادخلت|ادخال)"
+    r"\s+(?:\S+\s+){0,8}?(?<!اكثر )(?<!اقل )(?<!يقرب )(?<!عدد )من\s+"
+    r"(?P<o>(?!\d)[^\s,]+(?:\s+(?!(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت"
+    r"|تحمل|محمله|حامله|و)\s)[^\s,]+){0,3}?)(?=\s+(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في"
+    r"|وتوجهت|توجهت|تحمل|محمله|حامله|خلال|و\S+)\s|,|$)"
 )
-_CROSSING_RE = re.compile(r"عبر\s+(?P<o>معبر\s+\S+(?:\s+\S+)?)(?=\s|,|$)")
+#: The border crossing, with or without "عبر": "عبرت 30 شاحنه معبر سيمالكا الحدودي".
+_CROSSING_RE = re.compile(
+    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!الحدودي|الي|علي|في|من|مع|و\S*)[^\s,.]+)?)"
+    rf"(?=[\s,.]|$)"
+)
+_NOT_NAME_RE = re.compile(r"\s+(?:الحدودي|البري|النهري|الرسمي|غير الشرعي)$")
 _CARGO_RE = re.compile(
-    r"(?:تحمل علي متنها|تحمل|محمله ب|تقل|تنقل|محمله)\s+(?P<c>.+?)"
-    r"(?=,|\s+(?:دخلت|الي|وتوجهت|توجهت|تابعه|عبر|باتجاه|ضمن|بتاريخ)\s|$)"
+    rf"{NB}(?:محمل\S*\s+ب(?=\S)|(?:و?علي متنها|و?تحمل علي متنها|و?تحمل|و?تقل|و?تنقل|و?نقلت"
+    rf"|وحمل|و?حملت|حامل\S*|محمل\S*){NA}\s+)"
+    r"(?P<c>.+?)"
+    r"(?=,|\s+(?:دخلت|الي|وتوجهت|توجهت|واتجهت|اتجهت|تابعه|عبر|باتجاه|ضمن|بتاريخ|في|نحو|لصالح)\s|$)"
 )
+#: Words that begin with "و" and are no "and ...": "صهاريج وقود".
+_TANWEEN_RE = re.compile("(?:\u0627\u064b|\u064b\u0627)(?=\\s|$)")
+_WAW_WORDS = frozenset({"وقود", "وسايل", "وحدات", "وثايق", "ورش", "وجبات", "وسايط", "ومضات"})
 _CARGO_SPLIT_RE = re.compile(r"\s*,\s*|\s+بالاضافه\s+ل|\s+اضافه\s+ال|\s+و(?=\S)")
+#: The bases of a destination: "قاعدتي X وY", "قاعده X", "مطار قاعده X" (no "في" between).
+_BASE_BEFORE_RE = re.compile(
+    rf"{NB}[بلو]?(?:ال)?(?:قاعده|قاعدتي|قاعدتا|قاعدتين|قواعد)\s+(?:(?!في\s|ب\S)\S+\s+)*[وب]?$"
+)
+_FIELD_RE = re.compile(r"(?:ال)?(?:حقل|معمل|مطار)\s")
+_AREA_BEFORE_RE = re.compile(rf"{NB}(?:بريف|ريف|قرب|بالقرب من|شمال|جنوب|شرق|غرب)\S*\s+$")
 _DEST_CUE_RE = re.compile(rf"{NB}(?:الي|نحو|باتجاه|ضمن|توجهت|وتوجهت|متجهه|في){NA}")
 
 
@@ -87,9 +107,10 @@ def _ground(
         dates = [first_date]  # a short item's dateline date
     record["dates"] = dates
     origin_end = 0
-    origin = _ORIGIN_RE.search(text) or _CROSSING_RE.search(text)
+    origin = _CROSSING_RE.search(text) or _ORIGIN_RE.search(text)
     if origin is not None:
-        record["origin"] = ctx.clean(sentence.span, origin.start("o"), origin.end("o"))
+        name = ctx.clean(sentence.span, origin.start("o"), origin.end("o"))
+        record["origin"] = _NOT_NAME_RE.sub("", name) if name else None
         origin_end = origin.end("o")
     record["destinations"] = _destinations(ctx, sentence, origin_end)
     record["cargo"] = _cargo(ctx, sentence)
@@ -115,19 +136,30 @@ def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str]) -> Record:
 
 
 def _destinations(ctx: Ctx, sentence: Sentence, after: int) -> list[str]:
+    """Places after a destination cue: known places and governorates, bases named as bases
+    ("الي قاعدتي رميلان والشداديه" -> "قاعدة رميلان", "قاعدة الشدادية"), not the area a
+    place lies in ("خراب الجير بريف المالكيه")."""
     text = sentence.span.text
     cue = _DEST_CUE_RE.search(text, after)
     if cue is None:
         return []
-    names: list[tuple[int, int]] = []
+    names: list[tuple[int, int, bool]] = []
     for pattern in (PLACE_RE, GOVERNORATE_RE):
         for match in pattern.finditer(text, cue.start()):
-            if not any(s <= match.start() < e for s, e in names):
-                names.append((match.start(1), match.end(1)))
+            if not any(s <= match.start() < e for s, e, _ in names):
+                names.append((match.start(1), match.end(1), pattern is GOVERNORATE_RE))
     out: list[str] = []
-    for start, end in sorted(names):
+    for start, end, governorate in sorted(names):
+        before = text[cue.start() : start]
+        if not governorate and _AREA_BEFORE_RE.search(before):
+            continue
         name = ctx.clean(sentence.span, start, end)
-        if name and name not in out:
+        if not name:
+            continue
+        base = _BASE_BEFORE_RE.search(before)
+        if base is not None and not _FIELD_RE.match(text, start):
+            name = "قاعدة " + name
+        if name not in out:
             out.append(name)
     return out
 
@@ -142,8 +174,8 @@ def _cargo(ctx: Ctx, sentence: Sentence) -> list[str]:
     cursor = start
     for sep in _CARGO_SPLIT_RE.finditer(text, start, match.end("c")):
         nxt = text[sep.end() : sep.end() + 14].split(" ")[0].rstrip(",.;:")
-        if sep.group().strip() == "و" and nxt.endswith("يه"):
-            continue  # "معدات عسكريه ولوجستيه": an adjective, not a new item
+        if sep.group().strip() == "و" and (nxt.endswith("يه") or "و" + nxt in _WAW_WORDS):
+            continue  # "معدات عسكريه ولوجستيه", "صهاريج وقود": not a new item
         pieces.append((cursor, sep.start()))
         cursor = sep.end()
     pieces.append((cursor, match.end("c")))
@@ -151,5 +183,5 @@ def _cargo(ctx: Ctx, sentence: Sentence) -> list[str]:
     for s, e in pieces:
         item = ctx.clean(sentence.span, s, e)
         if item:
-            out.append(item)
+            out.append(_TANWEEN_RE.sub("", item))  # "كتلاً اسمنتية" -> "كتل اسمنتية"
     return out

@@ -93,13 +93,22 @@ NUMBER_RE = re.compile(NUMBER)
 _TOKEN_RE = re.compile(rf"{NB}[وبلف]?({_WORD_ALT}){NA}")
 
 #: Hedges before a number.
-APPROX = r"(?:نحو|قرابه|حوالي|زهاء|ما يقارب|ما يقرب من|يقارب|ما يناهز|يناهز|قرابة)"
-AT_LEAST = r"(?:اكثر من|ما لا يقل عن|لا يقل عن|ما يزيد عن|ما يزيد علي|يزيد عن|ازيد من)"
+APPROX = (
+    r"(?:نحو|قرابه|حوالي|زهاء|ما يقارب|ما يقرب من|يقارب|ما يناهز|يناهز|قرابة|تقريبا|بحدود|في حدود"
+    r"|ما يعادل)"
+)
+AT_LEAST = (
+    r"(?:اكثر من|ما يربو علي|يربو علي|ما لا يقل عن|لا يقل عن|ما يزيد عن|ما يزيد علي|يزيد عن"
+    r"|يزيد علي|ازيد من|ما يفوق|يفوق)"
+)
 #: A hedged quantity: groups ``pre`` (hedge), ``num``.
 QUANTITY = rf"(?:(?P<pre>[لب]?(?:{APPROX}|{AT_LEAST}))\s+)?(?P<num>{NUMBER})"
 _APPROX_RE = re.compile(rf"^{APPROX}$")
 _AT_LEAST_RE = re.compile(rf"^{AT_LEAST}$")
 _AT_LEAST_AFTER_RE = re.compile(r"^\s*(?:\S+\s+){0,4}?علي الاقل")
+#: A hedge after the number: "95 اليه تقريبا", "200 شاحنه او اكثر".
+_APPROX_AFTER_RE = re.compile(r"^\s*(?:\S+\s+){0,2}?(?:تقريبا|او نحو ذلك|علي وجه التقريب)")
+_AT_LEAST_OR_MORE_RE = re.compile(r"^\s*(?:\S+\s+){0,2}?(?:او اكثر|واكثر|ونيف|ويزيد)")
 
 #: Vague quantities that are never numbers.
 VAGUE = r"(?:عشرات|مئات|ميات|الاف|عدد من|عدد|العديد من|بضع|بضعه|عده)"
@@ -140,9 +149,13 @@ def quantity(pre: str | None, num: str, after: str = "") -> Quantity | None:
     pre = (pre or "").strip()
     if pre[:1] in ("ل", "ب") and not _APPROX_RE.match(pre) and not _AT_LEAST_RE.match(pre):
         pre = pre[1:]  # a clitic: "لنحو 15"
-    approximate = bool(pre) and _APPROX_RE.match(pre) is not None
-    at_least = (bool(pre) and _AT_LEAST_RE.match(pre) is not None) or bool(
-        _AT_LEAST_AFTER_RE.match(after[:40])
+    approximate = (bool(pre) and _APPROX_RE.match(pre) is not None) or bool(
+        _APPROX_AFTER_RE.match(after[:40])
+    )
+    at_least = (
+        (bool(pre) and _AT_LEAST_RE.match(pre) is not None)
+        or bool(_AT_LEAST_AFTER_RE.match(after[:40]))
+        or bool(_AT_LEAST_OR_MORE_RE.match(after[:40]))
     )
     return Quantity(value, approximate=approximate, at_least=at_least)
 

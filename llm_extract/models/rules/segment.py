@@ -62,7 +62,10 @@ class Doc:
 
     def original(self, start: int, end: int) -> str:
         """The characters of the report behind the normalised span ``[start, end)``."""
-        return self.text[self.offsets[start] : self.offsets[end - 1] + 1]
+        stop = self.offsets[end - 1] + 1
+        while stop < len(self.text) and "\u064b" <= self.text[stop] <= "\u0652":
+            stop += 1  # the word's last diacritics ("جنوداً") belong to it
+        return self.text[self.offsets[start] : stop]
 
     def evidence(self, span: Span) -> str:
         return self.original(span.start, span.end)
