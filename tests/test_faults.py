@@ -1,0 +1,170 @@
+"""Every fault a real API produces, against the loopback server, through the real pipeline
+and OpenAI backend: transient faults are retried until every report is extracted; a report
+that keeps failing is recorded with its reason and does not stop the others."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from fault_server import PERMANENT, TRANSIENT, FaultPlan, answer, make_reports
+from openai_server import OpenAIServer, Reply
+
+from llm_extract.models import openai_compat
+from llm_extract.models.base import ModelSettings
+from llm_extract.models.openai_compat import OpenAIBackend, RetryPolicy
+from llm_extract.pipeline import run_extraction
+from llm_extract.prompts import load_prompt
+from llm_extract.results import ExtractionResult
+
+
+@pytest.fixture(autouse=True)
+def _tiny_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        openai_compat,
+        "DEFAULT_RETRY_POLICY",
+        RetryPolicy(base_s=0.005, cap_s=0.02, retry_after_cap_s=0.05),
+    )
+
+
+def settings(server: OpenAIServer, **overrides: object) -> ModelSettings:
+    values: dict[str, object] = {
+        "model": "gpt-4o-mini",
+        "base_url": server.base_url,
+        "api_key": "sk-test-faults-000000",
+        "timeout_s": 0.5,
+        "max_retries": 4,
+        "max_reasks": 1,
+        "max_tokens": 400,
+    }
+    values.update(overrides)
+    return ModelSettings(**values)  # type: ignore[arg-type]  # values typed loosely on purpose
+
+
+def run(
+    server: OpenAIServer, count: int, plan: FaultPlan, concurrency: int = 16, **overrides: object
+) -> list[ExtractionResult]:
+    server.default = plan.action()
+    chosen = settings(server, **overrides)
+    return run_extraction(
+        make_reports(count),
+        prompt=load_prompt("minimal"),
+        settings=chosen,
+        backend=None,
+        concurrency=concurrency,
+    )
+
+
+def per_report(server: OpenAIServer) -> Counter[str]:
+    from fault_server import report_number
+
+    return Counter(f"r{report_number(r):04d}" for r in server.chat_requests())
+
+
+@pytest.mark.parametrize("fault", sorted(TRANSIENT))
+def test_each_transient_fault_is_retried(openai_server: OpenAIServer, fault: str) -> None:
+    plan = FaultPlan(faults={0: [fault, fault]})
+    (result,) = run(openai_server, 1, plan)
+    assert result.status == "ok", result.error
+    assert result.extraction is not None
+    assert result.extraction.convoys[0].vehicles == 10
+    assert plan.injected[fault] == 2
+    assert len(openai_server.chat_requests()) == 3
+
+
+def test_200_reports_with_20_percent_transient_faults_all_finish(
+    openai_server: OpenAIServer,
+) -> None:
+    kinds = sorted(TRANSIENT)
+    faults: dict[int, list[str]] = {}
+    for n in range(200):
+        if n % 5 == 0:  # one report in five meets one to three faults in a row
+            faults[n] = [kinds[(n // 5 + k) % len(kinds)] for k in range(1 + (n // 5) % 3)]
+    plan = FaultPlan(faults=faults)
+    results = run(openai_server, 200, plan, concurrency=32)
+    assert [r.status for r in results].count("ok") == 200, [
+        r.error for r in results if r.status != "ok"
+    ][:3]
+    assert len(faults) == 40
+    assert sum(plan.injected.values()) == sum(len(f) for f in faults.values())
+    assert set(plan.injected) == set(kinds)
+    for n, result in enumerate(results):
+        assert result.report_id == f"r{n:04d}"
+        assert result.extraction is not None
+        assert result.extraction.convoys[0].vehicles == n + 10
+    # Each report was sent once more per fault it met, never more.
+    counts = per_report(openai_server)
+    assert all(counts[f"r{n:04d}"] == 1 + len(faults.get(n, [])) for n in range(200))
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        ("truncated", "truncated"),
+        ("bad_schema", "invalid_output"),
+        ("not_json", "invalid_output"),
+        ("down", "unavailable"),
+    ],
+)
+def test_a_report_that_always_fails_is_recorded_and_the_others_finish(
+    openai_server: OpenAIServer, fault: str, kind: str
+) -> None:
+    assert fault in PERMANENT
+    plan = FaultPlan(always={3: fault})
+    results = run(openai_server, 8, plan, concurrency=4)
+    failed = [r for r in results if r.status == "failed"]
+    assert [r.report_id for r in failed] == ["r0003"]
+    assert failed[0].error is not None and failed[0].error.kind == kind
+    assert failed[0].error.message
+    assert failed[0].extraction is None
+    assert all(r.extraction is not None for r in results if r.report_id != "r0003")
+    if fault == "down":  # every transport retry was used, then the report gave up
+        assert per_report(openai_server)["r0003"] == 5
+        assert "gave up" in failed[0].error.message
+
+
+def test_a_server_that_stays_down_fails_every_report_with_its_reason(
+    openai_server: OpenAIServer,
+) -> None:
+    plan = FaultPlan(always={n: "down" for n in range(5)})
+    results = run(openai_server, 5, plan, max_retries=2)
+    assert [r.status for r in results] == ["failed"] * 5
+    assert all(r.error is not None and r.error.kind == "unavailable" for r in results)
+    assert sum(per_report(openai_server).values()) == 15  # 1 + 2 retries each
+
+
+def test_reasks_stop_early_when_the_same_validation_error_repeats(
+    openai_server: OpenAIServer,
+) -> None:
+    # The same ungrounded answer every time: one re-ask shows it repeats, then stop.
+    openai_server.default = Reply(
+        {"convoys": [{"mode": "ground", "evidence": "عبارة لا ترد في التقرير"}]}
+    )
+    (result,) = run_extraction(
+        make_reports(1),
+        prompt=load_prompt("minimal"),
+        settings=settings(openai_server, max_reasks=4),
+    )
+    assert len(openai_server.chat_requests()) == 2
+    assert result.usage.attempts == 2
+    assert result.status == "ok"  # salvaged: the valid part kept, the bad record dropped
+    assert result.extraction is not None and result.extraction.convoys == []
+    assert len(result.dropped) == 1
+
+
+def test_reasks_go_on_while_the_errors_change(openai_server: OpenAIServer) -> None:
+    quotes = ["عبارة أولى غير موجودة", "عبارة ثانية غير موجودة", "عبارة ثالثة غير موجودة"]
+    openai_server.enqueue(
+        *(Reply({"convoys": [{"mode": "ground", "evidence": q}]}) for q in quotes),
+        Reply(answer(0)),
+    )
+    backend = OpenAIBackend(settings(openai_server, max_reasks=4))
+    (result,) = run_extraction(
+        make_reports(1),
+        prompt=load_prompt("minimal"),
+        settings=backend.settings,
+        backend=backend,
+    )
+    assert len(openai_server.chat_requests()) == 4
+    assert result.status == "ok" and result.usage.reasks == 3
+    assert result.extraction is not None and result.extraction.convoys[0].vehicles == 10
