@@ -9,11 +9,13 @@ from llm_extract.models.rules import drills
 from llm_extract.models.rules.context import (
     Ctx,
     Record,
+    Sentence,
     absorb_header,
     claimed,
     is_list_header,
     split_items,
 )
+from llm_extract.models.rules.dates import find_dates
 from llm_extract.models.rules.lexicon import ISIS, actors_in
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
 from llm_extract.models.rules.places import find_governorate, find_location
@@ -76,6 +78,10 @@ _ISIS_RE = re.compile(ISIS)
 _GOVERNMENT_RE = re.compile(r"مع دمشق|لصالح دمشق|النظام السوري|قوات النظام|الحكومه السوريه")
 _MILITIA_RE = re.compile(r"الميليشيات|المليشيات|حزب الله|الحرس الثوري|لايران")
 _CLAUSE_RE = re.compile(r"[^,]+")
+_OTHERS_RE = re.compile(
+    r"قوات النظام|القوات الحكوميه|الحكومه السوريه|الامن العام|تركي|الاتراك|روسي|الميليشيات"
+    r"|المليشيات|هيئه تحرير الشام|الفصايل الموالي"
+)
 
 
 def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | None]:
@@ -86,8 +92,13 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
     header_joint = False
     last_line = -2
     for sentence in ctx.sentences:
+        if drills.CUE_RE.search(sentence.span.text):
+            trimmed = _after_drills(ctx, sentence)
+            if trimmed is None:
+                continue
+            sentence = trimmed
         text = sentence.span.text
-        if CUE_RE.search(text) is None or drills.CUE_RE.search(text):
+        if CUE_RE.search(text) is None:
             continue
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
@@ -118,11 +129,37 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             date = item.date
             if date is None and ctx.dates.period is None:
                 date = first_date
+            if _by_others(item.span.text):
+                continue
             record = _record(ctx, item.span, date, header_actors, header_joint)
             record["operations"] = 1
             records.append(record)
             last_line = sentence.line
     return records, stated
+
+
+def _by_others(text: str) -> bool:
+    """Arrests by forces that are not the coalition's partners ("اعتقلت قوات النظام ...")."""
+    if _actors(text):
+        return False
+    return _OTHERS_RE.search(text) is not None
+
+
+def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
+    """The clauses of a sentence that follow its drills ("7 تدريبات، و5 عمليات امنيه اسفرت
+    عن ..."), or ``None`` when the arrest words belong to a drill ("تدريب علي انزال")."""
+    text = sentence.span.text
+    last_drill = max(m.start() for m in drills.CUE_RE.finditer(text))
+    cue = CUE_RE.search(text, last_drill) or _TOTAL_RE.search(text, last_drill)
+    if cue is None:
+        return None
+    cut = text.rfind(",", last_drill, cue.start())
+    if cut < 0:
+        return None
+    span = ctx.span_of(sentence.span, cut + 1, len(text))
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
 
 
 def _total(text: str) -> int | None:

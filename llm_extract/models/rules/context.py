@@ -17,6 +17,13 @@ Record = dict[str, Any]
 _LIST_HEADER_RE = re.compile(r"كالاتي|كالتالي|النحو الاتي|النحو التالي|تفاصيلها|ما يلي|[:]\s*$")
 
 
+#: Words at the end of an item that open the next one: "وفي", "اما في", "والثانيه في".
+_NEXT_ITEM_RE = re.compile(
+    r"(?:\s*,)?(?:\s+(?:[وف]|ثم|اما|كما)?\s*(?:ال(?:اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع"
+    r"|عاشر)[ىيه]?\s+)?(?:في|يوم|بتاريخ|خلال|ففي|وفي|ثم)?)+\s*$"
+)
+
+
 @dataclass(frozen=True)
 class Sentence:
     line: int
@@ -102,6 +109,9 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
     for k, first in enumerate(groups):
         begin = starts[first] if k > 0 or header is not None else 0
         end = starts[groups[k + 1]] if k + 1 < len(groups) else len(span.text)
+        tail = _NEXT_ITEM_RE.search(span.text, begin, end)
+        if tail is not None and k + 1 < len(groups):
+            end = tail.start()  # "..., وفي" / "والثانيه في" open the next item
         piece = ctx.span_of(span, begin, end)
         if piece is not None:
             items.append(Item(sentence, piece, sentence.dates[first].date))

@@ -12,14 +12,16 @@ import re
 from llm_extract.models.rules.context import Ctx, Record, Sentence
 from llm_extract.models.rules.dates import day_list
 from llm_extract.models.rules.lexicon import GOVERNORATE_RE, PLACE_RE
-from llm_extract.models.rules.numbers import NA, NB, QUANTITY, quantity
+from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
 
 _GROUND_NOUN = r"(?:شاحنه|شاحنات|اليه|اليات|عربه|عربات|مدرعه|مدرعات|صهريج|صهاريج|ناقله|ناقلات)"
 GROUND_RE = re.compile(rf"{NB}{QUANTITY}\s+{_GROUND_NOUN}{NA}")
 GROUND_DUAL_RE = re.compile(rf"{NB}(?:شاحنتين|شاحنتان|اليتين|عربتين|مدرعتين|صهريجين)")
 _AIR_NOUN = r"(?:طايرات|طايره|مروحيات|مروحيه|حوامات|طوافات)"
 AIR_RE = re.compile(rf"{NB}{QUANTITY}\s+{_AIR_NOUN}{NA}")
-AIR_DUAL_RE = re.compile(rf"{NB}(?:طايرتي|طايرتين|طايرتان|مروحيتين|مروحيتي)(?:\s+شحن)?{NA}")
+AIR_DUAL_RE = re.compile(
+    rf"{NB}[وب]?(?:طايرتي|طايرتين|طايرتان|طايرتا|مروحيتين|مروحيتي|مروحيتا)(?:\s+شحن)?{NA}"
+)
 _AIR_CUE_RE = re.compile(r"شحن|هبوط|هبطت|حطت|هبط|عبر الجو|جوا|جسر جوي|تعزيزات")
 _AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط")
 _BATCH_RE = re.compile(
@@ -36,12 +38,12 @@ _ORIGIN_RE = re.compile(
 )
 #: The border crossing, with or without "عبر": "عبرت 30 شاحنه معبر سيمالكا الحدودي".
 _CROSSING_RE = re.compile(
-    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!الحدودي|الي|علي|في|من|مع|و\S*)[^\s,.]+)?)"
+    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!(?:الحدودي|الي|علي|في|من|مع|يوم|بتاريخ|خلال|فجر|مساء|صباح|و\S*){NA})[^\s,.]+)?)"
     rf"(?=[\s,.]|$)"
 )
 _NOT_NAME_RE = re.compile(r"\s+(?:الحدودي|البري|النهري|الرسمي|غير الشرعي)$")
 _CARGO_RE = re.compile(
-    rf"{NB}(?:محمل\S*\s+ب(?=\S)|(?:و?علي متنها|و?تحمل علي متنها|و?تحمل|و?تقل|و?تنقل|و?نقلت"
+    rf"{NB}(?:(?:ال)?محمل\S*\s+ب(?=\S)|(?:و?علي متنها|و?تحمل علي متنها|و?تحمل|و?تقل|و?تنقل|و?نقلت"
     rf"|وحمل|و?حملت|حامل\S*|محمل\S*){NA}\s+)"
     r"(?P<c>.+?)"
     r"(?=,|\s+(?:دخلت|الي|وتوجهت|توجهت|واتجهت|اتجهت|تابعه|عبر|باتجاه|ضمن|بتاريخ|في|نحو|لصالح)\s|$)"
@@ -59,6 +61,13 @@ _AREA_BEFORE_RE = re.compile(rf"{NB}(?:بريف|ريف|قرب|بالقرب من|
 _DEST_CUE_RE = re.compile(rf"{NB}(?:الي|نحو|باتجاه|ضمن|توجهت|وتوجهت|متجهه|في){NA}")
 
 
+#: Trucks counted vaguely: a convoy without a number.
+_VAGUE_GROUND_RE = re.compile(rf"{NB}[و]?(?:{VAGUE})\s+(?:من\s+)?(?:ال)?{_GROUND_NOUN}{NA}")
+_ARRIVAL_RE = re.compile(rf"{NB}[وف]?(?:دخل|دخلت|دخول|وصل|وصلت|وصول|عبر|عبرت|عبور|ادخل|ادخلت){NA}")
+_OTHERS_RE = re.compile(r"روسي|الروس|تركي|الاتراك|قوات النظام|الحكومه السوريه|الجيش السوري")
+_COALITION_RE = re.compile(r"تحالف|امريكي|اميركي")
+
+
 def extract(ctx: Ctx, first_date: dt.date | None) -> list[Record]:
     records: list[Record] = []
     for sentence in ctx.sentences:
@@ -70,13 +79,26 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> list[Record]:
             dual = GROUND_DUAL_RE.search(text)
             assert dual is not None
             records.append(_ground(ctx, sentence, dual, first_date, value=2))
+        elif (vague := _VAGUE_GROUND_RE.search(text)) is not None and _is_arrival(text):
+            records.append(_ground(ctx, sentence, vague, first_date, value=0))
         air = AIR_RE.search(text) or AIR_DUAL_RE.search(text)
         if air is not None and _AIR_CUE_RE.search(text) and not _AIR_EXCLUDE_RE.search(text):
             records.append(_air(ctx, sentence, air))
     return records
 
 
+def _is_arrival(text: str) -> bool:
+    """A convoy of the coalition that came in ("دخل رتل للتحالف يضم عشرات الشاحنات")."""
+    return (
+        _ARRIVAL_RE.search(text) is not None
+        and _COALITION_RE.search(text) is not None
+        and not _is_drill_or_strike(text)
+    )
+
+
 def _is_drill_or_strike(text: str) -> bool:
+    if _OTHERS_RE.search(text) and not _COALITION_RE.search(text):
+        return True  # a Russian, Turkish or government convoy
     return re.search(r"تدريب|مناور|استهدف|هجوم|قصف", text) is not None
 
 
@@ -93,8 +115,8 @@ def _ground(
         q = quantity(match.group("pre"), match.group("num"), text[match.end() :])
         if q is not None:
             record.update(vehicles=q.value, approximate=q.approximate, at_least=q.at_least)
-    else:
-        record["vehicles"] = value
+    elif value:
+        record["vehicles"] = value  # 0: "عشرات الشاحنات", no number
     batch = _BATCH_RE.search(text)
     if batch is not None:
         bq = quantity(None, batch.group("num"))
@@ -106,13 +128,13 @@ def _ground(
     if not dates and first_date is not None and ctx.dates.period is None:
         dates = [first_date]  # a short item's dateline date
     record["dates"] = dates
-    origin_end = 0
+    skip = (0, 0)
     origin = _CROSSING_RE.search(text) or _ORIGIN_RE.search(text)
     if origin is not None:
         name = ctx.clean(sentence.span, origin.start("o"), origin.end("o"))
         record["origin"] = _NOT_NAME_RE.sub("", name) if name else None
-        origin_end = origin.end("o")
-    record["destinations"] = _destinations(ctx, sentence, origin_end)
+        skip = (origin.start(), origin.end("o"))
+    record["destinations"] = _destinations(ctx, sentence, skip)
     record["cargo"] = _cargo(ctx, sentence)
     record["evidence"] = ctx.evidence(sentence.span)
     return record
@@ -129,18 +151,20 @@ def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str]) -> Record:
         record["vehicles"] = 2
     dates = [found.date for found in sentence.dates]
     record["dates"] = dates
-    record["destinations"] = _destinations(ctx, sentence, match.end())
+    record["destinations"] = _destinations(ctx, sentence)
     record["cargo"] = _cargo(ctx, sentence)
     record["evidence"] = ctx.evidence(sentence.span)
     return record
 
 
-def _destinations(ctx: Ctx, sentence: Sentence, after: int) -> list[str]:
+def _destinations(ctx: Ctx, sentence: Sentence, skip: tuple[int, int] = (0, 0)) -> list[str]:
     """Places after a destination cue: known places and governorates, bases named as bases
     ("الي قاعدتي رميلان والشداديه" -> "قاعدة رميلان", "قاعدة الشدادية"), not the area a
     place lies in ("خراب الجير بريف المالكيه")."""
     text = sentence.span.text
-    cue = _DEST_CUE_RE.search(text, after)
+    cue = _DEST_CUE_RE.search(text)
+    while cue is not None and skip[0] <= cue.start() < skip[1]:
+        cue = _DEST_CUE_RE.search(text, cue.end())
     if cue is None:
         return []
     names: list[tuple[int, int, bool]] = []
@@ -150,6 +174,8 @@ def _destinations(ctx: Ctx, sentence: Sentence, after: int) -> list[str]:
                 names.append((match.start(1), match.end(1), pattern is GOVERNORATE_RE))
     out: list[str] = []
     for start, end, governorate in sorted(names):
+        if skip[0] <= start < skip[1]:
+            continue  # the origin ("من معبر الوليد"), not a destination
         before = text[cue.start() : start]
         if not governorate and _AREA_BEFORE_RE.search(before):
             continue
@@ -159,6 +185,8 @@ def _destinations(ctx: Ctx, sentence: Sentence, after: int) -> list[str]:
         base = _BASE_BEFORE_RE.search(before)
         if base is not None and not _FIELD_RE.match(text, start):
             name = "قاعدة " + name
+        elif re.search(r"مطار\s+$", before):
+            name = "مطار " + name  # "مطار رميلان"
         if name not in out:
             out.append(name)
     return out

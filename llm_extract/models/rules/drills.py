@@ -104,10 +104,11 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             header_actors = actors_in(lead, _PARTICIPANTS) or header_actors
             block = index
             if total is not None and not sentence.dates and not announces:
+                own = _own_clauses(ctx, sentence.span)
                 aggregate = {
                     "count": total,
-                    "participants": header_actors,
-                    "evidence": ctx.evidence(sentence.span),
+                    "participants": actors_in(own.text, _PARTICIPANTS),
+                    "evidence": ctx.evidence(own),
                 }
                 if _LIVE_RE.search(text):
                     aggregate["live_fire"] = True
@@ -136,6 +137,20 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
     if not records and aggregate is not None:
         records.append(aggregate)
     return records, stated, spans
+
+
+def _own_clauses(ctx: Ctx, span: Span) -> Span:
+    """``span`` without the clauses after its drills that tell something else ("7 تدريبات،
+    و5 عمليات امنيه ...")."""
+    text = span.text
+    drill = CUE_RE.search(text)
+    start = drill.end() if drill is not None else 0
+    for comma in re.finditer(",", text[start:]):
+        if _FOREIGN_RE.search(text, start + comma.end()) or re.search(
+            r"عمليات|عمليه|شاحن|طاير", text[start + comma.end() :]
+        ):
+            return ctx.span_of(span, 0, start + comma.start()) or span
+    return span
 
 
 def _listed(ctx: Ctx, sentence: Sentence) -> bool:

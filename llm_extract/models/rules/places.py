@@ -62,7 +62,7 @@ def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int
     known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
     if settlement is not None and (known is None or settlement.start() <= known.start()):
-        if settlement.group("head") in ("مخيم", "حي"):
+        if settlement.group("head") == "مخيم":
             return settlement.start("head"), settlement.end("name")  # "مخيم الهول" keeps it
         return settlement.start("name"), settlement.end("name")
     if known is not None:

@@ -16,7 +16,7 @@ from llm_extract.models.rules.context import (
     claimed,
     split_items,
 )
-from llm_extract.models.rules.lexicon import FACILITY, actors_in
+from llm_extract.models.rules.lexicon import FACILITY, PLACE_RE, actors_in
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.models.rules.places import _facility, find_governorate, find_location
 from llm_extract.models.rules.segment import Span
@@ -63,7 +63,9 @@ _EACH_RE = re.compile(
 )
 _SINGULAR_RE = re.compile(rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره)(?:\s|$)")
 _BREAKDOWN_RE = re.compile(
-    rf"(?:(?<=[\sو(\-,:])|^){QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?(?:علي|ضد|استهدفت)\s+"
+    rf"(?:(?<=[\sو(\-,:])|^)(?:{QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?"
+    rf"|[لب]?(?P<dual>هجومان|هجومين|استهدافان|استهدافين)\s+|(?P<one>هجوم واحد|هجوما واحدا)\s+)"
+    r"(?:علي|ضد|استهدفت|طالت|استهدفا)\s+"
 )
 _TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف)(?:\s|$)")
 _BASE_OWNER_RE = re.compile(
@@ -91,7 +93,8 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
         if (
             records
             and records[-1]["kind"] == "attack_on_base"
-            and _breakdown(ctx, sentence.span.text, records[-1], sentence.span)
+            and not sentence.dates
+            and _breakdown(ctx, sentence.span.text, records[-1], sentence.span, append=True)
         ):
             continue
         header, items = split_items(ctx, sentence)
@@ -144,7 +147,8 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
             return "attack_on_base", (hostile[0] if hostile else None)
     if _SHELL_RE.search(text):
         found = actors_in(text)
-        return "shelling", (found[0] if found else None)
+        if found and found[0] in _COALITION:  # others' shelling is not the coalition's
+            return "shelling", found[0]
     return None
 
 
@@ -200,21 +204,35 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
     return record
 
 
-def _breakdown(ctx: Ctx, text: str, record: Record, span: Span) -> bool:
-    """Per-base counts ("12 علي قاعده حقل العمر - 1 علي قاعده الشدادي") for ``record``."""
+def _breakdown(ctx: Ctx, text: str, record: Record, span: Span, *, append: bool = False) -> bool:
+    """Per-base counts ("12 علي قاعده حقل العمر - 1 علي قسرك", "هجومان علي ...") for
+    ``record``; ``append`` adds them to those of earlier lines of a list."""
     matches = list(_BREAKDOWN_RE.finditer(text))
     if not matches:
         return False
     targets = []
     for match in matches:
-        place = _facility(text, match.end(), match.end() + 60)
-        q = quantity(None, match.group("num"))
-        if place is None or q is None:
+        window_end = min(len(text), match.end() + 60)
+        place = _facility(text, match.end(), window_end)
+        if place is None:
+            known = PLACE_RE.match(text, match.end(), window_end)
+            place = (known.start(1), known.end(1)) if known is not None else None
+        if match.group("dual"):
+            count: int | None = 2
+        elif match.group("one"):
+            count = 1
+        else:
+            q = quantity(None, match.group("num"))
+            count = q.value if q is not None else None
+        if place is None or count is None:
             continue
-        targets.append({"name": ctx.clean(span, *place), "count": q.value})
+        targets.append({"name": ctx.clean(span, *place), "count": count})
     if not targets:
         return False
-    record["targets"] = targets
+    record["targets"] = [*record["targets"], *targets] if append else targets
+    if len(record["targets"]) > 1:
+        record.pop("location", None)
+        record["governorate"] = None
     return True
 
 
