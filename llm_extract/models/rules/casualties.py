@@ -1,4 +1,4 @@
-"""Casualties by party: "3 قتلى على الأقل من القوات الأميركية وعشرات الجرحى منهم"."""
+"""Casualties by party: "قتل جنديان أمريكيان على الأقل وأصيب عدد من عناصر قسد"."""
 
 from __future__ import annotations
 
