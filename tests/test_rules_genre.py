@@ -262,3 +262,17 @@ def test_no_record_where_a_category_is_absent(text: str) -> None:
 def test_month_stated_in_a_title() -> None:
     result = run("التحالف الدولي في سورية – حصيلة الشهر الـ١٢٢:\nلا جديد يذكر.\n")
     assert result.coalition_month == 122
+
+
+def test_mortar_rounds_and_base_air_defences() -> None:
+    result = run(
+        HEAD + "وفي 3 آذار سقطت قذيفتا هاون على قاعدة خراب الجير دون أضرار.\n"
+        "وفي 9 آذار تمكنت الدفاعات الجوية في قاعدة حقل العمر من إسقاط طائرة مسيرة.\n"
+    )
+    mortar, drone = result.strikes
+    assert (mortar.kind, mortar.location) == ("attack_on_base", "قاعدة خراب الجير")
+    assert (drone.kind, drone.attacker, drone.date) == (
+        "drone_shootdown",
+        Actor.INTERNATIONAL_COALITION,
+        dt.date(2025, 3, 9),
+    )

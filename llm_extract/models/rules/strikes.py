@@ -42,6 +42,7 @@ _AIR_RE = re.compile(
 )
 _ATTACK_RE = re.compile(
     r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|قذايف|قذيفه|صواريخ|صاروخ|مسيرات|مسيره|اعتداء"
+    r"|قذيفت|هاون|انتحاري"
 )
 _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
 _SHELL_RE = re.compile(r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه")
@@ -73,6 +74,7 @@ _BASE_OWNER_RE = re.compile(
 )
 _PASSIVE_RE = re.compile(rf"{NB}[و]?(?:تعرضت|تعرض|استهدفت قاعده|استهدفت قواعد){NA}")
 _COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
+_BASE_DEFENCE_RE = re.compile(r"(?:الدفاعات الجويه|الدفاع الجوي|منظومات|منظومه)\s.*قاعده")
 _HOSTILE = (
     Actor.ISLAMIC_RESISTANCE_IN_IRAQ,
     Actor.IRAN_BACKED_MILITIAS,
@@ -131,6 +133,8 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
     verb = _SHOOTDOWN_RE.search(text)
     if verb is not None:
         found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
+        if not found and _BASE_DEFENCE_RE.search(text):
+            found = [Actor.INTERNATIONAL_COALITION]  # the air defences of a coalition base
         return "drone_shootdown", (found[0] if found else None)
     explicit = _AIR_RE.search(text) is not None
     if explicit or (
