@@ -100,7 +100,7 @@ def test_monthly_skeleton_in_own_words() -> None:
 def test_short_item_takes_its_year_from_the_dateline() -> None:
     result = run(SHORT_ITEM)
     assert result.coalition_month is None
-    assert result.convoys == result.drills == result.arrests == []
+    assert result.convoys == [] and result.drills == [] and result.arrests == []
     (strike,) = result.strikes
     assert (strike.kind, strike.attacker, strike.count) == (
         "airstrike",
