@@ -107,6 +107,19 @@ class PreparedBatch:
     files: list[Path] = field(default_factory=list)
 
 
+def check_unique_ids(requests: Sequence[ExtractionRequest]) -> None:
+    """Raise UsageError naming both files when two reports share an id (= custom_id)."""
+    paths: dict[str, str] = {}
+    for request in requests:
+        report = request.report
+        if report.report_id in paths:
+            raise UsageError(
+                f"two reports share the id {report.report_id!r} ({paths[report.report_id]} and "
+                f"{report.path}): a batch needs unique report ids"
+            )
+        paths[report.report_id] = report.path
+
+
 def prepare_batch(
     requests: Sequence[ExtractionRequest],
     bodies: dict[str, dict[str, Any]],
@@ -118,16 +131,12 @@ def prepare_batch(
     """
     if not requests:
         raise UsageError("no reports to put in a batch")
+    check_unique_ids(requests)
     first = requests[0]
     lines: list[dict[str, Any]] = []
     entries: dict[str, ManifestEntry] = {}
     for request in requests:
         report = request.report
-        if report.report_id in entries:
-            raise UsageError(
-                f"two reports share the id {report.report_id!r} ({entries[report.report_id].path}"
-                f" and {report.path}): a batch needs unique report ids"
-            )
         entries[report.report_id] = ManifestEntry(
             report_id=report.report_id,
             path=report.path,
@@ -155,11 +164,7 @@ async def prepare_reports(
         ExtractionRequest(report=r, messages=prompt.render(r), settings=settings, prompt=info)
         for r in reports
     ]
-    seen: set[str] = set()
-    for request in requests:  # before rendering anything
-        if request.report.report_id in seen:
-            prepare_batch(requests, {}, {})  # raises the UsageError that names both files
-        seen.add(request.report.report_id)
+    check_unique_ids(requests)  # before rendering anything
     bodies = await render_bodies(requests, settings)
     keys = {r.report.report_id: key_for(r.report, r.messages, prompt, settings) for r in requests}
     return prepare_batch(requests, bodies, keys)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -57,15 +59,17 @@ batch_app = typer.Typer(
 app.add_typer(batch_app, name="batch")
 
 
-def _client() -> Any:
-    """An OpenAI client from OPENAI_API_KEY / OPENAI_BASE_URL."""
+@contextmanager
+def _client() -> Iterator[Any]:
+    """An OpenAI client from OPENAI_API_KEY / OPENAI_BASE_URL, closed after use."""
     import openai
 
     key = os.environ.get(API_KEY_ENV)
     base_url = os.environ.get(BASE_URL_ENV) or None
     if not key and not base_url:
         fail(f"the Batch API needs {API_KEY_ENV} (or {BASE_URL_ENV} for a compatible server)")
-    return openai.OpenAI(api_key=key or "no-key", base_url=base_url, max_retries=2)
+    with openai.OpenAI(api_key=key or "no-key", base_url=base_url, max_retries=2) as client:
+        yield client
 
 
 def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -129,7 +133,11 @@ def submit_command(
     window: Annotated[str, typer.Option("--completion-window")] = "24h",
 ) -> None:
     """Upload request files and start one batch per file; prints the batch ids."""
-    client = _client()
+    with _client() as client:
+        _submit(client, requests, window)
+
+
+def _submit(client: Any, requests: list[Path], window: str) -> None:
     for file in requests:
         if not file.is_file():
             fail(f"{file}: no such request file")
@@ -152,7 +160,8 @@ def submit_command(
 @batch_app.command("status")
 def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
     """Show a batch's status and request counts."""
-    batch = _api_call(f"batch {batch_id}", _client().batches.retrieve, batch_id)
+    with _client() as client:
+        batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
     counts = batch.request_counts
     done = f"{counts.completed}/{counts.total} done, {counts.failed} failed" if counts else ""
     typer.echo(f"{batch.id}: {batch.status} {done}".rstrip())
@@ -168,7 +177,11 @@ def download_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="Results file (JSONL).")],
 ) -> None:
     """Save a finished batch's results (and its error file as <output>.errors.jsonl)."""
-    client = _client()
+    with _client() as client:
+        _download(client, batch_id, output)
+
+
+def _download(client: Any, batch_id: str, output: Path) -> None:
     batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
     if not batch.output_file_id and not batch.error_file_id:
         fail(f"batch {batch_id} has no results yet (status {batch.status})", EXIT_FAILED)
