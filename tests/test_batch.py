@@ -166,6 +166,12 @@ def test_prepare_collect_round_trips_the_seed_reports(server: OpenAIServer, tmp_
         assert got.usage.cost_usd == pytest.approx((reference.usage.cost_usd or 0) / 2)
         ext = got.extraction
         assert ext is not None and ext.convoys[0].evidence_start is not None
+    # The collected answers fill the response cache: extract now costs nothing.
+    sent = len(server.chat_requests())
+    again = tmp_path / "again.jsonl"
+    assert run("extract", str(SEEDS), "-o", str(again)).exit_code == 0
+    assert len(server.chat_requests()) == sent
+    assert all(r.cached and r.status == "ok" for r in results(again))
 
 
 def test_collect_reports_every_bad_line_and_drops_none(

@@ -46,12 +46,12 @@ from llm_extract.cli._common import (
 from llm_extract.errors import InputError, UsageError
 from llm_extract.inputs import DEFAULT_MAX_CHARS, read_reports
 from llm_extract.models import RULES_MODEL
-from llm_extract.models.base import Mode, ModelSettings
+from llm_extract.models.base import BackendResponse, Mode, ModelSettings
 from llm_extract.output import JsonlWriter
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import MODES, load_prompt
 from llm_extract.ratelimit import estimate_body_tokens
-from llm_extract.results import Usage
+from llm_extract.results import ExtractionResult, Usage
 
 batch_app = typer.Typer(
     help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
@@ -202,6 +202,20 @@ def _download(client: Any, batch_id: str, output: Path) -> None:
     echo_error(f"batch {batch_id} ({batch.status}): saved {len(saved)} file(s)")
 
 
+def _fill_cache(results: list[ExtractionResult]) -> None:
+    """Valid answers go to the response cache under their request keys, so that ``extract``
+    with the same model, prompt and settings reuses them instead of paying again."""
+    from llm_extract.cache import ResponseCache
+
+    store = ResponseCache()
+    for result in results:
+        if result.status == "ok" and result.extraction is not None and result.request_key:
+            answer = BackendResponse(
+                extraction=result.extraction, usage=result.usage, dropped=result.dropped
+            )
+            store.put(result.request_key, answer, result.model)
+
+
 @batch_app.command("collect")
 def collect_command(
     results: Annotated[list[Path], typer.Argument(help="Batch API results/error files.")],
@@ -209,6 +223,12 @@ def collect_command(
         Path, typer.Option("--manifest", "-m", help="Manifest, or the request file of prepare.")
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Validated JSONL output.")],
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache", help="Store valid answers in the response cache (for extract)."
+        ),
+    ] = True,
 ) -> None:
     """Turn Batch API results into the same validated JSONL as extract."""
     with cli_errors():
@@ -227,6 +247,8 @@ def collect_command(
         with JsonlWriter(output, append=False) as writer:
             for result in collected.results:
                 writer.write(result)
+        if cache:
+            _fill_cache(collected.results)
     for problem in collected.problems:
         echo_error(f"failed: {problem}")
     ok = len(collected.results) - collected.failed
