@@ -18,6 +18,8 @@ _SENTENCE_END_RE = re.compile(r"[.!؟?:](?=\s|$)")
 #: A list marker at the start of a line: "-", "•", "1.", "(2)", "3 -".
 BULLET_RE = re.compile(r"^(?:[-–—•*·▪◦]+|\(?\d{1,2}\s*[.)\-–]|\(\d{1,2}\))\s*(?=\S)")
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+#: A count right after a label's colon, and nothing else on the line: "11 هجوما".
+_COUNT_AFTER_RE = re.compile(r"\s*\d{1,4}(?:\s+\S+)?\s*$")
 _QUOTES = "\"'“”„‟«»‘’‚‛`´()[]"
 _TRIM = " ,;،:-–—." + _QUOTES
 
@@ -80,11 +82,13 @@ class Doc:
         return " ".join(cleaned.split()) or None
 
 
-def _label_colon(piece: str, bulleted: bool) -> bool:
-    """A colon after a list item's label ("- الشدادي (28 تشرين الاول): ...", "5 ايار: ...")
-    introduces the item's details: it does not end a sentence. A dateline's colon (it has a
-    year) does."""
+def _label_colon(piece: str, bulleted: bool, after: str = "") -> bool:
+    """A colon after a list item's label ("- الشدادي (28 تشرين الاول): ...", "5 ايار: ...",
+    "حقل العمر: 11 هجوما") introduces the item's details: it does not end a sentence. A
+    dateline's colon (it has a year) does."""
     if bulleted or piece.rstrip().endswith(")"):
+        return True
+    if len(piece.split()) <= 4 and _COUNT_AFTER_RE.match(after):
         return True
     return (
         len(piece.split()) <= 6
@@ -104,7 +108,7 @@ def sentences(doc: Doc, line: Span) -> list[Span]:
         if marker is not None and match.end() <= marker.end():
             continue
         if match.group() == ":" and _label_colon(
-            line.text[start - line.start : match.start()], bulleted
+            line.text[start - line.start : match.start()], bulleted, line.text[match.end() :]
         ):
             continue
         end = line.start + match.end()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from llm_extract.models.rules import drills
 from llm_extract.models.rules.casualties import casualties
@@ -17,17 +18,22 @@ from llm_extract.models.rules.context import (
     split_items,
 )
 from llm_extract.models.rules.lexicon import FACILITY, PLACE_RE, actors_in
+from llm_extract.models.rules.negation import asserted
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.models.rules.places import _facility, find_governorate, find_location
 from llm_extract.models.rules.segment import Span
+from llm_extract.normalize import normalize
 from llm_extract.schemas import Actor
 
+#: A drone downed or intercepted; the subject (air defences of a base...) may come between.
 _SHOOTDOWN_RE = re.compile(
-    r"(?:اسقط|اسقاط|اسقطت|اسقطوا)\s+(?:\S+\s+){0,5}?(?:طايره|طايرات|مسيره|مسيرات|درون)"
+    r"(?:اسقط|اسقاط|اسقطت|اسقطوا|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,8}?(?:احدي\s+)?"
+    r"(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|درون)"
     r"|(?:طايره|مسيره|مسيرات|درون)\s+(?:\S+\s+){0,8}?[وف]?(?:اسقطتها|اسقاطها|اسقطوها|اسقطها)"
 )
 _AIR_NOUN_RE = re.compile(
-    r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|الطيران الحربي|الطيران الامريكي"
+    r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|مقاتلت(?:ان|ين)|طايرت(?:ان|ين)"
+    r"|الطيران الحربي|الطيران الامريكي"
     r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مسيره تابعه|مسيرات تابعه"
 )
 _AIR_VERB_RE = re.compile(
@@ -44,7 +50,7 @@ _ATTACK_RE = re.compile(
     r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|قذايف|قذيفه|صواريخ|صاروخ|مسيرات|مسيره|اعتداء"
     r"|قذيفت|هاون|انتحاري"
 )
-_BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
+_BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|(?:ال)?قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
 _SHELL_RE = re.compile(r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه")
 _COUNT_RE = re.compile(
     rf"{NB}{QUANTITY}\s+(?:هجوما|هجمات|هجوم|استهدافا|استهدافات|جولات|جوله|غارات|غاره"
@@ -68,12 +74,18 @@ _BREAKDOWN_RE = re.compile(
     rf"|[لب]?(?P<dual>هجومان|هجومين|استهدافان|استهدافين)\s+|(?P<one>هجوم واحد|هجوما واحدا)\s+)"
     r"(?:علي|ضد|استهدفت|طالت|استهدفا)\s+"
 )
+_LABEL_COUNT_RE = re.compile(
+    rf"(?:\(|[:–\-])\s*{QUANTITY}(?:\s+(?:هجمات|هجوما|هجوم|استهدافات|استهدافا|استهداف|ضربات"
+    r"|غارات))?\s*(?=\)|[,.;]|$|\s+و)"
+)
 _TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف)(?:\s|$)")
 _BASE_OWNER_RE = re.compile(
     r"(?:قواعد|قاعده|القاعده|قاعدتي)\s+(?:(?:ال|لل)?(?:تحالف|قوات)\s*)+(?:الدولي|الامريكيه|الاميركيه)?"
 )
 _PASSIVE_RE = re.compile(rf"{NB}[و]?(?:تعرضت|تعرض|استهدفت قاعده|استهدفت قواعد){NA}")
 _COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
+#: "The base" referred back to (used where the passage names no place).
+_THE_BASE_RE = re.compile(rf"{NB}[و]?(?:لل|ال)قاعده{NA}")
 _BASE_DEFENCE_RE = re.compile(r"(?:الدفاعات الجويه|الدفاع الجوي|منظومات|منظومه)\s.*قاعده")
 _HOSTILE = (
     Actor.ISLAMIC_RESISTANCE_IN_IRAQ,
@@ -88,7 +100,10 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
     records: list[Record] = []
     totals: dict[str, int] = {}
     last_line = -2
-    for sentence in ctx.sentences:
+    #: Who a general remark on attacks against the bases blamed, with its sentence's index:
+    #: the count that follows it ("... 27 هجوما على تلك القواعد") takes it.
+    remark: tuple[int, Actor | None] = (-9, None)
+    for index, sentence in enumerate(ctx.sentences):
         text = sentence.span.text
         if drills.CUE_RE.search(text):
             continue
@@ -96,15 +111,20 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
             records
             and records[-1]["kind"] == "attack_on_base"
             and not sentence.dates
+            and sentence.line - last_line <= 1
             and _breakdown(ctx, sentence.span.text, records[-1], sentence.span, append=True)
         ):
+            last_line = sentence.line
             continue
         header, items = split_items(ctx, sentence)
         items = absorb_header(header, items, ctx, keep=False)
         for item in items:
             if claimed(ctx, item.span):
                 continue
-            record = _classify(ctx, item)
+            record = _classify(ctx, item, records[-1] if records else None)
+            if record is not None and _remark(record, item, ctx):
+                remark = (index, record["attacker"])
+                continue
             if record is None:
                 if (
                     records
@@ -112,12 +132,15 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
                     and item.date is None
                     and not _RAID_RE.search(item.span.text)
                 ):
-                    _add_casualties(records[-1], item.span.text)  # "وادت الهجمات الي ..."
+                    # "وادت الهجمات الي ...": the casualties of the record before.
+                    _add_casualties(records[-1], ctx, item.span)
                 continue
             date = item.date
             if date is None and ctx.dates.period is None:
                 date = first_date
             record["date"] = date
+            if record["attacker"] is None and index - remark[0] <= 2:
+                record["attacker"] = remark[1]
             stated = record.pop("_stated", False)
             if stated and ctx.dates.period is not None and item.date is None:
                 key = "attacks" if record["kind"] == "attack_on_base" else "airstrikes"
@@ -156,9 +179,22 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
     return None
 
 
-def _classify(ctx: Ctx, item: Item) -> Record | None:
+def _remark(record: Record, item: Item, ctx: Ctx) -> bool:
+    """An attack on the bases told in general, with no date, count or base of its own ("باتت
+    القواعد هدفا لهجمات الفصائل"): no record, but it may name who fired."""
+    has_date = item.date is not None or ctx.dates.period is None
+    return (
+        record["kind"] == "attack_on_base"
+        and not has_date
+        and record.get("count") is None
+        and not record["targets"]
+        and record.get("location") is None
+    )
+
+
+def _classify(ctx: Ctx, item: Item, previous: Record | None = None) -> Record | None:
     text = item.span.text
-    found_kind = _kind(text)
+    found_kind = _kind(asserted(text))
     if found_kind is None:
         return None
     kind, attacker = found_kind
@@ -171,7 +207,7 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
     elif _DUAL_RE.search(text):
         record["count"] = 2
         record["_stated"] = True
-    elif _SINGULAR_RE.search(text) or item.date is not None:
+    elif _SINGULAR_RE.search(text) or item.date is not None or kind == "drone_shootdown":
         record["count"] = 1
     if kind == "attack_on_base":
         target = _facility(text)
@@ -194,6 +230,10 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
             start, end = where[0] + offset, where[1] + offset
             record["location"] = ctx.clean(item.span, start, end)
             location_norm = text[start:end]
+        elif kind == "drone_shootdown" and previous is not None and _THE_BASE_RE.search(text):
+            # "الدفاعات الجويه للقاعده": the base of the attack just told.
+            record["location"] = previous.get("location")
+            location_norm = normalize(record["location"] or "") or None
     several = len(record["targets"]) > 1  # attacks on several bases: no one place
     record["governorate"] = None if several else find_governorate(text, location_norm)
     found = casualties(text, lambda s, e: ctx.clean(item.span, s, e))
@@ -211,11 +251,20 @@ def _classify(ctx: Ctx, item: Item) -> Record | None:
 def _breakdown(ctx: Ctx, text: str, record: Record, span: Span, *, append: bool = False) -> bool:
     """Per-base counts ("12 علي قاعده حقل العمر - 1 علي قسرك", "هجومان علي ...") for
     ``record``; ``append`` adds them to those of earlier lines of a list."""
-    matches = list(_BREAKDOWN_RE.finditer(text))
-    if not matches:
+    targets = _counts_before(ctx, text, span) or _counts_after(ctx, text, span)
+    if not targets:
         return False
-    targets = []
-    for match in matches:
+    record["targets"] = [*record["targets"], *targets] if append else targets
+    if len(record["targets"]) > 1:
+        record.pop("location", None)
+        record["governorate"] = None
+    return True
+
+
+def _counts_before(ctx: Ctx, text: str, span: Span) -> list[dict[str, Any]]:
+    """ "12 علي قاعده حقل العمر", "هجومان علي قسرك": each count before its base."""
+    targets: list[dict[str, Any]] = []
+    for match in _BREAKDOWN_RE.finditer(text):
         window_end = min(len(text), match.end() + 60)
         place = _facility(text, match.end(), window_end)
         if place is None:
@@ -231,13 +280,38 @@ def _breakdown(ctx: Ctx, text: str, record: Record, span: Span, *, append: bool 
         if place is None or count is None:
             continue
         targets.append({"name": ctx.clean(span, *place), "count": count})
-    if not targets:
-        return False
-    record["targets"] = [*record["targets"], *targets] if append else targets
-    if len(record["targets"]) > 1:
-        record.pop("location", None)
-        record["governorate"] = None
-    return True
+    return targets
+
+
+def _counts_after(ctx: Ctx, text: str, span: Span) -> list[dict[str, Any]]:
+    """ "حقل العمر: 11 هجوما" (a list line), "حقل العمر (4) وكونيكو (2)": each count after its
+    base, behind a colon or a dash or in brackets."""
+    targets: list[dict[str, Any]] = []
+    for match in _LABEL_COUNT_RE.finditer(text):
+        place = _place_ending_at(text, match.start())
+        q = quantity(None, match.group("num"))
+        if place is None or q is None:
+            continue
+        targets.append({"name": ctx.clean(span, *place), "count": q.value})
+    return targets
+
+
+def _place_ending_at(text: str, end: int) -> tuple[int, int] | None:
+    """The base or known place whose name ends just before ``end``."""
+    window = max(0, end - 50)
+    while end > window and text[end - 1] == " ":
+        end -= 1
+    best: tuple[int, int] | None = None
+    start = window
+    while (found := _facility(text, start, end)) is not None:
+        if found[1] >= end:
+            best = found
+        start = found[0] + 1
+    if best is None:
+        for known in PLACE_RE.finditer(text, window, end):
+            if known.end(1) == end:
+                best = (known.start(1), end)
+    return best
 
 
 def _bases(ctx: Ctx, text: str, record: Record, span: Span) -> bool:
@@ -270,6 +344,6 @@ def _bases(ctx: Ctx, text: str, record: Record, span: Span) -> bool:
     return True
 
 
-def _add_casualties(record: Record, text: str) -> None:
+def _add_casualties(record: Record, ctx: Ctx, span: Span) -> None:
     if not record.get("casualties"):
-        record["casualties"] = casualties(text)
+        record["casualties"] = casualties(span.text, lambda s, e: ctx.clean(span, s, e))
