@@ -40,8 +40,21 @@ def run(text: str) -> ReportExtraction:
         "بالطائرات المسيرة.\n",
         "وتوعدت فصائل موالية لإيران باستهداف القواعد الأمريكية في دير الزور إذا استمر "
         "القصف على غزة.\n",
+        "وحذر مسؤولون في البنتاغون من هجمات مرتقبة على قاعدة حقل العمر.\n",
+        "وفي 4 آذار، وصلت منظومات دفاع جوي إلى قاعدة الشدادي لحمايتها من هجمات المسيرات.\n",
+        "وفي 6 آذار، قصفت المدفعية التركية قاعدة لقسد قرب بلدة تل تمر.\n",
     ],
-    ids=["none-recorded", "did-not", "denied", "month-free-of", "precaution", "threat"],
+    ids=[
+        "none-recorded",
+        "did-not",
+        "denied",
+        "month-free-of",
+        "precaution",
+        "threat",
+        "warning",
+        "purpose",
+        "turkish-fire",
+    ],
 )
 def test_attacks_told_in_the_negative_or_as_a_threat_give_nothing(text: str) -> None:
     assert run(HEAD + text).strikes == []
@@ -183,3 +196,53 @@ def test_suicide_drone_and_rocket_volley_vocabulary() -> None:
         Actor.IRAN_BACKED_MILITIAS,
         "مطار خراب الجير",
     )
+
+
+def test_the_base_defences_down_one_of_the_drones_in_the_attack_sentence() -> None:
+    result = run(
+        HEAD + "وفي 27 آذار، استهدفت الفصائل العراقية قاعدة التنف بمسيرتين، وأسقطت الدفاعات "
+        "الجوية إحداهما.\n"
+    )
+    attack, drone = result.strikes
+    assert (attack.kind, attack.attacker, attack.location) == (
+        "attack_on_base",
+        Actor.ISLAMIC_RESISTANCE_IN_IRAQ,
+        "قاعدة التنف",
+    )
+    assert (drone.kind, drone.attacker, drone.location, drone.date) == (
+        "drone_shootdown",
+        Actor.INTERNATIONAL_COALITION,
+        "قاعدة التنف",
+        dt.date(2025, 3, 27),
+    )
+    assert "إحداهما" in drone.evidence and "استهدفت" not in drone.evidence
+
+
+def test_one_volley_without_a_date_is_one_attack() -> None:
+    result = run(HEAD + "وقصفت ميليشيات موالية لإيران مطار خراب الجير برشقة صواريخ.\n")
+    (volley,) = result.strikes
+    assert (volley.count, volley.date, volley.attacker) == (
+        1,
+        None,
+        Actor.IRAN_BACKED_MILITIAS,
+    )
+
+
+def test_breakdown_without_a_total_sums_its_counts() -> None:
+    result = run(
+        HEAD + "وتوزعت الهجمات على القواعد هذا الشهر بين حقل العمر (6 هجمات) وحقل كونيكو "
+        "(3 هجمات).\n"
+    )
+    (attack,) = result.strikes
+    assert attack.count == 9
+    assert [(t.name, t.count) for t in attack.targets] == [("حقل العمر", 6), ("حقل كونيكو", 3)]
+
+
+def test_a_tally_of_the_month_is_the_stated_total_not_another_record() -> None:
+    result = run(
+        HEAD + "وفي 3 آذار، استهدفت مسيرة قاعدة قسرك.\n"
+        "وفي 9 آذار، سقطت قذائف صاروخية على حقل العمر.\n"
+        "وبذلك يرتفع عدد الهجمات على قواعد التحالف خلال الشهر إلى 6.\n"
+    )
+    assert [s.location for s in result.strikes] == ["قاعدة قسرك", "حقل العمر"]
+    assert result.stated_totals.attacks == 6

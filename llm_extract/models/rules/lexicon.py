@@ -117,7 +117,11 @@ def find_governorate(text: str) -> Governorate | None:
 
 #: ISIS; in this series "التنظيم" alone is ISIS too ("خلايا التنظيم").
 ISIS = rf"(?:{broken('داعش')}|الدوله الاسلاميه|تنظيم الدوله|(?:ال|لل)تنظيم{NA})"
-RESISTANCE = rf"(?:{broken('المقاومه')}\s+{broken('الاسلاميه')}|{broken('المقاومه')}{NA})"
+#: The Islamic Resistance in Iraq, also told as "the Iraqi factions".
+RESISTANCE = (
+    rf"(?:{broken('المقاومه')}\s+{broken('الاسلاميه')}|{broken('المقاومه')}{NA}"
+    r"|(?:ال)?فصايل (?:ال)?عراقيه)"
+)
 _ACTORS: tuple[tuple[Actor, str], ...] = (
     (Actor.ISLAMIC_RESISTANCE_IN_IRAQ, RESISTANCE),
     (

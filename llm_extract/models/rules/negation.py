@@ -17,7 +17,9 @@ _NEGATOR = (
     r"(?:لم|لن|ليس|ليست|عدم|دون|بدون|خلا|خلو|يخل|تخل|نفي|نفت|ينفي|تنفي|نافيا|نافيه"
     r"|لا(?!\s+(?:يقل|تقل|سيما|تزال|يزال|زال|زالت|بد)" + NA + r")"
     r"|تحسبا|تحسب|خشيه|خوفا|تخوفا|توعد|توعدت|تتوعد|يتوعد|هدد|هددت|تهدد|يهدد|تهديد|تهديدات"
-    r"|اذا|في حال|لو)"
+    r"|اذا|في حال|لو|حذر|حذرت|يحذر|تحذر|تحذير|تحذيرات|مخاوف"
+    # purposes: "لحمايه القاعده من هجمات المسيرات"
+    r"|لحماي[^\s,.]*|لصد|للتصدي|لمواجه[^\s,.]*|لردع|استعدادا)"
 )
 #: Cue words of strikes a negator can deny ("لهجوم", "غارات", "تتعرض").
 _CUE = (
@@ -37,8 +39,15 @@ _DENIED_RE = re.compile(
 )
 
 
+#: "هجمات محتمله": an attack expected, not one that happened.
+_EXPECTED_RE = re.compile(
+    rf"{_CUE}(?:\s+{_WORD}){{0,2}}?\s+(?:محتمل|محتمله|مرتقب|مرتقبه|متوقع|متوقعه|وشيك|وشيكه"
+    rf"|مفترض|مفترضه|مستقبلي|مستقبليه){NA}"
+)
+
+
 def asserted(text: str) -> str:
     """``text`` with denied, feared and threatened mentions blanked out (same length)."""
-    for pattern in (_ANY_RE, _DENIED_RE):
+    for pattern in (_ANY_RE, _DENIED_RE, _EXPECTED_RE):
         text = pattern.sub(lambda m: " " * len(m.group()), text)
     return text

@@ -29,6 +29,7 @@ from llm_extract.schemas import Actor
 _SHOOTDOWN_RE = re.compile(
     r"(?:اسقط|اسقاط|اسقطت|اسقطوا|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,8}?(?:احدي\s+)?"
     r"(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|درون)"
+    r"|(?:اسقطت|اسقط|اسقاط|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,4}?(?:احداها|احداهما|واحده منها)"
     r"|(?:طايره|مسيره|مسيرات|درون)\s+(?:\S+\s+){0,8}?[وف]?(?:اسقطتها|اسقاطها|اسقطوها|اسقطها)"
 )
 _AIR_NOUN_RE = re.compile(
@@ -56,6 +57,11 @@ _COUNT_RE = re.compile(
     rf"{NB}{QUANTITY}\s+(?:هجوما|هجمات|هجوم|استهدافا|استهدافات|جولات|جوله|غارات|غاره"
     rf"|ضربات|ضربه|عمليات قصف){NA}"
 )
+#: "عدد الهجمات علي القواعد خلال الشهر الي 4", "بلغت حصيله الاستهدافات 9".
+_TALLY_RE = re.compile(
+    rf"{NB}(?:عدد|حصيله|مجموع|اجمالي)\s+(?:ال)?(?:هجمات|استهدافات|اعتداءات)"
+    rf"(?:\s+(?!(?:الي|بلغ|وصل)\S*)\S+){{0,8}}?\s+(?:(?:الي|بلغ\S*|وصل\S*)\s+)?{QUANTITY}"
+)
 _DUAL_RE = re.compile(
     rf"{NB}[بلو]?(?:هجومين|هجومان|غارتين|غارتان|ضربتين|ضربتان|جولتين|استهدافين){NA}"
 )
@@ -68,7 +74,9 @@ _BASES_RE = re.compile(
 _EACH_RE = re.compile(
     rf"بواقع\s+(?P<num>\S+(?:\s+(?:واحد|واحده))?)\s+(?:\S+\s+)?علي\s+كل\s+(?:منهما|منها|واحده){NA}"
 )
-_SINGULAR_RE = re.compile(rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره)(?:\s|$)")
+_SINGULAR_RE = re.compile(
+    rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره|رشقه|قذيفه)(?:\s|$)"
+)
 _BREAKDOWN_RE = re.compile(
     rf"(?:(?<=[\sو(\-,:])|^)(?:{QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?"
     rf"|[لب]?(?P<dual>هجومان|هجومين|استهدافان|استهدافين)\s+|(?P<one>هجوم واحد|هجوما واحدا)\s+)"
@@ -86,6 +94,9 @@ _PASSIVE_RE = re.compile(rf"{NB}[و]?(?:تعرضت|تعرض|استهدفت قا�
 _COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
 #: "The base" referred back to (used where the passage names no place).
 _THE_BASE_RE = re.compile(rf"{NB}[و]?(?:لل|ال)قاعده{NA}")
+#: Forces outside the coalition's war whose fire the reports also tell.
+_OTHER_FORCES_RE = re.compile(rf"{NB}(?:ال)?(?:تركي|تركيه|روسي|روسيه|تركيا|روسيا){NA}")
+_DEFENCES_RE = re.compile(rf"{NB}(?:ال)?(?:دفاعات|دفاع جوي|منظومات|منظومه){NA}")
 _BASE_DEFENCE_RE = re.compile(r"(?:الدفاعات الجويه|الدفاع الجوي|منظومات|منظومه)\s.*قاعده")
 _HOSTILE = (
     Actor.ISLAMIC_RESISTANCE_IN_IRAQ,
@@ -103,6 +114,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
     #: Who a general remark on attacks against the bases blamed, with its sentence's index:
     #: the count that follows it ("... 27 هجوما على تلك القواعد") takes it.
     remark: tuple[int, Actor | None] = (-9, None)
+    tallied: int | None = None
     for index, sentence in enumerate(ctx.sentences):
         text = sentence.span.text
         if drills.CUE_RE.search(text):
@@ -122,6 +134,11 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
             if claimed(ctx, item.span):
                 continue
             record = _classify(ctx, item, records[-1] if records else None)
+            tally = _tally(item.span.text)
+            if tally is not None and ctx.dates.period is not None:
+                tallied = tally  # the month's tally of attacks is its stated total
+                if record is not None and record.get("count") == tally and _attacks(records):
+                    continue  # it sums the attacks told before: no record of its own
             if record is not None and _remark(record, item, ctx):
                 remark = (index, record["attacker"])
                 continue
@@ -147,13 +164,33 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
                 if record["kind"] in ("attack_on_base", "airstrike"):
                     totals.setdefault(key, record["count"])
             records.append(record)
+            downed = _downed_too(ctx, item, record)
+            if downed is not None:
+                records.append(downed)
             last_line = sentence.line
+    if tallied is not None:
+        totals["attacks"] = tallied
     return records, totals
+
+
+def _tally(text: str) -> int | None:
+    """The month's number of attacks as a tally: "ليرتفع عدد الهجمات ... الي 4"."""
+    match = _TALLY_RE.search(text)
+    if match is None:
+        return None
+    q = quantity(match.group("pre"), match.group("num"))
+    return q.value if q is not None else None
+
+
+def _attacks(records: list[Record]) -> bool:
+    return any(record["kind"] == "attack_on_base" for record in records)
 
 
 def _kind(text: str) -> tuple[str, Actor | None] | None:
     """The kind of strike ``text`` reports and who fired, or ``None``."""
     verb = _SHOOTDOWN_RE.search(text)
+    if verb is not None and _attack_before(text, verb.start()):
+        verb = None  # "استهدفت ... قاعده التنف بمسيرتين واسقطت الدفاعات احداهما": the attack
     if verb is not None:
         found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
         if not found and _BASE_DEFENCE_RE.search(text):
@@ -168,6 +205,8 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
             return "airstrike", found[0]
     if _ATTACK_RE.search(text) and _BASE_RE.search(text):
         hostile = actors_in(text, _HOSTILE)
+        if not hostile and _OTHER_FORCES_RE.search(text):
+            return None  # Turkish or Russian fire: not an attack on the coalition
         # The coalition firing from its own base is not an attack on it.
         subject = _BASE_OWNER_RE.sub(" ", text[:80])
         if hostile or _PASSIVE_RE.search(text) or not actors_in(subject, _COALITION):
@@ -192,6 +231,38 @@ def _remark(record: Record, item: Item, ctx: Ctx) -> bool:
     )
 
 
+def _attack_before(text: str, end: int) -> bool:
+    """Whether an attack on a base is told in ``text`` before ``end``."""
+    return bool(_ATTACK_RE.search(text, 0, end) and _BASE_RE.search(text, 0, end))
+
+
+def _downed_too(ctx: Ctx, item: Item, attack: Record) -> Record | None:
+    """A drone of an attack downed by the base's defences, told in the attack's own sentence
+    ("... بمسيرتين، واسقطت الدفاعات احداهما"): a record of its own."""
+    text = asserted(item.span.text)
+    verb = _SHOOTDOWN_RE.search(text)
+    if attack["kind"] != "attack_on_base" or verb is None or not _attack_before(text, verb.start()):
+        return None
+    comma = text.rfind(",", 0, verb.start())
+    clause = ctx.span_of(item.span, comma + 1 if comma >= 0 else verb.start(), len(text))
+    if clause is None:
+        return None
+    found = actors_in(clause.text)
+    if not found and _DEFENCES_RE.search(clause.text):
+        found = [Actor.INTERNATIONAL_COALITION]  # the defences of the base attacked
+    return {
+        "kind": "drone_shootdown",
+        "attacker": found[0] if found else None,
+        "targets": [],
+        "count": 1,
+        "date": attack.get("date"),
+        "location": attack.get("location"),
+        "governorate": attack.get("governorate"),
+        "casualties": [],
+        "evidence": ctx.evidence(clause),
+    }
+
+
 def _classify(ctx: Ctx, item: Item, previous: Record | None = None) -> Record | None:
     text = item.span.text
     found_kind = _kind(asserted(text))
@@ -199,7 +270,8 @@ def _classify(ctx: Ctx, item: Item, previous: Record | None = None) -> Record | 
         return None
     kind, attacker = found_kind
     record: Record = {"kind": kind, "attacker": attacker, "targets": []}
-    count = _COUNT_RE.search(text)
+    # A count in a breakdown ("حقل العمر (6 هجمات)") is one base's, not the total.
+    count = _COUNT_RE.search(_LABEL_COUNT_RE.sub(lambda m: " " * len(m.group()), text))
     if count is not None:
         q = quantity(count.group("pre"), count.group("num"))
         record["count"] = q.value if q is not None else None
@@ -258,6 +330,8 @@ def _breakdown(ctx: Ctx, text: str, record: Record, span: Span, *, append: bool 
     if len(record["targets"]) > 1:
         record.pop("location", None)
         record["governorate"] = None
+        if record.get("count") is None:  # no total stated: the breakdown's sum
+            record["count"] = sum(target["count"] for target in record["targets"])
     return True
 
 
