@@ -246,3 +246,21 @@ def test_a_tally_of_the_month_is_the_stated_total_not_another_record() -> None:
     )
     assert [s.location for s in result.strikes] == ["قاعدة قسرك", "حقل العمر"]
     assert result.stated_totals.attacks == 6
+
+
+def test_prose_breakdown_after_a_total_on_the_bases() -> None:
+    result = run(
+        HEAD + "وتعرضت قواعد التحالف لخمس هجمات، ثلاثة منها على حقل العمر واثنان على حقل "
+        "كونيكو.\n"
+        "وفي الشهر ذاته سجلت سبع هجمات على القواعد الأمريكية بواقع 4 هجمات على قاعدة "
+        "الشدادي و3 هجمات على قاعدة التنف.\n"
+    )
+    five, seven = result.strikes
+    assert (five.count, [(t.name, t.count) for t in five.targets]) == (
+        5,
+        [("حقل العمر", 3), ("حقل كونيكو", 2)],
+    )
+    assert (seven.count, [(t.name, t.count) for t in seven.targets]) == (
+        7,
+        [("قاعدة الشدادي", 4), ("قاعدة التنف", 3)],
+    )

@@ -79,9 +79,11 @@ _SINGULAR_RE = re.compile(
 )
 _BREAKDOWN_RE = re.compile(
     rf"(?:(?<=[\sو(\-,:])|^)(?:{QUANTITY}\s+(?:هجمات\s+|هجوما\s+|استهدافات\s+|استهدافا\s+)?"
+    r"(?:منها\s+)?"
     rf"|[لب]?(?P<dual>هجومان|هجومين|استهدافان|استهدافين)\s+|(?P<one>هجوم واحد|هجوما واحدا)\s+)"
     r"(?:علي|ضد|استهدفت|طالت|استهدفا)\s+"
 )
+_PLURAL_BASES_RE = re.compile(r"(?:ال)?(?:قواعد|مواقع)")
 _LABEL_COUNT_RE = re.compile(
     rf"(?:\(|[:–\-])\s*{QUANTITY}(?:\s+(?:هجمات|هجوما|هجوم|استهدافات|استهدافا|استهداف|ضربات"
     r"|غارات))?\s*(?=\)|[,.;]|$|\s+و)"
@@ -124,6 +126,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
             and records[-1]["kind"] == "attack_on_base"
             and not sentence.dates
             and sentence.line - last_line <= 1
+            and _opens_with_breakdown(text)  # a line of the list, not a new statement
             and _breakdown(ctx, sentence.span.text, records[-1], sentence.span, append=True)
         ):
             last_line = sentence.line
@@ -335,10 +338,23 @@ def _breakdown(ctx: Ctx, text: str, record: Record, span: Span, *, append: bool 
     return True
 
 
+def _opens_with_breakdown(text: str) -> bool:
+    """Whether ``text`` starts with a base's count ("12 علي حقل العمر", "حقل العمر: 11")."""
+    if _BREAKDOWN_RE.match(text, 1 if text.startswith("و") else 0):  # "وهجومان علي ..."
+        return True
+    label = _LABEL_COUNT_RE.search(text)
+    if label is None:
+        return False
+    place = _place_ending_at(text, label.start())
+    return place is not None and not text[: place[0]].strip(" -–•*")
+
+
 def _counts_before(ctx: Ctx, text: str, span: Span) -> list[dict[str, Any]]:
     """ "12 علي قاعده حقل العمر", "هجومان علي قسرك": each count before its base."""
     targets: list[dict[str, Any]] = []
     for match in _BREAKDOWN_RE.finditer(text):
+        if _PLURAL_BASES_RE.match(text, match.end()):
+            continue  # "7 هجمات علي القواعد": the total, not one base's count
         window_end = min(len(text), match.end() + 60)
         place = _facility(text, match.end(), window_end)
         if place is None:
