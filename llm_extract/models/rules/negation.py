@@ -1,5 +1,7 @@
 """Mentions of events that did not happen or might happen: "لم يسجل أي استهداف", "لم تتعرض
-القاعدة لهجوم", "نفى التحالف تعرض ...", "تحسبا لهجمات", "توعدت باستهداف القواعد".
+القاعدة لهجوم", "نفى التحالف تعرض ...", "تحسبا لهجمات", "توعدت باستهداف القواعد"; and
+earlier events a sentence refers back to as its time or cause: "عقب الهجوم الذي تعرضت له
+القاعدة", "تضررت من القصف السابق".
 
 :func:`asserted` blanks them out (same length, so positions still hold) before a category's
 cue words are looked for; the rest of the sentence keeps its meaning ("سقطت قذيفة ...
@@ -39,15 +41,22 @@ _DENIED_RE = re.compile(
 )
 
 
-#: "هجمات محتمله": an attack expected, not one that happened.
+#: "هجمات محتمله", "القصف السابق": an attack expected, or one told before.
 _EXPECTED_RE = re.compile(
     rf"{_CUE}(?:\s+{_WORD}){{0,2}}?\s+(?:محتمل|محتمله|مرتقب|مرتقبه|متوقع|متوقعه|وشيك|وشيكه"
-    rf"|مفترض|مفترضه|مستقبلي|مستقبليه){NA}"
+    rf"|مفترض|مفترضه|مستقبلي|مستقبليه|السابق|السابقه){NA}"
+)
+#: "عقب الهجوم الذي ...", "ردا علي الهجمات": a known attack as the time or cause of another
+#: event, up to the end of the clause.
+_REFERENCE_RE = re.compile(
+    rf"{NB}[و]?(?:عقب|بعد|اثر|علي اثر|في اعقاب|علي خلفيه|ردا علي|رد علي)\s+"
+    rf"(?:(?:ساعات|ايام|يوم|يومين)\s+(?:من|علي)\s+)?ال(?:هجوم|هجمات|استهداف|قصف|اعتداء)"
+    rf"[^\s,.;:()]*(?:\s+{_WORD})*"
 )
 
 
 def asserted(text: str) -> str:
     """``text`` with denied, feared and threatened mentions blanked out (same length)."""
-    for pattern in (_ANY_RE, _DENIED_RE, _EXPECTED_RE):
+    for pattern in (_ANY_RE, _DENIED_RE, _EXPECTED_RE, _REFERENCE_RE):
         text = pattern.sub(lambda m: " " * len(m.group()), text)
     return text

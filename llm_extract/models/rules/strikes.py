@@ -40,6 +40,9 @@ _AIR_NOUN_RE = re.compile(
 _AIR_VERB_RE = re.compile(
     r"قصف|استهدف|ضرب|غار|دمر|شن\S*\s+(?:\S+\s+){0,3}?(?:غار|ضرب|هجم|هجوم|قصف)"
 )
+_SUPPORT_RE = re.compile(
+    rf"{NB}[وب]?(?:مسانده|دعم|غطاء|مؤازره|اسناد|تغطيه){NA}(?:\s+[^\s,.]+){{0,3}}"
+)
 #: A raid or a campaign backed by aircraft is an arrest, not an airstrike.
 _RAID_RE = re.compile(r"اعتقال|اعتقل|حمله|مداهم|داهم|دهم|انزال|القبض|تمشيط")
 _AIR_RE = re.compile(
@@ -47,9 +50,13 @@ _AIR_RE = re.compile(
     r"|ضربات صاروخيه جويه"
     r"|الطيران الحربي (?:\S+ ){0,3}?(?:قصف|استهدف)"
 )
-_ATTACK_RE = re.compile(
-    r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|قذايف|قذيفه|صواريخ|صاروخ|مسيرات|مسيره|اعتداء"
-    r"|قذيفت|هاون|انتحاري"
+#: An attack as such: "هجوم", "استهداف", "قصف", "رشقه".
+_EVENT_RE = re.compile(r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|اعتداء|رشقه")
+#: Weapons are an attack only where they fall, explode, hit or are fired: a convoy carrying
+#: rockets, or air-defence missiles deployed at a base, is none.
+_WEAPON_RE = re.compile(r"قذايف|قذيفه|قذيفت|صواريخ|صاروخ|مسيرات|مسيره|مسيرت|هاون|انتحاري")
+_IMPACT_RE = re.compile(
+    r"سقط|سقوط|تساقط|انفجر|انفجار|طال|ضرب|اصابت|اصاب(?!ه|ات)|اطلق|اطلاق|اعترض|اسقط|دوي"
 )
 _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|(?:ال)?قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
 _SHELL_RE = re.compile(r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه")
@@ -199,14 +206,17 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
         if not found and _BASE_DEFENCE_RE.search(text):
             found = [Actor.INTERNATIONAL_COALITION]  # the air defences of a coalition base
         return "drone_shootdown", (found[0] if found else None)
-    explicit = _AIR_RE.search(text) is not None
+    # Aircraft backing another force's operation ("بمسانده مروحيات التحالف") strike nothing
+    # of their own.
+    own = _SUPPORT_RE.sub(lambda m: " " * len(m.group()), text)
+    explicit = _AIR_RE.search(own) is not None
     if explicit or (
-        _AIR_NOUN_RE.search(text) and _AIR_VERB_RE.search(text) and not _RAID_RE.search(text)
+        _AIR_NOUN_RE.search(own) and _AIR_VERB_RE.search(text) and not _RAID_RE.search(text)
     ):
         found = actors_in(_BASE_OWNER_RE.sub(" ", text), _COALITION)
         if found:
             return "airstrike", found[0]
-    if _ATTACK_RE.search(text) and _BASE_RE.search(text):
+    if _attack_cue(text, len(text)) and _BASE_RE.search(text):
         hostile = actors_in(text, _HOSTILE)
         if not hostile and _OTHER_FORCES_RE.search(text):
             return None  # Turkish or Russian fire: not an attack on the coalition
@@ -234,9 +244,18 @@ def _remark(record: Record, item: Item, ctx: Ctx) -> bool:
     )
 
 
+def _attack_cue(text: str, end: int) -> bool:
+    """Whether ``text`` (up to ``end``) tells of an attack: its noun or verb, or a weapon
+    that falls, explodes or is fired."""
+    return bool(
+        _EVENT_RE.search(text, 0, end)
+        or (_WEAPON_RE.search(text, 0, end) and _IMPACT_RE.search(text, 0, end))
+    )
+
+
 def _attack_before(text: str, end: int) -> bool:
     """Whether an attack on a base is told in ``text`` before ``end``."""
-    return bool(_ATTACK_RE.search(text, 0, end) and _BASE_RE.search(text, 0, end))
+    return _attack_cue(text, end) and _BASE_RE.search(text, 0, end) is not None
 
 
 def _downed_too(ctx: Ctx, item: Item, attack: Record) -> Record | None:
