@@ -93,7 +93,7 @@ def test_label_lines_after_a_hedged_total_on_bases_referred_back_to() -> None:
         "- حقل العمر: 6 هجمات\n"
         "- حقل كونيكو: 5 هجمات\n"
         "- قاعدة التنف: 3 هجمات\n"
-        "وأسفرت الهجمات عن مقتل عنصرين من قسد.\n"
+        "وخلفت تلك الضربات مقتل عنصرين من قسد.\n"
     )
     (attack,) = result.strikes
     assert (attack.kind, attack.count, attack.attacker, attack.date) == (
@@ -252,7 +252,7 @@ def test_a_tally_of_the_month_is_the_stated_total_not_another_record() -> None:
     result = run(
         HEAD + "وفي 3 آذار، استهدفت مسيرة قاعدة قسرك.\n"
         "وفي 9 آذار، سقطت قذائف صاروخية على حقل العمر.\n"
-        "وبذلك يرتفع عدد الهجمات على قواعد التحالف خلال الشهر إلى 6.\n"
+        "وبذلك تصل حصيلة الاستهدافات التي طالت القواعد هذا الشهر إلى 6.\n"
     )
     assert [s.location for s in result.strikes] == ["قاعدة قسرك", "حقل العمر"]
     assert result.stated_totals.attacks == 6
