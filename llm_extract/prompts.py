@@ -18,6 +18,7 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,12 @@ _ENV = jinja2.Environment(
 )
 
 
+@lru_cache(maxsize=64)
+def _template(source: str) -> jinja2.Template:
+    """Compile a template once: rendering runs for every report, compiling need not."""
+    return _ENV.from_string(source)
+
+
 @dataclass(frozen=True)
 class Example:
     """One worked example: a report written for the project and its full answer (JSON)."""
@@ -70,7 +77,7 @@ class Prompt:
 
     def render_user(self, text: str, report_id: str) -> str:
         try:
-            return _ENV.from_string(self.user).render(text=text, report_id=report_id).strip()
+            return _template(self.user).render(text=text, report_id=report_id).strip()
         except jinja2.TemplateError as exc:
             raise PromptError(f"{self.path or self.name}: user template: {exc}") from exc
 
@@ -176,14 +183,14 @@ def _string(data: dict[str, Any], key: str, origin: str, default: str | None = N
 
 def _render_static(template: str, origin: str) -> str:
     try:
-        return _ENV.from_string(template).render().strip()
+        return _template(template).render().strip()
     except jinja2.TemplateError as exc:
         raise PromptError(f"{origin}: system template: {exc}") from exc
 
 
 def _check_user_template(template: str, origin: str) -> None:
     try:
-        rendered = _ENV.from_string(template).render(text="\x00REPORT\x00", report_id="id")
+        rendered = _template(template).render(text="\x00REPORT\x00", report_id="id")
     except jinja2.TemplateError as exc:
         raise PromptError(f"{origin}: user template: {exc}") from exc
     if "\x00REPORT\x00" not in rendered:
