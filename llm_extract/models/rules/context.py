@@ -55,12 +55,13 @@ class Ctx:
     @classmethod
     def build(cls, doc: Doc, dates: DateContext) -> Ctx:
         ctx = cls(doc, dates)
+        last: dt.date | None = None
         for number, line in enumerate(doc.lines):
             for span in sentences(doc, line):
                 colon = doc.norm[span.end : span.end + 2].strip().startswith(":")
-                ctx.sentences.append(
-                    Sentence(number, span, find_dates(span.text, dates), colon=colon)
-                )
+                found = find_dates(span.text, dates, last)
+                ctx.sentences.append(Sentence(number, span, found, colon=colon))
+                last = found[-1].date if found else last
         return ctx
 
     def evidence(self, span: Span) -> str:

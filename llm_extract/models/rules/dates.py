@@ -30,6 +30,10 @@ DATE_RE = re.compile(
     rf"|(?<![\d/.-])(?P<nday>\d{{1,2}})/(?P<nmonth>\d{{1,2}})(?:/(?P<nyear>20\d\d))?(?![\d/])"
 )
 _YEAR_RE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+#: "منه", "من الشهر ذاته", "من نفس الشهر" after a day: the month named last.
+_SAME_MONTH = r"(?:من\s+)?(?:منه|الشهر\s+(?:ذاته|نفسه|عينه)|نفس\s+الشهر|ذات\s+الشهر)"
+_SAME_MONTH_RE = re.compile(rf"{NB}[وبف]?{_DAY}\s+{_SAME_MONTH}{NA}")
+_SAME_MONTH_TAIL_RE = re.compile(rf"(?<=\d)\s+{_SAME_MONTH}{NA}")
 _SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
 
 
@@ -67,8 +71,27 @@ class FoundDate:
     date: dt.date
 
 
-def find_dates(text: str, ctx: DateContext) -> list[FoundDate]:
-    """Every single date in ``text`` (positions relative to ``text``)."""
+def find_dates(text: str, ctx: DateContext, last: dt.date | None = None) -> list[FoundDate]:
+    """Every single date in ``text`` (positions relative to ``text``). A day "of the same
+    month" ("12 من الشهر ذاته", "31 منه") takes the month of the date before it (in ``text``,
+    else ``last``)."""
+    found = _named_dates(text, ctx)
+    for match in _SAME_MONTH_RE.finditer(text):
+        before = [d.date for d in found if d.end <= match.start()]
+        month_of = before[-1] if before else last
+        raw_day = match.group("day")
+        day = int(raw_day) if raw_day.isdigit() else parse_ordinal(raw_day)
+        if month_of is None or day is None:
+            continue
+        try:
+            date = month_of.replace(day=day)
+        except ValueError:
+            continue
+        found.append(FoundDate(match.start("day"), match.end(), date))
+    return sorted(found, key=lambda d: d.start)
+
+
+def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
     found: list[FoundDate] = []
     for match in DATE_RE.finditer(text):
         if _SINCE_RE.search(text, max(0, match.start() - 8), match.start()):
@@ -101,8 +124,15 @@ def day_list(text: str, ctx: DateContext) -> list[dt.date]:
     """Dates of a list whose days share month names ("26 و27 كانون الثاني، و5 من شباط")."""
     dates: list[dt.date] = []
     text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(1)], text)
+    text = _SAME_MONTH_TAIL_RE.sub(lambda m: _month_before(text, m.start()), text)
     for month, day in parse_day_list(text):
         date = ctx.resolve(month, day)
         if date is not None:
             dates.append(date)
     return dates
+
+
+def _month_before(text: str, end: int) -> str:
+    """ " " and the last month name before ``end`` ("28 و31 منه" -> "28 و31 كانون الاول")."""
+    names = [m.group("month") for m in DATE_RE.finditer(text, 0, end) if m.group("month")]
+    return " " + names[-1] if names else ""

@@ -28,7 +28,7 @@ from llm_extract.schemas import Actor
 #: A drone downed or intercepted; the subject (air defences of a base...) may come between.
 _SHOOTDOWN_RE = re.compile(
     r"(?:اسقط|اسقاط|اسقطت|اسقطوا|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,8}?(?:احدي\s+)?"
-    r"(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|درون)"
+    r"(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|درون|مسيرت(?:ين|ان)|طايرت(?:ين|ان))"
     r"|(?:اسقطت|اسقط|اسقاط|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,4}?(?:احداها|احداهما|واحده منها)"
     r"|(?:طايره|مسيره|مسيرات|درون)\s+(?:\S+\s+){0,8}?[وف]?(?:اسقطتها|اسقاطها|اسقطوها|اسقطها)"
 )
@@ -48,6 +48,7 @@ _RAID_RE = re.compile(r"اعتقال|اعتقل|حمله|مداهم|داهم|د�
 _AIR_RE = re.compile(
     r"غاره|غارات|غارتين|غارتان|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا"
     r"|ضربات صاروخيه جويه"
+    r"|(?:ضربه|ضربات|غاره|غارات|قصف)\s+(?:من|ل|نفذتها|شنتها)\s*(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|مقاتله|مقاتلات|طيران)"
     r"|الطيران الحربي (?:\S+ ){0,3}?(?:قصف|استهدف)"
 )
 #: An attack as such: "هجوم", "استهداف", "قصف", "رشقه".
@@ -59,7 +60,30 @@ _IMPACT_RE = re.compile(
     r"سقط|سقوط|تساقط|انفجر|انفجار|طال|ضرب|اصابت|اصاب(?!ه|ات)|اطلق|اطلاق|اعترض|اسقط|دوي"
 )
 _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|(?:ال)?قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
-_SHELL_RE = re.compile(r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه")
+_SHELL_RE = re.compile(
+    r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه"
+    r"|(?:ال)?(?:مدفعيه|راجمات)\s+(?:\S+\s+){0,6}?(?:ب|ل)?(?:قصف|استهداف|استهدفت|قصفت)"
+)
+#: A reply told after the attack it answers ("..., فردت المدفعيه الامريكيه بقصف ..."): a
+#: strike of its own, with its own clause as evidence.
+_REPLY_RE = re.compile(rf"(?:,\s*|\s)[فو]?(?:رد|ردت|ردوا|ترد){NA}")
+#: A strike told again without its subject ("ثم عادت ... لتضرب", "وعاودت قصف"): the
+#: attacker of the strike just told.
+_AGAIN_RE = re.compile(
+    rf"{NB}(?:ثم\s+)?[و]?(?:عادت|عاد|عاودت|عاود|كررت|كرر){NA}"
+    rf"|{NB}[لو](?:تضرب|تستهدف|تقصف|يضرب|يستهدف|يقصف){NA}"
+)
+#: What an airstrike hit when it is a facility ("مستودعا للاسلحه", "مقر قياده"); generic
+#: positions ("مواقع") are not targets.
+_STRUCK_RE = re.compile(
+    rf"{NB}(?:مستودع|مستودعا|مخزن|مخزنا|مقر|مقرا|منشاه|مصنع|مصنعا|معمل)"
+    r"\s+(?!(?:تابع|يتبع|تتبع|قرب|في|علي|عند)\S*)[^\s,.]+"
+)
+#: Places outside Syria: a strike there ("قرب مطار بغداد") is not the coalition's war in Syria.
+_ABROAD_RE = re.compile(
+    rf"{NB}[بلو]?(?:بغداد|العراق|اربيل|عين الاسد|الانبار|الاردن|لبنان|اليمن"
+    rf"|ايران|البحر الاحمر|الموصل){NA}"
+)
 _COUNT_RE = re.compile(
     rf"{NB}{QUANTITY}\s+(?:هجوما|هجمات|هجوم|استهدافا|استهدافات|جولات|جوله|غارات|غاره"
     rf"|ضربات|ضربه|عمليات قصف){NA}"
@@ -139,11 +163,20 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
             last_line = sentence.line
             continue
         header, items = split_items(ctx, sentence)
-        items = absorb_header(header, items, ctx, keep=False)
+        items = [
+            part
+            for item in absorb_header(header, items, ctx, keep=False)
+            for part in _replies(ctx, item)
+        ]
         for item in items:
             if claimed(ctx, item.span):
                 continue
-            record = _classify(ctx, item, records[-1] if records else None)
+            previous = records[-1] if records else None
+            record = _classify(ctx, item, previous)
+            if record is None and previous is not None and sentence.line - last_line <= 1:
+                record = _again(ctx, item, previous)
+            if record is not None and _abroad(record):
+                continue
             tally = _tally(item.span.text)
             if tally is not None and ctx.dates.period is not None:
                 tallied = tally  # the month's tally of attacks is its stated total
@@ -181,6 +214,39 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], dict[st
     if tallied is not None:
         totals["attacks"] = tallied
     return records, totals
+
+
+def _replies(ctx: Ctx, item: Item) -> list[Item]:
+    """An item split before a reply to the attack it tells ("سقطت قذيفتان ..., فردت المدفعيه
+    الامريكيه بقصف ..."), when both parts are strikes; else the item alone."""
+    text = item.span.text
+    for match in _REPLY_RE.finditer(text):
+        first = ctx.span_of(item.span, 0, match.start())
+        second = ctx.span_of(item.span, match.start(), len(text))
+        if first is None or second is None:
+            continue
+        if _kind(asserted(first.text)) is not None and _kind(asserted(second.text)) is not None:
+            return [Item(item.sentence, first, item.date), Item(item.sentence, second, item.date)]
+    return [item]
+
+
+def _again(ctx: Ctx, item: Item, previous: Record) -> Record | None:
+    """A strike told again without its subject ("ثم عادت ... لتضرب موقعا"): the kind and the
+    attacker of the strike just told."""
+    text = asserted(item.span.text)
+    if previous["kind"] not in ("airstrike", "shelling") or previous["attacker"] is None:
+        return None
+    if not _AGAIN_RE.search(text) or not _AIR_VERB_RE.search(text):
+        return None
+    if actors_in(text, _COALITION) or _RAID_RE.search(text):
+        return None
+    return _classify(ctx, item, previous, forced=(previous["kind"], previous["attacker"]))
+
+
+def _abroad(record: Record) -> bool:
+    """A strike placed outside Syria ("قرب مطار بغداد")."""
+    location = record.get("location")
+    return isinstance(location, str) and _ABROAD_RE.search(normalize(location)) is not None
 
 
 def _tally(text: str) -> int | None:
@@ -229,6 +295,25 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
         if found and found[0] in _COALITION:  # others' shelling is not the coalition's
             return "shelling", found[0]
     return None
+
+
+_DOWNED_NUMBER_RE = re.compile(
+    rf"{NB}(?:{QUANTITY}\s+(?:طايرات|مسيرات|طايره|مسيره)|(?P<dual>مسيرت(?:ين|ان)|طايرت(?:ين|ان)))"
+)
+
+
+def _downed_count(text: str) -> int:
+    """How many drones were downed: "اعترضت مسيرتين" is 2, "اسقطت 3 مسيرات" 3, else 1."""
+    verb = _SHOOTDOWN_RE.search(text)
+    if verb is None:
+        return 1
+    found = _DOWNED_NUMBER_RE.search(verb.group())
+    if found is None:
+        return 1
+    if found.group("dual"):
+        return 2
+    q = quantity(found.group("pre"), found.group("num"))
+    return q.value if q is not None else 1
 
 
 def _remark(record: Record, item: Item, ctx: Ctx) -> bool:
@@ -285,9 +370,14 @@ def _downed_too(ctx: Ctx, item: Item, attack: Record) -> Record | None:
     }
 
 
-def _classify(ctx: Ctx, item: Item, previous: Record | None = None) -> Record | None:
+def _classify(
+    ctx: Ctx,
+    item: Item,
+    previous: Record | None = None,
+    forced: tuple[str, Actor | None] | None = None,
+) -> Record | None:
     text = item.span.text
-    found_kind = _kind(asserted(text))
+    found_kind = forced or _kind(asserted(text))
     if found_kind is None:
         return None
     kind, attacker = found_kind
@@ -301,6 +391,8 @@ def _classify(ctx: Ctx, item: Item, previous: Record | None = None) -> Record | 
     elif _DUAL_RE.search(text):
         record["count"] = 2
         record["_stated"] = True
+    elif kind == "drone_shootdown":
+        record["count"] = _downed_count(text)
     elif _SINGULAR_RE.search(text) or item.date is not None or kind == "drone_shootdown":
         record["count"] = 1
     if kind == "attack_on_base":
@@ -313,6 +405,12 @@ def _classify(ctx: Ctx, item: Item, previous: Record | None = None) -> Record | 
                 record["targets"].append({"name": name, "count": record.get("count")})
                 record["location"] = name
     location_norm = None
+    if kind == "airstrike":
+        facility = _STRUCK_RE.search(text)
+        if facility is not None:
+            name = ctx.clean(item.span, facility.start(), facility.end())
+            if name:
+                record["targets"].append({"name": name, "count": 1})
     if kind != "attack_on_base":
         # The place struck, not the base it was fired from: look after "مواقع", "علي"...
         cue = _TARGET_CUE_RE.search(text)
