@@ -8,6 +8,7 @@ import re
 from llm_extract.models.rules import drills
 from llm_extract.models.rules.context import (
     Ctx,
+    Item,
     Record,
     Sentence,
     absorb_header,
@@ -16,7 +17,7 @@ from llm_extract.models.rules.context import (
     split_items,
 )
 from llm_extract.models.rules.dates import find_dates
-from llm_extract.models.rules.lexicon import ISIS, actors_in
+from llm_extract.models.rules.lexicon import GOVERNORATE_RE, ISIS, actors_in, governorate_of
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
 from llm_extract.models.rules.places import find_governorate, find_location
 from llm_extract.models.rules.segment import Span
@@ -43,7 +44,7 @@ _PERSON = (
 )
 _ARREST_VERB = (
     r"(?:اعتقال|اعتقلت|اعتقل|اعتقلوا|القبض علي|احتجاز|احتجزت|اقتادت|اقتادوا|اقتياد|توقيف"
-    r"|اوقفت|اسر|اسرت)"
+    r"|اوقفت|اوقف|اوقفوا|اسر|اسرت)"
 )
 #: One person named by role: "اعتقال قيادي", "مقتل امير".
 _ONE = r"(?:شخص|عنصر|قيادي|مطلوب|امير|مسؤول|مسوول|شاب|رجل|متهم|مشتبه به)"
@@ -53,18 +54,38 @@ _DETAINED_RES = (
 )
 _DUAL_DETAINED_RE = re.compile(
     rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|قياديين|مطلوبين اثنين"
-    rf"|متهمين اثنين){NA}"
+    rf"|متهمين اثنين|شقيقين|اخوين|اثنين|اثنان){NA}"
 )
-_ONE_DETAINED_RE = re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,2}}?{_ONE}{NA}")
-_ONE_KILLED_RE = re.compile(rf"{NB}[و]?(?:مقتل|قتل)\s+{_ONE}{NA}")
+_ONE_DETAINED_RE = re.compile(
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,4}}?(?:{_ONE}|شخصا|عنصرا|شابا|رجلا|مطلوبا|قياديا){NA}"
+)
+_ONE_KILLED_RE = re.compile(rf"{NB}[و]?(?:مقتل|قتل)\s+(?:خلالها\s+|فيها\s+|خلاله\s+)?{_ONE}{NA}")
 _KILLED_RES = (
     re.compile(rf"(?:مقتل|قتل|قتلت|قتلوا)\s+{QUANTITY}{NA}"),
     re.compile(rf"{NB}{QUANTITY}\s+(?:قتلي|قتيلا){NA}"),
 )
 _VAGUE_RE = re.compile(rf"(?:اعتقال|اعتقلت|اعتقل)\s+(?P<v>{VAGUE}\s+\S+)")
-_SUPPORT_RE = re.compile(r"بدعم|دعم استخبار|دعم لوجستي|باسناد|بمسانده|بتغطيه|تقديم دعم")
+_SUPPORT_RE = re.compile(
+    r"بدعم|دعم استخبار|دعم لوجستي|باسناد|بمسانده|بتغطيه|تقديم دعم|بموازره|بغطاء"
+    r"|(?:غطاء|اسناد|دعم|تغطيه) جوي"
+)
+#: The kind of operation, and the coalition's support, as the report words them: ``notes``.
+_NOTE_RES = (
+    re.compile(
+        rf"{NB}(?:(?:عمليه|عمليات)\s+(?:انزال(?:\s+جوي)?|دهم|مداهمه|امنيه)(?:\s+متفرقه)?"
+        rf"|انزالا?\s+جويا?|حمله\s+(?:دهم|مداهمات|تمشيط|اعتقالات|اعتقال|تفتيش|امنيه)"
+        rf"|(?:مداهمه|دهم)\s+(?:منزل|منزلين|خيمه|مزرعه)){NA}"
+    ),
+    re.compile(
+        rf"{NB}ب?(?:غطاء|اسناد|دعم|موازره|مسانده)\s+(?:جوي|استخباري|استخباراتي|لوجستي)?\s*"
+        r"(?:من\s+)?(?:طيران\s+)?(?:ال)?تحالف(?:\s+الدولي)?"
+    ),
+)
+#: A contrast that opens another event: "..., فيما نفذت وحده امريكيه ...".
+_CONTRAST_RE = re.compile(rf",?\s*{NB}(?:فيما|بينما|في حين){NA}")
 _JOINT_RE = re.compile(
     r"مشترك|بمشاركه|بالتعاون|بالاشتراك|برفقه|ترافقها|يرافقها|مع قوات سوري|مع قسد|مع الاسايش"
+    r"|الي جانب"
 )
 _FORCES = (
     Actor.INTERNATIONAL_COALITION,
@@ -107,6 +128,14 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             stated = total
             header_actors = actors_in(lead, _FORCES)
             header_joint = _JOINT_RE.search(lead) is not None
+            if header is not None and items:
+                summary = _summary_before_contrast(ctx, header, items[0])
+                if summary is not None:
+                    part, items[0] = summary
+                    record = _record(ctx, part, None, header_actors, header_joint)
+                    record["operations"] = total
+                    records.append(record)
+                    header_actors, header_joint = [], False
             if not sentence.dates:
                 if not (is_list_header(text) or sentence.colon):
                     record = _record(ctx, sentence.span, None, header_actors, header_joint)
@@ -136,6 +165,20 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             records.append(record)
             last_line = sentence.line
     return records, stated
+
+
+def _summary_before_contrast(ctx: Ctx, header: Span, first: Item) -> tuple[Span, Item] | None:
+    """A total told with its outcome, then another event ("نفذت قسد 3 عمليات دهم ..., فيما
+    نفذت وحده امريكيه في 20 ... عمليه انزال"): the total's own span, and the first item
+    with the words after the contrast given back."""
+    cut = _CONTRAST_RE.search(header.text)
+    if cut is None or _TOTAL_RE.search(header.text, 0, cut.start()) is None:
+        return None
+    part = ctx.span_of(header, 0, cut.start())
+    rest = ctx.doc.span(header.start + cut.end(), first.span.end)
+    if part is None or rest is None:
+        return None
+    return part, Item(first.sentence, rest, first.date)
 
 
 def _by_others(text: str) -> bool:
@@ -202,7 +245,9 @@ def _record(
     location_norm = text[where[0] : where[1]] if where else None
     if where is not None:
         record["location"] = ctx.doc.clean(span.start + where[0], span.start + where[1])
-    record["governorate"] = find_governorate(text, location_norm)
+    governorates = {governorate_of(m.group(1)) for m in GOVERNORATE_RE.finditer(text)}
+    several = where is None and len(governorates) > 1  # "في ريفي الحسكه ودير الزور"
+    record["governorate"] = None if several else find_governorate(text, location_norm)
     actors = _actors(text) or list(header_actors)
     record["actors"] = actors
     if _SUPPORT_RE.search(text) and any(a not in _COALITION for a in actors):
@@ -245,6 +290,8 @@ def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
             record["killed"] = q.value if q is not None else None
         elif _ONE_KILLED_RE.search(text):
             record["killed"] = 1
+    if not record.get("notes"):
+        record["notes"] = _notes(ctx, span)
     if record.get("affiliation") is None:
         if _ISIS_RE.search(text):
             record["affiliation"] = Actor.ISIS
@@ -252,3 +299,16 @@ def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
             record["affiliation"] = Actor.SYRIAN_GOVERNMENT
         elif _MILITIA_RE.search(text):
             record["affiliation"] = Actor.IRAN_BACKED_MILITIAS
+
+
+def _notes(ctx: Ctx, span: Span) -> str | None:
+    """The operation's kind and the coalition's support as written ("حمله دهم", "بغطاء جوي
+    من التحالف"): details the record has no field for."""
+    parts: list[str] = []
+    for pattern in _NOTE_RES:
+        match = pattern.search(span.text)
+        if match is not None:
+            part = ctx.doc.clean(span.start + match.start(), span.start + match.end())
+            if part and part not in parts:
+                parts.append(part)
+    return "؛ ".join(parts) or None

@@ -41,7 +41,7 @@ _AIR_VERB_RE = re.compile(
     r"قصف|استهدف|ضرب|غار|دمر|شن\S*\s+(?:\S+\s+){0,3}?(?:غار|ضرب|هجم|هجوم|قصف)"
 )
 _SUPPORT_RE = re.compile(
-    rf"{NB}[وب]?(?:مسانده|دعم|غطاء|مؤازره|اسناد|تغطيه){NA}(?:\s+[^\s,.]+){{0,3}}"
+    rf"{NB}[وب]?(?:مسانده|دعم|غطاء|موازره|اسناد|تغطيه){NA}(?:\s+[^\s,.]+){{0,3}}"
 )
 #: A raid or a campaign backed by aircraft is an arrest, not an airstrike.
 _RAID_RE = re.compile(r"اعتقال|اعتقل|حمله|مداهم|داهم|دهم|انزال|القبض|تمشيط")
