@@ -18,6 +18,7 @@ from llm_extract.models.rules.context import (
 )
 from llm_extract.models.rules.dates import find_dates
 from llm_extract.models.rules.lexicon import GOVERNORATE_RE, ISIS, actors_in, governorate_of
+from llm_extract.models.rules.negation import asserted
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
 from llm_extract.models.rules.places import find_governorate, find_location
 from llm_extract.models.rules.segment import Span
@@ -54,12 +55,22 @@ _DETAINED_RES = (
 )
 _DUAL_DETAINED_RE = re.compile(
     rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|قياديين|مطلوبين اثنين"
-    rf"|متهمين اثنين|شقيقين|اخوين|اثنين|اثنان){NA}"
+    rf"|متهمين اثنين|شقيقين|اخوين|امراتين|سيدتين|فتاتين|اثنين|اثنان){NA}"
+)
+#: One person and a relative taken with them: "قيادي ... وابنه", "رجلا وشقيقه" (2).
+_WITH_KIN_RE = re.compile(
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,6}}?و(?:ابنه|ابنها|شقيقه|شقيقها|اخيه|اخاه|اخوه|زوجته|زوجها"
+    rf"|والده|ابن عمه|نجله){NA}"
 )
 _ONE_DETAINED_RE = re.compile(
     rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,4}}?(?:{_ONE}|شخصا|عنصرا|شابا|رجلا|مطلوبا|قياديا){NA}"
+    # one person named by a tie to another: "واعتقل مرافقه", "اعتقال شقيقه"
+    rf"|{NB}و?(?:اعتقل|اعتقلت|اعتقال|اوقف|اسر)\s+(?:مرافقه|مرافقه|حارسه|سايقه|شقيقه|ابنه|نجله){NA}"
 )
-_ONE_KILLED_RE = re.compile(rf"{NB}[و]?(?:مقتل|قتل)\s+(?:خلالها\s+|فيها\s+|خلاله\s+)?{_ONE}{NA}")
+#: "مقتل قيادي", and one more killed after the detainees: "بينما قتل ثالث", "وقتل اخر".
+_ONE_KILLED_RE = re.compile(
+    rf"{NB}[و]?(?:مقتل|قتل)\s+(?:خلالها\s+|فيها\s+|خلاله\s+)?(?:{_ONE}|ثالث|رابع|اخر){NA}"
+)
 _KILLED_RES = (
     re.compile(rf"(?:مقتل|قتل|قتلت|قتلوا)\s+{QUANTITY}{NA}"),
     re.compile(rf"{NB}{QUANTITY}\s+(?:قتلي|قتيلا){NA}"),
@@ -80,6 +91,10 @@ _NOTE_RES = (
         rf"{NB}ب?(?:غطاء|اسناد|دعم|موازره|مسانده)\s+(?:جوي|استخباري|استخباراتي|لوجستي)?\s*"
         r"(?:من\s+)?(?:طيران\s+)?(?:ال)?تحالف(?:\s+الدولي)?"
     ),
+)
+#: Where the detainees were taken ("... الي قاعده حقل العمر للتحقيق"): not the operation's place.
+_TAKEN_TO_RE = re.compile(
+    rf"{NB}(?:الي|نحو)\s+(?:ال)?(?:قاعده|قاعدتها|مقر|سجن|مركز|حقل|معسكر)[^,.;]*"
 )
 #: A contrast that opens another event: "..., فيما نفذت وحده امريكيه ...".
 _CONTRAST_RE = re.compile(rf",?\s*{NB}(?:فيما|بينما|في حين){NA}")
@@ -119,8 +134,8 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
                 continue
             sentence = trimmed
         text = sentence.span.text
-        if CUE_RE.search(text) is None:
-            continue
+        if CUE_RE.search(asserted(text)) is None:
+            continue  # none, or only denied ones: "لم تسجل اي عمليه دهم"
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
         total = _total(lead)
@@ -149,7 +164,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             if claimed(ctx, item.span):
                 continue
             if item.date is None:
-                if records and sentence.line - last_line <= 1:
+                if records and sentence.line - last_line <= 1 and not _another(item, records[-1]):
                     _enrich(ctx, records[-1], item.span)
                     last_line = sentence.line
                     continue
@@ -179,6 +194,16 @@ def _summary_before_contrast(ctx: Ctx, header: Span, first: Item) -> tuple[Span,
     if part is None or rest is None:
         return None
     return part, Item(first.sentence, rest, first.date)
+
+
+def _another(item: Item, previous: Record) -> bool:
+    """An undated item that opens an operation of its own (its own verb, other forces: "شنت
+    قسد بمسانده طيران التحالف حمله مداهمات ...") rather than adding to the one before."""
+    text = item.span.text
+    if _ACTION_RE.search(text) is None or CUE_RE.search(text) is None:
+        return False
+    actors = _actors(text)
+    return bool(actors) and set(actors) != set(previous.get("actors") or [])
 
 
 def _by_others(text: str) -> bool:
@@ -241,7 +266,7 @@ def _record(
 ) -> Record:
     text = span.text
     record: Record = {"date": date}
-    where = find_location(text)
+    where = find_location(_TAKEN_TO_RE.sub(lambda m: " " * len(m.group()), text))
     location_norm = text[where[0] : where[1]] if where else None
     if where is not None:
         record["location"] = ctx.doc.clean(span.start + where[0], span.start + where[1])
@@ -269,7 +294,7 @@ def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
     text = span.text
     if record.get("detained") is None:
         detained = _DETAINED_RES[0].search(text) or _DETAINED_RES[1].search(text)
-        dual = _DUAL_DETAINED_RE.search(text)
+        dual = _DUAL_DETAINED_RE.search(text) or _WITH_KIN_RE.search(text)
         if dual is not None and (detained is None or dual.start() < detained.start()):
             record["detained"] = 2
         elif detained is not None:

@@ -12,6 +12,7 @@ import re
 from llm_extract.models.rules.context import Ctx, Record, Sentence
 from llm_extract.models.rules.dates import day_list
 from llm_extract.models.rules.lexicon import GOVERNORATE_RE, PLACE_RE
+from llm_extract.models.rules.negation import asserted
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
 
 _GROUND_NOUN = r"(?:شاحنه|شاحنات|اليه|اليات|عربه|عربات|مدرعه|مدرعات|صهريج|صهاريج|ناقله|ناقلات)"
@@ -21,6 +22,11 @@ _AIR_NOUN = r"(?:طايرات|طايره|مروحيات|مروحيه|حواما�
 AIR_RE = re.compile(rf"{NB}{QUANTITY}\s+{_AIR_NOUN}{NA}")
 AIR_DUAL_RE = re.compile(
     rf"{NB}[وب]?(?:طايرتي|طايرتين|طايرتان|طايرتا|مروحيتين|مروحيتي|مروحيتا)(?:\s+شحن)?{NA}"
+)
+#: Cargo aircraft counted vaguely: "طايرات شحن عده", "عده طايرات شحن" (no number).
+AIR_VAGUE_RE = re.compile(
+    rf"{NB}(?:(?:{VAGUE})\s+(?:من\s+)?(?:ال)?{_AIR_NOUN}\s+شحن{NA}"
+    rf"|(?:ال)?{_AIR_NOUN}\s+شحن\s+(?:عده|عديده|اخري){NA})"
 )
 _AIR_CUE_RE = re.compile(r"شحن|هبوط|هبطت|حطت|هبط|عبر الجو|جوا|جسر جوي|تعزيزات")
 _AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط")
@@ -71,7 +77,7 @@ _COALITION_RE = re.compile(r"تحالف|امريكي|اميركي")
 def extract(ctx: Ctx, first_date: dt.date | None) -> list[Record]:
     records: list[Record] = []
     for sentence in ctx.sentences:
-        text = sentence.span.text
+        text = asserted(sentence.span.text)  # "لم تدخل اي قوافل": none
         ground = GROUND_RE.search(text)
         if ground is not None and not _is_drill_or_strike(text):
             records.append(_ground(ctx, sentence, ground, first_date))
@@ -84,6 +90,10 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> list[Record]:
         air = AIR_RE.search(text) or AIR_DUAL_RE.search(text)
         if air is not None and _AIR_CUE_RE.search(text) and not _AIR_EXCLUDE_RE.search(text):
             records.append(_air(ctx, sentence, air))
+        elif (vague_air := AIR_VAGUE_RE.search(text)) is not None and not _AIR_EXCLUDE_RE.search(
+            text
+        ):
+            records.append(_air(ctx, sentence, vague_air, vague=True))
     return records
 
 
@@ -140,10 +150,12 @@ def _ground(
     return record
 
 
-def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str]) -> Record:
+def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = False) -> Record:
     text = sentence.span.text
     record: Record = {"mode": "air"}
-    if "num" in match.groupdict():
+    if vague:
+        pass  # "طايرات شحن عده": no number
+    elif "num" in match.groupdict():
         q = quantity(match.group("pre"), match.group("num"), text[match.end() :])
         if q is not None:
             record.update(vehicles=q.value, approximate=q.approximate, at_least=q.at_least)

@@ -18,12 +18,20 @@ from llm_extract.models.rules.context import (
     split_items,
 )
 from llm_extract.models.rules.lexicon import actors_in
+from llm_extract.models.rules.negation import asserted
 from llm_extract.models.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.models.rules.places import find_governorate, find_location
 from llm_extract.models.rules.segment import BULLET_RE, Span
 from llm_extract.schemas import Actor
 
 CUE_RE = re.compile(r"تدريب|مناور|تمرين|تمارين|رمايات|رمايه")
+#: Training told as an ongoing task, with no date of its own ("تابعت واشنطن ... وتدريب مقاتلي
+#: قسد", "تواصل تدريب عناصر ..."): a general statement, not a drill.
+_ONGOING_RE = re.compile(
+    rf"{NB}(?:تابع|تابعت|يتابع|تتابع|واصل|واصلت|يواصل|تواصل|مواصله|استمر|استمرت|يستمر|تستمر"
+    rf"|استمرار){NA}(?:\s+\S+){{0,8}}?\s+و?(?:ب)?(?:تدريب|تاهيل)\s+(?:ال)?(?:مقاتلي|عناصر|قوات"
+    rf"|افراد|المقاتلين){NA}"
+)
 _NOUNS = r"(?:تدريبات|تدريبا|تدريب|مناورات|مناوره|تمرينات|تمارين|تمرينا|تمرين|رمايات)"
 _TOTAL_RE = re.compile(rf"{NB}{QUANTITY}\s+(?:من\s+)?(?:ال)?{_NOUNS}{NA}")
 _TOTAL_DUAL_RE = re.compile(rf"{NB}[بلو]?(?:تدريبين|مناورتين|تمرينين|تدريبان|مناورتان){NA}")
@@ -92,8 +100,11 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
     for index, sentence in enumerate(ctx.sentences):
         text = sentence.span.text
         listed = index - block == 1 and _listed(ctx, sentence)
-        if not listed and CUE_RE.search(text) is None:
-            continue
+        if not listed and CUE_RE.search(asserted(text)) is None:
+            continue  # none, or only denied ones: "لم تجر اي تدريبات"
+        if not listed and not sentence.dates and _ONGOING_RE.search(text):
+            continue  # training as an ongoing task, not a drill
+
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
         total = _total(lead)

@@ -1,5 +1,6 @@
-"""Mentions of events that did not happen or might happen: "لم يسجل أي استهداف", "لم تتعرض
-القاعدة لهجوم", "نفى التحالف تعرض ...", "تحسبا لهجمات", "توعدت باستهداف القواعد"; and
+"""Mentions of events (of every category) that did not happen or might happen: "لم يسجل
+أي استهداف", "لم تتعرض القاعدة لهجوم", "نفى التحالف تعرض ...", "تحسبا لهجمات",
+"توعدت باستهداف القواعد"; and
 earlier events a sentence refers back to as its time or cause: "عقب الهجوم الذي تعرضت له
 القاعدة", "تضررت من القصف السابق".
 
@@ -23,9 +24,11 @@ _NEGATOR = (
     # purposes: "لحمايه القاعده من هجمات المسيرات"
     r"|لحماي[^\s,.]*|لصد|للتصدي|لمواجه[^\s,.]*|لردع|استعدادا)"
 )
-#: Cue words of strikes a negator can deny ("لهجوم", "غارات", "تتعرض").
+#: Cue words a negator can deny: strikes ("لهجوم", "غارات", "تتعرض"), and raids, drills and
+#: convoys ("لم تنفذ مداهمات", "لم تجر تدريبات", "لم تدخل قوافل").
 _CUE = (
-    r"[^\s,.;:()]*(?:هجوم|هجمات|هجم|استهداف|استهدف|قصف|غار|ضرب|اعتداء|تعرض|قذايف|صواريخ|مسير)"
+    r"[^\s,.;:()]*(?:هجوم|هجمات|هجم|استهداف|استهدف|قصف|غار|ضرب|اعتداء|تعرض|قذايف|صواريخ|مسير"
+    r"|اعتقال|اعتقل|مداهم|دهم|انزال|تدريب|مناور|تمرين|قافل|قوافل|شاحن|رتل|ارتال)"
     r"[^\s,.;:()]*"
 )
 #: Clauses that turn the other way end a negator's reach, as punctuation does.

@@ -166,31 +166,38 @@ def quantity(pre: str | None, num: str, after: str = "") -> Quantity | None:
 
 # --- ordinals -----------------------------------------------------------------------------------
 
-_ORD_UNITS: dict[str, int] = {
-    "الاول": 1,
-    "الحادي": 1,
-    "الثاني": 2,
-    "الثالث": 3,
-    "الرابع": 4,
-    "الخامس": 5,
-    "السادس": 6,
-    "السابع": 7,
-    "الثامن": 8,
-    "التاسع": 9,
-    "العاشر": 10,
-}
+_ORD_UNITS: dict[str, int] = {}
+for _word, _value in (
+    ("اول", 1),
+    ("حادي", 1),
+    ("ثاني", 2),
+    ("ثالث", 3),
+    ("رابع", 4),
+    ("خامس", 5),
+    ("سادس", 6),
+    ("سابع", 7),
+    ("ثامن", 8),
+    ("تاسع", 9),
+    ("عاشر", 10),
+):
+    # Masculine and feminine forms ("الثالث" / "الثالثه"); "الاولي" for the first.
+    _ORD_UNITS["ال" + _word] = _value
+    _ORD_UNITS["ال" + _word + "ه"] = _value
+_ORD_UNITS["الاولي"] = 1
 _ORD_UNIT_ALT = "|".join(sorted(_ORD_UNITS, key=len, reverse=True))
-_ORD_TENS_ALT = "|".join(sorted((w for w in _TENS if w.endswith("ين")), key=len, reverse=True))
+# Tens take the nominative "-ون" or the accusative/genitive "-ين": "والخمسون", "والخمسين".
+_ORD_TENS_ALT = "|".join(sorted(_TENS, key=len, reverse=True))
 _HUNDRED_ALT = "ميه|مايه|ميتين|مايتين"
-#: An ordinal such as "التاسع عشر بعد المايه", "العشرين", "الحادي والثلاثين".
+#: An ordinal 1..299: "الاول", "الثانيه عشره", "الثاني والخمسون", "العشرين", "المايه",
+#: "التاسع عشر بعد المايه", "الحادي والعشرين بعد المايه".
 ORDINAL = (
-    rf"{NB}(?:(?:{_ORD_UNIT_ALT})(?:\s+عشر{NA})?(?:\s+وال(?:{_ORD_TENS_ALT}))?"
+    rf"{NB}(?:(?:{_ORD_UNIT_ALT})(?:\s+عشره?{NA})?(?:\s+وال(?:{_ORD_TENS_ALT}){NA})?"
     rf"|ال(?:{_ORD_TENS_ALT}))(?:\s+بعد\s+ال(?:{_HUNDRED_ALT}))?{NA}"
     rf"|{NB}ال(?:{_HUNDRED_ALT}){NA}"
 )
 ORDINAL_RE = re.compile(ORDINAL)
 _ORD_PART_RE = re.compile(
-    rf"{NB}(?:و?ال)?({_ORD_UNIT_ALT}|عشر|{_ORD_TENS_ALT}|{_HUNDRED_ALT})(?![{AR}])"
+    rf"{NB}(?:و?ال)?({_ORD_UNIT_ALT}|عشره?|{_ORD_TENS_ALT}|{_HUNDRED_ALT})(?![{AR}])"
 )
 
 
@@ -203,7 +210,7 @@ def parse_ordinal(text: str) -> int | None:
         found = True
         if word in _ORD_UNITS:
             total += _ORD_UNITS[word]
-        elif word == "عشر":
+        elif word in ("عشر", "عشره"):
             total += 10
         elif word in _TENS:
             total += _TENS[word]

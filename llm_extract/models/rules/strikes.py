@@ -35,7 +35,13 @@ _SHOOTDOWN_RE = re.compile(
 _AIR_NOUN_RE = re.compile(
     r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|مقاتلت(?:ان|ين)|طايرت(?:ان|ين)"
     r"|الطيران الحربي|الطيران الامريكي"
-    r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مسيره تابعه|مسيرات تابعه"
+    r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مروحيت(?:ان|ين)|مسيره تابعه|مسيرات تابعه"
+)
+#: Aircraft that only fly over ("سمع تحليق لطايرات التحالف") or are the enemy's drones
+#: ("لاطلاق طايرات مسيره"): no airstrike of their own.
+_NOT_STRIKING_RE = re.compile(
+    r"تحليق\s+(?:ل)?(?:ال)?(?:طاير|طيران|مروحي|مقاتل)\S*(?:\s+\S+){0,2}"
+    r"|(?:ال)?طايرات\s+(?:ال)?مسيره"
 )
 _AIR_VERB_RE = re.compile(
     r"قصف|استهدف|ضرب|غار|دمر|شن\S*\s+(?:\S+\s+){0,3}?(?:غار|ضرب|هجم|هجوم|قصف)"
@@ -63,7 +69,10 @@ _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|(?:ال)?قواعد|قاعد
 _SHELL_RE = re.compile(
     r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه"
     r"|(?:ال)?(?:مدفعيه|راجمات)\s+(?:\S+\s+){0,6}?(?:ب|ل)?(?:قصف|استهداف|استهدفت|قصفت)"
+    # the verb first: "قصفت مدفعيه التحالف بلده ..."
+    rf"|{NB}[و]?(?:قصفت|قصف|استهدفت|دكت){NA}\s+(?:ال)?(?:مدفعيه|راجمات)"
 )
+_GUNS_RE = re.compile(r"مدفعي|راجمات")
 #: A reply told after the attack it answers ("..., فردت المدفعيه الامريكيه بقصف ..."): a
 #: strike of its own, with its own clause as evidence.
 _REPLY_RE = re.compile(rf"(?:,\s*|\s)[فو]?(?:رد|ردت|ردوا|ترد){NA}")
@@ -116,8 +125,8 @@ _BREAKDOWN_RE = re.compile(
 )
 _PLURAL_BASES_RE = re.compile(r"(?:ال)?(?:قواعد|مواقع)")
 _LABEL_COUNT_RE = re.compile(
-    rf"(?:\(|[:–\-])\s*{QUANTITY}(?:\s+(?:هجمات|هجوما|هجوم|استهدافات|استهدافا|استهداف|ضربات"
-    r"|غارات))?\s*(?=\)|[,.;]|$|\s+و)"
+    rf"(?:\(|[:–\-])\s*(?:{QUANTITY}(?:\s+(?:هجمات|هجوما|هجوم|استهدافات|استهدافا|استهداف|ضربات"
+    r"|غارات))?|(?P<dual>هجومان|هجومين|استهدافان|استهدافين|غارتان|غارتين))\s*(?=\)|[,.;]|$|\s+و)"
 )
 _TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف|مصادر)(?:\s|$)")
 _BASE_OWNER_RE = re.compile(
@@ -275,7 +284,20 @@ def _kind(text: str) -> tuple[str, Actor | None] | None:
     # Aircraft backing another force's operation ("بمسانده مروحيات التحالف") strike nothing
     # of their own.
     own = _SUPPORT_RE.sub(lambda m: " " * len(m.group()), text)
+    own = _NOT_STRIKING_RE.sub(lambda m: " " * len(m.group()), own)
     explicit = _AIR_RE.search(own) is not None
+    shell = _SHELL_RE.search(text)
+    air_noun = _AIR_NOUN_RE.search(own)
+    if (
+        shell is not None
+        and _GUNS_RE.search(shell.group())
+        and not explicit
+        and not _PASSIVE_RE.search(text)
+        and (air_noun is None or shell.start() < air_noun.start())
+    ):
+        found = actors_in(text)
+        if found and found[0] in _COALITION:  # the coalition's guns fire first: a shelling
+            return "shelling", found[0]
     if explicit or (
         _AIR_NOUN_RE.search(own) and _AIR_VERB_RE.search(text) and not _RAID_RE.search(text)
     ):
@@ -496,10 +518,14 @@ def _counts_after(ctx: Ctx, text: str, span: Span) -> list[dict[str, Any]]:
     targets: list[dict[str, Any]] = []
     for match in _LABEL_COUNT_RE.finditer(text):
         place = _place_ending_at(text, match.start())
-        q = quantity(None, match.group("num"))
-        if place is None or q is None:
+        if match.group("dual"):
+            count: int | None = 2  # "قاعده الشدادي: هجومان"
+        else:
+            q = quantity(None, match.group("num"))
+            count = q.value if q is not None else None
+        if place is None or count is None:
             continue
-        targets.append({"name": ctx.clean(span, *place), "count": q.value})
+        targets.append({"name": ctx.clean(span, *place), "count": count})
     return targets
 
 
