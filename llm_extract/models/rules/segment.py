@@ -18,8 +18,10 @@ _SENTENCE_END_RE = re.compile(r"[.!؟?:](?=\s|$)")
 #: A list marker at the start of a line: "-", "•", "1.", "(2)", "3 -".
 BULLET_RE = re.compile(r"^(?:[-–—•*·▪◦]+|\(?\d{1,2}\s*[.)\-–]|\(\d{1,2}\))\s*(?=\S)")
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-#: A count right after a label's colon, and nothing else on the line: "11 هجوما".
-_COUNT_AFTER_RE = re.compile(r"\s*\d{1,4}(?:\s+\S+)?\s*$")
+#: A count right after a label's colon, and nothing else on the line: "11 هجوما", "هجومان".
+_COUNT_AFTER_RE = re.compile(
+    r"\s*(?:\d{1,4}(?:\s+\S+)?|(?:هجومان|هجومين|استهدافان|استهدافين|غارتان|غارتين))\s*$"
+)
 _QUOTES = "\"'“”„‟«»‘’‚‛`´()[]"
 _TRIM = " ,;،:-–—." + _QUOTES
 

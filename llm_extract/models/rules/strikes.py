@@ -40,7 +40,7 @@ _AIR_NOUN_RE = re.compile(
 #: Aircraft that only fly over ("سمع تحليق لطايرات التحالف") or are the enemy's drones
 #: ("لاطلاق طايرات مسيره"): no airstrike of their own.
 _NOT_STRIKING_RE = re.compile(
-    r"تحليق\s+(?:ل)?(?:ال)?(?:طاير|طيران|مروحي|مقاتل)\S*(?:\s+\S+){0,2}"
+    r"(?:تحليق|حلق|حلقت|يحلق|تحلق)\s+(?:ل)?(?:ال)?(?:طاير|طيران|مروحي|مقاتل)\S*(?:\s+\S+){0,2}"
     r"|(?:ال)?طايرات\s+(?:ال)?مسيره"
 )
 _AIR_VERB_RE = re.compile(
@@ -437,6 +437,8 @@ def _classify(
         # The place struck, not the base it was fired from: look after "مواقع", "علي"...
         cue = _TARGET_CUE_RE.search(text)
         offset = cue.end() if cue is not None and kind != "drone_shootdown" else 0
+        if not offset and kind == "shelling":
+            offset = _after_position(text)
         where = find_location(text[offset:], governorate_fallback=True)
         if where is None and offset:
             offset, where = 0, find_location(text, governorate_fallback=True)
@@ -460,6 +462,21 @@ def _classify(
     record["casualties"] = found
     record["evidence"] = ctx.evidence(item.span)
     return record
+
+
+#: Where the guns stand ("المتمركزه في حقل العمر", "المنتشره قرب قاعده X"): not the place hit.
+_POSITIONED_RE = re.compile(
+    rf"{NB}(?:ال)?(?:متمركز|منتشر|متواجد|موجود|مرابط)\S*\s+(?:في|قرب|عند|داخل|بالقرب من|ب)\s*"
+)
+
+
+def _after_position(text: str) -> int:
+    """The offset after the base the guns fire from, or 0 when the text names none."""
+    position = _POSITIONED_RE.search(text)
+    if position is None:
+        return 0
+    base = _facility(text, position.end(), min(len(text), position.end() + 40))
+    return base[1] if base is not None and base[0] == position.end() else 0
 
 
 def _breakdown(ctx: Ctx, text: str, record: Record, span: Span, *, append: bool = False) -> bool:
