@@ -19,7 +19,7 @@ from llm_extract.models.rules.context import (
 from llm_extract.models.rules.dates import find_dates
 from llm_extract.models.rules.lexicon import GOVERNORATE_RE, ISIS, actors_in, governorate_of
 from llm_extract.models.rules.negation import asserted
-from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.models.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity, stated_total
 from llm_extract.models.rules.places import find_governorate, find_location
 from llm_extract.models.rules.segment import Span
 from llm_extract.schemas import Actor
@@ -138,7 +138,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
             continue  # none, or only denied ones: "لم تسجل اي عمليه دهم"
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
-        total = _total(lead)
+        total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
         if total is not None:
             stated = total
             header_actors = actors_in(lead, _FORCES)
@@ -228,16 +228,6 @@ def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
     if span is None:
         return None
     return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
-
-
-def _total(text: str) -> int | None:
-    match = _TOTAL_RE.search(text)
-    if match is not None:
-        q = quantity(match.group("pre"), match.group("num"))
-        return q.value if q is not None else None
-    if _TOTAL_DUAL_RE.search(text):
-        return 2
-    return None
 
 
 def _actors(text: str) -> list[Actor]:

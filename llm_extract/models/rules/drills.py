@@ -19,7 +19,7 @@ from llm_extract.models.rules.context import (
 )
 from llm_extract.models.rules.lexicon import actors_in
 from llm_extract.models.rules.negation import asserted
-from llm_extract.models.rules.numbers import NA, NB, QUANTITY, quantity
+from llm_extract.models.rules.numbers import NA, NB, QUANTITY, stated_total
 from llm_extract.models.rules.places import find_governorate, find_location
 from llm_extract.models.rules.segment import BULLET_RE, Span
 from llm_extract.schemas import Actor
@@ -107,7 +107,7 @@ def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | N
 
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
-        total = _total(lead)
+        total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
         announces = not sentence.dates and (is_list_header(text) or sentence.colon)
         if total is not None or (announces and CUE_RE.search(text) and not listed):
             if total is not None:
@@ -176,16 +176,6 @@ def _listed(ctx: Ctx, sentence: Sentence) -> bool:
         if _SCENARIO_BEFORE_RE.search(text[: match.start()]) is None:
             return False
     return True
-
-
-def _total(text: str) -> int | None:
-    match = _TOTAL_RE.search(text)
-    if match is not None:
-        q = quantity(match.group("pre"), match.group("num"))
-        return q.value if q is not None else None
-    if _TOTAL_DUAL_RE.search(text):
-        return 2
-    return None
 
 
 def _record(ctx: Ctx, item: Item, date: dt.date | None, header_actors: list[Actor]) -> Record:

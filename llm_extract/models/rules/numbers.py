@@ -217,3 +217,15 @@ def parse_ordinal(text: str) -> int | None:
         else:
             total += 200 if word.startswith(("ميت", "مايت")) else 100
     return total if found else None
+
+
+def stated_total(text: str, total_re: re.Pattern[str], dual_re: re.Pattern[str]) -> int | None:
+    """A total stated in ``text``: ``total_re`` (groups ``pre`` and ``num``) or a dual noun
+    matched by ``dual_re`` (2); ``None`` when neither is there or the number is vague."""
+    match = total_re.search(text)
+    if match is not None:
+        q = quantity(match.group("pre"), match.group("num"))
+        return q.value if q is not None else None
+    if dual_re.search(text):
+        return 2
+    return None
