@@ -54,14 +54,16 @@ def repair_tail(path: Path) -> int:
     return size - keep
 
 
-def iter_results(path: Path) -> Iterator[tuple[int, ExtractionResult]]:
-    """``(line number, result)`` for every complete line of ``path`` (a torn tail is skipped).
+def iter_results(path: Path, *, read_tail: bool = False) -> Iterator[tuple[int, ExtractionResult]]:
+    """``(line number, result)`` for every complete line of ``path``.
 
-    A complete line that is not a result raises :class:`InputError` naming file and line.
+    A last line without a newline is a torn write and skipped, unless ``read_tail`` (for
+    hand-made files, which often end so). A line that is not a result raises
+    :class:`InputError` naming file and line.
     """
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            if not raw.endswith(b"\n"):
+            if not raw.endswith(b"\n") and not read_tail:
                 return  # torn last line: the writer cuts it off before appending
             if not raw.strip():
                 continue

@@ -52,6 +52,7 @@ from llm_extract.evaluation.tables import (
 )
 from llm_extract.models import RULES_MODEL
 from llm_extract.models.base import ModelSettings
+from llm_extract.output import iter_results
 from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.results import ExtractionResult, PromptInfo
 
@@ -266,25 +267,14 @@ def read_predictions(path: Path) -> list[ExtractionResult]:
     Unlike the resume reader, a last line without a newline is read: hand-written files
     often end so. A line that is not a result raises :class:`InputError` (file and line).
     """
+    if not path.is_file():
+        raise InputError(path, "no such predictions file")
+    latest: dict[tuple[str, str, str], ExtractionResult] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as exc:
-        raise InputError(path, "no such predictions file") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+        for _, result in iter_results(path, read_tail=True):
+            latest[(result.prompt.name, result.model, result.report_id)] = result
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror or exc})") from exc
-    latest: dict[tuple[str, str, str], ExtractionResult] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            result = ExtractionResult.model_validate_json(line)
-        except ValueError as exc:
-            first = str(exc).splitlines()
-            reason = " ".join(first[:3]) if first else "invalid"
-            raise InputError(path, f"line {number} is not an extraction result ({reason})") from exc
-        latest[(result.prompt.name, result.model, result.report_id)] = result
     return list(latest.values())
 
 
