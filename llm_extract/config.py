@@ -24,6 +24,18 @@ def cache_db_path() -> Path:
     return cache_dir() / "cache.sqlite3"
 
 
-def project_root() -> Path:
-    """The checkout's root (where ``prompts/`` and ``evals/`` are) when run from a clone."""
-    return Path(__file__).resolve().parent.parent
+def packaged_prompts_dir() -> Path | None:
+    """The prompt files that ship with the package.
+
+    A wheel carries them in ``llm_extract/bundled_prompts/`` (copied from the repository's
+    ``prompts/`` at build time); an editable install from a checkout reads the checkout's
+    ``prompts/``, the same files.
+    """
+    package = Path(__file__).resolve().parent
+    bundled = package / "bundled_prompts"
+    if bundled.is_dir():
+        return bundled
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "prompts").is_dir():
+        return checkout / "prompts"
+    return None

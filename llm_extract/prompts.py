@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from pydantic import ValidationError
 
 from llm_extract import config
@@ -41,7 +42,9 @@ PARAM_TYPES: dict[str, tuple[type, ...]] = {
 MODES = ("tools", "json_schema", "md_json")
 EXAMPLE_ID = "example-{n}"
 
-_ENV = jinja2.Environment(
+# Prompt files are data a user may have downloaded: templates render in jinja2's immutable
+# sandbox, so no attribute walk (``cycler.__init__.__globals__...``) reaches Python.
+_ENV = jinja2.sandbox.ImmutableSandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # plain text for a language model, not HTML
     keep_trailing_newline=False,
@@ -97,17 +100,33 @@ class Prompt:
         return messages
 
 
-def resolve_prompts_dir(explicit: str | Path | None = None) -> Path:
-    """``explicit``, else ``$LLM_EXTRACT_PROMPTS_DIR``, else ``./prompts``, else the checkout's."""
+def prompt_dirs(explicit: str | Path | None = None) -> list[Path]:
+    """The folders prompts are looked up in, first match wins.
+
+    ``explicit`` (``--prompts-dir``), ``$LLM_EXTRACT_PROMPTS_DIR``, ``./prompts``, then the
+    prompts that ship with the package. Folders that do not exist are left out, except an
+    explicit one or the environment's (a typo there must not go unnoticed).
+    """
+    dirs: list[Path] = []
     if explicit:
-        return Path(explicit)
+        dirs.append(Path(explicit))
     env = os.environ.get(PROMPTS_DIR_ENV)
     if env:
-        return Path(env)
+        dirs.append(Path(env))
+    for path in dirs:
+        if not path.is_dir():
+            raise PromptError(f"{path}: prompt folder not found")
     local = Path.cwd() / "prompts"
     if local.is_dir():
-        return local
-    return config.project_root() / "prompts"
+        dirs.append(local)
+    packaged = config.packaged_prompts_dir()
+    if packaged is not None:
+        dirs.append(packaged)
+    unique: list[Path] = []
+    for path in dirs:
+        if all(path.resolve() != seen.resolve() for seen in unique):
+            unique.append(path)
+    return unique
 
 
 def _available(directory: Path) -> list[str]:
@@ -115,25 +134,35 @@ def _available(directory: Path) -> list[str]:
 
 
 def load_prompt(name_or_path: str | Path, prompts_dir: str | Path | None = None) -> Prompt:
-    """Load a prompt by name (``prompts/<name>.toml``) or by the path of a ``.toml`` file."""
+    """Load a prompt by name (``<name>.toml`` in the first of :func:`prompt_dirs` that has
+    it) or by the path of a ``.toml`` file."""
     text = str(name_or_path)
     candidate = Path(text)
     if text.endswith(".toml") or os.sep in text or "/" in text:
         if not candidate.is_file():
             raise PromptError(f"{candidate}: prompt file not found")
         return parse_prompt_file(candidate)
-    directory = resolve_prompts_dir(prompts_dir)
-    path = directory / f"{text}.toml"
-    if not path.is_file():
-        available = ", ".join(_available(directory)) or "none"
-        raise PromptError(f"unknown prompt {text!r} in {directory}; available: {available}")
-    return parse_prompt_file(path)
+    dirs = prompt_dirs(prompts_dir)
+    for directory in dirs:
+        path = directory / f"{text}.toml"
+        if path.is_file():
+            return parse_prompt_file(path)
+    available = sorted({name for d in dirs for name in _available(d)})
+    searched = ", ".join(str(d) for d in dirs) or "no prompt folder"
+    raise PromptError(
+        f"unknown prompt {text!r} (searched {searched}); available: "
+        + (", ".join(available) or "none")
+    )
 
 
 def list_prompts(prompts_dir: str | Path | None = None) -> list[Prompt]:
-    """Every prompt of the prompt folder, sorted by name."""
-    directory = resolve_prompts_dir(prompts_dir)
-    return [parse_prompt_file(directory / f"{name}.toml") for name in _available(directory)]
+    """Every prompt that :func:`load_prompt` can find by name, sorted by name (a prompt of an
+    earlier folder hides one of the same name in a later folder)."""
+    found: dict[str, Path] = {}
+    for directory in prompt_dirs(prompts_dir):
+        for name in _available(directory):
+            found.setdefault(name, directory / f"{name}.toml")
+    return [parse_prompt_file(found[name]) for name in sorted(found)]
 
 
 def parse_prompt_file(path: Path) -> Prompt:

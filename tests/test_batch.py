@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from batch_api import BatchAPI
 from openai_server import OpenAIServer, Reply
+from paths import REPORTS_DIR, SEEDS, requires_seeds
 from typer.testing import CliRunner, Result
 
 from llm_extract.batch import (
@@ -28,12 +30,26 @@ from llm_extract.models.base import ExtractionRequest, ModelSettings
 from llm_extract.pricing import load_price_table
 from llm_extract.results import ExtractionResult, PromptInfo, Report
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SECRET = "sk-test-BATCH-3c9e1d7f20"
+#: Two monthly reports of the project's own, and the two real ones when they are beside the
+#: checkout: every batch test runs on each pair.
+PROJECT_PAIR = ("month_109", "month_112")
 
 
-def seed_texts() -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+@pytest.fixture(params=["project", pytest.param("seeds", marks=requires_seeds)])
+def reports(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A folder of two monthly reports."""
+    if request.param == "seeds":
+        return SEEDS
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for name in PROJECT_PAIR:
+        shutil.copy(REPORTS_DIR / f"{name}.txt", folder)
+    return folder
+
+
+def texts_of(folder: Path) -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
 
 
 def seed_answer(text: str) -> dict[str, Any]:
@@ -56,11 +72,13 @@ def seed_answer(text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> OpenAIServer:
+def server(
+    openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch, reports: Path
+) -> OpenAIServer:
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     answers = {}
-    for text in seed_texts().values():
+    for text in texts_of(reports).values():
         month = re.search(r"للشهر (\d+)", text)
         assert month is not None
         answers[month.group(0)] = seed_answer(text)
@@ -111,24 +129,24 @@ def simulate_batch(server: OpenAIServer, requests: Path) -> list[str]:
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "md_json"])
 def test_prepare_writes_exactly_the_online_request_bodies(
-    server: OpenAIServer, tmp_path: Path, mode: str
+    server: OpenAIServer, tmp_path: Path, mode: str, reports: Path
 ) -> None:
     online = tmp_path / "online.jsonl"
-    done = run("extract", str(SEEDS), "-o", str(online), "--mode", mode, "--no-cache")
+    done = run("extract", str(reports), "-o", str(online), "--mode", mode, "--no-cache")
     assert done.exit_code == 0, done.output
     sent = {}
     for request in server.chat_requests():
         body = request.body
         stem = next(
-            s for s, t in seed_texts().items() if t[:200] in json.dumps(body, ensure_ascii=False)
+            s for s, t in texts_of(reports).items() if t.strip() in request.user_messages()[-1]
         )
         sent[stem] = body
 
     requests = tmp_path / "batch" / "requests.jsonl"
-    prepared = run("batch", "prepare", str(SEEDS), "-o", str(requests), "--mode", mode)
+    prepared = run("batch", "prepare", str(reports), "-o", str(requests), "--mode", mode)
     assert prepared.exit_code == 0, prepared.output
     lines = lines_of(requests)
-    assert [line["custom_id"] for line in lines] == sorted(seed_texts())
+    assert [line["custom_id"] for line in lines] == sorted(texts_of(reports))
     for line in lines:
         assert line["method"] == "POST" and line["url"] == BATCH_URL
         assert line["body"] == sent[line["custom_id"]]
@@ -136,15 +154,17 @@ def test_prepare_writes_exactly_the_online_request_bodies(
     manifest = load_manifest(requests)
     keys = {r.report_id: r.request_key for r in results(online)}
     assert {k: e.request_key for k, e in manifest.entries.items()} == keys
-    assert all(e.text == seed_texts()[k] for k, e in manifest.entries.items())
+    assert all(e.text == texts_of(reports)[k] for k, e in manifest.entries.items())
     assert len(server.chat_requests()) == 2  # prepare sent nothing
 
 
-def test_prepare_collect_round_trips_the_seed_reports(server: OpenAIServer, tmp_path: Path) -> None:
+def test_prepare_collect_round_trips_the_reports(
+    server: OpenAIServer, tmp_path: Path, reports: Path
+) -> None:
     online = tmp_path / "online.jsonl"
-    assert run("extract", str(SEEDS), "-o", str(online), "--no-cache").exit_code == 0
+    assert run("extract", str(reports), "-o", str(online), "--no-cache").exit_code == 0
     requests = tmp_path / "requests.jsonl"
-    assert run("batch", "prepare", str(SEEDS), "-o", str(requests)).exit_code == 0
+    assert run("batch", "prepare", str(reports), "-o", str(requests)).exit_code == 0
     answers = tmp_path / "results.jsonl"
     answers.write_text("\n".join(simulate_batch(server, requests)) + "\n", encoding="utf-8")
 
@@ -169,16 +189,16 @@ def test_prepare_collect_round_trips_the_seed_reports(server: OpenAIServer, tmp_
     # The collected answers fill the response cache: extract now costs nothing.
     sent = len(server.chat_requests())
     again = tmp_path / "again.jsonl"
-    assert run("extract", str(SEEDS), "-o", str(again)).exit_code == 0
+    assert run("extract", str(reports), "-o", str(again)).exit_code == 0
     assert len(server.chat_requests()) == sent
     assert all(r.cached and r.status == "ok" for r in results(again))
 
 
 def test_collect_reports_every_bad_line_and_drops_none(
-    server: OpenAIServer, tmp_path: Path
+    server: OpenAIServer, tmp_path: Path, reports: Path
 ) -> None:
     requests = tmp_path / "requests.jsonl"
-    assert run("batch", "prepare", str(SEEDS), "-o", str(requests)).exit_code == 0
+    assert run("batch", "prepare", str(reports), "-o", str(requests)).exit_code == 0
     good, other = simulate_batch(server, requests)
     first = json.loads(good)
     broken = json.loads(other)  # the second seed's answer breaks the schema
@@ -210,19 +230,19 @@ def test_collect_reports_every_bad_line_and_drops_none(
     assert "1 ok, 2 failed" in collected.output
 
 
-def test_collect_error_lines_http_errors_and_missing_results(tmp_path: Path) -> None:
-    texts = seed_texts()
+def test_collect_error_lines_http_errors_and_missing_results(tmp_path: Path, reports: Path) -> None:
+    texts = texts_of(reports)
     a, b = sorted(texts)
     extra = "000_extra"
-    reports = [Report(a, texts[a], f"{a}.txt"), Report(b, texts[b], f"{b}.txt")]
-    reports.append(Report(extra, texts[a] + "\n", "extra.txt"))
+    items = [Report(a, texts[a], f"{a}.txt"), Report(b, texts[b], f"{b}.txt")]
+    items.append(Report(extra, texts[a] + "\n", "extra.txt"))
     settings = ModelSettings(model="gpt-4o-mini")
     info = PromptInfo(name="p", hash="h")
-    requests = [ExtractionRequest(r, [], settings, info) for r in reports]
+    requests = [ExtractionRequest(r, [], settings, info) for r in items]
     prepared = prepare_batch(
         requests,
-        {r.report_id: {"model": "m"} for r in reports},
-        {r.report_id: "k" for r in reports},
+        {r.report_id: {"model": "m"} for r in items},
+        {r.report_id: "k" for r in items},
     )
     write_batch(prepared, tmp_path / "req.jsonl")
     lines = [
@@ -269,10 +289,12 @@ def test_prepare_refuses_repeated_ids_and_splits_big_batches(tmp_path: Path) -> 
     assert [line.problem for line in read_results(["[1]", ""])] == ["line 1: not a JSON object"]
 
 
-def test_submit_status_download_then_collect(server: OpenAIServer, tmp_path: Path) -> None:
+def test_submit_status_download_then_collect(
+    server: OpenAIServer, tmp_path: Path, reports: Path
+) -> None:
     api = BatchAPI(server).install()
     requests = tmp_path / "requests.jsonl"
-    assert run("batch", "prepare", str(SEEDS), "-o", str(requests)).exit_code == 0
+    assert run("batch", "prepare", str(reports), "-o", str(requests)).exit_code == 0
     submitted = run("batch", "submit", str(requests))
     assert submitted.exit_code == 0, submitted.output
     batch_id = submitted.stdout.strip()
@@ -307,10 +329,10 @@ def test_submit_names_api_errors_and_missing_key(
 
 
 def test_collect_with_a_model_reply_that_is_not_grounded(
-    server: OpenAIServer, tmp_path: Path
+    server: OpenAIServer, tmp_path: Path, reports: Path
 ) -> None:
     requests = tmp_path / "requests.jsonl"
-    assert run("batch", "prepare", str(SEEDS), "-o", str(requests)).exit_code == 0
+    assert run("batch", "prepare", str(reports), "-o", str(requests)).exit_code == 0
     server.default = Reply(
         {"coalition_month": 118, "convoys": [{"mode": "air", "evidence": "لا وجود لهذا"}]}
     )

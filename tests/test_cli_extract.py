@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from openai_server import OpenAIServer, Reply, Status, error_body
+from paths import SEED_IDS, SEEDS, requires_seeds
 from report_samples import SAMPLES, answers_by_month
 from typer.testing import CliRunner, Result
 
@@ -16,7 +17,6 @@ from llm_extract.cli import app
 from llm_extract.normalize import normalize
 from llm_extract.results import ExtractionResult
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 SECRET = "sk-test-CANARY-7f3a9c0e5d2b41"
 
 
@@ -341,7 +341,8 @@ def request_schema(body: dict[str, Any], mode: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema"])
-@pytest.mark.parametrize("seed", ["000_2570466cde77c51c", "001_f9e462c09bfcd4f6"])
+@requires_seeds
+@pytest.mark.parametrize("seed", SEED_IDS)
 def test_seed_reports_through_the_local_server(
     openai_server: OpenAIServer,
     monkeypatch: pytest.MonkeyPatch,

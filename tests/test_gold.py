@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import EVALS, GOLD_DIR, REPORTS_DIR, SEED_IDS, SEEDS, requires_seeds, with_seed_marks
 
-from llm_extract.config import project_root
 from llm_extract.errors import GoldError
 from llm_extract.evaluation.gold import (
     GoldItem,
     default_report_dirs,
+    load_gold,
     load_gold_file,
     load_gold_set,
     load_splits,
 )
+from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.normalize import EGYPTIAN_MONTHS, normalize
 from llm_extract.schemas import (
     CATEGORIES,
@@ -31,13 +33,8 @@ from llm_extract.schemas import (
     StrikeKind,
 )
 
-ROOT = project_root()
-GOLD_DIR = ROOT / "evals" / "gold"
-REPORTS_DIR = ROOT / "evals" / "reports"
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 GOLD_IDS = sorted(p.stem for p in GOLD_DIR.glob("*.json"))
 PROJECT_IDS = sorted(p.stem for p in REPORTS_DIR.glob("*.txt"))
-SEED_IDS = sorted(p.stem for p in SEEDS_DIR.glob("*.txt"))
 
 # A small valid report and gold document used to build broken variants.
 SAMPLE_TEXT = (
@@ -93,7 +90,7 @@ def load_case(folder: Path) -> list[GoldItem]:
 # --- every gold file ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("report_id", GOLD_IDS)
+@pytest.mark.parametrize("report_id", with_seed_marks(GOLD_IDS))
 def test_gold_file_loads_and_is_grounded(report_id: str) -> None:
     (item,) = load_gold_set(ids=[report_id])
     assert item.report.report_id == report_id == item.gold.report_id
@@ -106,7 +103,7 @@ def test_gold_file_loads_and_is_grounded(report_id: str) -> None:
         assert normalize(quoted) == normalize(record.evidence)
 
 
-@pytest.mark.parametrize("report_id", GOLD_IDS)
+@pytest.mark.parametrize("report_id", with_seed_marks(GOLD_IDS))
 def test_gold_dates_fit_the_report(report_id: str) -> None:
     """Monthly reports: dates inside the period or a few days before it. Short items: the
     year of the dateline."""
@@ -126,21 +123,38 @@ def test_gold_dates_fit_the_report(report_id: str) -> None:
 def test_the_gold_set_has_every_report() -> None:
     assert len(PROJECT_IDS) >= 18
     assert set(PROJECT_IDS) <= set(GOLD_IDS)
-    if SEED_IDS:
-        assert set(SEED_IDS) <= set(GOLD_IDS)
-    assert set(GOLD_IDS) <= set(PROJECT_IDS) | {
-        "000_2570466cde77c51c",
-        "001_f9e462c09bfcd4f6",
-    }
+    assert set(SEED_IDS) <= set(GOLD_IDS)
+    assert set(GOLD_IDS) <= set(PROJECT_IDS) | set(SEED_IDS)
     for report_id in PROJECT_IDS:
         assert re.fullmatch(r"[a-z0-9_\-]+", report_id), report_id
 
 
+def test_the_eval_folder_names_the_real_reports_as_optional() -> None:
+    assert [d.resolve() for d in default_report_dirs()] == [REPORTS_DIR, SEEDS.resolve()]
+
+
+def test_without_the_real_reports_their_gold_files_are_left_out(tmp_path: Path) -> None:
+    layout = EvalLayout(root=EVALS, optional_report_dirs=(tmp_path / "absent",))
+    loaded = load_gold(ids=[*SEED_IDS, "month_112"], layout=layout)
+    assert [i.report.report_id for i in loaded.items] == ["month_112"]
+    assert loaded.left_out == list(SEED_IDS)
+    assert loaded.absent_dirs == [tmp_path / "absent"]
+
+
+def test_a_missing_report_is_an_error_when_every_folder_is_there(tmp_path: Path) -> None:
+    (tmp_path / "reports").mkdir()
+    layout = EvalLayout(root=tmp_path, optional_report_dirs=(tmp_path / "reports",))
+    (tmp_path / "gold").mkdir()
+    (tmp_path / "gold" / "lonely.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(GoldError, match=r"lonely\.txt not found"):
+        load_gold(layout=layout)
+
+
+@requires_seeds
 def test_default_report_dirs_find_the_seeds() -> None:
-    assert default_report_dirs() == [REPORTS_DIR, ROOT.parent / "shared" / "seeds"]
     items = load_gold_set(ids=["000_2570466cde77c51c", "month_112"])
     assert [i.report.report_id for i in items] == ["000_2570466cde77c51c", "month_112"]
-    assert Path(items[0].report.path).parent == SEEDS_DIR
+    assert Path(items[0].report.path).resolve().parent == SEEDS.resolve()
     assert items[0].gold.coalition_month == 118
     assert items[1].gold.period is not None
     assert items[1].gold.period.start == dt.date(2023, 12, 23)
@@ -154,7 +168,7 @@ def test_project_reports_do_not_copy_the_seeds() -> None:
         return {tuple(words[i : i + 8]) for i in range(len(words) - 7)}
 
     seeds: set[tuple[str, ...]] = set()
-    for path in SEEDS_DIR.glob("*.txt"):
+    for path in SEEDS.glob("*.txt"):
         seeds |= grams(path.read_text(encoding="utf-8"))
     if not seeds:
         pytest.skip("../shared/seeds not present")

@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 
 import httpx
 import httpx2
+import instructor
 import openai
 import pytest
 from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
-from llm_extract.models import get_backend
+from llm_extract.models import get_backend, openai_compat
 from llm_extract.models.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.models.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
 from llm_extract.models.salvage import parse_json_object
@@ -306,8 +307,8 @@ def test_server_errors_are_retried(openai_server: OpenAIServer, code: int) -> No
 
 
 def test_timeout_is_retried(openai_server: OpenAIServer) -> None:
-    openai_server.enqueue(Delay(2.0, then=Reply(GOOD)), Reply(GOOD))
-    assert_good(extract(openai_server, timeout_s=0.3))
+    openai_server.enqueue(Delay(3.0, then=Reply(GOOD)), Reply(GOOD))
+    assert_good(extract(openai_server, timeout_s=1.0))
     assert len(openai_server.requests) == 2
 
 
@@ -325,9 +326,9 @@ def test_a_caller_supplied_httpx_client_is_used(openai_server: OpenAIServer) -> 
 
     async def go() -> BackendResponse:
         async with httpx.AsyncClient(event_hooks={"request": [hook]}) as client:
-            return await extract_once(settings(openai_server, timeout_s=0.3), http_client=client)
+            return await extract_once(settings(openai_server, timeout_s=1.0), http_client=client)
 
-    openai_server.enqueue(Delay(2.0, then=Reply(GOOD)), Reply(GOOD))
+    openai_server.enqueue(Delay(3.0, then=Reply(GOOD)), Reply(GOOD))
     assert_good(run(go()))
     assert seen == [f"{openai_server.base_url}/chat/completions"] * 2
 
@@ -457,3 +458,23 @@ def test_json_is_found_bare_fenced_or_wrapped_in_prose() -> None:
     assert parse_json_object('Sure! {"a": {"b": 2}} Hope that helps.') == {"a": {"b": 2}}
     assert parse_json_object("[1, 2]") is None
     assert parse_json_object('{"a": ') is None
+
+
+# --- the instructor internals the backend relies on ------------------------------------------
+
+
+def test_instructor_internals() -> None:
+    """instructor is pinned below 2 because the backend replaces one of its private functions
+    and subclasses its response schema; an upgrade that moves them must fail here, loudly,
+    rather than slow every request down or change what is validated."""
+    problems = openai_compat.instructor_internals()
+    assert problems == [], (
+        "instructor internals changed; update llm_extract/models/openai_compat.py: "
+        + "; ".join(problems)
+    )
+    from instructor.v2.validation import async_validators
+
+    assert getattr(async_validators.reject_async_validators, "_memoized", False), (
+        "_memoize_async_validator_check did not apply its patch"
+    )
+    assert issubclass(openai_compat._GroundedExtraction, instructor.ResponseSchema)

@@ -10,13 +10,14 @@ from report_samples import SAMPLES
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
+from llm_extract.config import packaged_prompts_dir
 from llm_extract.errors import PromptError
 from llm_extract.prompts import (
     PROMPTS_DIR_ENV,
     list_prompts,
     load_prompt,
     parse_prompt_file,
-    resolve_prompts_dir,
+    prompt_dirs,
 )
 from llm_extract.results import Report
 from llm_extract.schemas import ReportExtraction
@@ -145,15 +146,41 @@ def test_example_answer_must_be_grounded_in_its_report(tmp_path: Path) -> None:
         parse_prompt_file(path)
 
 
-def test_prompts_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prompt_folders_are_searched_in_the_documented_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(PROMPTS_DIR_ENV, raising=False)
-    assert resolve_prompts_dir() == REPO_PROMPTS  # no ./prompts here: the checkout's
+    packaged = packaged_prompts_dir()
+    assert packaged is not None and (packaged / "guided.toml").is_file()
+    assert prompt_dirs() == [packaged]  # no ./prompts here: the packaged prompts only
     (tmp_path / "prompts").mkdir()
-    assert resolve_prompts_dir() == tmp_path / "prompts"
+    (tmp_path / "env").mkdir()
+    (tmp_path / "explicit").mkdir()
+    assert prompt_dirs() == [tmp_path / "prompts", packaged]
     monkeypatch.setenv(PROMPTS_DIR_ENV, str(tmp_path / "env"))
-    assert resolve_prompts_dir() == tmp_path / "env"
-    assert resolve_prompts_dir(tmp_path / "explicit") == tmp_path / "explicit"
+    assert prompt_dirs() == [tmp_path / "env", tmp_path / "prompts", packaged]
+    assert prompt_dirs(tmp_path / "explicit") == [
+        tmp_path / "explicit",
+        tmp_path / "env",
+        tmp_path / "prompts",
+        packaged,
+    ]
+    with pytest.raises(PromptError, match="prompt folder not found"):
+        prompt_dirs(tmp_path / "typo")
+
+
+def test_the_first_folder_that_has_a_prompt_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_prompt(tmp_path / "prompts", "guided", SIMPLE)  # ./prompts/guided.toml hides ours
+    assert load_prompt("guided").path == str(tmp_path / "prompts" / "guided.toml")
+    assert load_prompt("minimal").path.endswith("minimal.toml")  # still the packaged one
+    listed = {Path(p.path).stem: p.path for p in list_prompts()}
+    assert listed["guided"] == str(tmp_path / "prompts" / "guided.toml")
+    assert listed["minimal"] == load_prompt("minimal").path
+    with pytest.raises(PromptError, match=r"unknown prompt 'nope' \(searched .*prompts"):
+        load_prompt("nope")
 
 
 def test_prompts_command_lists_names_and_descriptions(tmp_path: Path) -> None:
@@ -166,6 +193,6 @@ def test_prompts_command_lists_names_and_descriptions(tmp_path: Path) -> None:
     custom = runner.invoke(app, ["prompts", "--prompts-dir", str(tmp_path)])
     assert custom.exit_code == 0
     assert "simple" in custom.stdout and "a test prompt" in custom.stdout
-    empty = runner.invoke(app, ["prompts", "--prompts-dir", str(tmp_path / "none")])
-    assert empty.exit_code == 2
-    assert "no prompt files" in empty.stderr
+    missing = runner.invoke(app, ["prompts", "--prompts-dir", str(tmp_path / "none")])
+    assert missing.exit_code == 2
+    assert "prompt folder not found" in missing.stderr

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from pathlib import Path
 
-import pytest
+from paths import SEEDS, requires_seeds
 
 from llm_extract.models import get_backend
 from llm_extract.models.base import ExtractionRequest, ModelSettings
@@ -15,8 +14,6 @@ from llm_extract.models.rules import RulesBackend, extract
 from llm_extract.normalize import normalize
 from llm_extract.results import PromptInfo, Report
 from llm_extract.schemas import CATEGORIES, Actor, CoalitionRole, ConvoyMode, ReportExtraction
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 MONTHLY = (
     "تواصل قوات التحالف الدولي وجودها في سورية للشهر ١٢٠ على "
@@ -162,7 +159,7 @@ def test_casualties_by_party_with_vague_counts() -> None:
     assert (sdf.party, sdf.killed) == (Actor.SDF, 3)
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not checked out")
+@requires_seeds
 def test_seed_month_118() -> None:
     text = (SEEDS / "000_2570466cde77c51c.txt").read_text(encoding="utf-8")
     result = run(text)
@@ -183,7 +180,7 @@ def test_seed_month_118() -> None:
     assert result.flags == []
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not checked out")
+@requires_seeds
 def test_seed_month_113() -> None:
     text = (SEEDS / "001_f9e462c09bfcd4f6.txt").read_text(encoding="utf-8")
     result = run(text)

@@ -31,8 +31,9 @@ from llm_extract.cli._common import (
 )
 from llm_extract.errors import InputError
 from llm_extract.evaluation.compare import compare
-from llm_extract.evaluation.gold import GoldItem, load_gold_set, load_splits
+from llm_extract.evaluation.gold import GoldItem, load_gold, load_splits
 from llm_extract.evaluation.html_report import write_html
+from llm_extract.evaluation.layout import EVALS_DIR_ENV, EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
 from llm_extract.evaluation.metrics import OVERALL
 from llm_extract.evaluation.runner import (
@@ -64,18 +65,28 @@ eval_app = typer.Typer(
 )
 app.add_typer(eval_app, name="eval")
 
+EvalsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--evals-dir",
+        help=f"Eval folder with gold/, reports/, splits.toml, runs/ and an optional evals.toml "
+        f"(default: ${EVALS_DIR_ENV}, else ./evals).",
+    ),
+]
 GoldOption = Annotated[
-    Path | None, typer.Option("--gold", help="Gold folder (default: evals/gold).")
+    Path | None, typer.Option("--gold", help="Gold folder (default: <evals-dir>/gold).")
 ]
 ReportsOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--reports",
-        help="Folder of report texts, repeatable (default: evals/reports, ../shared/seeds).",
+        help="Folder of report texts, repeatable (default: <evals-dir>/reports and the "
+        "folders its evals.toml names).",
     ),
 ]
 RunsDirOption = Annotated[
-    Path | None, typer.Option("--runs-dir", help="Where runs are saved (default: evals/runs).")
+    Path | None,
+    typer.Option("--runs-dir", help="Where runs are saved (default: <evals-dir>/runs)."),
 ]
 FailUnderOption = Annotated[
     float | None,
@@ -93,20 +104,26 @@ def _console() -> Console:
 
 
 def _load_gold(
-    gold: Path | None, reports: Sequence[Path] | None, split: str | None
+    layout: EvalLayout, gold: Path | None, reports: Sequence[Path] | None, split: str | None
 ) -> list[GoldItem]:
     ids = None
     if split is not None:
-        splits = load_splits()
+        splits = load_splits(layout.splits_path)
         if split not in splits:
             fail(f"--split: no split {split!r} (known: {', '.join(splits) or 'none'})")
         ids = splits[split]
         if not ids:
-            fail(f"--split: split {split!r} lists no report (evals/splits.toml)")
-    items = load_gold_set(gold, reports, ids=ids)
-    if not items:
-        fail(f"{gold or 'evals/gold'}: no gold file")
-    return items
+            fail(f"--split: split {split!r} lists no report ({layout.splits_path})")
+    loaded = load_gold(gold, reports, ids=ids, layout=layout)
+    if loaded.left_out:
+        absent = ", ".join(str(d) for d in loaded.absent_dirs)
+        echo_error(
+            f"note: {len(loaded.left_out)} gold report(s) left out, their report folder is "
+            f"absent ({absent}): {', '.join(loaded.left_out)}"
+        )
+    if not loaded.items:
+        fail(f"{gold or layout.gold_dir}: no gold file")
+    return loaded.items
 
 
 def _under_bar(configurations: Sequence[ConfigurationRun], bar: float | None) -> list[str]:
@@ -140,7 +157,7 @@ def _print_run(run: Run, console: Console, *, details: bool) -> None:
             console.print(f"verdict: {comparison.verdict}")
 
 
-def _save(run: Run, runs_dir: Path | None, html: bool, console: Console) -> None:
+def _save(run: Run, runs_dir: Path, html: bool, console: Console) -> None:
     path = save_run(run, runs_dir)
     console.print(f"run saved: {path}")
     if html:
@@ -165,11 +182,12 @@ def eval_command(
             "(default: $LLM_EXTRACT_MODEL or gpt-4o-mini).",
         ),
     ] = None,
+    evals_dir: EvalsDirOption = None,
     gold: GoldOption = None,
     reports: ReportsOption = None,
     split: Annotated[
         str | None,
-        typer.Option("--split", help="Only the reports of this split (evals/splits.toml)."),
+        typer.Option("--split", help="Only the reports of this split (<evals-dir>/splits.toml)."),
     ] = None,
     runs_dir: RunsDirOption = None,
     concurrency: Annotated[
@@ -209,7 +227,8 @@ def eval_command(
         grid = build_grid(loaded, chosen, settings_for)
         for configuration in grid:
             require_credentials(configuration.settings)
-        items = _load_gold(gold, reports, split)
+        layout = EvalLayout.load(evals_dir)
+        items = _load_gold(layout, gold, reports, split)
         cache = None
         if not no_cache:
             from llm_extract.cache import ResponseCache
@@ -222,7 +241,7 @@ def eval_command(
             "command": "llm-extract " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "prompts": [{"name": p.name, "hash": p.hash, "path": p.path} for p in loaded],
             "models": list(dict.fromkeys(chosen)),
-            "gold_dir": str(gold) if gold else "evals/gold",
+            "gold_dir": str(gold or layout.gold_dir),
             "split": split,
             "report_ids": [i.report.report_id for i in items],
             "concurrency": concurrency,
@@ -231,7 +250,7 @@ def eval_command(
         }
         run = assemble_run(items, configurations, config)
         _print_run(run, console, details=len(configurations) == 1)
-        _save(run, runs_dir, html, console)
+        _save(run, runs_dir or layout.runs_dir, html, console)
     _finish(run, fail_under)
 
 
@@ -239,13 +258,15 @@ def eval_command(
 def compare_command(
     run_a: Annotated[str, typer.Argument(help="Saved run: folder, run.json, id, or 'latest'.")],
     run_b: Annotated[str, typer.Argument(help="Saved run to compare with.")],
+    evals_dir: EvalsDirOption = None,
     runs_dir: RunsDirOption = None,
 ) -> None:
     """Two saved runs side by side, per category and per report (no model call)."""
     console = _console()
     with cli_errors():
-        a = load_run(run_a, runs_dir)
-        b = load_run(run_b, runs_dir)
+        where = runs_dir or EvalLayout.load(evals_dir).runs_dir
+        a = load_run(run_a, where)
+        b = load_run(run_b, where)
     console.print(runs_category_table(a, b))
     console.print(runs_report_table(a, b))
     pairs = [(ca, cb) for ca in a.configurations for cb in b.configurations if ca.label == cb.label]
@@ -298,6 +319,7 @@ def score_results(
 @app.command("score")
 def score_command(
     predictions: Annotated[Path, typer.Argument(help="JSONL output of `llm-extract extract`.")],
+    evals_dir: EvalsDirOption = None,
     gold: GoldOption = None,
     reports: ReportsOption = None,
     split: Annotated[str | None, typer.Option("--split", help="Only this split's reports.")] = None,
@@ -314,7 +336,8 @@ def score_command(
     started = time.perf_counter()
     console = _console()
     with cli_errors():
-        items = _load_gold(gold, reports, split)
+        layout = EvalLayout.load(evals_dir)
+        items = _load_gold(layout, gold, reports, split)
         results = read_predictions(predictions)
         if not results:
             fail(f"{predictions}: no extraction result in the file")
@@ -326,7 +349,7 @@ def score_command(
         config = {
             "command": "llm-extract " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "predictions": str(predictions),
-            "gold_dir": str(gold) if gold else "evals/gold",
+            "gold_dir": str(gold or layout.gold_dir),
             "split": split,
             "report_ids": sorted(known),
             "match_threshold": MATCH_THRESHOLD,
@@ -340,5 +363,5 @@ def score_command(
         else:
             _print_run(run, console, details=True)
         if save:
-            _save(run, runs_dir, True, console)
+            _save(run, runs_dir or layout.runs_dir, True, console)
     _finish(run, fail_under)

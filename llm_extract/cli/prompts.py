@@ -9,7 +9,7 @@ import typer
 
 from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail
-from llm_extract.prompts import list_prompts, resolve_prompts_dir
+from llm_extract.prompts import list_prompts, prompt_dirs
 
 
 @app.command("prompts")
@@ -18,16 +18,19 @@ def prompts_command(
         Path | None,
         typer.Option(
             "--prompts-dir",
-            help="Prompt folder (default: $LLM_EXTRACT_PROMPTS_DIR, "
-            "./prompts, else the checkout's prompts/).",
+            help="Prompt folder searched first (then $LLM_EXTRACT_PROMPTS_DIR, ./prompts, "
+            "and the prompts that ship with the package).",
         ),
     ] = None,
 ) -> None:
-    """List the prompts: name, hash, description."""
+    """List the prompts: name, hash, description and the file each one comes from."""
     with cli_errors():
         prompts = list_prompts(prompts_dir)
+        dirs = prompt_dirs(prompts_dir)
     if not prompts:
-        fail(f"no prompt files (*.toml) in {resolve_prompts_dir(prompts_dir)}")
+        fail(f"no prompt files (*.toml) in {', '.join(map(str, dirs)) or 'any prompt folder'}")
     width = max(len(p.name) for p in prompts)
     for prompt in prompts:
-        typer.echo(f"{prompt.name:<{width}}  {prompt.hash[:12]}  {prompt.description}")
+        typer.echo(
+            f"{prompt.name:<{width}}  {prompt.hash[:12]}  {prompt.description}  ({prompt.path})"
+        )

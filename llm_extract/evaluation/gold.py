@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from llm_extract.config import project_root
 from llm_extract.errors import GoldError
+from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.results import Report
 from llm_extract.schemas import ReportExtraction
 
@@ -36,20 +36,29 @@ class GoldItem:
     path: Path
 
 
+@dataclass(frozen=True)
+class GoldSet:
+    """The gold items that loaded, and the ids left out because their report folder is an
+    optional one that is absent (see :mod:`llm_extract.evaluation.layout`)."""
+
+    items: list[GoldItem]
+    left_out: list[str]
+    absent_dirs: list[Path]
+
+
 def default_gold_dir() -> Path:
-    """``evals/gold`` of the checkout."""
-    return project_root() / "evals" / "gold"
+    """``gold/`` of the eval folder."""
+    return EvalLayout.load().gold_dir
 
 
 def default_report_dirs() -> list[Path]:
-    """Report folders searched in order: ``evals/reports``, then ``../shared/seeds``."""
-    root = project_root()
-    return [root / "evals" / "reports", root.parent / "shared" / "seeds"]
+    """The eval folder's report folders, in search order."""
+    return EvalLayout.load().all_report_dirs
 
 
 def default_splits_path() -> Path:
-    """``evals/splits.toml`` of the checkout."""
-    return project_root() / "evals" / "splits.toml"
+    """``splits.toml`` of the eval folder."""
+    return EvalLayout.load().splits_path
 
 
 def _read_text(path: Path) -> str:
@@ -118,13 +127,30 @@ def load_gold_set(
     *,
     ids: Iterable[str] | None = None,
 ) -> list[GoldItem]:
+    """The items of :func:`load_gold`."""
+    return load_gold(gold_dir, report_dirs, ids=ids).items
+
+
+def load_gold(
+    gold_dir: str | Path | None = None,
+    report_dirs: Sequence[str | Path] | None = None,
+    *,
+    ids: Iterable[str] | None = None,
+    layout: EvalLayout | None = None,
+) -> GoldSet:
     """Every gold file of ``gold_dir`` (sorted by id) with its report, validated and grounded.
 
-    ``ids`` keeps only those reports; an id without a gold file is an error. A gold file
-    whose report text is found in none of ``report_dirs`` is an error.
+    Defaults come from ``layout`` (else the eval folder's). ``ids`` keeps only those reports;
+    an id without a gold file is an error. A gold file whose report text is found in none of
+    the report folders is an error, unless the folders are the layout's and one of its
+    optional folders is absent: then it is left out (``GoldSet.left_out``).
     """
-    gold_root = Path(gold_dir) if gold_dir is not None else default_gold_dir()
-    dirs = [Path(d) for d in report_dirs] if report_dirs is not None else default_report_dirs()
+    chosen = layout if layout is not None else EvalLayout.load()
+    gold_root = Path(gold_dir) if gold_dir is not None else chosen.gold_dir
+    if report_dirs is not None:
+        dirs, absent = [Path(d) for d in report_dirs], []
+    else:
+        dirs, absent = chosen.all_report_dirs, chosen.absent_optional_dirs
     if not gold_root.is_dir():
         raise GoldError(gold_root, "gold folder not found")
     paths = sorted(gold_root.glob(f"*{GOLD_SUFFIX}"))
@@ -136,14 +162,18 @@ def load_gold_set(
             raise GoldError(gold_root, f"no gold file for: {', '.join(missing)}")
         paths = [by_id[i] for i in wanted]
     items: list[GoldItem] = []
+    left_out: list[str] = []
     for path in paths:
         report_path = find_report(path.stem, dirs)
         if report_path is None:
+            if absent:
+                left_out.append(path.stem)
+                continue
             searched = ", ".join(str(d) for d in dirs)
             raise GoldError(path, f"report text {path.stem}{REPORT_SUFFIX} not found in {searched}")
         report = Report.from_path(report_path, _read_text(report_path))
         items.append(GoldItem(report, load_gold_file(path, report.text), path))
-    return items
+    return GoldSet(items=items, left_out=left_out, absent_dirs=absent if left_out else [])
 
 
 def load_splits(path: str | Path | None = None) -> dict[str, list[str]]:

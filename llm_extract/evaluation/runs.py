@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from llm_extract import __version__
-from llm_extract.config import project_root
 from llm_extract.errors import UsageError
 from llm_extract.evaluation.compare import Comparison
+from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.metrics import ReportScore, Summary
 from llm_extract.keys import stable_hash
 from llm_extract.results import ExtractionResult, PromptInfo
@@ -30,8 +30,8 @@ HTML_FILE = "report.html"
 
 
 def default_runs_dir() -> Path:
-    """``evals/runs`` of the checkout (git-ignored)."""
-    return project_root() / "evals" / "runs"
+    """``runs/`` of the eval folder (git-ignored in this repository)."""
+    return EvalLayout.load().runs_dir
 
 
 class ConfigurationRun(BaseModel):
@@ -70,8 +70,12 @@ class Run(BaseModel):
 
 
 def git_revision(root: Path | None = None) -> str | None:
-    """The checkout's commit (with ``-dirty`` when files changed), or ``None`` outside git."""
-    where = root or project_root()
+    """The commit of the git checkout that holds the package (with ``-dirty`` when files
+    changed), or ``None`` for an installed package or outside git."""
+    package = Path(__file__).resolve().parents[1]
+    where = root or package.parent
+    if root is None and not (where / ".git").exists():
+        return None
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5

@@ -61,10 +61,42 @@ from llm_extract.schemas import ReportExtraction
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 
+def instructor_internals() -> list[str]:
+    """The instructor internals this backend relies on that are missing (empty: all there).
+
+    pyproject.toml pins instructor below 2; ``tests/test_openai_compat.py`` fails with this
+    list when an upgrade within that range moves them, naming what to update.
+    """
+    problems: list[str] = []
+    try:
+        from instructor.v2.core import patch as _patch
+        from instructor.v2.validation import async_validators as _checks
+    except ImportError as exc:
+        return [f"_memoize_async_validator_check: cannot import instructor.v2 ({exc})"]
+    if not callable(getattr(_checks, "reject_async_validators", None)):
+        problems.append(
+            "_memoize_async_validator_check: instructor.v2.validation.async_validators"
+            ".reject_async_validators is gone"
+        )
+    if not hasattr(_patch, "reject_async_validators"):
+        problems.append(
+            "_memoize_async_validator_check: instructor.v2.core.patch no longer imports "
+            "reject_async_validators"
+        )
+    if not isinstance(getattr(instructor, "ResponseSchema", None), type):
+        problems.append("_GroundedExtraction: instructor.ResponseSchema is gone")
+    return problems
+
+
 def _memoize_async_validator_check() -> None:
     """instructor 1.17 walks the whole response model (~0.3 ms) to reject async validators
     half a dozen times per request, about half the client's own time per report. The
-    answer depends on the class only: remember the classes that passed."""
+    answer depends on the class only: remember the classes that passed.
+
+    A private function of instructor is replaced: :func:`instructor_internals` says when an
+    upgrade moved it (then this does nothing, and a test fails)."""
+    if instructor_internals():
+        return
     from instructor.v2.core import patch as _patch
     from instructor.v2.validation import async_validators as _checks
 
