@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from llm_extract.backends.rules import extract  # noqa: E402  (after the path is set up)
 from llm_extract.errors import GoldError  # noqa: E402  (after the path is set up)
 from llm_extract.evaluation.gold import load_splits  # noqa: E402  (after the path is set up)
-from llm_extract.models.rules import extract  # noqa: E402  (after the path is set up)
 
 TARGET_RATE = 200.0
 TARGET_MB = 100.0

@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llm_extract.models import get_backend  # noqa: E402  (after the sys.path line above)
-from llm_extract.models.base import ModelSettings  # noqa: E402
-from llm_extract.pipeline import extract_reports  # noqa: E402
+from llm_extract.backends import get_backend  # noqa: E402  (after the sys.path line above)
+from llm_extract.backends.base import ModelSettings  # noqa: E402
 from llm_extract.prompts import load_prompt  # noqa: E402
-from llm_extract.results import Report  # noqa: E402
+from llm_extract.report import Report  # noqa: E402
+from llm_extract.run.pipeline import extract_reports  # noqa: E402
 
 RATIO_TARGET = 1.3
 OVERHEAD_TARGET_MS = 5.0

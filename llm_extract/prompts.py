@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from llm_extract import config
 from llm_extract.errors import PromptError
-from llm_extract.results import Report
+from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
 
 PROMPTS_DIR_ENV = "LLM_EXTRACT_PROMPTS_DIR"

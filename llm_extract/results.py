@@ -1,13 +1,9 @@
-"""Network-free data types that travel between the pipeline, backends, outputs and the eval.
-
-One :class:`ExtractionResult` is one line of the JSON Lines output of ``extract``.
+"""What one report's extraction produced: one :class:`ExtractionResult` is one line of the JSON
+Lines output of ``extract`` (network-free types shared by the run layer, outputs and the eval).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,28 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from llm_extract.schemas import ReportExtraction
 
 Status = Literal["ok", "failed"]
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Report:
-    """One input report: its id (file stem, or ``stdin``), text and where it came from."""
-
-    report_id: str
-    text: str
-    path: str
-    sha256: str = field(default="")
-
-    def __post_init__(self) -> None:
-        if not self.sha256:
-            object.__setattr__(self, "sha256", sha256_text(self.text))
-
-    @classmethod
-    def from_path(cls, path: Path, text: str) -> Report:
-        return cls(report_id=path.stem, text=text, path=str(path))
 
 
 class Usage(BaseModel):

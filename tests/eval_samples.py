@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_extract.evaluation.gold import GoldItem, load_gold_set
-from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, Report, SourceInfo, Usage
+from llm_extract.report import Report
+from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
 from llm_extract.schemas import ReportExtraction
 
 REPORTS: dict[str, str] = {

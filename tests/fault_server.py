@@ -17,7 +17,7 @@ from typing import Any
 
 from openai_server import Action, Delay, Drop, Dynamic, RecordedRequest, Reply, Status, Truncated
 
-from llm_extract.results import Report
+from llm_extract.report import Report
 
 _NUMBER = re.compile(r"تقرير تجريبي رقم (\d+)")
 

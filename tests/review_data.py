@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from llm_extract.results import ExtractionResult, PromptInfo, SourceInfo, sha256_text
+from llm_extract.report import sha256_text
+from llm_extract.results import ExtractionResult, PromptInfo, SourceInfo
 from llm_extract.schemas import ReportExtraction
 
 # Coalition month 120: 2024-08-23 .. 2024-09-22.

@@ -17,7 +17,12 @@ from openai_server import OpenAIServer, Reply
 from paths import REPORTS_DIR, SEEDS, requires_seeds
 from typer.testing import CliRunner, Result
 
-from llm_extract.batch import (
+from llm_extract.backends.base import ExtractionRequest, ModelSettings
+from llm_extract.errors import InputError, UsageError
+from llm_extract.pricing import load_price_table
+from llm_extract.report import Report
+from llm_extract.results import ExtractionResult, PromptInfo
+from llm_extract.run.batch import (
     BATCH_URL,
     load_manifest,
     manifest_path,
@@ -25,10 +30,6 @@ from llm_extract.batch import (
     read_results,
     write_batch,
 )
-from llm_extract.errors import InputError, UsageError
-from llm_extract.models.base import ExtractionRequest, ModelSettings
-from llm_extract.pricing import load_price_table
-from llm_extract.results import ExtractionResult, PromptInfo, Report
 
 SECRET = "sk-test-BATCH-3c9e1d7f20"
 #: Two monthly reports of the project's own, and the two real ones when they are beside the
@@ -256,7 +257,7 @@ def test_collect_error_lines_http_errors_and_missing_results(tmp_path: Path, rep
             }
         ),
     ]
-    from llm_extract.batch import collect_results
+    from llm_extract.run.batch import collect_results
 
     collected = collect_results(lines, load_manifest(tmp_path / "req.jsonl"), settings=settings)
     kinds = {r.report_id: r.error.kind for r in collected.results if r.error}

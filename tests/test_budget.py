@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from llm_extract.budget import Budget
 from llm_extract.errors import BudgetExceeded, UsageError
 from llm_extract.results import Usage
+from llm_extract.run.budget import Budget
 
 
 def test_limits_must_be_positive_and_priced() -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from llm_extract.cache import ResponseCache
+from llm_extract.backends.base import BackendResponse
 from llm_extract.config import cache_db_path
 from llm_extract.errors import CacheError
-from llm_extract.models.base import BackendResponse
 from llm_extract.results import DroppedRecord, Usage
+from llm_extract.run.cache import ResponseCache
 from llm_extract.schemas import ReportExtraction
 
 # Written for these tests (not from a real report).
@@ -114,7 +114,7 @@ def test_threads_and_a_second_process_write_at_once(tmp_path: Path) -> None:
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_cache import make_response
-        from llm_extract.cache import ResponseCache
+        from llm_extract.run.cache import ResponseCache
         cache = ResponseCache({str(path)!r})
         for i in range(40):
             cache.put(f"proc-{{i}}", make_response(f"proc {{i}}"), "m")

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from paths import SEED_IDS, SEEDS, requires_seeds
 
-from llm_extract.chunking import Chunk, merge_extractions, split_report, split_text
 from llm_extract.errors import UsageError
 from llm_extract.normalize import normalize
-from llm_extract.results import Report
+from llm_extract.report import Report
+from llm_extract.run.chunking import Chunk, merge_extractions, split_report, split_text
 from llm_extract.schemas import ReportExtraction
 
 # A long report written for this test (facts of the genre, our own words).

@@ -11,8 +11,14 @@ from typer.testing import CliRunner
 
 from llm_extract.cli import app
 from llm_extract.errors import InputError, UsageError
-from llm_extract.export import EVENT_COLUMNS, TABLE_COLUMNS, TABLES, build_table, export_tables
-from llm_extract.outputs_reader import read_results
+from llm_extract.jsonl import read_results
+from llm_extract.reporting.export import (
+    EVENT_COLUMNS,
+    TABLE_COLUMNS,
+    TABLES,
+    build_table,
+    export_tables,
+)
 
 # Rows of the synthetic run (review_data): failed reports are skipped.
 EXPECTED_ROWS = {

@@ -10,12 +10,12 @@ import pytest
 from fault_server import PERMANENT, TRANSIENT, FaultPlan, answer, make_reports
 from openai_server import OpenAIServer, Reply
 
-from llm_extract.models import openai_compat
-from llm_extract.models.base import ModelSettings
-from llm_extract.models.openai_compat import RetryPolicy
-from llm_extract.pipeline import run_extraction
+from llm_extract.backends import openai_compat
+from llm_extract.backends.base import ModelSettings
+from llm_extract.backends.openai_compat import RetryPolicy
 from llm_extract.prompts import load_prompt
 from llm_extract.results import ExtractionResult
+from llm_extract.run.pipeline import run_extraction
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_extract.gazetteer import (
+from llm_extract.reporting.gazetteer import (
     Gazetteer,
     Place,
     canonical,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from report_samples import SAMPLES
 
-from llm_extract.inputs import read_reports
+from llm_extract.sources.files import read_reports
 
 
 def write(path: Path, text: str | bytes) -> Path:

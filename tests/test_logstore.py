@@ -12,9 +12,9 @@ import openai
 from openai_server import OpenAIServer, Reply, Status
 
 from llm_extract.config import cache_db_path
-from llm_extract.logstore import LogEntry, RequestLog, redact, to_log_text
-from llm_extract.ratelimit import RateLimiter
-from llm_extract.transport import InstrumentedTransport, current_request, tag_requests
+from llm_extract.run.logstore import LogEntry, RequestLog, redact, to_log_text
+from llm_extract.run.ratelimit import RateLimiter
+from llm_extract.run.transport import InstrumentedTransport, current_request, tag_requests
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 ANSWER = {"coalition_month": 118, "convoys": []}

@@ -18,13 +18,14 @@ import openai
 import pytest
 from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 
+from llm_extract.backends import get_backend, openai_compat
+from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
+from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
+from llm_extract.backends.salvage import parse_json_object
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
-from llm_extract.models import get_backend, openai_compat
-from llm_extract.models.base import BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.models.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
-from llm_extract.models.salvage import parse_json_object
 from llm_extract.pricing import load_price_table
-from llm_extract.results import PromptInfo, Report
+from llm_extract.report import Report
+from llm_extract.results import PromptInfo
 from llm_extract.schemas import ReportExtraction
 
 T = TypeVar("T")
@@ -469,7 +470,7 @@ def test_instructor_internals() -> None:
     rather than slow every request down or change what is validated."""
     problems = openai_compat.instructor_internals()
     assert problems == [], (
-        "instructor internals changed; update llm_extract/models/openai_compat.py: "
+        "instructor internals changed; update llm_extract/backends/openai_compat.py: "
         + "; ".join(problems)
     )
     from instructor.v2.validation import async_validators

@@ -9,7 +9,7 @@ import pytest
 from report_samples import SAMPLES, answer
 
 from llm_extract.errors import InputError
-from llm_extract.output import JsonlWriter, finished_ids, finished_results, pretty, repair_tail
+from llm_extract.jsonl import JsonlWriter, finished_ids, finished_results, pretty, repair_tail
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo
 from llm_extract.schemas import ReportExtraction
 

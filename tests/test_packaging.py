@@ -104,7 +104,8 @@ def test_the_wheel_carries_the_prompts_and_the_data(installed: Installed) -> Non
         assert (package / "bundled_prompts" / prompt.name).read_bytes() == prompt.read_bytes()
     for data in ("data/gazetteer.csv", "data/prices.toml", "py.typed"):
         assert (package / data).is_file(), data
-    assert list((package / "templates").glob("*.j2"))
+    assert list((package / "reporting" / "templates").glob("*.j2"))
+    assert list((package / "evaluation" / "templates").glob("*.j2"))
 
 
 def test_prompts_are_found_outside_the_checkout(

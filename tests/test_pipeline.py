@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from report_samples import SAMPLES, answer
 
-from llm_extract.cache import ResponseCache
+from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.errors import ExtractionError, ProviderError
-from llm_extract.keys import request_key
-from llm_extract.models.base import BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.pipeline import extract_reports, request_params, run_extraction
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import load_prompt
-from llm_extract.results import ExtractionResult, Report, Usage
+from llm_extract.report import Report
+from llm_extract.results import ExtractionResult, Usage
+from llm_extract.run.cache import ResponseCache
+from llm_extract.run.keys import request_key
+from llm_extract.run.pipeline import extract_reports, request_params, run_extraction
 from llm_extract.schemas import ReportExtraction
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"

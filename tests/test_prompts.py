@@ -19,7 +19,7 @@ from llm_extract.prompts import (
     parse_prompt_file,
     prompt_dirs,
 )
-from llm_extract.results import Report
+from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
 
 REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"

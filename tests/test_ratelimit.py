@@ -8,7 +8,7 @@ import time
 import pytest
 
 from llm_extract.errors import UsageError
-from llm_extract.ratelimit import (
+from llm_extract.run.ratelimit import (
     RateLimiter,
     TokenBucket,
     estimate_prompt_tokens,

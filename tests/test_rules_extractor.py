@@ -8,11 +8,12 @@ import datetime as dt
 
 from paths import SEEDS, requires_seeds
 
-from llm_extract.models import get_backend
-from llm_extract.models.base import ExtractionRequest, ModelSettings
-from llm_extract.models.rules import RulesBackend, extract
+from llm_extract.backends import get_backend
+from llm_extract.backends.base import ExtractionRequest, ModelSettings
+from llm_extract.backends.rules import RulesBackend, extract
 from llm_extract.normalize import normalize
-from llm_extract.results import PromptInfo, Report
+from llm_extract.report import Report
+from llm_extract.results import PromptInfo
 from llm_extract.schemas import CATEGORIES, Actor, CoalitionRole, ConvoyMode, ReportExtraction
 
 MONTHLY = (

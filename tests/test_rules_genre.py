@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from llm_extract.models.rules import extract
+from llm_extract.backends.rules import extract
 from llm_extract.normalize import normalize
 from llm_extract.schemas import CATEGORIES, Actor, CoalitionRole, ReportExtraction
 

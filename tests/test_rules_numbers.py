@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from llm_extract.models.rules.dates import DateContext, day_list, find_dates
-from llm_extract.models.rules.lexicon import actors_in, find_governorate
-from llm_extract.models.rules.numbers import (
+from llm_extract.backends.rules.dates import DateContext, day_list, find_dates
+from llm_extract.backends.rules.lexicon import actors_in, find_governorate
+from llm_extract.backends.rules.numbers import (
     QUANTITY,
     parse_number,
     parse_ordinal,

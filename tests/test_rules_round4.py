@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from llm_extract.models.rules import extract
-from llm_extract.models.rules.numbers import ORDINAL_RE, parse_ordinal
+from llm_extract.backends.rules import extract
+from llm_extract.backends.rules.numbers import ORDINAL_RE, parse_ordinal
 from llm_extract.normalize import coalition_period, normalize
 from llm_extract.schemas import Actor, CoalitionRole, ReportExtraction
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from eval_samples import answer, gold_items
 
+from llm_extract.backends.base import ModelSettings
 from llm_extract.errors import UsageError
 from llm_extract.evaluation.runner import assemble_run, build_grid, grid_label, score_configuration
 from llm_extract.evaluation.runs import Run, list_runs, load_run, new_run_id, resolve_run, save_run
-from llm_extract.models.base import ModelSettings
 from llm_extract.prompts import Prompt
 from llm_extract.results import ExtractionResult, PromptInfo, SourceInfo
 from llm_extract.schemas import ReportExtraction

@@ -8,9 +8,9 @@ from review_data import make_result, write_run
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-from llm_extract.outputs_reader import read_results
+from llm_extract.jsonl import read_results
+from llm_extract.reporting.summary import plot_summary, report_figures, summarize
 from llm_extract.results import ExtractionResult
-from llm_extract.summary import plot_summary, report_figures, summarize
 
 NEWS = "خبر قصير: في الأول من تشرين الأول 2024 اعتقلت قوات التحالف 3 أشخاص قرب الشدادي.\n"
 UNDATED = "خبر بلا تاريخ: قوات التحالف نقلت معدات إلى إحدى قواعدها دون ذكر أي موعد.\n"

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from llm_extract.cli import app
 from llm_extract.evaluation.gold import load_gold_set
-from llm_extract.outputs_reader import read_results
+from llm_extract.jsonl import read_results
+from llm_extract.reporting.view import ViewRecord, build_view, highlight, write_view
 from llm_extract.results import ExtractionResult, PromptInfo, SourceInfo
-from llm_extract.view import ViewRecord, build_view, highlight, write_view
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(

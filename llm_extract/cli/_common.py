@@ -10,9 +10,9 @@ from typing import NoReturn
 
 import typer
 
+from llm_extract.backends import RULES_MODEL
+from llm_extract.backends.base import Mode, ModelSettings
 from llm_extract.errors import LlmExtractError, UsageError
-from llm_extract.models import RULES_MODEL
-from llm_extract.models.base import Mode, ModelSettings
 from llm_extract.prompts import MODES, Prompt
 from llm_extract.redact import redact
 from llm_extract.results import ExtractionResult

@@ -22,16 +22,8 @@ from typing import Annotated, Any, cast
 
 import typer
 
-from llm_extract.batch import (
-    BATCH_URL,
-    MAX_BYTES_PER_FILE,
-    MAX_REQUESTS_PER_FILE,
-    collect_results,
-    load_manifest,
-    manifest_path,
-    prepare_reports,
-    write_batch,
-)
+from llm_extract.backends import RULES_MODEL
+from llm_extract.backends.base import BackendResponse, Mode, ModelSettings
 from llm_extract.cli import app
 from llm_extract.cli._common import (
     API_KEY_ENV,
@@ -44,14 +36,22 @@ from llm_extract.cli._common import (
     fail,
 )
 from llm_extract.errors import InputError, UsageError
-from llm_extract.inputs import DEFAULT_MAX_CHARS, read_reports
-from llm_extract.models import RULES_MODEL
-from llm_extract.models.base import BackendResponse, Mode, ModelSettings
-from llm_extract.output import JsonlWriter
+from llm_extract.jsonl import JsonlWriter
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import MODES, load_prompt
-from llm_extract.ratelimit import estimate_body_tokens
 from llm_extract.results import ExtractionResult, Usage
+from llm_extract.run.batch import (
+    BATCH_URL,
+    MAX_BYTES_PER_FILE,
+    MAX_REQUESTS_PER_FILE,
+    collect_results,
+    load_manifest,
+    manifest_path,
+    prepare_reports,
+    write_batch,
+)
+from llm_extract.run.ratelimit import estimate_body_tokens
+from llm_extract.sources.files import DEFAULT_MAX_CHARS, read_reports
 
 batch_app = typer.Typer(
     help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
@@ -205,7 +205,7 @@ def _download(client: Any, batch_id: str, output: Path) -> None:
 def _fill_cache(results: list[ExtractionResult]) -> None:
     """Valid answers go to the response cache under their request keys, so that ``extract``
     with the same model, prompt and settings reuses them instead of paying again."""
-    from llm_extract.cache import ResponseCache
+    from llm_extract.run.cache import ResponseCache
 
     store = ResponseCache()
     for result in results:

@@ -19,6 +19,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from llm_extract.backends import RULES_MODEL
+from llm_extract.backends.base import ModelSettings
 from llm_extract.cli import app
 from llm_extract.cli._common import (
     EXIT_FAILED,
@@ -51,9 +53,7 @@ from llm_extract.evaluation.tables import (
     runs_category_table,
     runs_report_table,
 )
-from llm_extract.models import RULES_MODEL
-from llm_extract.models.base import ModelSettings
-from llm_extract.output import iter_results
+from llm_extract.jsonl import iter_results
 from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.results import ExtractionResult, PromptInfo
 
@@ -231,7 +231,7 @@ def eval_command(
         items = _load_gold(layout, gold, reports, split)
         cache = None
         if not no_cache:
-            from llm_extract.cache import ResponseCache
+            from llm_extract.run.cache import ResponseCache
 
             cache = ResponseCache()
         configurations = asyncio.run(

@@ -9,8 +9,8 @@ import typer
 
 from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail
-from llm_extract.export import FORMATS, TABLES, export_tables
-from llm_extract.outputs_reader import read_results
+from llm_extract.jsonl import read_results
+from llm_extract.reporting.export import FORMATS, TABLES, export_tables
 
 
 @app.command("export")

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_extract.budget import BUDGET_KIND
+from llm_extract.backends import RULES_MODEL
+from llm_extract.backends.base import ModelSettings
 from llm_extract.cli import app
 from llm_extract.cli._common import (
     EXIT_FAILED,
@@ -27,21 +28,21 @@ from llm_extract.cli._common import (
     summary_line,
 )
 from llm_extract.cli._scale import print_dry_run
-from llm_extract.inputs import DEFAULT_MAX_CHARS, read_reports
-from llm_extract.models import RULES_MODEL
-from llm_extract.models.base import ModelSettings
-from llm_extract.output import JsonlWriter, finished_results, pretty, result_line
-from llm_extract.pipeline import key_for
+from llm_extract.jsonl import JsonlWriter, finished_results, pretty, result_line
 from llm_extract.prompts import Prompt, load_prompt
-from llm_extract.results import ExtractionResult, Report
-from llm_extract.scale import (
+from llm_extract.report import Report
+from llm_extract.results import ExtractionResult
+from llm_extract.run.budget import BUDGET_KIND
+from llm_extract.run.pipeline import key_for
+from llm_extract.run.stack import (
     DEFAULT_CHUNK_CHARS,
     DEFAULT_CHUNK_OVERLAP,
     RunLimits,
     build_stack,
     run_stack,
 )
-from llm_extract.scale import dry_run as dry_run_estimate
+from llm_extract.run.stack import dry_run as dry_run_estimate
+from llm_extract.sources.files import DEFAULT_MAX_CHARS, read_reports
 
 DEFAULT_PROMPT = "guided"
 
@@ -274,7 +275,7 @@ def _run(
     with cli_errors():
         response_cache = None
         if cache and settings.model != RULES_MODEL:  # offline answers are not cached
-            from llm_extract.cache import ResponseCache
+            from llm_extract.run.cache import ResponseCache
 
             response_cache = ResponseCache()
         if output is not None:

@@ -16,7 +16,7 @@ import typer
 
 from llm_extract.cli import app
 from llm_extract.cli._common import EXIT_USAGE, echo_error, fail
-from llm_extract.logstore import LogEntry, RequestLog
+from llm_extract.run.logstore import LogEntry, RequestLog
 
 
 def _messages(request: Any) -> list[tuple[str, str]]:

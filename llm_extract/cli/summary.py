@@ -10,8 +10,8 @@ from rich.console import Console
 
 from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail
-from llm_extract.outputs_reader import read_results
-from llm_extract.summary import plot_summary, rich_table, summarize
+from llm_extract.jsonl import read_results
+from llm_extract.reporting.summary import plot_summary, rich_table, summarize
 
 
 @app.command("summary")

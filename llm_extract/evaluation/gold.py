@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from llm_extract.errors import GoldError
 from llm_extract.evaluation.layout import EvalLayout
-from llm_extract.results import Report
+from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
 
 GOLD_SUFFIX = ".json"

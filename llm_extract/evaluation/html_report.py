@@ -180,7 +180,11 @@ def _environment() -> jinja2.Environment:
 
 def render_html(run: Run) -> str:
     """The page of ``run`` as one HTML string."""
-    source = resources.files("llm_extract").joinpath(f"templates/{TEMPLATE}").read_text("utf-8")
+    source = (
+        resources.files("llm_extract.evaluation")
+        .joinpath(f"templates/{TEMPLATE}")
+        .read_text("utf-8")
+    )
     template = _environment().from_string(source)
     return template.render(
         run=run,

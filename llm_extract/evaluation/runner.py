@@ -1,6 +1,6 @@
 """The eval grid: every (prompt, model) configuration over the gold set, then scores.
 
-Each configuration goes through :func:`llm_extract.pipeline.extract_reports` with the shared
+Each configuration goes through :func:`llm_extract.run.pipeline.extract_reports` with the shared
 response cache and concurrency, exactly as ``extract`` would run it, so a second run of the
 same grid is answered from the cache. The offline extractor (model ``rules``) ignores the
 prompt, so it is one configuration however many prompts are given.
@@ -13,19 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from llm_extract.backends import RULES_MODEL
+from llm_extract.backends.base import ModelSettings
 from llm_extract.evaluation.compare import compare_all
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
 from llm_extract.evaluation.metrics import score_report, summarize
 from llm_extract.evaluation.runs import ConfigurationRun, Run, make_run
-from llm_extract.models import RULES_MODEL
-from llm_extract.models.base import ModelSettings
-from llm_extract.pipeline import extract_reports
 from llm_extract.prompts import Prompt
 from llm_extract.results import ExtractionResult, PromptInfo
+from llm_extract.run.pipeline import extract_reports
 
 if TYPE_CHECKING:
-    from llm_extract.cache import ResponseCache
     from llm_extract.evaluation.gold import GoldItem
+    from llm_extract.run.cache import ResponseCache
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from llm_extract.errors import UsageError
 from llm_extract.evaluation.compare import Comparison
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.metrics import ReportScore, Summary
-from llm_extract.keys import stable_hash
 from llm_extract.results import ExtractionResult, PromptInfo
+from llm_extract.run.keys import stable_hash
 from llm_extract.schemas import ReportExtraction
 
 RUN_FILE = "run.json"

@@ -1,0 +1,329 @@
+"""Arrests: raids, air landings, security operations and arrest campaigns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from llm_extract.backends.rules import drills
+from llm_extract.backends.rules.context import (
+    Ctx,
+    Item,
+    Record,
+    Sentence,
+    absorb_header,
+    claimed,
+    is_list_header,
+    split_items,
+)
+from llm_extract.backends.rules.dates import find_dates
+from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, ISIS, actors_in, governorate_of
+from llm_extract.backends.rules.negation import asserted
+from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity, stated_total
+from llm_extract.backends.rules.places import find_governorate, find_location
+from llm_extract.backends.rules.segment import Span
+from llm_extract.schemas import Actor
+
+CUE_RE = re.compile(
+    rf"اعتقال|اعتقل|مداهم|داهم|{NB}[وف]?دهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|القبض"
+    rf"|حمله (?:اعتقال|دهم|مداهمات|تمشيط|تفتيش|امنيه)|حملات (?:اعتقال|دهم|مداهمه|امنيه)"
+    rf"|احتجاز|احتجز|اقتادت|اقتادوا|اوقفت|توقيف|عمليتين|عمليات مع|عمليه مشتركه"
+    rf"|{NB}و?(?:اسرت|اسر){NA}"
+)
+_ACTION_RE = re.compile(
+    rf"{NB}[وف]?(?:اعتقلت|اعتقل|اعتقلوا|داهمت|داهم|داهموا|نفذت|نفذ|شارك|شاركت|القت القبض"
+    rf"|القي القبض|اسفرت|تم اعتقال|جري اعتقال|اقتحمت|احتجزت|مشاركتها|اعتقلتا|اختطفت"
+    rf"|دهمت|دهم|دهموا|اقتادت|اوقفت|شنت|شن|اطلقت|نفذتا|قامت){NA}"
+)
+_TOTAL_RE = re.compile(
+    rf"{NB}{QUANTITY}\s+(?:عمليات|عمليه|مداهمات|عمليات امنيه|عمليات انزال|انزالات){NA}"
+)
+_TOTAL_DUAL_RE = re.compile(rf"{NB}[بفي ]*(?:عمليتين|مداهمتين|عمليتان){NA}")
+_PERSON = (
+    r"(?:اشخاص|شخصا|شخص|افراد|فردا|عناصر|عنصرا|عنصر|شبان|شابا|قياديين|قياديا|قيادي|مطلوبين"
+    r"|متهمين|مدنيين|مشتبهين|مشتبها|مشتبه|مسلحين|رجال|اعضاء|امراء|نساء|قاصرين|مطلوبا|متهما)"
+)
+_ARREST_VERB = (
+    r"(?:اعتقال|اعتقلت|اعتقل|اعتقلوا|القبض علي|احتجاز|احتجزت|اقتادت|اقتادوا|اقتياد|توقيف"
+    r"|اوقفت|اوقف|اوقفوا|اسر|اسرت)"
+)
+#: One person named by role: "اعتقال قيادي", "مقتل امير".
+_ONE = r"(?:شخص|عنصر|قيادي|مطلوب|امير|مسؤول|مسوول|شاب|رجل|متهم|مشتبه به)"
+_DETAINED_RES = (
+    re.compile(rf"{_ARREST_VERB}\s+{QUANTITY}{NA}"),
+    re.compile(rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?{QUANTITY}\s+(?:من\s+)?{_PERSON}{NA}"),
+)
+_DUAL_DETAINED_RE = re.compile(
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|قياديين|مطلوبين اثنين"
+    rf"|متهمين اثنين|شقيقين|اخوين|امراتين|سيدتين|فتاتين|اثنين|اثنان){NA}"
+)
+#: One person and a relative taken with them: "قيادي ... وابنه", "رجلا وشقيقه" (2).
+_WITH_KIN_RE = re.compile(
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,6}}?و(?:ابنه|ابنها|شقيقه|شقيقها|اخيه|اخاه|اخوه|زوجته|زوجها"
+    rf"|والده|ابن عمه|نجله){NA}"
+)
+_ONE_DETAINED_RE = re.compile(
+    rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,4}}?(?:{_ONE}|شخصا|عنصرا|شابا|رجلا|مطلوبا|قياديا){NA}"
+    # one person named by a tie to another: "واعتقل مرافقه", "اعتقال شقيقه"
+    rf"|{NB}و?(?:اعتقل|اعتقلت|اعتقال|اوقف|اسر)\s+(?:مرافقه|مرافقه|حارسه|سايقه|شقيقه|ابنه|نجله){NA}"
+)
+#: "مقتل قيادي", and one more killed after the detainees: "بينما قتل ثالث", "وقتل اخر".
+_ONE_KILLED_RE = re.compile(
+    rf"{NB}[و]?(?:مقتل|قتل)\s+(?:خلالها\s+|فيها\s+|خلاله\s+)?(?:{_ONE}|ثالث|رابع|اخر){NA}"
+)
+_KILLED_RES = (
+    re.compile(rf"(?:مقتل|قتل|قتلت|قتلوا)\s+{QUANTITY}{NA}"),
+    re.compile(rf"{NB}{QUANTITY}\s+(?:قتلي|قتيلا){NA}"),
+)
+_VAGUE_RE = re.compile(rf"(?:اعتقال|اعتقلت|اعتقل)\s+(?P<v>{VAGUE}\s+\S+)")
+_SUPPORT_RE = re.compile(
+    r"بدعم|دعم استخبار|دعم لوجستي|باسناد|بمسانده|بتغطيه|تقديم دعم|بموازره|بغطاء"
+    r"|(?:غطاء|اسناد|دعم|تغطيه) جوي"
+)
+#: The kind of operation, and the coalition's support, as the report words them: ``notes``.
+_NOTE_RES = (
+    re.compile(
+        rf"{NB}(?:(?:عمليه|عمليات)\s+(?:انزال(?:\s+جوي)?|دهم|مداهمه|امنيه)(?:\s+متفرقه)?"
+        rf"|انزالا?\s+جويا?|حمله\s+(?:دهم|مداهمات|تمشيط|اعتقالات|اعتقال|تفتيش|امنيه)"
+        rf"|(?:مداهمه|دهم)\s+(?:منزل|منزلين|خيمه|مزرعه)){NA}"
+    ),
+    re.compile(
+        rf"{NB}ب?(?:غطاء|اسناد|دعم|موازره|مسانده)\s+(?:جوي|استخباري|استخباراتي|لوجستي)?\s*"
+        r"(?:من\s+)?(?:طيران\s+)?(?:ال)?تحالف(?:\s+الدولي)?"
+    ),
+)
+#: Where the detainees were taken ("... الي قاعده حقل العمر للتحقيق"): not the operation's place.
+_TAKEN_TO_RE = re.compile(
+    rf"{NB}(?:الي|نحو)\s+(?:ال)?(?:قاعده|قاعدتها|مقر|سجن|مركز|حقل|معسكر)[^,.;]*"
+)
+#: A contrast that opens another event: "..., فيما نفذت وحده امريكيه ...".
+_CONTRAST_RE = re.compile(rf",?\s*{NB}(?:فيما|بينما|في حين){NA}")
+_JOINT_RE = re.compile(
+    r"مشترك|بمشاركه|بالتعاون|بالاشتراك|برفقه|ترافقها|يرافقها|مع قوات سوري|مع قسد|مع الاسايش"
+    r"|الي جانب"
+)
+_FORCES = (
+    Actor.INTERNATIONAL_COALITION,
+    Actor.US_FORCES,
+    Actor.SDF,
+    Actor.ASAYISH,
+    Actor.FREE_SYRIAN_ARMY,
+)
+_COALITION = (Actor.INTERNATIONAL_COALITION, Actor.US_FORCES)
+_ISIS_RE = re.compile(ISIS)
+_GOVERNMENT_RE = re.compile(r"مع دمشق|لصالح دمشق|النظام السوري|قوات النظام|الحكومه السوريه")
+_MILITIA_RE = re.compile(r"الميليشيات|المليشيات|حزب الله|الحرس الثوري|لايران")
+_CLAUSE_RE = re.compile(r"[^,]+")
+_OTHERS_RE = re.compile(
+    r"قوات النظام|القوات الحكوميه|الحكومه السوريه|الامن العام|تركي|الاتراك|روسي|الميليشيات"
+    r"|المليشيات|هيئه تحرير الشام|الفصايل الموالي"
+)
+
+
+def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | None]:
+    """Arrest records and the stated total of operations."""
+    records: list[Record] = []
+    stated: int | None = None
+    header_actors: list[Actor] = []
+    header_joint = False
+    last_line = -2
+    for sentence in ctx.sentences:
+        if drills.CUE_RE.search(sentence.span.text):
+            trimmed = _after_drills(ctx, sentence)
+            if trimmed is None:
+                continue
+            sentence = trimmed
+        text = sentence.span.text
+        if CUE_RE.search(asserted(text)) is None:
+            continue  # none, or only denied ones: "لم تسجل اي عمليه دهم"
+        header, items = split_items(ctx, sentence)
+        lead = header.text if header is not None else (text if not sentence.dates else "")
+        total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
+        if total is not None:
+            stated = total
+            header_actors = actors_in(lead, _FORCES)
+            header_joint = _JOINT_RE.search(lead) is not None
+            if header is not None and items:
+                summary = _summary_before_contrast(ctx, header, items[0])
+                if summary is not None:
+                    part, items[0] = summary
+                    record = _record(ctx, part, None, header_actors, header_joint)
+                    record["operations"] = total
+                    records.append(record)
+                    header_actors, header_joint = [], False
+            if not sentence.dates:
+                if not (is_list_header(text) or sentence.colon):
+                    record = _record(ctx, sentence.span, None, header_actors, header_joint)
+                    record["operations"] = total
+                    records.append(record)
+                    last_line = sentence.line
+                continue
+        else:
+            items = absorb_header(header, items, ctx, keep=False)
+        for item in items:
+            if claimed(ctx, item.span):
+                continue
+            if item.date is None:
+                if records and sentence.line - last_line <= 1 and not _another(item, records[-1]):
+                    _enrich(ctx, records[-1], item.span)
+                    last_line = sentence.line
+                    continue
+                if _ACTION_RE.search(item.span.text) is None:
+                    continue
+            date = item.date
+            if date is None and ctx.dates.period is None:
+                date = first_date
+            if _by_others(item.span.text):
+                continue
+            record = _record(ctx, item.span, date, header_actors, header_joint)
+            record["operations"] = 1
+            records.append(record)
+            last_line = sentence.line
+    return records, stated
+
+
+def _summary_before_contrast(ctx: Ctx, header: Span, first: Item) -> tuple[Span, Item] | None:
+    """A total told with its outcome, then another event ("نفذت قسد 3 عمليات دهم ..., فيما
+    نفذت وحده امريكيه في 20 ... عمليه انزال"): the total's own span, and the first item
+    with the words after the contrast given back."""
+    cut = _CONTRAST_RE.search(header.text)
+    if cut is None or _TOTAL_RE.search(header.text, 0, cut.start()) is None:
+        return None
+    part = ctx.span_of(header, 0, cut.start())
+    rest = ctx.doc.span(header.start + cut.end(), first.span.end)
+    if part is None or rest is None:
+        return None
+    return part, Item(first.sentence, rest, first.date)
+
+
+def _another(item: Item, previous: Record) -> bool:
+    """An undated item that opens an operation of its own (its own verb, other forces: "شنت
+    قسد بمسانده طيران التحالف حمله مداهمات ...") rather than adding to the one before."""
+    text = item.span.text
+    if _ACTION_RE.search(text) is None or CUE_RE.search(text) is None:
+        return False
+    actors = _actors(text)
+    return bool(actors) and set(actors) != set(previous.get("actors") or [])
+
+
+def _by_others(text: str) -> bool:
+    """Arrests by forces that are not the coalition's partners ("اعتقلت قوات النظام ...")."""
+    if _actors(text):
+        return False
+    return _OTHERS_RE.search(text) is not None
+
+
+def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
+    """The clauses of a sentence that follow its drills ("7 تدريبات، و5 عمليات امنيه اسفرت
+    عن ..."), or ``None`` when the arrest words belong to a drill ("تدريب علي انزال")."""
+    text = sentence.span.text
+    last_drill = max(m.start() for m in drills.CUE_RE.finditer(text))
+    cue = CUE_RE.search(text, last_drill) or _TOTAL_RE.search(text, last_drill)
+    if cue is None:
+        return None
+    cut = text.rfind(",", last_drill, cue.start())
+    if cut < 0:
+        return None
+    span = ctx.span_of(sentence.span, cut + 1, len(text))
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
+
+
+def _actors(text: str) -> list[Actor]:
+    """Forces that carried it out: those named in clauses with an arrest verb or a
+    support/joint phrase (not the detainees' group, nor places named after a force)."""
+    found: list[Actor] = []
+    for clause in _CLAUSE_RE.findall(text):
+        if (
+            CUE_RE.search(clause)
+            or _SUPPORT_RE.search(clause)
+            or _JOINT_RE.search(clause)
+            or (re.search(r"شارك|نفذ|شن|اطلق|دهم|اقتحم|قام|برفق|رافق", clause))
+        ):
+            for actor in actors_in(clause, _FORCES):
+                if actor not in found:
+                    found.append(actor)
+    return found
+
+
+def _record(
+    ctx: Ctx,
+    span: Span,
+    date: dt.date | None,
+    header_actors: list[Actor],
+    header_joint: bool,
+) -> Record:
+    text = span.text
+    record: Record = {"date": date}
+    where = find_location(_TAKEN_TO_RE.sub(lambda m: " " * len(m.group()), text))
+    location_norm = text[where[0] : where[1]] if where else None
+    if where is not None:
+        record["location"] = ctx.doc.clean(span.start + where[0], span.start + where[1])
+    governorates = {governorate_of(m.group(1)) for m in GOVERNORATE_RE.finditer(text)}
+    several = where is None and len(governorates) > 1  # "في ريفي الحسكه ودير الزور"
+    record["governorate"] = None if several else find_governorate(text, location_norm)
+    actors = _actors(text) or list(header_actors)
+    record["actors"] = actors
+    if _SUPPORT_RE.search(text) and any(a not in _COALITION for a in actors):
+        role: str | None = "support"
+    elif _JOINT_RE.search(text) or (header_joint and not _actors(text)):
+        role = "joint"
+    elif any(a in _COALITION for a in actors):
+        role = "carried_out"
+    else:
+        role = None
+    record["coalition_role"] = role
+    record["evidence"] = ctx.evidence(span)
+    _enrich(ctx, record, span)
+    return record
+
+
+def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
+    """Counts, affiliation and notes found in ``span`` that ``record`` lacks."""
+    text = span.text
+    if record.get("detained") is None:
+        detained = _DETAINED_RES[0].search(text) or _DETAINED_RES[1].search(text)
+        dual = _DUAL_DETAINED_RE.search(text) or _WITH_KIN_RE.search(text)
+        if dual is not None and (detained is None or dual.start() < detained.start()):
+            record["detained"] = 2
+        elif detained is not None:
+            q = quantity(detained.group("pre"), detained.group("num"))
+            record["detained"] = q.value if q is not None else None
+        elif _ONE_DETAINED_RE.search(text) and not _VAGUE_RE.search(text):
+            record["detained"] = 1
+        else:
+            vague = _VAGUE_RE.search(text)
+            if vague is not None and not record.get("notes"):
+                record["notes"] = ctx.doc.clean(
+                    span.start + vague.start("v"), span.start + vague.end("v")
+                )
+    if record.get("killed") is None:
+        killed = _KILLED_RES[0].search(text) or _KILLED_RES[1].search(text)
+        if killed is not None:
+            q = quantity(killed.group("pre"), killed.group("num"))
+            record["killed"] = q.value if q is not None else None
+        elif _ONE_KILLED_RE.search(text):
+            record["killed"] = 1
+    if not record.get("notes"):
+        record["notes"] = _notes(ctx, span)
+    if record.get("affiliation") is None:
+        if _ISIS_RE.search(text):
+            record["affiliation"] = Actor.ISIS
+        elif _GOVERNMENT_RE.search(text):
+            record["affiliation"] = Actor.SYRIAN_GOVERNMENT
+        elif _MILITIA_RE.search(text):
+            record["affiliation"] = Actor.IRAN_BACKED_MILITIAS
+
+
+def _notes(ctx: Ctx, span: Span) -> str | None:
+    """The operation's kind and the coalition's support as written ("حمله دهم", "بغطاء جوي
+    من التحالف"): details the record has no field for."""
+    parts: list[str] = []
+    for pattern in _NOTE_RES:
+        match = pattern.search(span.text)
+        if match is not None:
+            part = ctx.doc.clean(span.start + match.start(), span.start + match.end())
+            if part and part not in parts:
+                parts.append(part)
+    return "؛ ".join(parts) or None

@@ -1,0 +1,155 @@
+"""What every category extractor shares: the document, the date context, sentences, and the
+split of a sentence into dated items ("14 حزيران، ..." or "ففي التاسع من تموز ...")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm_extract.backends.rules.dates import DateContext, FoundDate, find_dates
+from llm_extract.backends.rules.segment import Doc, Span, sentences, sub
+
+Record = dict[str, Any]
+
+#: A header announces a list of items: "جاءت تفاصيلها على النحو الآتي:".
+_LIST_HEADER_RE = re.compile(r"كالاتي|كالتالي|النحو الاتي|النحو التالي|تفاصيلها|ما يلي|[:]\s*$")
+
+
+#: Words at the end of an item that open the next one: "وفي", "اما في", "والثانيه في".
+_NEXT_ITEM_RE = re.compile(
+    r"(?:\s*,)?(?:\s+(?:[وف]|ثم|اما|كما)?\s*(?:ال(?:اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع"
+    r"|عاشر)[ىيه]?\s+)?(?:في|يوم|بتاريخ|خلال|ففي|وفي|ثم)?)+\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    line: int
+    span: Span
+    #: Dates in the sentence, positions relative to ``span.text``.
+    dates: list[FoundDate]
+    #: The sentence ends with a colon: it announces what follows.
+    colon: bool = False
+
+
+@dataclass(frozen=True)
+class Item:
+    """A dated part of a sentence, or a whole sentence without a date."""
+
+    sentence: Sentence
+    span: Span
+    date: dt.date | None
+
+
+@dataclass
+class Ctx:
+    doc: Doc
+    dates: DateContext
+    sentences: list[Sentence] = field(default_factory=list)
+    #: Spans of drill items: strikes and arrests leave them alone (a drill that simulated
+    #: an attack is no attack).
+    claimed: list[Span] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, doc: Doc, dates: DateContext) -> Ctx:
+        ctx = cls(doc, dates)
+        last: dt.date | None = None
+        for number, line in enumerate(doc.lines):
+            for span in sentences(doc, line):
+                colon = doc.norm[span.end : span.end + 2].strip().startswith(":")
+                found = find_dates(span.text, dates, last)
+                ctx.sentences.append(Sentence(number, span, found, colon=colon))
+                last = found[-1].date if found else last
+        return ctx
+
+    def evidence(self, span: Span) -> str:
+        return self.doc.evidence(span)
+
+    def span_of(self, span: Span, start: int, end: int) -> Span | None:
+        """Part ``[start, end)`` of ``span`` (positions relative to ``span.text``), trimmed."""
+        return sub(self.doc, span, start, end)
+
+    def clean(self, span: Span, start: int, end: int) -> str | None:
+        """Open string behind part ``[start, end)`` of ``span``, as the report writes it."""
+        return self.doc.clean(span.start + start, span.start + end)
+
+
+def claimed(ctx: Ctx, span: Span) -> bool:
+    """Whether ``span`` lies mostly inside a span another category already read."""
+    half = (span.end - span.start) / 2
+    return any(min(c.end, span.end) - max(c.start, span.start) > half for c in ctx.claimed)
+
+
+def is_list_header(text: str) -> bool:
+    return _LIST_HEADER_RE.search(text) is not None
+
+
+def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
+    """Split a sentence at its dates: ``(header, items)``.
+
+    The text before the first date is a header when it announces a list or a total (it is
+    returned apart); otherwise it belongs to the first item. A sentence without dates is one
+    undated item.
+    """
+    span = sentence.span
+    if not sentence.dates:
+        return None, [Item(sentence, span, None)]
+    starts = [found.start for found in sentence.dates]
+    # Adjacent dates with nothing but a conjunction between them belong to one item.
+    groups: list[int] = [0]
+    for i in range(1, len(starts)):
+        between = span.text[sentence.dates[i - 1].end : starts[i]]
+        if len(between.strip(" ,و")) > 2:
+            groups.append(i)
+    header = ctx.span_of(span, 0, starts[0])
+    if len(groups) > 1 and _dates_trail(span.text, header, sentence.dates[-1].end):
+        return None, _trailing_items(ctx, sentence, groups)
+    items: list[Item] = []
+    for k, first in enumerate(groups):
+        begin = starts[first] if k > 0 or header is not None else 0
+        end = starts[groups[k + 1]] if k + 1 < len(groups) else len(span.text)
+        tail = _NEXT_ITEM_RE.search(span.text, begin, end)
+        if tail is not None and k + 1 < len(groups):
+            end = tail.start()  # "..., وفي" / "والثانيه في" open the next item
+        piece = ctx.span_of(span, begin, end)
+        if piece is not None:
+            items.append(Item(sentence, piece, sentence.dates[first].date))
+    return header, items
+
+
+def _dates_trail(text: str, header: Span | None, last_end: int) -> bool:
+    """Whether each item of a sentence ends with its date ("... في قاعده X يوم 5 اذار، وتدريب
+    اخر في Y يوم 9 اذار") instead of starting with it: the text before the first date says
+    something (not a list header) and next to nothing follows the last date."""
+    if header is None or is_list_header(header.text) or len(header.text.split()) < 3:
+        return False
+    return len(text[last_end:].split()) <= 2
+
+
+def _trailing_items(ctx: Ctx, sentence: Sentence, groups: list[int]) -> list[Item]:
+    """Items that end with their dates: each runs from the previous item's last date to its
+    own group's last date (the sentence's tail goes to the last item)."""
+    span = sentence.span
+    items: list[Item] = []
+    begin = 0
+    for k, first in enumerate(groups):
+        last = groups[k + 1] - 1 if k + 1 < len(groups) else len(sentence.dates) - 1
+        end = sentence.dates[last].end if k + 1 < len(groups) else len(span.text)
+        piece = ctx.span_of(span, begin, end)
+        if piece is not None:
+            items.append(Item(sentence, piece, sentence.dates[first].date))
+        begin = end
+    return items
+
+
+def absorb_header(header: Span | None, items: list[Item], ctx: Ctx, keep: bool) -> list[Item]:
+    """Give a non-header prefix back to the first item (``keep`` False)."""
+    if header is None or keep or not items:
+        return items
+    first = items[0]
+    merged = ctx.doc.span(header.start, first.span.end)
+    if merged is None:
+        return items
+    return [Item(first.sentence, merged, first.date), *items[1:]]

@@ -1,0 +1,227 @@
+"""Convoys: trucks and vehicles brought in by land, cargo planes and helicopters by air.
+
+One ``ground`` record per sentence that counts trucks/vehicles, one ``air`` record per
+sentence that counts cargo aircraft landing (drones, warplanes and flyovers are not airlifts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from llm_extract.backends.rules.context import Ctx, Record, Sentence
+from llm_extract.backends.rules.dates import day_list
+from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE
+from llm_extract.backends.rules.negation import asserted
+from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+
+_GROUND_NOUN = r"(?:شاحنه|شاحنات|اليه|اليات|عربه|عربات|مدرعه|مدرعات|صهريج|صهاريج|ناقله|ناقلات)"
+GROUND_RE = re.compile(rf"{NB}{QUANTITY}\s+{_GROUND_NOUN}{NA}")
+GROUND_DUAL_RE = re.compile(rf"{NB}(?:شاحنتين|شاحنتان|اليتين|عربتين|مدرعتين|صهريجين)")
+_AIR_NOUN = r"(?:طايرات|طايره|مروحيات|مروحيه|حوامات|طوافات)"
+AIR_RE = re.compile(rf"{NB}{QUANTITY}\s+{_AIR_NOUN}{NA}")
+AIR_DUAL_RE = re.compile(
+    rf"{NB}[وب]?(?:طايرتي|طايرتين|طايرتان|طايرتا|مروحيتين|مروحيتي|مروحيتا)(?:\s+شحن)?{NA}"
+)
+#: Cargo aircraft counted vaguely: "طايرات شحن عده", "عده طايرات شحن" (no number).
+AIR_VAGUE_RE = re.compile(
+    rf"{NB}(?:(?:{VAGUE})\s+(?:من\s+)?(?:ال)?{_AIR_NOUN}\s+شحن{NA}"
+    rf"|(?:ال)?{_AIR_NOUN}\s+شحن\s+(?:عده|عديده|اخري){NA})"
+)
+_AIR_CUE_RE = re.compile(r"شحن|هبوط|هبطت|حطت|هبط|عبر الجو|جوا|جسر جوي|تعزيزات")
+_AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط")
+_BATCH_RE = re.compile(
+    rf"{NB}(?:علي|ضمن|في|ب)?\s*{QUANTITY}\s+(?:دفعات|دفعه|قوافل|قافله|ارتال|رتلا|رتل|مراحل"
+    rf"|مرحله|وجبات|موجات|شحنات){NA}"
+)
+_BATCH_DUAL_RE = re.compile(rf"{NB}[بعلي ]*(?:دفعتين|قافلتين|رتلين|مرحلتين|وجبتين|شحنتين){NA}")
+_ORIGIN_RE = re.compile(
+    r"(?:دخلت|دخل|دخول|قادمه|قادمين|قادما|اتيه|وصلت|وصول|عبور|عبرت|عبر|ادخل|ادخلت|ادخال)"
+    r"\s+(?:\S+\s+){0,8}?(?<!اكثر )(?<!اقل )(?<!يقرب )(?<!عدد )من\s+"
+    r"(?P<o>(?!\d)[^\s,]+(?:\s+(?!(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت"
+    r"|تحمل|محمله|حامله|و)\s)[^\s,]+){0,3}?)(?=\s+(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في"
+    r"|وتوجهت|توجهت|تحمل|محمله|حامله|خلال|و\S+)\s|,|$)"
+)
+#: The border crossing, with or without "عبر": "عبرت 30 شاحنه معبر سيمالكا الحدودي".
+_CROSSING_RE = re.compile(
+    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!(?:الحدودي|الي|علي|في|من|مع|يوم|بتاريخ|خلال|فجر|مساء|صباح|و\S*){NA})[^\s,.]+)?)"
+    rf"(?=[\s,.]|$)"
+)
+_NOT_NAME_RE = re.compile(r"\s+(?:الحدودي|البري|النهري|الرسمي|غير الشرعي)$")
+_CARGO_RE = re.compile(
+    rf"{NB}(?:(?:ال)?محمل\S*\s+ب(?=\S)|(?:و?علي متنها|و?تحمل علي متنها|و?تحمل|و?تقل|و?تنقل|و?نقلت"
+    rf"|وحمل|ونقل|و?حملت|حامل\S*|محمل\S*){NA}\s+)"
+    r"(?P<c>.+?)"
+    r"(?=,|\s+(?:دخلت|الي|وتوجهت|توجهت|واتجهت|اتجهت|تابعه|عبر|باتجاه|ضمن|بتاريخ|في|نحو|لصالح)\s|$)"
+)
+#: Words that begin with "و" and are no "and ...": "صهاريج وقود".
+_TANWEEN_RE = re.compile("(?:\u0627\u064b|\u064b\u0627)(?=\\s|$)")
+_WAW_WORDS = frozenset({"وقود", "وسايل", "وحدات", "وثايق", "ورش", "وجبات", "وسايط", "ومضات"})
+_CARGO_SPLIT_RE = re.compile(r"\s*,\s*|\s+بالاضافه\s+ل|\s+اضافه\s+ال|\s+و(?=\S)")
+#: The bases of a destination: "قاعدتي X وY", "قاعده X", "مطار قاعده X" (no "في" between).
+_BASE_BEFORE_RE = re.compile(
+    rf"{NB}[بلو]?(?:ال)?(?:قاعده|قاعدتي|قاعدتا|قاعدتين|قواعد)\s+(?:(?!في\s|ب\S)\S+\s+)*[وب]?$"
+)
+_FIELD_RE = re.compile(r"(?:ال)?(?:حقل|معمل|مطار)\s")
+_AREA_BEFORE_RE = re.compile(rf"{NB}(?:بريف|ريف|قرب|بالقرب من|شمال|جنوب|شرق|غرب)\S*\s+$")
+_DEST_CUE_RE = re.compile(rf"{NB}(?:الي|نحو|باتجاه|ضمن|توجهت|وتوجهت|متجهه|في){NA}")
+
+
+#: Trucks counted vaguely: a convoy without a number.
+_VAGUE_GROUND_RE = re.compile(rf"{NB}[و]?(?:{VAGUE})\s+(?:من\s+)?(?:ال)?{_GROUND_NOUN}{NA}")
+_ARRIVAL_RE = re.compile(rf"{NB}[وف]?(?:دخل|دخلت|دخول|وصل|وصلت|وصول|عبر|عبرت|عبور|ادخل|ادخلت){NA}")
+_OTHERS_RE = re.compile(r"روسي|الروس|تركي|الاتراك|قوات النظام|الحكومه السوريه|الجيش السوري")
+_COALITION_RE = re.compile(r"تحالف|امريكي|اميركي")
+
+
+def extract(ctx: Ctx, first_date: dt.date | None) -> list[Record]:
+    records: list[Record] = []
+    for sentence in ctx.sentences:
+        text = asserted(sentence.span.text)  # "لم تدخل اي قوافل": none
+        ground = GROUND_RE.search(text)
+        if ground is not None and not _is_drill_or_strike(text):
+            records.append(_ground(ctx, sentence, ground, first_date))
+        elif GROUND_DUAL_RE.search(text) and re.search(r"دخل|وصل|قافله|رتل", text):
+            dual = GROUND_DUAL_RE.search(text)
+            assert dual is not None
+            records.append(_ground(ctx, sentence, dual, first_date, value=2))
+        elif (vague := _VAGUE_GROUND_RE.search(text)) is not None and _is_arrival(text):
+            records.append(_ground(ctx, sentence, vague, first_date, value=0))
+        air = AIR_RE.search(text) or AIR_DUAL_RE.search(text)
+        if air is not None and _AIR_CUE_RE.search(text) and not _AIR_EXCLUDE_RE.search(text):
+            records.append(_air(ctx, sentence, air))
+        elif (vague_air := AIR_VAGUE_RE.search(text)) is not None and not _AIR_EXCLUDE_RE.search(
+            text
+        ):
+            records.append(_air(ctx, sentence, vague_air, vague=True))
+    return records
+
+
+def _is_arrival(text: str) -> bool:
+    """A convoy of the coalition that came in ("دخل رتل للتحالف يضم عشرات الشاحنات")."""
+    return (
+        _ARRIVAL_RE.search(text) is not None
+        and _COALITION_RE.search(text) is not None
+        and not _is_drill_or_strike(text)
+    )
+
+
+def _is_drill_or_strike(text: str) -> bool:
+    if _OTHERS_RE.search(text) and not _COALITION_RE.search(text):
+        return True  # a Russian, Turkish or government convoy
+    return re.search(r"تدريب|مناور|استهدف|هجوم|قصف", text) is not None
+
+
+def _ground(
+    ctx: Ctx,
+    sentence: Sentence,
+    match: re.Match[str],
+    first_date: dt.date | None,
+    value: int | None = None,
+) -> Record:
+    text = sentence.span.text
+    record: Record = {"mode": "ground"}
+    if value is None:
+        q = quantity(match.group("pre"), match.group("num"), text[match.end() :])
+        if q is not None:
+            record.update(vehicles=q.value, approximate=q.approximate, at_least=q.at_least)
+    elif value:
+        record["vehicles"] = value  # 0: "عشرات الشاحنات", no number
+    batch = _BATCH_RE.search(text)
+    if batch is not None:
+        bq = quantity(None, batch.group("num"))
+        if bq is not None:
+            record["batches"] = bq.value
+    elif _BATCH_DUAL_RE.search(text):
+        record["batches"] = 2
+    dates = day_list(text, ctx.dates)
+    if not dates and first_date is not None and ctx.dates.period is None:
+        dates = [first_date]  # a short item's dateline date
+    record["dates"] = dates
+    skip = (0, 0)
+    origin = _CROSSING_RE.search(text) or _ORIGIN_RE.search(text)
+    if origin is not None:
+        name = ctx.clean(sentence.span, origin.start("o"), origin.end("o"))
+        record["origin"] = _NOT_NAME_RE.sub("", name) if name else None
+        skip = (origin.start(), origin.end("o"))
+    record["destinations"] = _destinations(ctx, sentence, skip)
+    record["cargo"] = _cargo(ctx, sentence)
+    record["evidence"] = ctx.evidence(sentence.span)
+    return record
+
+
+def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = False) -> Record:
+    text = sentence.span.text
+    record: Record = {"mode": "air"}
+    if vague:
+        pass  # "طايرات شحن عده": no number
+    elif "num" in match.groupdict():
+        q = quantity(match.group("pre"), match.group("num"), text[match.end() :])
+        if q is not None:
+            record.update(vehicles=q.value, approximate=q.approximate, at_least=q.at_least)
+    else:
+        record["vehicles"] = 2
+    dates = [found.date for found in sentence.dates]
+    record["dates"] = dates
+    record["destinations"] = _destinations(ctx, sentence)
+    record["cargo"] = _cargo(ctx, sentence)
+    record["evidence"] = ctx.evidence(sentence.span)
+    return record
+
+
+def _destinations(ctx: Ctx, sentence: Sentence, skip: tuple[int, int] = (0, 0)) -> list[str]:
+    """Places after a destination cue: known places and governorates, bases named as bases
+    ("الي قاعدتي رميلان والشداديه" -> "قاعدة رميلان", "قاعدة الشدادية"), not the area a
+    place lies in ("خراب الجير بريف المالكيه")."""
+    text = sentence.span.text
+    cue = _DEST_CUE_RE.search(text)
+    while cue is not None and skip[0] <= cue.start() < skip[1]:
+        cue = _DEST_CUE_RE.search(text, cue.end())
+    if cue is None:
+        return []
+    names: list[tuple[int, int, bool]] = []
+    for pattern in (PLACE_RE, GOVERNORATE_RE):
+        for match in pattern.finditer(text, cue.start()):
+            if not any(s <= match.start() < e for s, e, _ in names):
+                names.append((match.start(1), match.end(1), pattern is GOVERNORATE_RE))
+    out: list[str] = []
+    for start, end, governorate in sorted(names):
+        if skip[0] <= start < skip[1]:
+            continue  # the origin ("من معبر الوليد"), not a destination
+        before = text[cue.start() : start]
+        if not governorate and _AREA_BEFORE_RE.search(before):
+            continue
+        name = ctx.clean(sentence.span, start, end)
+        if not name:
+            continue
+        base = _BASE_BEFORE_RE.search(before)
+        if base is not None and not _FIELD_RE.match(text, start):
+            name = "قاعدة " + name
+        elif re.search(r"مطار\s+$", before):
+            name = "مطار " + name  # "مطار رميلان"
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _cargo(ctx: Ctx, sentence: Sentence) -> list[str]:
+    text = sentence.span.text
+    match = _CARGO_RE.search(text)
+    if match is None:
+        return []
+    start = match.start("c")
+    pieces: list[tuple[int, int]] = []
+    cursor = start
+    for sep in _CARGO_SPLIT_RE.finditer(text, start, match.end("c")):
+        nxt = text[sep.end() : sep.end() + 14].split(" ")[0].rstrip(",.;:")
+        if sep.group().strip() == "و" and (nxt.endswith("يه") or "و" + nxt in _WAW_WORDS):
+            continue  # "معدات عسكريه ولوجستيه", "صهاريج وقود": not a new item
+        pieces.append((cursor, sep.start()))
+        cursor = sep.end()
+    pieces.append((cursor, match.end("c")))
+    out: list[str] = []
+    for s, e in pieces:
+        item = ctx.clean(sentence.span, s, e)
+        if item:
+            out.append(_TANWEEN_RE.sub("", item))  # "كتلاً اسمنتية" -> "كتل اسمنتية"
+    return out

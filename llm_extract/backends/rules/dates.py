@@ -1,0 +1,138 @@
+"""Dates in normalised report text: "14 حزيران", "التاسع من تموز", "5 شباط 2024", "5/2/2024".
+
+Monthly reports never write the year: it is the one nearest the coalition month's period
+(:func:`llm_extract.normalize.resolve_date`). Short items carry it in a dateline. A date whose
+year cannot be known is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from llm_extract.backends.rules.numbers import NA, NB, ORDINAL, parse_ordinal
+from llm_extract.normalize import MONTH_PATTERN, Period, month_number, parse_day_list, resolve_date
+
+# Spellings of Levantine months without the article ("كانون ثاني", "تشرين اول").
+_VARIANTS: dict[str, str] = {
+    "كانون ثاني": "كانون الثاني",
+    "كانون اول": "كانون الاول",
+    "تشرين اول": "تشرين الاول",
+    "تشرين ثاني": "تشرين الثاني",
+}
+_VARIANT_RE = re.compile(rf"{NB}(" + "|".join(_VARIANTS) + f"){NA}")
+_MONTHS = "|".join(_VARIANTS) + "|" + MONTH_PATTERN
+_DAY = rf"(?P<day>\d{{1,2}}|{ORDINAL})"
+DATE_RE = re.compile(
+    rf"{NB}[وبف]?{_DAY}\s+(?:من\s+)?(?:شهر\s+)?(?P<month>{_MONTHS}){NA}"
+    rf"(?:\s*,?\s*(?:من\s+)?(?:عام\s+|العام\s+|سنه\s+)?(?P<year>(?:19|20)\d\d)(?!\d))?"
+    rf"|(?<![\d/.-])(?P<nday>\d{{1,2}})/(?P<nmonth>\d{{1,2}})(?:/(?P<nyear>20\d\d))?(?![\d/])"
+)
+_YEAR_RE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+#: "منه", "من الشهر ذاته", "من نفس الشهر" after a day: the month named last.
+_SAME_MONTH = r"(?:من\s+)?(?:منه|الشهر\s+(?:ذاته|نفسه|عينه)|نفس\s+الشهر|ذات\s+الشهر)"
+_SAME_MONTH_RE = re.compile(rf"{NB}[وبف]?{_DAY}\s+{_SAME_MONTH}{NA}")
+_SAME_MONTH_TAIL_RE = re.compile(rf"(?<=\d)\s+{_SAME_MONTH}{NA}")
+_SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
+
+
+@dataclass(frozen=True)
+class DateContext:
+    """What fixes the year: the coalition month's period, else a year written in the text."""
+
+    period: Period | None = None
+    year: int | None = None
+
+    @classmethod
+    def of(cls, norm: str, period: Period | None) -> DateContext:
+        if period is not None:
+            return cls(period=period)
+        match = _YEAR_RE.search(norm)
+        return cls(year=int(match.group(1)) if match else None)
+
+    def resolve(self, month: int, day: int, year: int | None = None) -> dt.date | None:
+        try:
+            if year is not None:
+                return dt.date(year, month, day)
+            if self.period is not None:
+                return resolve_date(month, day, self.period)
+            if self.year is not None:
+                return dt.date(self.year, month, day)
+        except ValueError:
+            return None
+        return None
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    start: int
+    end: int
+    date: dt.date
+
+
+def find_dates(text: str, ctx: DateContext, last: dt.date | None = None) -> list[FoundDate]:
+    """Every single date in ``text`` (positions relative to ``text``). A day "of the same
+    month" ("12 من الشهر ذاته", "31 منه") takes the month of the date before it (in ``text``,
+    else ``last``)."""
+    found = _named_dates(text, ctx)
+    for match in _SAME_MONTH_RE.finditer(text):
+        before = [d.date for d in found if d.end <= match.start()]
+        month_of = before[-1] if before else last
+        raw_day = match.group("day")
+        day = int(raw_day) if raw_day.isdigit() else parse_ordinal(raw_day)
+        if month_of is None or day is None:
+            continue
+        try:
+            date = month_of.replace(day=day)
+        except ValueError:
+            continue
+        found.append(FoundDate(match.start("day"), match.end(), date))
+    return sorted(found, key=lambda d: d.start)
+
+
+def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
+    found: list[FoundDate] = []
+    for match in DATE_RE.finditer(text):
+        if _SINCE_RE.search(text, max(0, match.start() - 8), match.start()):
+            continue  # "منذ 18 تشرين الاول": when something began, not the event's date
+        if match.group("nday"):
+            day, month = int(match.group("nday")), int(match.group("nmonth"))
+            year: int | None = int(match.group("nyear")) if match.group("nyear") else None
+        else:
+            raw_day = match.group("day")
+            parsed = int(raw_day) if raw_day.isdigit() else parse_ordinal(raw_day)
+            if parsed is None:
+                continue
+            day = parsed
+            name = match.group("month")
+            month = month_number(_VARIANTS.get(name, name)) or 0
+            year = int(match.group("year")) if match.group("year") else None
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            continue
+        date = ctx.resolve(month, day, year)
+        if date is not None:
+            found.append(
+                FoundDate(
+                    match.start("day") if match.group("day") else match.start(), match.end(), date
+                )
+            )
+    return found
+
+
+def day_list(text: str, ctx: DateContext) -> list[dt.date]:
+    """Dates of a list whose days share month names ("26 و27 كانون الثاني، و5 من شباط")."""
+    dates: list[dt.date] = []
+    text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(1)], text)
+    text = _SAME_MONTH_TAIL_RE.sub(lambda m: _month_before(text, m.start()), text)
+    for month, day in parse_day_list(text):
+        date = ctx.resolve(month, day)
+        if date is not None:
+            dates.append(date)
+    return dates
+
+
+def _month_before(text: str, end: int) -> str:
+    """ " " and the last month name before ``end`` ("28 و31 منه" -> "28 و31 كانون الاول")."""
+    names = [m.group("month") for m in DATE_RE.finditer(text, 0, end) if m.group("month")]
+    return " " + names[-1] if names else ""

@@ -1,0 +1,226 @@
+"""Drills: dated items ("14 حزيران، أجرت ... تدريبات ..."), items of a list announced by a
+header ("5 تدريبات ... كالآتي:" then one line or one clause per drill, in prose, numbered,
+dashed or "التاريخ – المكان – التفاصيل"), single drills told in prose, or a total given
+without items."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from llm_extract.backends.rules.context import (
+    Ctx,
+    Item,
+    Record,
+    Sentence,
+    absorb_header,
+    is_list_header,
+    split_items,
+)
+from llm_extract.backends.rules.lexicon import actors_in
+from llm_extract.backends.rules.negation import asserted
+from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, stated_total
+from llm_extract.backends.rules.places import find_governorate, find_location
+from llm_extract.backends.rules.segment import BULLET_RE, Span
+from llm_extract.schemas import Actor
+
+CUE_RE = re.compile(r"تدريب|مناور|تمرين|تمارين|رمايات|رمايه")
+#: Training told as an ongoing task, with no date of its own ("تابعت واشنطن ... وتدريب مقاتلي
+#: قسد", "تواصل تدريب عناصر ..."): a general statement, not a drill.
+_ONGOING_RE = re.compile(
+    rf"{NB}(?:تابع|تابعت|يتابع|تتابع|واصل|واصلت|يواصل|تواصل|مواصله|استمر|استمرت|يستمر|تستمر"
+    rf"|استمرار){NA}(?:\s+\S+){{0,8}}?\s+و?(?:ب)?(?:تدريب|تاهيل)\s+(?:ال)?(?:مقاتلي|عناصر|قوات"
+    rf"|افراد|المقاتلين){NA}"
+)
+_NOUNS = r"(?:تدريبات|تدريبا|تدريب|مناورات|مناوره|تمرينات|تمارين|تمرينا|تمرين|رمايات)"
+_TOTAL_RE = re.compile(rf"{NB}{QUANTITY}\s+(?:من\s+)?(?:ال)?{_NOUNS}{NA}")
+_TOTAL_DUAL_RE = re.compile(rf"{NB}[بلو]?(?:تدريبين|مناورتين|تمرينين|تدريبان|مناورتان){NA}")
+#: Words that put a line about something else than a drill (a raid, a convoy, a strike).
+_FOREIGN_RE = re.compile(
+    r"شاحن|اليات|طايرات شحن|اعتقل|داهم|دهم|انزال|القبض|هجوم|هجمات|استهدف|غاره|غارات|قصف"
+    r"|اسقط|مقتل|قتل|سقطت|انفجار|دخلت|دخول"
+)
+#: ... unless they describe what the drill simulated ("حاكت صد هجوم", "تدريب علي استهداف").
+_SCENARIO_BEFORE_RE = re.compile(
+    r"(?:صد|لصد|التصدي|تصدي|محاكاه|لمحاكاه|تحاكي|يحاكي|حاكت|حاكي|علي|مواجهه|لمواجهه"
+    r"|احباط|لاحباط|افشال|بالتعامل مع|التعامل مع)\s+(?:\S+\s+)?$"
+)
+_ACTION_RE = re.compile(
+    rf"{NB}[وف]?(?:اجرت|اجري|اجروا|نفذت|نفذ|اجراء|تنفيذ|تجري|يجري|اقامت|اقام|نظمت|نظم"
+    rf"|شهدت|شهد|جرت|جري|بدات|بدا|انطلقت|اختتمت|اطلقت|قامت|شاركت|شارك|خاضت|اجريت){NA}"
+)
+_LIVE_RE = re.compile(
+    r"الذخيره الحيه|بالذخيره الحيه|رمايات حيه|الرمايات الحيه|بالرصاص الحي|بالذخاير الحيه"
+)
+_PARTICIPANTS = (Actor.INTERNATIONAL_COALITION, Actor.US_FORCES, Actor.SDF, Actor.ASAYISH)
+_WEAPON_CLASS = (
+    r"طايرات|الطايرات|طايره|مروحيات|المروحيات|مروحيه|عربات|مدرعات|المدرعات|دبابات|الدبابات"
+    r"|راجمات|راجمه|صواريخ|الصواريخ|قذايف|قذيفتين|مدافع|المدافع|المدفعيه|منظومات|منظومه"
+    r"|رشاشات|الرشاشات|اسلحه|الاسلحه|مضادات|قنابل|الطيران"
+)
+_WEAPON_STOP = (
+    r"(?:في|من|علي|الي|خلال|ضمن|مع|عن|حيث|بعد|قبل|لمده|تابعه|التابعه|التحالف|للتحالف|قسد"
+    r"|الامريكيه|الاميركيه|الامريكي|الاميركي|اثناء|وسط|بمشاركه|فوق|داخل|قرب|بريف|ريف|لقوات"
+    r"|قوات|القوات|التي|الذي|فيها|فيه|منها|كما|اضافه|بالاضافه)"
+)
+_WEAPON_RE = re.compile(
+    rf"{NB}(?:[وب]|بال|وبال|لل|ل)?(?P<w>(?:{_WEAPON_CLASS})"
+    rf"(?:\s+(?!{_WEAPON_STOP}{NA})(?!و)[^\s,.;:()]+){{0,2}}){NA}"
+)
+#: Weapon words that are no weapon here ("تحليق الطايرات", "صواريخ" of a scenario's enemy).
+_NOT_WEAPON_BEFORE_RE = re.compile(
+    r"(?:تحليق|اسناد|قبل|سماء|اجواء|هجوم|هجمات|لهجوم|صد|التصدي|لصد|استهداف)\s*$"
+)
+_WEAPON_TAIL_RE = re.compile(
+    r"\s+(?:\S*(?:تابع|تحلق|شارك|استخدم|ايضا)\S*|حيه|الحيه|بالذخيره|وهميه)(?:\s.*)?$"
+)
+_SCENARIO_RE = re.compile(
+    r"(?:تحاكي|يحاكي|لمحاكاه|محاكاه|حاكت|حاكي|تحاكي|وحاكت|وحاكي)\s+(?P<s>.+?)"
+    r"(?=,|\s+(?:من قبل|لرفع|تعزيزا|بهدف|في|قرب|داخل|وذلك|واستخدمت|واستخدم|بمشاركه"
+    r"|بحضور|يضم|تضم|يوجد|توجد)\s|$)"
+    r"|(?:تدريب|تدريبات|تمرين|مناوره|مناورات)(?:\s+\S+){0,2}?\s+(?:علي|لمحاكاه)\s+"
+    r"(?P<o>(?!الذخيره|استخدام|الرمي|رمايات)[^\s,]+(?:\s+(?!في\s|ب(?:قاعده|حقل))[^\s,]+){0,3}?)"
+    r"(?=,|\s+(?:في|ب(?:قاعده|حقل|مطار))\s|\s+بمشاركه|\s*$)"
+    r"|(?P<t>(?:ضرب|استهداف) اهداف(?: وهميه)?)"
+)
+#: "- الشدادي (28 تشرين الاول): ..." or "14 حزيران – الشدادي – ...": the label is the place.
+_LABEL_RE = re.compile(r"^(?P<l>[^\s\d(),:–-][^\d(),:–-]{1,30}?)\s*(?:\(|–|-|:)")
+
+
+def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | None, list[Span]]:
+    """Drill records, the stated total of drills, and the spans the records were read from
+    (other categories leave those alone)."""
+    records: list[Record] = []
+    spans: list[Span] = []
+    stated: int | None = None
+    header_actors: list[Actor] = []
+    aggregate: Record | None = None
+    last_line = -1
+    block = -2  # index of the last header or item of an announced list of drills
+    for index, sentence in enumerate(ctx.sentences):
+        text = sentence.span.text
+        listed = index - block == 1 and _listed(ctx, sentence)
+        if not listed and CUE_RE.search(asserted(text)) is None:
+            continue  # none, or only denied ones: "لم تجر اي تدريبات"
+        if not listed and not sentence.dates and _ONGOING_RE.search(text):
+            continue  # training as an ongoing task, not a drill
+
+        header, items = split_items(ctx, sentence)
+        lead = header.text if header is not None else (text if not sentence.dates else "")
+        total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
+        announces = not sentence.dates and (is_list_header(text) or sentence.colon)
+        if total is not None or (announces and CUE_RE.search(text) and not listed):
+            if total is not None:
+                stated = total
+            header_actors = actors_in(lead, _PARTICIPANTS) or header_actors
+            block = index
+            if total is not None and not sentence.dates and not announces:
+                own = _own_clauses(ctx, sentence.span)
+                aggregate = {
+                    "count": total,
+                    "participants": actors_in(own.text, _PARTICIPANTS),
+                    "evidence": ctx.evidence(own),
+                }
+                if _LIVE_RE.search(text):
+                    aggregate["live_fire"] = True
+            if not sentence.dates:
+                continue
+        elif header is not None and items:
+            items = absorb_header(header, items, ctx, keep=False)
+        for item in items:
+            if item.date is None:
+                if records and sentence.line == last_line and not listed:
+                    _enrich(ctx, records[-1], item)
+                    continue
+                if not listed and _ACTION_RE.search(item.span.text) is None:
+                    continue
+            date = item.date
+            if date is None and ctx.dates.period is None:
+                date = first_date
+            record = _record(ctx, item, date, header_actors)
+            if not record["participants"] and records and sentence.line == last_line:
+                record["participants"] = list(records[-1]["participants"])  # "كما نفذت ..."
+            records.append(record)
+            spans.append(item.span)
+            last_line = sentence.line
+        if listed or CUE_RE.search(text):
+            block = index if (listed or block == index - 1) else block
+    if not records and aggregate is not None:
+        records.append(aggregate)
+    return records, stated, spans
+
+
+def _own_clauses(ctx: Ctx, span: Span) -> Span:
+    """``span`` without the clauses after its drills that tell something else ("7 تدريبات،
+    و5 عمليات امنيه ...")."""
+    text = span.text
+    drill = CUE_RE.search(text)
+    start = drill.end() if drill is not None else 0
+    for comma in re.finditer(",", text[start:]):
+        if _FOREIGN_RE.search(text, start + comma.end()) or re.search(
+            r"عمليات|عمليه|شاحن|طاير", text[start + comma.end() :]
+        ):
+            return ctx.span_of(span, 0, start + comma.start()) or span
+    return span
+
+
+def _listed(ctx: Ctx, sentence: Sentence) -> bool:
+    """An item of an announced list that need not repeat the word "تدريب": dated, or set off
+    by a list marker, starting its line, about nothing else."""
+    line = ctx.doc.lines[sentence.line]
+    text = sentence.span.text
+    bulleted = BULLET_RE.match(line.text) is not None
+    if not (sentence.dates or bulleted):
+        return False
+    for match in _FOREIGN_RE.finditer(text):
+        if _SCENARIO_BEFORE_RE.search(text[: match.start()]) is None:
+            return False
+    return True
+
+
+def _record(ctx: Ctx, item: Item, date: dt.date | None, header_actors: list[Actor]) -> Record:
+    text = item.span.text
+    record: Record = {"date": date}
+    where = find_location(text)
+    if where is None:
+        label = _LABEL_RE.match(BULLET_RE.sub("", text, count=1))
+        if label is not None and CUE_RE.search(label.group("l")) is None:
+            offset = len(text) - len(BULLET_RE.sub("", text, count=1))
+            where = (offset + label.start("l"), offset + label.end("l"))
+    location_norm = text[where[0] : where[1]] if where else None
+    if where is not None:
+        record["location"] = ctx.clean(item.span, *where)
+    record["governorate"] = find_governorate(text, location_norm)
+    participants = actors_in(text, _PARTICIPANTS)
+    for actor in header_actors:
+        if actor not in participants:
+            participants.append(actor)
+    record["participants"] = participants
+    record["weapons"] = []
+    record["evidence"] = ctx.evidence(item.span)
+    _enrich(ctx, record, item)
+    return record
+
+
+def _enrich(ctx: Ctx, record: Record, item: Item) -> None:
+    """Add live fire, weapons and scenario found in ``item`` to ``record``."""
+    text = item.span.text
+    if _LIVE_RE.search(text):
+        record["live_fire"] = True
+    weapons: list[str] = record.setdefault("weapons", [])
+    scenario = _SCENARIO_RE.search(text)
+    for match in _WEAPON_RE.finditer(text):
+        if _NOT_WEAPON_BEFORE_RE.search(text[: match.start()]):
+            continue
+        start, end = match.start("w"), match.end("w")
+        if " " not in text[start:end] and not text.startswith("ال", start):
+            continue  # a bare "صواريخ", "مروحيات": too vague to name a weapon
+        tail = _WEAPON_TAIL_RE.search(text, start, end)
+        if tail is not None:
+            end = tail.start()
+        weapon = ctx.clean(item.span, start, end)
+        if weapon and weapon not in weapons:
+            weapons.append(weapon)
+    if record.get("scenario") is None and scenario is not None:
+        group = next(g for g in ("s", "o", "t") if scenario.group(g))
+        record["scenario"] = ctx.clean(item.span, scenario.start(group), scenario.end(group))

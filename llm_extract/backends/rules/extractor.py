@@ -1,0 +1,124 @@
+"""Report text -> validated :class:`ReportExtraction`, by patterns alone.
+
+The records are built as plain data and validated with the same code as an LLM's answer
+(``ReportExtraction.model_validate`` with the report as context), so grounding, the period,
+the years of dates and the consistency flags are derived in one place. A record whose
+evidence would not ground is dropped, never kept unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from llm_extract.backends.rules import arrests, convoys, drills, strikes
+from llm_extract.backends.rules.context import Ctx
+from llm_extract.backends.rules.dates import DateContext
+from llm_extract.backends.rules.numbers import NA, NB, NUMBER, ORDINAL, parse_number, parse_ordinal
+from llm_extract.backends.rules.segment import Doc
+from llm_extract.normalize import coalition_period
+from llm_extract.results import DroppedRecord
+from llm_extract.schemas import CATEGORIES, ReportExtraction
+
+_MONTH_RES = (
+    re.compile(
+        rf"{NB}[لفو]?(?:ل)?(?:ال)?شهر(?:ه|ها)?\s+(?:ال\s*)?(?P<n>\d+|{ORDINAL})\s+"
+        r"(?:علي التوالي|تواليا|من\s+(?:تدخل|عمليات|وجود|عمر))"
+    ),
+    re.compile(rf"{NB}(?:للشهر|شهره|شهرها)\s+(?:ال\s*)?(?P<n>\d+|{ORDINAL}){NA}"),
+)
+_WORDS_MONTH_RE = re.compile(rf"{NB}للشهر\s+(?P<n>{NUMBER})\s+علي التوالي")
+_LATE_MONTH_RES = (
+    re.compile(rf"{NB}[لفو]?(?:ل)?الشهر\s+(?P<n>{ORDINAL})"),
+    re.compile(
+        rf"{NB}[لفو]?(?:ل)?الشهر\s+(?:ال\s*|رقم\s+)?(?P<n>\d{{2,3}})"
+        r"(?=\s*[,.:;)]|\s*$|\s+(?:من|منذ|لتدخل|علي|في|لوجود|لعمليات)\s)"
+    ),
+)
+
+
+def coalition_month(norm: str) -> int | None:
+    """The coalition month a monthly report states ("للشهر 118 على التوالي")."""
+    for pattern in (*_MONTH_RES, _WORDS_MONTH_RE, *_LATE_MONTH_RES):
+        match = pattern.search(norm)
+        if match is None:
+            continue
+        raw = match.group("n")
+        value = int(raw) if raw.isdigit() else (parse_ordinal(raw) or parse_number(raw))
+        if value is not None and 1 <= value <= 600:
+            return value
+    return None
+
+
+def build(text: str) -> dict[str, Any]:
+    """The extraction of ``text`` as unvalidated data (see :func:`extract`)."""
+    doc = Doc(text)
+    month = coalition_month(doc.norm)
+    period = coalition_period(month) if month is not None else None
+    dates = DateContext.of(doc.norm, period)
+    ctx = Ctx.build(doc, dates)
+    first_date = next((d.date for s in ctx.sentences for d in s.dates), None)
+    drill_records, drill_total, ctx.claimed = drills.extract(ctx, first_date)
+    strike_records, strike_totals = strikes.extract(ctx, first_date)
+    arrest_records, operations = arrests.extract(ctx, first_date)
+    totals: dict[str, int] = {**strike_totals}
+    if drill_total is not None:
+        totals["drills"] = drill_total
+    if operations is not None:
+        totals["operations"] = operations
+    return {
+        "coalition_month": month,
+        "stated_totals": totals,
+        "convoys": convoys.extract(ctx, first_date),
+        "drills": drill_records,
+        "strikes": strike_records,
+        "arrests": arrest_records,
+    }
+
+
+def extract(
+    text: str, report_id: str | None = None
+) -> tuple[ReportExtraction, list[DroppedRecord]]:
+    """Extract ``text``; records that fail validation are returned as dropped."""
+    data = build(text)
+    context = {"source": text, "report_id": report_id}
+    dropped: list[DroppedRecord] = []
+    for _ in range(50):  # each round removes at least one failing record
+        try:
+            return ReportExtraction.model_validate(data, context=context), dropped
+        except ValidationError as error:
+            removed = _drop_failing(data, error, dropped)
+            if not removed:
+                raise
+    return ReportExtraction.model_validate(data, context=context), dropped
+
+
+def _drop_failing(
+    data: dict[str, Any], error: ValidationError, dropped: list[DroppedRecord]
+) -> bool:
+    bad: dict[str, set[int]] = {}
+    for item in error.errors():
+        loc = item["loc"]
+        if len(loc) >= 2 and loc[0] in CATEGORIES and isinstance(loc[1], int):
+            bad.setdefault(str(loc[0]), set()).add(loc[1])
+            reason = item["msg"]
+            record = data[loc[0]][loc[1]]
+            dropped.append(
+                DroppedRecord(category=str(loc[0]), reason=reason, record=_jsonable(record))
+            )
+    for category, indices in bad.items():
+        data[category] = [r for i, r in enumerate(data[category]) if i not in indices]
+    return bool(bad)
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (
+            str(value)
+            if not isinstance(value, (int, float, bool, str, list, type(None)))
+            else value
+        )
+        for key, value in record.items()
+    }

@@ -1,0 +1,98 @@
+"""Where a passage happens: the most specific place named, and its governorate."""
+
+from __future__ import annotations
+
+import re
+
+from llm_extract.backends.rules.lexicon import (
+    FACILITY,
+    GOVERNORATE_RE,
+    PLACE_RE,
+    SETTLEMENT,
+    governorate_of,
+)
+from llm_extract.backends.rules.numbers import NA, NB
+from llm_extract.schemas import Governorate
+
+#: Words that end a place name ("قريه كلش التابعه لناحيه الصور").
+_STOP = (
+    r"(?:التابعه|التابع|الواقع|الواقعه|بريف|ريف|في|شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي"
+    r"|قرب|عند|ضمن|من|الي|علي|مع|و|او|حيث|بعد|خلال|بالقرب|داخل|الامريكيه|الاميركيه"
+    r"|العسكريه|للغاز|النفطي|المنطقه|بالتزامن|بمشاركه|التحالف|للتحالف|الدولي|بقذايف|بصواريخ"
+    # vague quantities are no names: "قري عده", "بلدات عديده"
+    r"|عده|عديده|متفرقه|مجاوره|اخري)"
+)
+# Words that take a second word to make a name: "تل بيدر", "عين عيسي".
+_COMPOUND = r"(?:تل|عين|دير|ابو|ام|خربه|راس|بير|جبل|سد|حي|حقل|معمل|غاز|ال\s*\d+)"
+_WORD = rf"(?!{_STOP}{NA})[^\s,.;:()]+"
+_FACILITY_RE = re.compile(
+    rf"{NB}[بلو]?(?P<head>{FACILITY})\s+(?:{FACILITY}\s+)?(?:{_COMPOUND}\s+)?{_WORD}"
+    rf"|{NB}[بلو]?(?P<head2>منطقه)\s+ال\s*\d+\s+\S+"
+)
+_SETTLEMENT_RE = re.compile(
+    rf"{NB}[بلو]?(?P<head>{SETTLEMENT})\s+(?P<name>(?:{_COMPOUND}\s+)?{_WORD})"
+)
+_GENERIC_NAME_RE = re.compile(r"(?:قواعد|القاعده|قاعده|المنطقه|منطقه|العسكريه)$")
+
+
+def _facility(text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    for match in _FACILITY_RE.finditer(text, start, len(text) if end is None else end):
+        name = match.group()
+        if _GENERIC_NAME_RE.search(name):
+            continue
+        head = match.group("head") or match.group("head2")
+        begin = match.start("head") if match.group("head") else match.start("head2")
+        # "قاعده حقل كونيكو" is named by its field: drop the leading "قاعده".
+        inner = re.match(r"(?:ال)?قاعده\s+(?=حقل|معمل|مطار)", text[begin : match.end()])
+        if head and inner:
+            begin += inner.end()
+        end = match.end()
+        # A known place of several words ("قاعده خراب الجير") is named in full.
+        known = PLACE_RE.search(text, begin, end + 30)
+        if known is not None and known.start(1) < end < known.end(1):
+            end = known.end(1)
+        return begin, end
+    return None
+
+
+def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int, int] | None:
+    """Span of the most specific place named in ``text``: a base/field, else a known place,
+    else a village or town, else (when asked) a governorate."""
+    facility = _facility(text)
+    if facility is not None:
+        return facility
+    known = PLACE_RE.search(text)
+    settlement = _SETTLEMENT_RE.search(text)
+    if settlement is not None and (known is None or settlement.start() <= known.start()):
+        if settlement.group("head") == "مخيم":
+            return settlement.start("head"), settlement.end("name")  # "مخيم الهول" keeps it
+        return settlement.start("name"), settlement.end("name")
+    if known is not None:
+        start = known.start(1)
+        # Keep the facility word in front of a known place: "قاعده التنف".
+        before = re.search(rf"(?:{FACILITY})\s+(?:ال)?$", text[:start])
+        if before is not None:
+            start = before.start()
+        return start, known.end(1)
+    if governorate_fallback:
+        gov = GOVERNORATE_RE.search(text)
+        if gov is not None:
+            return gov.start(1), gov.end(1)
+    return None
+
+
+def find_governorate(text: str, location: str | None = None) -> Governorate | None:
+    """The governorate of the passage: of its known place, else the one named outright."""
+    if location:
+        known = PLACE_RE.search(location)
+        if known is not None:
+            gov = governorate_of(known.group(1))
+            if gov is not None:
+                return gov
+    match = GOVERNORATE_RE.search(text)
+    if match is not None:
+        return governorate_of(match.group(1))
+    known = PLACE_RE.search(text)
+    if known is not None:
+        return governorate_of(known.group(1))
+    return None

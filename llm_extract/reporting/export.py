@@ -1,0 +1,607 @@
+"""Flat tables of extracted records, and an ACLED-style events table, as CSV/Parquet/XLSX.
+
+Category tables (``convoys``, ``drills``, ``strikes``, ``arrests``) hold one row per record;
+list fields are joined with " | ". Place names stay as written (``location``) and the
+gazetteer adds ``location_en``, ``latitude`` and ``longitude`` when it knows the place (empty
+otherwise: nothing is guessed).
+
+The ``events`` table follows ACLED's layout, one row per event:
+
+=====================  ==========================================  ============================
+record                 event_type                                  sub_event_type
+=====================  ==========================================  ============================
+strike attack_on_base  Explosions/Remote violence                  Shelling/artillery/missile
+                                                                   attack
+strike shelling        Explosions/Remote violence                  Shelling/artillery/missile
+                                                                   attack
+strike airstrike       Explosions/Remote violence                  Air/drone strike
+strike drone_shootdown Strategic developments                      Disrupted weapons use
+strike other           Strategic developments                      Other
+arrest                 Strategic developments                      Arrests
+convoy                 Strategic developments                      Other
+drill                  Strategic developments                      Other
+=====================  ==========================================  ============================
+
+A convoy with several listed dates gives one row per date (one per batch). A strike with a
+per-base breakdown gives one row per base; the report does not split casualties by base,
+so those rows leave ``fatalities`` empty and say the total in ``notes``. Otherwise
+``fatalities`` is the sum of the numbers killed (0 when none is given). ``admin1`` is the
+record's governorate, or the gazetteer's for a known place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from llm_extract.errors import InputError, UsageError
+from llm_extract.reporting.gazetteer import Gazetteer, Place, default_gazetteer
+from llm_extract.results import ExtractionResult
+from llm_extract.schemas import (
+    CATEGORIES,
+    Actor,
+    Arrest,
+    Convoy,
+    Drill,
+    Governorate,
+    Grounded,
+    ReportExtraction,
+    Strike,
+    StrikeKind,
+)
+
+TABLES: tuple[str, ...] = (*CATEGORIES, "events")
+FORMATS: tuple[str, ...] = ("csv", "parquet", "xlsx")
+LIST_SEPARATOR = " | "
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "event_date",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "actor2",
+    "admin1",
+    "location",
+    "latitude",
+    "longitude",
+    "fatalities",
+    "notes",
+    "source",
+    "source_report_id",
+    "category",
+    "record",
+    "location_ar",
+)
+_COMMON = ("report_id", "coalition_month", "period_start", "period_end", "record")
+_PLACE = ("location", "location_en", "governorate", "latitude", "longitude")
+_GROUNDING = ("evidence", "evidence_start", "evidence_end")
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "convoys": (
+        *_COMMON,
+        "mode",
+        "vehicles",
+        "approximate",
+        "at_least",
+        "batches",
+        "dates",
+        "first_date",
+        "origin",
+        "destinations",
+        "cargo",
+        *_GROUNDING,
+    ),
+    "drills": (
+        *_COMMON,
+        "date",
+        *_PLACE,
+        "participants",
+        "live_fire",
+        "weapons",
+        "scenario",
+        "count",
+        *_GROUNDING,
+    ),
+    "strikes": (
+        *_COMMON,
+        "date",
+        "kind",
+        "attacker",
+        "targets",
+        *_PLACE,
+        "count",
+        "killed",
+        "injured",
+        "casualties",
+        *_GROUNDING,
+    ),
+    "arrests": (
+        *_COMMON,
+        "date",
+        *_PLACE,
+        "actors",
+        "coalition_role",
+        "operations",
+        "detained",
+        "killed",
+        "affiliation",
+        "notes",
+        *_GROUNDING,
+    ),
+    "events": EVENT_COLUMNS,
+}
+_INT_COLUMNS = frozenset(
+    {
+        "coalition_month",
+        "record",
+        "vehicles",
+        "batches",
+        "count",
+        "killed",
+        "injured",
+        "operations",
+        "detained",
+        "evidence_start",
+        "evidence_end",
+        "fatalities",
+    }
+)
+_FLOAT_COLUMNS = frozenset({"latitude", "longitude"})
+
+STRATEGIC = "Strategic developments"
+REMOTE = "Explosions/Remote violence"
+STRIKE_EVENT_TYPES: dict[StrikeKind, tuple[str, str]] = {
+    StrikeKind.ATTACK_ON_BASE: (REMOTE, "Shelling/artillery/missile attack"),
+    StrikeKind.SHELLING: (REMOTE, "Shelling/artillery/missile attack"),
+    StrikeKind.AIRSTRIKE: (REMOTE, "Air/drone strike"),
+    StrikeKind.DRONE_SHOOTDOWN: (STRATEGIC, "Disrupted weapons use"),
+    StrikeKind.OTHER: (STRATEGIC, "Other"),
+}
+
+Row = dict[str, Any]
+
+
+def _join(items: Iterable[object]) -> str:
+    return LIST_SEPARATOR.join(str(item) for item in items)
+
+
+def _value(item: object) -> str | None:
+    return None if item is None else str(item)
+
+
+def _place_columns(name: str | None, governorate: Governorate | None, gaz: Gazetteer) -> Row:
+    place = gaz.lookup(name)
+    return {
+        "location": name,
+        "location_en": place.name_en if place else None,
+        "governorate": _admin1(governorate, place),
+        "latitude": place.lat if place else None,
+        "longitude": place.lon if place else None,
+    }
+
+
+def _admin1(governorate: Governorate | None, place: Place | None) -> str | None:
+    if governorate is not None:
+        return governorate.value
+    if place is not None and place.governorate is not None:
+        return place.governorate.value
+    return None
+
+
+def _common(result: ExtractionResult, extraction: ReportExtraction, index: int) -> Row:
+    period = extraction.period
+    return {
+        "report_id": result.report_id,
+        "coalition_month": extraction.coalition_month,
+        "period_start": period.start if period else None,
+        "period_end": period.end if period else None,
+        "record": index,
+    }
+
+
+def _grounding(record: Grounded) -> Row:
+    return {
+        "evidence": record.evidence,
+        "evidence_start": record.evidence_start,
+        "evidence_end": record.evidence_end,
+    }
+
+
+def _killed(strike: Strike) -> int:
+    return sum(c.killed or 0 for c in strike.casualties)
+
+
+def _injured(strike: Strike) -> int | None:
+    known = [c.injured for c in strike.casualties if c.injured is not None]
+    return sum(known) if known else None
+
+
+def _casualties_text(strike: Strike) -> str:
+    parts = []
+    for c in strike.casualties:
+        bits = [f"killed {c.killed}" if c.killed is not None else "",
+                f"injured {c.injured}" if c.injured is not None else "",
+                c.note or ""]  # fmt: skip
+        hedge = " (at least)" if c.at_least else " (about)" if c.approximate else ""
+        parts.append(f"{c.party.value}: {', '.join(b for b in bits if b)}{hedge}")
+    return _join(parts)
+
+
+def _targets_text(strike: Strike) -> str:
+    return _join(f"{t.name}: {t.count}" if t.count is not None else t.name for t in strike.targets)
+
+
+def _convoy_row(convoy: Convoy, gaz: Gazetteer) -> Row:
+    return {
+        "mode": convoy.mode.value,
+        "vehicles": convoy.vehicles,
+        "approximate": convoy.approximate,
+        "at_least": convoy.at_least,
+        "batches": convoy.batches,
+        "dates": _join(d.isoformat() for d in convoy.dates),
+        "first_date": convoy.dates[0] if convoy.dates else None,
+        "origin": convoy.origin,
+        "destinations": _join(convoy.destinations),
+        "cargo": _join(convoy.cargo),
+    }
+
+
+def _drill_row(drill: Drill, gaz: Gazetteer) -> Row:
+    return {
+        "date": drill.date,
+        **_place_columns(drill.location, drill.governorate, gaz),
+        "participants": _join(a.value for a in drill.participants),
+        "live_fire": drill.live_fire,
+        "weapons": _join(drill.weapons),
+        "scenario": drill.scenario,
+        "count": drill.count,
+    }
+
+
+def _strike_row(strike: Strike, gaz: Gazetteer) -> Row:
+    return {
+        "date": strike.date,
+        "kind": strike.kind.value,
+        "attacker": _value(strike.attacker and strike.attacker.value),
+        "targets": _targets_text(strike),
+        **_place_columns(strike.location, strike.governorate, gaz),
+        "count": strike.count,
+        "killed": _killed(strike),
+        "injured": _injured(strike),
+        "casualties": _casualties_text(strike),
+    }
+
+
+def _arrest_row(arrest: Arrest, gaz: Gazetteer) -> Row:
+    return {
+        "date": arrest.date,
+        **_place_columns(arrest.location, arrest.governorate, gaz),
+        "actors": _join(a.value for a in arrest.actors),
+        "coalition_role": _value(arrest.coalition_role and arrest.coalition_role.value),
+        "operations": arrest.operations,
+        "detained": arrest.detained,
+        "killed": arrest.killed,
+        "affiliation": _value(arrest.affiliation and arrest.affiliation.value),
+        "notes": arrest.notes,
+    }
+
+
+_ROW_BUILDERS: dict[str, Callable[[Any, Gazetteer], Row]] = {
+    "convoys": _convoy_row,
+    "drills": _drill_row,
+    "strikes": _strike_row,
+    "arrests": _arrest_row,
+}
+
+
+def _ok(results: Iterable[ExtractionResult]) -> list[tuple[ExtractionResult, ReportExtraction]]:
+    return [(r, r.extraction) for r in results if r.status == "ok" and r.extraction is not None]
+
+
+def category_rows(
+    results: Iterable[ExtractionResult], category: str, gaz: Gazetteer | None = None
+) -> list[Row]:
+    """One row per record of ``category`` over the successful results."""
+    gazetteer = gaz or default_gazetteer()
+    build = _ROW_BUILDERS[category]
+    rows: list[Row] = []
+    for result, extraction in _ok(results):
+        for index, record in enumerate(extraction.records(category)):
+            rows.append(
+                {
+                    **_common(result, extraction, index),
+                    **build(record, gazetteer),
+                    **_grounding(record),
+                }
+            )
+    return rows
+
+
+# --- events (ACLED layout) ------------------------------------------------------------------
+
+
+def _event(
+    result: ExtractionResult,
+    category: str,
+    index: int,
+    *,
+    event_type: tuple[str, str],
+    date: dt.date | None,
+    actor1: Actor | None,
+    actor2: Actor | None,
+    place_name: str | None,
+    governorate: Governorate | None,
+    fatalities: int | None,
+    notes: str,
+    gaz: Gazetteer,
+    part: int | None = None,
+) -> Row:
+    place = gaz.lookup(place_name)
+    suffix = f"-{part + 1}" if part is not None else ""
+    period = result.extraction.period if result.extraction else None
+    if date is None and period is not None:
+        notes += f"; undated in the report (period {period.start} to {period.end})"
+    return {
+        "event_id": f"{result.report_id}-{category}-{index + 1}{suffix}",
+        "event_date": date,
+        "event_type": event_type[0],
+        "sub_event_type": event_type[1],
+        "actor1": actor1.value if actor1 else None,
+        "actor2": actor2.value if actor2 else None,
+        "admin1": _admin1(governorate, place),
+        "location": place.name_en if place else place_name,
+        "latitude": place.lat if place else None,
+        "longitude": place.lon if place else None,
+        "fatalities": fatalities,
+        "notes": notes,
+        "source": result.source.path,
+        "source_report_id": result.report_id,
+        "category": category,
+        "record": index,
+        "location_ar": place_name,
+    }
+
+
+def _hedged(number: int | None, approximate: bool, at_least: bool) -> str:
+    if number is None:
+        return "an unstated number of"
+    return f"{'at least ' if at_least else 'about ' if approximate else ''}{number}"
+
+
+def _convoy_events(
+    result: ExtractionResult, index: int, convoy: Convoy, gaz: Gazetteer
+) -> list[Row]:
+    unit = "trucks/vehicles" if convoy.mode.value == "ground" else "aircraft"
+    number = _hedged(convoy.vehicles, convoy.approximate, convoy.at_least)
+    what = f"{convoy.mode.value} reinforcements: {number} {unit}"
+    if convoy.batches is not None:
+        what += f" in {convoy.batches} batches"
+    if convoy.destinations:
+        what += f"; to {', '.join(convoy.destinations)}"
+    if convoy.origin:
+        what += f"; from {convoy.origin}"
+    dates: list[dt.date | None] = list(convoy.dates) or [None]
+    rows = []
+    for part, date in enumerate(dates):
+        note = what if len(dates) == 1 else f"{what} (batch date {part + 1} of {len(dates)})"
+        rows.append(
+            _event(
+                result,
+                "convoys",
+                index,
+                event_type=(STRATEGIC, "Other"),
+                date=date,
+                actor1=Actor.INTERNATIONAL_COALITION,
+                actor2=None,
+                place_name=None,
+                governorate=None,
+                fatalities=0,
+                notes=note,
+                gaz=gaz,
+                part=part if len(dates) > 1 else None,
+            )
+        )
+    return rows
+
+
+def _drill_events(result: ExtractionResult, index: int, drill: Drill, gaz: Gazetteer) -> list[Row]:
+    actors = list(drill.participants)
+    note = "military drill" if drill.count == 1 else f"{drill.count} military drills"
+    if drill.live_fire:
+        note += " with live ammunition"
+    if drill.scenario:
+        note += f"; scenario: {drill.scenario}"
+    return [
+        _event(
+            result,
+            "drills",
+            index,
+            event_type=(STRATEGIC, "Other"),
+            date=drill.date,
+            actor1=actors[0] if actors else None,
+            actor2=actors[1] if len(actors) > 1 else None,
+            place_name=drill.location,
+            governorate=drill.governorate,
+            fatalities=0,
+            notes=note,
+            gaz=gaz,
+        )
+    ]
+
+
+def _strike_events(
+    result: ExtractionResult, index: int, strike: Strike, gaz: Gazetteer
+) -> list[Row]:
+    event_type = STRIKE_EVENT_TYPES[strike.kind]
+    target_actor = (
+        Actor.INTERNATIONAL_COALITION if strike.kind is StrikeKind.ATTACK_ON_BASE else None
+    )
+    killed = _killed(strike)
+    note = strike.kind.value.replace("_", " ")
+    if strike.count is not None:
+        note += f", {strike.count} in total"
+    casualties = _casualties_text(strike)
+    common: dict[str, Any] = {
+        "event_type": event_type,
+        "date": strike.date,
+        "actor1": strike.attacker,
+        "actor2": target_actor,
+        "governorate": strike.governorate,
+        "gaz": gaz,
+    }
+    if len(strike.targets) <= 1:
+        place = strike.targets[0].name if strike.targets else strike.location
+        full = f"{note}; casualties: {casualties}" if casualties else note
+        return [
+            _event(
+                result,
+                "strikes",
+                index,
+                place_name=place or strike.location,
+                fatalities=killed,
+                notes=full,
+                **common,
+            )
+        ]
+    rows = []
+    for part, target in enumerate(strike.targets):
+        on_base = f"{target.count} on this base" if target.count is not None else "on this base"
+        text = f"{note}; {on_base}"
+        if casualties:
+            text += f"; casualties for all bases together (not split by base): {casualties}"
+        rows.append(
+            _event(
+                result,
+                "strikes",
+                index,
+                place_name=target.name,
+                fatalities=None,
+                notes=text,
+                part=part,
+                **common,
+            )
+        )
+    return rows
+
+
+def _arrest_events(
+    result: ExtractionResult, index: int, arrest: Arrest, gaz: Gazetteer
+) -> list[Row]:
+    bits = ["raid/arrest operation" if arrest.operations in (None, 1) else
+            f"{arrest.operations} raid/arrest operations"]  # fmt: skip
+    if arrest.coalition_role is not None:
+        bits.append(f"coalition role: {arrest.coalition_role.value}")
+    if arrest.detained is not None:
+        bits.append(f"{arrest.detained} detained")
+    if arrest.notes:
+        bits.append(arrest.notes)
+    return [
+        _event(
+            result,
+            "arrests",
+            index,
+            event_type=(STRATEGIC, "Arrests"),
+            date=arrest.date,
+            actor1=arrest.actors[0] if arrest.actors else None,
+            actor2=arrest.affiliation,
+            place_name=arrest.location,
+            governorate=arrest.governorate,
+            fatalities=arrest.killed or 0,
+            notes="; ".join(bits),
+            gaz=gaz,
+        )
+    ]
+
+
+_EVENT_BUILDERS: dict[str, Callable[[ExtractionResult, int, Any, Gazetteer], list[Row]]] = {
+    "convoys": _convoy_events,
+    "drills": _drill_events,
+    "strikes": _strike_events,
+    "arrests": _arrest_events,
+}
+
+
+def event_rows(results: Iterable[ExtractionResult], gaz: Gazetteer | None = None) -> list[Row]:
+    """ACLED-style rows, one per event, over the successful results."""
+    gazetteer = gaz or default_gazetteer()
+    rows: list[Row] = []
+    for result, extraction in _ok(results):
+        for category in CATEGORIES:
+            for index, record in enumerate(extraction.records(category)):
+                rows.extend(_EVENT_BUILDERS[category](result, index, record, gazetteer))
+    return rows
+
+
+# --- frames and files -----------------------------------------------------------------------
+
+
+def build_table(
+    results: Sequence[ExtractionResult], table: str, gaz: Gazetteer | None = None
+) -> pd.DataFrame:
+    """The DataFrame of one table (a category, or ``events``), columns in a fixed order."""
+    if table not in TABLES:
+        raise UsageError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+    rows = event_rows(results, gaz) if table == "events" else category_rows(results, table, gaz)
+    columns = list(TABLE_COLUMNS[table])
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for column in columns:
+        if column in _INT_COLUMNS:
+            frame[column] = frame[column].astype("Int64")
+        elif column in _FLOAT_COLUMNS:
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def output_paths(base: Path, fmt: str, tables: Sequence[str]) -> dict[str, Path]:
+    """Where each table goes: one file for one table (or an xlsx workbook), else one per table."""
+    if fmt == "xlsx" or len(tables) == 1:
+        path = base if base.suffix else base.with_suffix(f".{fmt}")
+        return dict.fromkeys(tables, path)
+    folder = base.parent if base.suffix else base
+    stem = base.stem if base.suffix else "export"
+    return {table: folder / f"{stem}_{table}.{fmt}" for table in tables}
+
+
+def export_tables(
+    results: Sequence[ExtractionResult],
+    fmt: str,
+    out: str | Path,
+    tables: Sequence[str] = TABLES,
+    gaz: Gazetteer | None = None,
+) -> dict[str, Path]:
+    """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table.
+
+    xlsx: one workbook, one sheet per table. csv/parquet: one file per table
+    (``<stem>_<table>.<ext>``) unless a single table is asked for.
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    for table in tables:
+        if table not in TABLES:
+            raise UsageError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+    paths = output_paths(Path(out), fmt, tables)
+    frames = {table: build_table(results, table, gaz) for table in tables}
+    for path in set(paths.values()):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(path, f"cannot create folder ({exc.strerror or exc})") from exc
+    try:
+        if fmt == "xlsx":
+            workbook = next(iter(paths.values()))
+            with pd.ExcelWriter(workbook, engine="openpyxl") as writer:
+                for table, frame in frames.items():
+                    frame.to_excel(writer, sheet_name=table, index=False)
+        else:
+            for table, frame in frames.items():
+                if fmt == "csv":
+                    frame.to_csv(paths[table], index=False, encoding="utf-8")
+                else:
+                    frame.to_parquet(paths[table], index=False, engine="pyarrow")
+    except OSError as exc:
+        raise InputError(exc.filename or out, f"cannot write ({exc.strerror or exc})") from exc
+    return paths

@@ -1,0 +1,432 @@
+"""The review page: one self-contained HTML file (no network) for checking extractions.
+
+Each report's text is shown right to left with the evidence of every record highlighted in
+its category's colour (``<mark data-kind="pred">``, one per record; a span that crosses
+another is split and its later parts carry the class ``cont``). A side table lists the
+records; clicking a row scrolls the text to its span. With gold files, predicted records are
+matched to gold records with :mod:`llm_extract.evaluation.matching` and marked matched or
+spurious, and missed gold records are listed and outlined in the text
+(``data-kind="gold"``).
+
+The report text is not in the JSONL: it is read from ``source.path`` (or ``--reports DIR``)
+and used only if its sha256 is the one recorded at extraction; otherwise the records are
+shown without highlights and the page says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup, escape
+
+from llm_extract.errors import InputError
+from llm_extract.evaluation.gold import load_gold_file
+from llm_extract.evaluation.matching import match_records
+from llm_extract.normalize import find_span
+from llm_extract.report import sha256_text
+from llm_extract.results import ExtractionResult
+from llm_extract.schemas import (
+    CATEGORIES,
+    Arrest,
+    Convoy,
+    Drill,
+    Grounded,
+    ReportExtraction,
+    Strike,
+)
+
+CATEGORY_COLOURS: dict[str, str] = {
+    "convoys": "#8ec5ff",
+    "drills": "#9be3a6",
+    "strikes": "#ff9f9f",
+    "arrests": "#f7c873",
+}
+TEXT_OK = "ok"
+
+
+@dataclass
+class ViewRecord:
+    """One row of a report's record table (a prediction, or a gold record that was missed)."""
+
+    rid: str
+    category: str
+    index: int
+    kind: str  # "pred" or "gold"
+    status: str  # "unscored", "matched", "spurious" or "missed"
+    summary: list[str]
+    evidence: str
+    details: str
+    start: int | None = None
+    end: int | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class ViewReport:
+    """Everything the page shows for one report."""
+
+    number: int
+    report_id: str
+    status: str
+    error: str | None
+    source_path: str
+    coalition_month: int | None
+    period: str | None
+    text_state: str  # "ok", "missing", "changed", "failed"
+    text_message: str | None
+    body: Markup
+    records: list[ViewRecord]
+    flags: list[str]
+    dropped: list[str]
+    gold: str  # "none" (no --gold), "absent" (no gold file), "ok"
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_pred(self) -> int:
+        return sum(r.kind == "pred" for r in self.records)
+
+    @property
+    def n_highlighted(self) -> int:
+        return sum(r.kind == "pred" and r.start is not None for r in self.records)
+
+    def n_status(self, status: str) -> int:
+        return sum(r.status == status for r in self.records)
+
+
+# --- report text ----------------------------------------------------------------------------
+
+
+def _candidates(
+    result: ExtractionResult, reports_dirs: Sequence[Path], base: Path | None
+) -> list[Path]:
+    source = Path(result.source.path)
+    if reports_dirs:
+        names = dict.fromkeys([source.name, f"{result.report_id}.txt"])
+        return [folder / name for folder in reports_dirs for name in names]
+    paths = [source]
+    if not source.is_absolute() and base is not None:
+        paths.append(base / source)
+    return paths
+
+
+def load_text(
+    result: ExtractionResult, reports_dirs: Sequence[Path] = (), base: Path | None = None
+) -> tuple[str | None, str, str | None]:
+    """``(text, state, message)``: the report text if it is the one that was extracted."""
+    if result.source.path == "-":
+        return None, "missing", "the report came from stdin; its text is not available"
+    for path in _candidates(result, reports_dirs, base):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, "missing", f"{path}: cannot read the report text ({exc})"
+        if sha256_text(text) != result.source.sha256:
+            return (
+                None,
+                "changed",
+                f"{path} has changed since the extraction (sha256 differs); highlights are off",
+            )
+        return text, TEXT_OK, None
+    tried = ", ".join(str(p) for p in _candidates(result, reports_dirs, base))
+    return None, "missing", f"report text not found ({tried}); highlights are off"
+
+
+# --- record summaries -----------------------------------------------------------------------
+
+
+def _d(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _n(number: int | None, approximate: bool = False, at_least: bool = False) -> str:
+    if number is None:
+        return "?"
+    return f"{'≥' if at_least else '~' if approximate else ''}{number}"
+
+
+def summarize_record(record: Grounded) -> list[str]:
+    """The parts of a one-line description of a record for the side table."""
+    parts: list[str] = []
+    if isinstance(record, Convoy):
+        unit = "vehicles" if record.mode.value == "ground" else "aircraft"
+        parts = [
+            record.mode.value,
+            f"{_n(record.vehicles, record.approximate, record.at_least)} {unit}",
+            f"{record.batches} batches" if record.batches is not None else "",
+            ", ".join(d.isoformat() for d in record.dates),
+        ]
+    elif isinstance(record, Drill):
+        parts = [
+            _d(record.date),
+            record.location or "",
+            f"×{record.count}" if record.count != 1 else "",
+            "live fire" if record.live_fire else "",
+        ]
+    elif isinstance(record, Strike):
+        killed = sum(c.killed or 0 for c in record.casualties)
+        parts = [
+            _d(record.date),
+            record.kind.value,
+            f"×{record.count}" if record.count is not None else "",
+            record.attacker.value if record.attacker else "",
+            record.location or "",
+            ", ".join(f"{t.name} {t.count or ''}".strip() for t in record.targets),
+            f"{killed} killed" if killed else "",
+        ]
+    elif isinstance(record, Arrest):
+        parts = [
+            _d(record.date),
+            record.location or "",
+            f"{record.operations} ops" if record.operations is not None else "",
+            f"{record.detained} detained" if record.detained is not None else "",
+            f"{record.killed} killed" if record.killed else "",
+        ]
+    return [p for p in parts if p]
+
+
+def _details(record: Grounded) -> str:
+    data = record.model_dump(mode="json", exclude={"evidence_start", "evidence_end"})
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def _offsets(record: Grounded, text: str | None) -> tuple[int | None, int | None]:
+    if text is None:
+        return None, None
+    start, end = record.evidence_start, record.evidence_end
+    if start is None or end is None:
+        span = find_span(text, record.evidence)
+        if span is None:
+            return None, None
+        start, end = span
+    if not 0 <= start < end <= len(text):
+        return None, None
+    return start, end
+
+
+# --- highlighting ---------------------------------------------------------------------------
+
+
+def highlight(text: str, records: Sequence[ViewRecord]) -> Markup:
+    """``text`` as HTML with one ``<mark>`` per record span (split where spans cross)."""
+    spans = [(r.start, r.end, r) for r in records if r.start is not None and r.end is not None]
+    # Outer spans first (earlier start, later end); a gold span encloses an equal prediction.
+    spans.sort(key=lambda x: (x[0], -x[1], x[2].kind != "gold", x[2].rid))
+    bounds = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    out: list[str] = []
+    stack: list[ViewRecord] = []
+    opened: set[str] = set()
+    for a, b in pairwise(bounds):
+        active = [r for s, e, r in spans if s <= a and e >= b]
+        keep = 0
+        while keep < min(len(stack), len(active)) and stack[keep] is active[keep]:
+            keep += 1
+        out.extend("</mark>" for _ in stack[keep:])
+        stack = stack[:keep]
+        for record in active[keep:]:
+            out.append(_open_mark(record, continued=record.rid in opened))
+            opened.add(record.rid)
+            stack.append(record)
+        out.append(str(escape(text[a:b])))
+    out.extend("</mark>" for _ in stack)
+    return Markup("".join(out))
+
+
+def _open_mark(record: ViewRecord, *, continued: bool) -> str:
+    classes = f"hl cat-{record.category} st-{record.status} k-{record.kind}"
+    if continued:
+        classes += " cont"
+    return (
+        f'<mark class="{classes}" data-rid="{escape(record.rid)}" data-kind="{record.kind}" '
+        f'data-category="{record.category}" data-status="{record.status}">'
+    )
+
+
+# --- building the page ----------------------------------------------------------------------
+
+
+def _records(
+    number: int,
+    extraction: ReportExtraction | None,
+    gold: ReportExtraction | None,
+    text: str | None,
+) -> list[ViewRecord]:
+    rows: list[ViewRecord] = []
+    for category in CATEGORIES:
+        predicted = extraction.records(category) if extraction is not None else []
+        statuses = ["unscored"] * len(predicted)
+        similarity: dict[int, float] = {}
+        missed: list[int] = []
+        truth = gold.records(category) if gold is not None else []
+        if gold is not None:
+            matching = match_records(category, predicted, truth)
+            for pair in matching.pairs:
+                statuses[pair.pred] = "matched"
+                similarity[pair.pred] = pair.similarity
+            for index in matching.spurious:
+                statuses[index] = "spurious"
+            missed = matching.missed
+        for index, record in enumerate(predicted):
+            start, end = _offsets(record, text)
+            rows.append(
+                ViewRecord(
+                    rid=f"r{number}-{category}-{index}",
+                    category=category,
+                    index=index,
+                    kind="pred",
+                    status=statuses[index],
+                    summary=summarize_record(record),
+                    evidence=record.evidence,
+                    details=_details(record),
+                    start=start,
+                    end=end,
+                    similarity=similarity.get(index),
+                )
+            )
+        for index in missed:
+            record = truth[index]
+            start, end = _offsets(record, text)
+            rows.append(
+                ViewRecord(
+                    rid=f"r{number}-gold-{category}-{index}",
+                    category=category,
+                    index=index,
+                    kind="gold",
+                    status="missed",
+                    summary=summarize_record(record),
+                    evidence=record.evidence,
+                    details=_details(record),
+                    start=start,
+                    end=end,
+                )
+            )
+    return rows
+
+
+def build_report(
+    number: int,
+    result: ExtractionResult,
+    *,
+    gold_dir: Path | None = None,
+    reports_dirs: Sequence[Path] = (),
+    base: Path | None = None,
+) -> ViewReport:
+    """The view of one result: its text (if unchanged), records, gold statuses and warnings."""
+    text, state, message = load_text(result, reports_dirs, base)
+    extraction = result.extraction if result.status == "ok" else None
+    gold: ReportExtraction | None = None
+    gold_state = "none"
+    if gold_dir is not None:
+        gold_path = gold_dir / f"{result.report_id}.json"
+        gold_state = "absent"
+        if gold_path.is_file():
+            gold = load_gold_file(gold_path, text)
+            gold_state = "ok"
+    records = _records(number, extraction, gold, text)
+    period = extraction.period if extraction is not None else None
+    counts = {c: sum(r.category == c and r.kind == "pred" for r in records) for c in CATEGORIES}
+    return ViewReport(
+        number=number,
+        report_id=result.report_id,
+        status=result.status,
+        error=f"{result.error.kind}: {result.error.message}" if result.error else None,
+        source_path=result.source.path,
+        coalition_month=extraction.coalition_month if extraction is not None else None,
+        period=f"{period.start} – {period.end}" if period is not None else None,
+        text_state=state,
+        text_message=message,
+        body=highlight(text, records) if text is not None else Markup(""),
+        records=records,
+        flags=list(extraction.flags) if extraction is not None else [],
+        dropped=[f"{d.category}: {d.reason}" for d in result.dropped],
+        gold=gold_state,
+        counts=counts,
+    )
+
+
+def build_view(
+    results: Sequence[ExtractionResult],
+    *,
+    gold_dir: str | Path | None = None,
+    reports_dirs: Sequence[str | Path] = (),
+    base: str | Path | None = None,
+) -> list[ViewReport]:
+    """One :class:`ViewReport` per result, in file order.
+
+    Report texts are looked up in ``reports_dirs`` (by file name, then ``<id>.txt``) when
+    given, else at ``source.path`` (as written, then relative to ``base``).
+    """
+    gold = Path(gold_dir) if gold_dir is not None else None
+    if gold is not None and not gold.is_dir():
+        raise InputError(gold, "gold folder not found")
+    reports = [Path(d) for d in reports_dirs]
+    for folder in reports:
+        if not folder.is_dir():
+            raise InputError(folder, "reports folder not found")
+    where = Path(base) if base is not None else None
+    return [
+        build_report(n, r, gold_dir=gold, reports_dirs=reports, base=where)
+        for n, r in enumerate(results)
+    ]
+
+
+def _template() -> str:
+    return (
+        resources.files("llm_extract.reporting")
+        .joinpath("templates/review.html.j2")
+        .read_text("utf-8")
+    )
+
+
+def render_html(reports: Sequence[ViewReport], *, title: str, scored: bool) -> str:
+    """The page's HTML (inline CSS and JS, no external resource)."""
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(_template())
+    context: dict[str, Any] = {
+        "title": title,
+        "reports": reports,
+        "scored": scored,
+        "categories": CATEGORIES,
+        "colours": CATEGORY_COLOURS,
+        "totals": {
+            "reports": len(reports),
+            "failed": sum(r.status != "ok" for r in reports),
+            "records": sum(r.n_pred for r in reports),
+            "highlighted": sum(r.n_highlighted for r in reports),
+            "no_text": sum(r.text_state != TEXT_OK for r in reports),
+            "matched": sum(r.n_status("matched") for r in reports),
+            "spurious": sum(r.n_status("spurious") for r in reports),
+            "missed": sum(r.n_status("missed") for r in reports),
+        },
+    }
+    return template.render(**context)
+
+
+def write_view(
+    results: Sequence[ExtractionResult],
+    out: str | Path,
+    *,
+    gold_dir: str | Path | None = None,
+    reports_dirs: Sequence[str | Path] = (),
+    base: str | Path | None = None,
+    title: str = "llm-extract review",
+) -> tuple[Path, list[ViewReport]]:
+    """Build and write the review page; returns its path and the reports shown."""
+    reports = build_view(results, gold_dir=gold_dir, reports_dirs=reports_dirs, base=base)
+    html = render_html(reports, title=title, scored=gold_dir is not None)
+    target = Path(out)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(target, f"cannot write the page ({exc.strerror or exc})") from exc
+    return target, reports

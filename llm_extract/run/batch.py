@@ -1,0 +1,411 @@
+"""The OpenAI Batch API: request files out, results files in. No network here.
+
+``prepare`` writes one request line per report::
+
+    {"custom_id": REPORT_ID, "method": "POST", "url": "/v1/chat/completions", "body": {...}}
+
+where ``body`` is exactly what the online path sends for that report (same messages, same
+schema, same parameters: the backend renders it). Beside the requests goes a *manifest*
+(``<requests>.manifest.json``) that maps each ``custom_id`` to its report: id, path, sha256,
+text, and the content-addressed :func:`~llm_extract.run.keys.request_key` of the request. So:
+
+- ``custom_id`` is the report id (readable in the provider's dashboard, unique in a file);
+- the request key is kept in the manifest, written into every collected result, and the same
+  key the online path would use: a collected answer can fill the response cache, and
+  ``extract --resume`` and the batch agree on what is done.
+
+``collect`` reads any results file in the Batch API output format, one JSON object per line::
+
+    {"id": ..., "custom_id": ..., "response": {"status_code": 200, "request_id": ...,
+     "body": <chat.completion>}, "error": null}
+
+and turns each line into an :class:`~llm_extract.results.ExtractionResult`, validated like an
+online answer (grounded against the report's text). Lines that failed at the provider, that
+do not parse, that break the schema or that name an unknown ``custom_id`` become results with
+status ``failed`` and the reason; requests of the manifest without a result line are reported
+as missing. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
+from llm_extract.errors import ExtractionError, InputError, UsageError
+from llm_extract.pricing import load_price_table
+from llm_extract.prompts import Prompt
+from llm_extract.report import Report
+from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
+from llm_extract.run.transport import ReplayTransport, tag_requests
+
+BATCH_URL = "/v1/chat/completions"
+MANIFEST_VERSION = 1
+#: Limits of one Batch API input file (OpenAI: 50,000 requests, 200 MB).
+MAX_REQUESTS_PER_FILE = 50_000
+MAX_BYTES_PER_FILE = 190_000_000
+
+
+class ManifestEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    report_id: str
+    path: str
+    sha256: str
+    request_key: str
+    text: str
+
+
+class Manifest(BaseModel):
+    """What ``collect`` needs to turn results back into validated extractions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = MANIFEST_VERSION
+    model: str
+    mode: str
+    prompt: PromptInfo
+    requests_files: list[str] = []
+    entries: dict[str, ManifestEntry]
+
+    def request_for(self, custom_id: str, settings: ModelSettings) -> ExtractionRequest:
+        entry = self.entries[custom_id]
+        report = Report(
+            report_id=entry.report_id, text=entry.text, path=entry.path, sha256=entry.sha256
+        )
+        return ExtractionRequest(report=report, messages=[], settings=settings, prompt=self.prompt)
+
+
+def manifest_path(requests_path: str | Path) -> Path:
+    """The manifest written beside a requests file: ``<requests>.manifest.json``."""
+    path = Path(requests_path)
+    return path.with_name(path.name + ".manifest.json")
+
+
+def batch_line(custom_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": BATCH_URL, "body": body}
+
+
+@dataclass
+class PreparedBatch:
+    """Request lines (one per report) and the manifest that maps them back."""
+
+    lines: list[dict[str, Any]]
+    manifest: Manifest
+    files: list[Path] = field(default_factory=list)
+
+
+def check_unique_ids(requests: Sequence[ExtractionRequest]) -> None:
+    """Raise UsageError naming both files when two reports share an id (= custom_id)."""
+    paths: dict[str, str] = {}
+    for request in requests:
+        report = request.report
+        if report.report_id in paths:
+            raise UsageError(
+                f"two reports share the id {report.report_id!r} ({paths[report.report_id]} and "
+                f"{report.path}): a batch needs unique report ids"
+            )
+        paths[report.report_id] = report.path
+
+
+def prepare_batch(
+    requests: Sequence[ExtractionRequest],
+    bodies: dict[str, dict[str, Any]],
+    keys: dict[str, str],
+) -> PreparedBatch:
+    """One Batch API request line per request (``bodies`` and ``keys`` by report id).
+
+    Raises UsageError on an empty batch or a repeated report id.
+    """
+    if not requests:
+        raise UsageError("no reports to put in a batch")
+    check_unique_ids(requests)
+    first = requests[0]
+    lines: list[dict[str, Any]] = []
+    entries: dict[str, ManifestEntry] = {}
+    for request in requests:
+        report = request.report
+        entries[report.report_id] = ManifestEntry(
+            report_id=report.report_id,
+            path=report.path,
+            sha256=report.sha256,
+            request_key=keys[report.report_id],
+            text=report.text,
+        )
+        lines.append(batch_line(report.report_id, bodies[report.report_id]))
+    manifest = Manifest(
+        model=first.settings.model, mode=first.settings.mode, prompt=first.prompt, entries=entries
+    )
+    return PreparedBatch(lines=lines, manifest=manifest)
+
+
+async def prepare_reports(
+    reports: Sequence[Report], prompt: Prompt, settings: ModelSettings
+) -> PreparedBatch:
+    """Request lines for ``reports`` with exactly the bodies the online path would send
+    (rendered by the OpenAI backend itself) and the same request keys."""
+    from llm_extract.run.pipeline import key_for
+    from llm_extract.run.stack import render_bodies
+
+    info = PromptInfo(name=prompt.name, hash=prompt.hash)
+    requests = [
+        ExtractionRequest(report=r, messages=prompt.render(r), settings=settings, prompt=info)
+        for r in reports
+    ]
+    check_unique_ids(requests)  # before rendering anything
+    bodies = await render_bodies(requests, settings)
+    keys = {r.report.report_id: key_for(r.report, r.messages, prompt, settings) for r in requests}
+    return prepare_batch(requests, bodies, keys)
+
+
+def _part_path(path: Path, part: int, parts: int) -> Path:
+    if parts == 1:
+        return path
+    return path.with_name(f"{path.stem}.part{part:03d}{path.suffix}")
+
+
+def write_batch(
+    prepared: PreparedBatch,
+    path: str | Path,
+    *,
+    max_requests: int = MAX_REQUESTS_PER_FILE,
+    max_bytes: int = MAX_BYTES_PER_FILE,
+) -> PreparedBatch:
+    """Write the request lines to ``path`` (split into ``.partNNN`` files beyond the Batch API's
+    limits) and the manifest beside ``path``. Returns ``prepared`` with ``files`` filled."""
+    target = Path(path)
+    groups: list[list[bytes]] = [[]]
+    size = 0
+    for line in prepared.lines:
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+        if groups[-1] and (len(groups[-1]) >= max_requests or size + len(data) > max_bytes):
+            groups.append([])
+            size = 0
+        groups[-1].append(data)
+        size += len(data)
+    files = [_part_path(target, i + 1, len(groups)) for i in range(len(groups))]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for file, group in zip(files, groups, strict=True):
+            file.write_bytes(b"".join(group))
+        prepared.manifest.requests_files = [f.name for f in files]
+        manifest_path(target).write_text(
+            prepared.manifest.model_dump_json(indent=1), encoding="utf-8"
+        )
+    except OSError as exc:
+        raise InputError(target, f"cannot write the batch file ({exc.strerror})") from exc
+    prepared.files = files
+    return prepared
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """The manifest at ``path`` (or beside the requests file ``path``)."""
+    file = Path(path)
+    if not file.name.endswith(".manifest.json"):
+        file = manifest_path(file)
+    try:
+        return Manifest.model_validate_json(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(file, f"cannot read the batch manifest ({exc.strerror})") from exc
+    except ValidationError as exc:
+        raise InputError(file, f"not a batch manifest ({exc.errors()[0]['msg']})") from exc
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass
+class ResultLine:
+    """One line of a results file: its number, custom_id (if any) and the parsed object."""
+
+    number: int
+    custom_id: str | None
+    data: dict[str, Any] | None
+    problem: str | None = None
+
+
+def read_results(lines: Iterable[str]) -> Iterator[ResultLine]:
+    """Parse a Batch API output (or error) file; a line that is not a JSON object is reported."""
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield ResultLine(number, None, None, f"line {number}: not JSON ({exc.msg})")
+            continue
+        if not isinstance(data, dict):
+            yield ResultLine(number, None, None, f"line {number}: not a JSON object")
+            continue
+        custom_id = data.get("custom_id")
+        if not isinstance(custom_id, str) or not custom_id:
+            yield ResultLine(number, None, data, f"line {number}: no custom_id")
+            continue
+        yield ResultLine(number, custom_id, data)
+
+
+def _line_failure(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, message) when the provider says the request failed, else None."""
+    error = data.get("error")
+    if error:
+        if isinstance(error, dict):
+            code = error.get("code") or "batch_error"
+            return str(code), str(error.get("message") or error)
+        return "batch_error", str(error)
+    response = data.get("response")
+    if not isinstance(response, dict):
+        return "invalid_result", "the line has neither a response nor an error"
+    status = response.get("status_code")
+    body = response.get("body")
+    if status != 200:
+        message = body
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            message = body["error"].get("message", body)
+        return f"http_{status}", f"HTTP {status}: {message}"
+    if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
+        return "invalid_result", "the response body is not a chat completion"
+    return None
+
+
+def _failed(
+    entry: ManifestEntry | None,
+    custom_id: str,
+    manifest: Manifest,
+    kind: str,
+    message: str,
+) -> ExtractionResult:
+    return ExtractionResult(
+        report_id=entry.report_id if entry else custom_id,
+        source=SourceInfo(path=entry.path if entry else "", sha256=entry.sha256 if entry else ""),
+        prompt=manifest.prompt,
+        model=manifest.model,
+        status="failed",
+        error=ErrorInfo(kind=kind, message=message),
+        request_key=entry.request_key if entry else None,
+    )
+
+
+@dataclass
+class Collected:
+    """Results of ``collect``: one per request of the manifest (plus unknown lines)."""
+
+    results: list[ExtractionResult]
+    problems: list[str]
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if r.status == "failed")
+
+
+async def validate_answers(
+    answers: dict[str, dict[str, Any]], manifest: Manifest, settings: ModelSettings
+) -> dict[str, BackendResponse | ExtractionError]:
+    """Validate chat.completion bodies (by custom_id) exactly as the online path does.
+
+    Each body is handed to the OpenAI backend as the HTTP answer to its request (a replay
+    transport), so parsing, grounding and salvage of valid records are the backend's own. No
+    re-ask is possible for a batch answer: ``max_reasks`` is 0.
+    """
+    import httpx
+
+    from llm_extract.backends.openai_compat import OpenAIBackend
+
+    replay = ReplayTransport(answers)
+    offline = replace(
+        settings,
+        api_key="batch-collect",
+        base_url="http://batch.invalid/v1",
+        max_retries=0,
+        max_reasks=0,
+    )
+    backend = OpenAIBackend(offline, http_client=httpx.AsyncClient(transport=replay))
+    out: dict[str, BackendResponse | ExtractionError] = {}
+    try:
+        for custom_id in answers:
+            request = manifest.request_for(custom_id, offline)
+            with tag_requests(custom_id):
+                try:
+                    out[custom_id] = await backend.extract(request)
+                except ExtractionError as exc:
+                    out[custom_id] = exc
+    finally:
+        await backend.aclose()
+    return out
+
+
+def collect_results(
+    lines: Iterable[str], manifest: Manifest, *, settings: ModelSettings
+) -> Collected:
+    """Validated results of a Batch API output file (see the module doc)."""
+    prices = load_price_table()
+    failures: dict[str, ExtractionResult] = {}
+    answers: dict[str, dict[str, Any]] = {}
+    extra: list[ExtractionResult] = []
+    problems: list[str] = []
+    for line in read_results(lines):
+        if line.custom_id is None:
+            problems.append(line.problem or f"line {line.number}: unreadable")
+            continue
+        custom_id = line.custom_id
+        entry = manifest.entries.get(custom_id)
+        if entry is None:
+            problems.append(f"line {line.number}: custom_id {custom_id!r} is not in the manifest")
+            extra.append(
+                _failed(None, custom_id, manifest, "unknown_custom_id", "not in the manifest")
+            )
+            continue
+        if custom_id in answers:
+            problems.append(f"line {line.number}: a second answer for {custom_id!r} (ignored)")
+            continue
+        assert line.data is not None  # read_results gives data with every custom_id
+        failure = _line_failure(line.data)
+        if failure is not None:
+            problems.append(f"line {line.number} ({custom_id}): {failure[1]}")
+            failures[custom_id] = _failed(entry, custom_id, manifest, *failure)
+            continue
+        answers[custom_id] = line.data["response"]["body"]
+        failures.pop(custom_id, None)  # an answer after an error line (a retried request)
+    validated = asyncio.run(validate_answers(answers, manifest, settings)) if answers else {}
+    ordered: list[ExtractionResult] = []
+    for custom_id, entry in manifest.entries.items():
+        outcome = validated.get(custom_id)
+        if isinstance(outcome, BackendResponse):
+            usage = outcome.usage.model_copy(
+                update={"cost_usd": prices.cost(manifest.model, outcome.usage, batch=True)}
+            )
+            ordered.append(
+                ExtractionResult(
+                    report_id=entry.report_id,
+                    source=SourceInfo(path=entry.path, sha256=entry.sha256),
+                    prompt=manifest.prompt,
+                    model=str(answers[custom_id].get("model") or manifest.model),
+                    status="ok",
+                    extraction=outcome.extraction,
+                    dropped=outcome.dropped,
+                    usage=usage,
+                    request_key=entry.request_key,
+                )
+            )
+        elif isinstance(outcome, ExtractionError):
+            problems.append(f"{custom_id}: {outcome.kind}: {outcome}")
+            failed = _failed(entry, custom_id, manifest, outcome.kind, str(outcome))
+            if isinstance(outcome.usage, Usage):
+                failed.usage = outcome.usage.model_copy(
+                    update={"cost_usd": prices.cost(manifest.model, outcome.usage, batch=True)}
+                )
+            ordered.append(failed)
+        elif custom_id in failures:
+            ordered.append(failures[custom_id])
+        else:
+            problems.append(f"{custom_id}: no result line in the results file")
+            ordered.append(
+                _failed(entry, custom_id, manifest, "missing", "no result line for this report")
+            )
+    return Collected(results=ordered + extra, problems=problems)

@@ -1,0 +1,132 @@
+"""SQLite response cache keyed by :func:`llm_extract.run.keys.request_key`.
+
+One row per request key: the validated extraction (JSON), the dropped records, the usage of
+the call that produced it, the model, the last raw completion and when it was stored. The API
+key is never part of a row (nor of the key). The file is shared with other tools of the
+package (WAL journal, busy timeout; a fresh connection per call), so two processes or threads
+can read and write it at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from llm_extract.backends.base import BackendResponse
+from llm_extract.config import cache_db_path
+from llm_extract.errors import CacheError
+from llm_extract.results import DroppedRecord, Usage
+from llm_extract.schemas import ReportExtraction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key        TEXT PRIMARY KEY,
+    model      TEXT NOT NULL,
+    extraction TEXT NOT NULL,
+    dropped    TEXT NOT NULL,
+    usage      TEXT NOT NULL,
+    raw        TEXT,
+    created_at REAL NOT NULL
+)
+"""
+
+_DROPPED = TypeAdapter(list[DroppedRecord])
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A stored answer: the rebuilt :class:`BackendResponse`, its model and when it was stored."""
+
+    key: str
+    model: str
+    response: BackendResponse
+    created_at: float
+
+
+class ResponseCache:
+    """Validated answers by request key, in SQLite (``config.cache_db_path()`` by default)."""
+
+    def __init__(self, path: str | Path | None = None, *, timeout_s: float = 30.0) -> None:
+        self.path = Path(path) if path is not None else cache_db_path()
+        self.timeout_s = timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A short-lived connection in a transaction; sqlite errors become :class:`CacheError`."""
+        try:
+            with closing(sqlite3.connect(self.path, timeout=self.timeout_s)) as db:
+                db.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
+                with db:
+                    yield db
+        except sqlite3.Error as exc:
+            raise CacheError(self.path, f"response cache unusable ({exc})") from exc
+
+    def get(self, key: str, *, report_id: str | None = None) -> CachedResponse | None:
+        """The answer stored under ``key``, or None. ``report_id`` replaces the stored id
+        (two files with the same text share one key)."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT model, extraction, dropped, usage, raw, created_at "
+                "FROM responses WHERE key = ?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        model, extraction_json, dropped_json, usage_json, raw, created_at = row
+        try:
+            extraction = ReportExtraction.model_validate_json(extraction_json)
+            dropped = _DROPPED.validate_json(dropped_json)
+            usage = Usage.model_validate_json(usage_json)
+        except ValidationError as exc:
+            raise CacheError(self.path, f"entry {key[:12]} does not load ({exc})") from exc
+        if report_id is not None:
+            extraction.report_id = report_id
+        response = BackendResponse(extraction=extraction, usage=usage, dropped=dropped, raw=raw)
+        return CachedResponse(key=key, model=model, response=response, created_at=created_at)
+
+    def put(self, key: str, response: BackendResponse, model: str) -> None:
+        """Store ``response`` under ``key`` (replacing any earlier answer)."""
+        row = (
+            key,
+            model,
+            response.extraction.model_dump_json(),
+            json.dumps([d.model_dump(mode="json") for d in response.dropped], ensure_ascii=False),
+            response.usage.model_dump_json(),
+            response.raw,
+            time.time(),
+        )
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO responses "
+                "(key, model, extraction, dropped, usage, raw, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def delete(self, key: str) -> bool:
+        """Forget the answer under ``key``; True when there was one."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM responses WHERE key = ?", (key,)).rowcount > 0
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        with self._connect() as db:
+            row = db.execute("SELECT 1 FROM responses WHERE key = ?", (key,)).fetchone()
+        return row is not None
+
+    def __len__(self) -> int:
+        with self._connect() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        return int(count)

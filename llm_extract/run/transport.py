@@ -1,0 +1,221 @@
+"""An httpx transport that rate-limits and logs every request a backend sends.
+
+It sits under the OpenAI client (``httpx.AsyncClient(transport=InstrumentedTransport(...))``),
+so it sees every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
+For each chat-completions request it
+
+- waits for the :class:`~llm_extract.run.ratelimit.RateLimiter` (one request plus an estimate of
+  the tokens from the messages, the schema and ``max_tokens``), settles the estimate with the
+  usage the server reports, and holds every request when the server answers 429 with
+  ``Retry-After``;
+- writes a row to the :class:`~llm_extract.run.logstore.RequestLog` (the JSON body that was sent,
+  never the headers that carry the key, and what came back, or the error).
+
+Which report a request belongs to comes from :data:`current_request`, a context variable the
+pipeline sets in each report's task (asyncio copies it into the task, so concurrent reports do
+not see each other's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from llm_extract.run.logstore import LogEntry, RequestLog, to_log_text
+from llm_extract.run.ratelimit import RateLimiter, estimate_body_tokens
+
+
+@dataclass(frozen=True)
+class RequestTag:
+    """Which report (and which content-addressed request) an HTTP request serves."""
+
+    report_id: str | None = None
+    request_key: str | None = None
+
+
+current_request: ContextVar[RequestTag | None] = ContextVar("current_request", default=None)
+
+
+@contextlib.contextmanager
+def tag_requests(report_id: str | None, request_key: str | None = None) -> Iterator[None]:
+    """Mark every request sent inside the block (in this task) as serving ``report_id``."""
+    token = current_request.set(RequestTag(report_id, request_key))
+    try:
+        yield
+    finally:
+        current_request.reset(token)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    for name in ("retry-after-ms", "retry-after"):
+        value = response.headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            continue
+        return seconds / 1000 if name.endswith("-ms") else seconds
+    return None
+
+
+def _usage(body: Any) -> tuple[int | None, int | None, int | None]:
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return None, None, None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    total = usage.get("total_tokens")
+    if total is None and isinstance(prompt, int) and isinstance(completion, int):
+        total = prompt + completion
+    return prompt, completion, total
+
+
+class InstrumentedTransport(httpx.AsyncBaseTransport):
+    """Wraps another transport; rate-limits and logs chat-completions requests."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        limiter: RateLimiter | None = None,
+        log: RequestLog | None = None,
+        max_pause_s: float = 60.0,
+    ) -> None:
+        self.inner = inner if inner is not None else httpx.AsyncHTTPTransport()
+        self.limiter = limiter
+        self.log = log
+        self.max_pause_s = max_pause_s
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+            return await self.inner.handle_async_request(request)
+        body = request.content
+        try:
+            payload: Any = json.loads(body)
+        except ValueError:
+            payload = None
+        reservation = None
+        if self.limiter is not None:
+            estimate = 0
+            if isinstance(payload, dict):
+                most = payload.get("max_tokens") or payload.get("max_completion_tokens") or 0
+                estimate = estimate_body_tokens(payload) + int(most)
+            reservation = await self.limiter.acquire(estimate)
+        tag = current_request.get() or RequestTag()
+        started = time.perf_counter()
+        try:
+            response = await self.inner.handle_async_request(request)
+            content = await response.aread()
+        except BaseException as exc:
+            if reservation is not None and self.limiter is not None:
+                self.limiter.settle(reservation, None)
+            self._write(tag, request, payload, started, status="error", error=repr(exc))
+            raise
+        answer: Any
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = content.decode("utf-8", errors="replace")
+        prompt, completion, total = _usage(answer)
+        if reservation is not None and self.limiter is not None:
+            self.limiter.settle(reservation, total)
+            if response.status_code == 429:
+                pause = _retry_after(response)
+                if pause:
+                    self.limiter.pause(min(pause, self.max_pause_s))
+        self._write(
+            tag,
+            request,
+            payload,
+            started,
+            status="ok" if response.status_code < 400 else "http_error",
+            answer=answer,
+            http_status=response.status_code,
+            tokens=(prompt, completion),
+        )
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content,
+            request=request,
+            extensions=response.extensions,
+        )
+
+    def _write(
+        self,
+        tag: RequestTag,
+        request: httpx.Request,
+        payload: Any,
+        started: float,
+        *,
+        status: str,
+        answer: Any = None,
+        http_status: int | None = None,
+        error: str | None = None,
+        tokens: tuple[int | None, int | None] = (None, None),
+    ) -> None:
+        if self.log is None:
+            return
+        model = payload.get("model") if isinstance(payload, dict) else None
+        self.log.record(
+            LogEntry(
+                status=status,
+                report_id=tag.report_id,
+                request_key=tag.request_key,
+                model=model if isinstance(model, str) else None,
+                url=str(request.url.copy_with(query=None)),
+                request=to_log_text(payload if payload is not None else request.content),
+                response=to_log_text(answer),
+                http_status=http_status,
+                error=error,
+                latency_s=time.perf_counter() - started,
+                prompt_tokens=tokens[0],
+                completion_tokens=tokens[1],
+            )
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class CaptureTransport(httpx.AsyncBaseTransport):
+    """Sends nothing: records each chat-completions body and answers 400, so that a backend
+    renders its request exactly as it would send it, and gives up at once (``dry-run``,
+    ``batch prepare``). The body is kept under the tag of the current report."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str | None, dict[str, Any]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tag = current_request.get() or RequestTag()
+        self.bodies[tag.report_id] = json.loads(request.content)
+        error = {"error": {"message": "captured, not sent", "type": "capture", "code": None}}
+        return httpx.Response(400, json=error, request=request)
+
+
+class ReplayTransport(httpx.AsyncBaseTransport):
+    """Answers each chat-completions request with a stored completion (``batch collect``):
+    the answer of the current report's tag, once; a second request (a re-ask) gets 400."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.answers = dict(answers)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tag = current_request.get() or RequestTag()
+        answer = self.answers.pop(tag.report_id or "", None)
+        if answer is None:
+            error = {"error": {"message": "no stored answer", "type": "replay", "code": None}}
+            return httpx.Response(400, json=error, request=request)
+        return httpx.Response(200, json=answer, request=request)

@@ -1,0 +1,1 @@
+"""Reading reports: text files, folders, globs and stdin."""
