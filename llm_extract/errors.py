@@ -64,11 +64,15 @@ class ProviderError(ExtractionError):
 
 
 class CacheError(LlmExtractError):
-    """The response cache cannot be opened, read or written (corrupt file, locked too long)."""
+    """The response cache cannot be opened, read or written (corrupt file, locked too long).
 
-    def __init__(self, path: str | Path, reason: str) -> None:
+    ``entry_only``: one stored entry does not load; the cache itself works.
+    """
+
+    def __init__(self, path: str | Path, reason: str, *, entry_only: bool = False) -> None:
         self.path = str(path)
         self.reason = reason
+        self.entry_only = entry_only
         super().__init__(f"{self.path}: {reason}")
 
 

@@ -1,20 +1,31 @@
-"""The JSON Lines output of ``extract``: one :class:`ExtractionResult` per line. The one writer
-and the one reader of result files, for every command.
+"""Result files: the JSON Lines output of ``extract``, one :class:`ExtractionResult` per line.
+The one writer and the one reader of result files, for every command.
 
-Lines are appended as each report finishes, flushed and fsynced, by one writer, so a
-killed run loses at most the line being written. That torn last line (no final newline) is
-cut off before anything is appended and ignored by :func:`finished_ids`.
+Reading (:func:`scan`): every complete line must be a result, or the file is refused, naming
+the line. A last line without a final newline is read when it is a whole result (hand-made
+files often end so) and is a *torn* line when it is the cut-off start of one (a run killed
+mid-write). A UTF-8 byte order mark is ignored.
 
-Resume: a report counts as finished when the file holds a line with its id and status
-``ok``; failed reports are run again and their new line is appended after the old one, so
-readers take the last line of each report id.
+Writing (:class:`JsonlWriter`): one line per result, appended as each report finishes, flushed
+and fsynced (where the output is a regular file), so a killed run loses at most the line being
+written. One process at a time: the writer holds an exclusive lock on the file and says which
+process holds it when another run tries. Before appending, the whole file is checked; only
+then is a torn last line cut off (or a missing final newline added), so a file that is not a
+result file is never touched.
+
+Resume: a report counts as finished when the file holds a line with its id and status ``ok``;
+failed reports are run again and their new line is appended after the old one, so readers take
+the last line of each report id.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -24,68 +35,82 @@ from pydantic import ValidationError
 from llm_extract.errors import InputError
 from llm_extract.results import ExtractionResult
 
-
-def repair_tail(path: Path) -> int:
-    """Cut off a torn last line (one with no final newline); returns the bytes removed."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return 0
-    if size == 0:
-        return 0
-    with path.open("rb+") as handle:
-        handle.seek(size - 1)
-        if handle.read(1) == b"\n":
-            return 0
-        # Walk back to the last newline, in blocks.
-        end = size
-        keep = 0
-        while end > 0:
-            start = max(0, end - 65536)
-            handle.seek(start)
-            block = handle.read(end - start)
-            at = block.rfind(b"\n")
-            if at >= 0:
-                keep = start + at + 1
-                break
-            end = start
-        handle.truncate(keep)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return size - keep
+_BOM = b"\xef\xbb\xbf"
 
 
-def iter_results(path: Path, *, read_tail: bool = False) -> Iterator[tuple[int, ExtractionResult]]:
-    """``(line number, result)`` for every complete line of ``path``.
+@dataclass
+class ResultsFile:
+    """What :func:`scan` found: ``(line number, result)`` pairs, and the state of the end."""
 
-    A last line without a newline is a torn write and skipped, unless ``read_tail`` (for
-    hand-made files, which often end so). A line that is not a result raises
-    :class:`InputError` naming file and line.
+    path: Path
+    results: list[tuple[int, ExtractionResult]] = field(default_factory=list)
+    #: bytes of a torn last line (the cut-off start of a result), 0 when none
+    torn_bytes: int = 0
+    #: the last line is a whole result without its final newline
+    unterminated: bool = False
+
+
+def scan(path: str | Path) -> ResultsFile:
+    """Read and check the whole of a result file (see the module doc).
+
+    Raises :class:`InputError` naming the file (and line) when it is missing, not a file, not
+    UTF-8, or holds a complete line that is not a result.
     """
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.endswith(b"\n") and not read_tail:
-                return  # torn last line: the writer cuts it off before appending
-            if not raw.strip():
-                continue
-            try:
-                yield number, ExtractionResult.model_validate_json(raw)
-            except ValidationError as exc:
-                raise InputError(
-                    path, f"line {number} is not an extraction result ({_first(exc)})"
-                ) from exc
+    file = Path(path)
+    try:
+        if not file.exists():
+            raise InputError(file, "no such results file")
+        if file.is_dir():
+            raise InputError(file, "is a folder, not a results file")
+        data = file.read_bytes() if _is_regular(file) else _read_special(file)
+    except OSError as exc:
+        raise InputError(file, f"cannot read ({exc.strerror or exc})") from exc
+    found = ResultsFile(file)
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    lines = data.split(b"\n")
+    last = lines.pop()  # b"" when the file ends with a newline
+    for number, raw in enumerate(lines, start=1):
+        if raw.strip():
+            found.results.append((number, _parse(file, raw, number)))
+    if last.strip():
+        number = len(lines) + 1
+        try:
+            found.results.append((number, _parse(file, last, number)))
+            found.unterminated = True
+        except InputError:
+            if not last.lstrip().startswith(b"{"):
+                raise
+            found.torn_bytes = len(last)
+    return found
+
+
+def iter_results(path: str | Path) -> Iterator[tuple[int, ExtractionResult]]:
+    """``(line number, result)`` for every result of ``path`` (checked whole first)."""
+    yield from scan(path).results
+
+
+def read_results(path: str | Path) -> list[ExtractionResult]:
+    """The results of ``path``, one per report id (the last line of each id wins), in the
+    order in which report ids first appear."""
+    latest: dict[str, ExtractionResult] = {}
+    for _, result in scan(path).results:
+        latest[result.report_id] = result
+    return list(latest.values())
 
 
 def finished_results(path: str | Path) -> dict[str, ExtractionResult]:
-    """The last ``ok`` result of each report id in ``path`` (empty when it does not exist).
-
-    A torn last line is cut off (the run that wrote it was killed mid-line).
-    """
+    """The last ``ok`` result of each report id in ``path`` (empty when it does not exist),
+    after :func:`prepare_for_append`."""
     file = Path(path)
     if not file.exists():
         return {}
-    repair_tail(file)
-    return {r.report_id: r for _, r in iter_results(file) if r.status == "ok"}
+    found = prepare_for_append(file)
+    done: dict[str, ExtractionResult] = {}
+    for _, result in found.results:
+        if result.status == "ok":
+            done[result.report_id] = result
+    return done
 
 
 def finished_ids(path: str | Path) -> set[str]:
@@ -93,11 +118,43 @@ def finished_ids(path: str | Path) -> set[str]:
     return set(finished_results(path))
 
 
-class JsonlWriter:
-    """Appends one line per result; flushed and fsynced after each line.
+def prepare_for_append(path: Path) -> ResultsFile:
+    """Check the whole file, then mend its end so that a line can be appended: cut a torn
+    last line off, or add the missing final newline. A file that is not a result file is
+    refused (:class:`InputError`) before anything is changed."""
+    found = scan(path)
+    if not _is_regular(path):
+        return found
+    if found.torn_bytes:
+        with path.open("rb+") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.truncate(size - found.torn_bytes)
+            handle.flush()
+            os.fsync(handle.fileno())
+    elif found.unterminated:
+        with path.open("ab") as handle:
+            handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    return found
 
-    Use from one thread (the event loop that runs the pipeline): lines never interleave.
-    ``append=False`` starts the file afresh.
+
+def repair_tail(path: Path) -> int:
+    """Cut off a torn last line; returns the bytes removed (0: none, or no such file)."""
+    if not path.exists():
+        return 0
+    return prepare_for_append(path).torn_bytes
+
+
+class OutputLocked(InputError):
+    """Another process writes the same output file."""
+
+
+class JsonlWriter:
+    """Appends one line per result (see the module doc). Use from one thread at a time.
+
+    ``append=False`` starts the file afresh; an existing file that is not a result file is
+    then refused rather than overwritten.
     """
 
     def __init__(self, path: str | Path, *, append: bool = True) -> None:
@@ -105,32 +162,67 @@ class JsonlWriter:
         self.written = 0
         self._handle: IO[str] | None = None
         self._append = append
+        self._lock: _Lock | None = None
+        self._sync = True
 
     def open(self) -> JsonlWriter:
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self._append:
-            repair_tail(self.path)
-        mode = "a" if self._append else "w"
+        special = self.path.exists() and not _is_regular(self.path)
+        if self.path.is_dir():
+            raise InputError(self.path, "is a folder; give a file name for the output")
+        if not special:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(self.path, f"cannot create its folder ({exc.strerror})") from exc
+            self._lock = _Lock.take(self.path)
         try:
+            if not special and self.path.exists():
+                if self._append:
+                    prepare_for_append(self.path)
+                else:
+                    _refuse_unless_results(self.path)
+            mode = "a" if self._append or special else "w"
             self._handle = self.path.open(mode, encoding="utf-8", newline="\n")
         except OSError as exc:
+            self._release()
             raise InputError(self.path, f"cannot write output ({exc.strerror})") from exc
+        except BaseException:
+            self._release()
+            raise
+        self._sync = not special
         return self
 
     def write(self, result: ExtractionResult) -> None:
         if self._handle is None:
             self.open()
         assert self._handle is not None  # opened just above
-        self._handle.write(result.model_dump_json() + "\n")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        try:
+            self._handle.write(result.model_dump_json() + "\n")
+            self._handle.flush()
+            if self._sync:
+                os.fsync(self._handle.fileno())
+        except OSError as exc:
+            if exc.errno in (errno.EINVAL, errno.ENOTSUP):
+                self._sync = False  # a pipe, FIFO or device: nothing to sync
+                return
+            raise InputError(self.path, f"cannot write output ({exc.strerror})") from exc
         self.written += 1
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        try:
+            if self._handle is not None:
+                handle, self._handle = self._handle, None
+                try:
+                    handle.close()
+                except OSError as exc:
+                    raise InputError(self.path, f"cannot write output ({exc.strerror})") from exc
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> JsonlWriter:
         return self.open()
@@ -144,6 +236,47 @@ class JsonlWriter:
         self.close()
 
 
+class _Lock:
+    """An exclusive ``flock`` on a hidden file beside the output, holding the writer's pid."""
+
+    def __init__(self, path: Path, handle: IO[str]) -> None:
+        self.path = path
+        self.handle = handle
+
+    @classmethod
+    def take(cls, output: Path) -> _Lock:
+        import fcntl
+
+        path = output.with_name(f".{output.name}.lock")
+        try:
+            handle = path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(output, f"cannot lock the output ({exc.strerror})") from exc
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise OutputLocked(
+                output, f"another run is writing this file (process {holder}); wait for it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return cls(path, handle)
+
+    def release(self) -> None:
+        import fcntl
+
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+            self.handle.close()
+
+
 def result_line(result: ExtractionResult) -> str:
     """The JSON line of one result (no newline)."""
     return result.model_dump_json()
@@ -154,27 +287,44 @@ def pretty(result: ExtractionResult) -> str:
     return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
+def _parse(file: Path, raw: bytes, number: int) -> ExtractionResult:
+    try:
+        return ExtractionResult.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InputError(
+            file, f"line {number} is not an extraction result ({_first(exc)})"
+        ) from None
+
+
+def _refuse_unless_results(path: Path) -> None:
+    """Starting afresh replaces a result file, never another kind of file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror})") from exc
+    if not head.strip():
+        return
+    first = head.removeprefix(_BOM).lstrip()
+    if not first.startswith(b'{"report_id"'):
+        raise InputError(
+            path, "exists and is not a results file of llm-extract; refusing to overwrite it"
+        )
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _read_special(path: Path) -> bytes:
+    """A FIFO, a device or a pipe is not a results file to read back."""
+    raise InputError(path, "is not a regular file (a pipe or a device cannot be resumed)")
+
+
 def _first(exc: ValidationError) -> str:
     error = exc.errors()[0]
     loc = ".".join(str(part) for part in error["loc"])
     return f"{loc}: {error['msg']}" if loc else str(error["msg"])
-
-
-def read_results(path: str | Path) -> list[ExtractionResult]:
-    """The results of ``path``, one per report id (the last line of each id wins).
-
-    Order is the order in which report ids first appear. A torn last line is ignored; a
-    broken complete line raises :class:`InputError` naming the file and line number.
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(file, "no such output file" if not file.exists() else "not a file")
-    latest: dict[str, ExtractionResult] = {}
-    try:
-        for _, result in iter_results(file):
-            latest[result.report_id] = result
-    except UnicodeDecodeError as exc:
-        raise InputError(file, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
-    except OSError as exc:
-        raise InputError(file, f"cannot read ({exc.strerror or exc})") from exc
-    return list(latest.values())

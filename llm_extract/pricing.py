@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from llm_extract.config import PRICES_ENV
 from llm_extract.errors import UsageError
 from llm_extract.results import Usage
 
@@ -64,11 +62,11 @@ def parse_price_table(text: str, origin: str) -> PriceTable:
 
 
 @lru_cache(maxsize=8)
-def load_price_table(path: str | None = None) -> PriceTable:
-    """The price table at ``path``, else ``$LLM_EXTRACT_PRICES``, else the bundled one."""
-    chosen = path or os.environ.get(PRICES_ENV)
-    if chosen:
-        file = Path(chosen)
+def load_price_table(path: str | Path | None = None) -> PriceTable:
+    """The price table at ``path`` (``--prices`` / ``$LLM_EXTRACT_PRICES``, through
+    :class:`~llm_extract.settings.Settings`), else the bundled one."""
+    if path:
+        file = Path(path)
         try:
             return parse_price_table(file.read_text(encoding="utf-8"), str(file))
         except OSError as exc:

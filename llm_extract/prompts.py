@@ -26,12 +26,11 @@ import jinja2
 import jinja2.sandbox
 from pydantic import ValidationError
 
-from llm_extract import config
 from llm_extract.errors import PromptError
 from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import MODES
 
-PROMPTS_DIR_ENV = "LLM_EXTRACT_PROMPTS_DIR"
 #: Model parameters a prompt file may set; command-line options override them.
 PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "temperature": (int, float),
@@ -39,7 +38,6 @@ PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "max_reasks": (int,),
     "mode": (str,),
 }
-MODES = ("tools", "json_schema", "md_json")
 EXAMPLE_ID = "example-{n}"
 
 # Prompt files are data a user may have downloaded: templates render in jinja2's immutable
@@ -100,26 +98,41 @@ class Prompt:
         return messages
 
 
-def prompt_dirs(explicit: str | Path | None = None) -> list[Path]:
-    """The folders prompts are looked up in, first match wins.
+def packaged_prompts_dir() -> Path | None:
+    """The prompt files that ship with the package.
 
-    ``explicit`` (``--prompts-dir``), ``$LLM_EXTRACT_PROMPTS_DIR``, ``./prompts``, then the
-    prompts that ship with the package. Folders that do not exist are left out, except an
-    explicit one or the environment's (a typo there must not go unnoticed).
+    A wheel carries them in ``llm_extract/bundled_prompts/`` (copied from the repository's
+    ``prompts/`` at build time); an editable install from a checkout reads the checkout's
+    ``prompts/``, the same files.
+    """
+    package = Path(__file__).resolve().parent
+    bundled = package / "bundled_prompts"
+    if bundled.is_dir():
+        return bundled
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "prompts").is_dir():
+        return checkout / "prompts"
+    return None
+
+
+def prompt_dirs(first: str | Path | None = None) -> list[Path]:
+    """The folders prompts are looked up in, first match wins: ``first`` (``--prompts-dir``,
+    else ``$LLM_EXTRACT_PROMPTS_DIR``, as :class:`~llm_extract.settings.Settings` gives it),
+    ``./prompts``, then the prompts that ship with the package.
+
+    A ``first`` folder that does not exist is an error (a typo must not go unnoticed); the
+    others are left out when absent.
     """
     dirs: list[Path] = []
-    if explicit:
-        dirs.append(Path(explicit))
-    env = os.environ.get(PROMPTS_DIR_ENV)
-    if env:
-        dirs.append(Path(env))
-    for path in dirs:
-        if not path.is_dir():
-            raise PromptError(f"{path}: prompt folder not found")
+    if first:
+        chosen = Path(first)
+        if not chosen.is_dir():
+            raise PromptError(f"{chosen}: prompt folder not found")
+        dirs.append(chosen)
     local = Path.cwd() / "prompts"
     if local.is_dir():
         dirs.append(local)
-    packaged = config.packaged_prompts_dir()
+    packaged = packaged_prompts_dir()
     if packaged is not None:
         dirs.append(packaged)
     unique: list[Path] = []

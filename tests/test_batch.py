@@ -27,7 +27,7 @@ from llm_extract.run.batch import (
     load_manifest,
     manifest_path,
     prepare_batch,
-    read_results,
+    read_batch_lines,
     write_batch,
 )
 
@@ -287,7 +287,7 @@ def test_prepare_refuses_repeated_ids_and_splits_big_batches(tmp_path: Path) -> 
     assert manifest_path(tmp_path / "req.jsonl").exists()
     with pytest.raises(InputError):
         load_manifest(tmp_path / "missing.jsonl")
-    assert [line.problem for line in read_results(["[1]", ""])] == ["line 1: not a JSON object"]
+    assert [line.problem for line in read_batch_lines(["[1]", ""])] == ["line 1: not a JSON object"]
 
 
 def test_submit_status_download_then_collect(

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from llm_extract.backends.base import BackendResponse
-from llm_extract.config import cache_db_path
 from llm_extract.errors import CacheError
 from llm_extract.results import DroppedRecord, Usage
 from llm_extract.run.cache import ResponseCache
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import environment
 
 # Written for these tests (not from a real report).
 SOURCE = (
@@ -99,7 +99,7 @@ def test_put_replaces_and_delete_forgets(tmp_path: Path) -> None:
 
 def test_default_path_follows_the_cache_dir_env(tmp_path: Path) -> None:
     cache = ResponseCache()
-    assert cache.path == cache_db_path()
+    assert cache.path == environment().cache_db_path
     assert str(tmp_path) in str(cache.path)
     with sqlite3.connect(cache.path) as db:
         (mode,) = db.execute("PRAGMA journal_mode").fetchone()

@@ -11,10 +11,10 @@ import httpx
 import openai
 from openai_server import OpenAIServer, Reply, Status
 
-from llm_extract.config import cache_db_path
 from llm_extract.run.logstore import LogEntry, RequestLog, redact, to_log_text
 from llm_extract.run.ratelimit import RateLimiter
 from llm_extract.run.transport import InstrumentedTransport, current_request, tag_requests
+from llm_extract.settings import environment
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 ANSWER = {"coalition_month": 118, "convoys": []}
@@ -22,7 +22,7 @@ ANSWER = {"coalition_month": 118, "convoys": []}
 
 def test_log_lives_in_the_cache_database_and_is_queried_by_report() -> None:
     with RequestLog() as log:
-        assert log.path == cache_db_path()
+        assert log.path == environment().cache_db_path
         log.record(LogEntry(status="ok", report_id="a", request='{"x": 1}', response="{}"))
         log.record(LogEntry(status="http_error", report_id="b", http_status=500))
         log.record(LogEntry(status="ok", report_id="a", request_key="k2"))
@@ -32,7 +32,7 @@ def test_log_lives_in_the_cache_database_and_is_queried_by_report() -> None:
         assert log.for_key("k2")[0].report_id == "a"
         assert log.report_ids() == ["a", "b"]
     # A second connection (another process would do the same) sees the rows.
-    with RequestLog(cache_db_path()) as again:
+    with RequestLog(environment().cache_db_path) as again:
         assert len(again.for_report("a", limit=1)) == 1
 
 
@@ -98,8 +98,8 @@ def test_transport_logs_every_attempt_per_report_without_the_key(
     ok = [row for row in rows if row.status == "ok"]
     assert all(row.prompt_tokens and row.completion_tokens for row in ok)
     log.close()
-    assert SECRET.encode() not in cache_db_path().read_bytes()
-    wal = cache_db_path().with_name(cache_db_path().name + "-wal")
+    assert SECRET.encode() not in environment().cache_db_path.read_bytes()
+    wal = environment().cache_db_path.with_name(environment().cache_db_path.name + "-wal")
     assert not wal.exists() or SECRET.encode() not in wal.read_bytes()
 
 

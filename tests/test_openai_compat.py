@@ -18,7 +18,7 @@ import openai
 import pytest
 from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 
-from llm_extract.backends import get_backend, openai_compat
+from llm_extract.backends import capabilities, get_backend, openai_compat
 from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
 from llm_extract.backends.salvage import parse_json_object
@@ -26,7 +26,9 @@ from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.report import Report
 from llm_extract.results import PromptInfo
+from llm_extract.run import stack
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import load_settings
 
 T = TypeVar("T")
 
@@ -417,9 +419,11 @@ def test_environment_gives_the_server_and_a_local_server_needs_no_key(
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
     openai_server.enqueue(Reply(GOOD))
-    model_settings = ModelSettings(model="llama3", max_reasks=0)
+    settings = load_settings({"model": "llama3", "max_reasks": 0})
+    assert settings.base_url == openai_server.base_url and settings.api_key is None
+    model_settings = stack.model_settings(settings)  # the run layer's view of the settings
     backend = get_backend(model_settings)
-    assert backend.name == "llama3" and backend.cacheable
+    assert backend.name == "llama3" and capabilities("llama3").cacheable
 
     async def go() -> BackendResponse:
         try:

@@ -17,7 +17,9 @@ from llm_extract.results import ExtractionResult, Usage
 from llm_extract.run.cache import ResponseCache
 from llm_extract.run.keys import request_key
 from llm_extract.run.pipeline import extract_reports, request_params, run_extraction
+from llm_extract.run.runner import Runner
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import load_settings
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 SECRET = "sk-test-PIPELINE-0123456789"
@@ -194,9 +196,12 @@ def test_failures_and_uncacheable_backends_are_not_cached(tmp_path: Path) -> Non
     prompt = load_prompt("minimal", PROMPTS)
     failing = FakeBackend(fail={"r120": ExtractionError("bad")})
     run_extraction(reports("r120"), prompt=prompt, settings=SETTINGS, backend=failing, cache=cache)
-    offline = FakeBackend(cacheable=False)
-    run_extraction(reports("r121"), prompt=prompt, settings=SETTINGS, backend=offline, cache=cache)
-    assert len(cache) == 0
+    # The offline extractor is not cacheable: the run layer gives it no cache at all.
+    offline = Runner(load_settings({"model": "rules", "cache_dir": tmp_path / "offline"}), prompt)
+    assert not offline.capabilities.cacheable and offline.response_cache() is None
+    outcome = offline.run_sync(offline.prepare(reports("r121")))
+    assert [r.status for r in outcome.results] == ["ok"]
+    assert len(cache) == 0 and not (tmp_path / "offline").exists()
 
 
 def test_on_result_is_called_as_each_report_finishes() -> None:

@@ -10,17 +10,17 @@ from report_samples import SAMPLES
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-from llm_extract.config import packaged_prompts_dir
 from llm_extract.errors import PromptError
 from llm_extract.prompts import (
-    PROMPTS_DIR_ENV,
     list_prompts,
     load_prompt,
+    packaged_prompts_dir,
     parse_prompt_file,
     prompt_dirs,
 )
 from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import load_settings
 
 REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
@@ -157,16 +157,19 @@ def test_prompt_folders_are_searched_in_the_documented_order(
     (tmp_path / "env").mkdir()
     (tmp_path / "explicit").mkdir()
     assert prompt_dirs() == [tmp_path / "prompts", packaged]
-    monkeypatch.setenv(PROMPTS_DIR_ENV, str(tmp_path / "env"))
-    assert prompt_dirs() == [tmp_path / "env", tmp_path / "prompts", packaged]
     assert prompt_dirs(tmp_path / "explicit") == [
         tmp_path / "explicit",
-        tmp_path / "env",
         tmp_path / "prompts",
         packaged,
     ]
     with pytest.raises(PromptError, match="prompt folder not found"):
         prompt_dirs(tmp_path / "typo")
+    # The first folder is --prompts-dir, else $LLM_EXTRACT_PROMPTS_DIR (settings decide).
+    monkeypatch.setenv("LLM_EXTRACT_PROMPTS_DIR", str(tmp_path / "env"))
+    assert load_settings().prompts_dir == tmp_path / "env"
+    assert (
+        load_settings({"prompts_dir": tmp_path / "explicit"}).prompts_dir == tmp_path / "explicit"
+    )
 
 
 def test_the_first_folder_that_has_a_prompt_wins(

@@ -19,10 +19,10 @@ from openai_server import Delay, Dynamic, OpenAIServer, RecordedRequest, Reply
 from typer.testing import CliRunner, Result
 
 from llm_extract.cli import app
-from llm_extract.config import cache_db_path
 from llm_extract.normalize import normalize
 from llm_extract.pricing import load_price_table
 from llm_extract.results import ExtractionResult
+from llm_extract.settings import environment
 
 SECRET = "sk-test-SCALE-5e1f0a9b7c3d"
 CLI = Path(sys.executable).with_name("llm-extract")
@@ -223,7 +223,7 @@ def test_log_then_logs_shows_what_was_sent_and_what_came_back(
     assert as_json.exit_code == 0 and '"request_key"' in as_json.output
     missing = run("logs", "nope")
     assert missing.exit_code == 2 and "r0000" in missing.output
-    for path in cache_db_path().parent.iterdir():
+    for path in environment().cache_db_path.parent.iterdir():
         assert SECRET.encode() not in path.read_bytes()
 
 

@@ -1,19 +1,86 @@
-"""Model backends behind one interface (:class:`~llm_extract.backends.base.Backend`)."""
+"""Model backends behind one interface (:class:`~llm_extract.backends.base.Backend`), found
+through one registry.
+
+Each entry says which model names it serves, what it can do (:class:`Capabilities`) and how
+to build it. Adding a backend means writing its module and adding one line to
+:data:`REGISTRY`; nothing else compares model names. Backends are imported only when one is
+built, so listing capabilities costs no import of ``openai`` or ``instructor``.
+"""
 
 from __future__ import annotations
 
-from llm_extract.backends.base import Backend, ModelSettings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-RULES_MODEL = "rules"
+from llm_extract.backends.base import Backend, Capabilities, ModelSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+Factory = Callable[[ModelSettings, "httpx.AsyncClient | None"], Backend]
 
 
-def get_backend(settings: ModelSettings) -> Backend:
-    """The backend for ``settings.model``: ``rules`` is the offline extractor, anything else
-    goes to an OpenAI-compatible server."""
-    if settings.model == RULES_MODEL:
-        from llm_extract.backends.rules import RulesBackend
+@dataclass(frozen=True)
+class BackendSpec:
+    """One registered backend."""
 
-        return RulesBackend()
+    name: str
+    description: str
+    capabilities: Capabilities
+    #: True for the model names this backend serves
+    serves: Callable[[str], bool]
+    #: builds the backend; the HTTP client (when given) carries the run's transport layers
+    create: Factory
+
+
+def _rules(settings: ModelSettings, http_client: httpx.AsyncClient | None) -> Backend:
+    from llm_extract.backends.rules import RulesBackend
+
+    return RulesBackend()
+
+
+def _openai(settings: ModelSettings, http_client: httpx.AsyncClient | None) -> Backend:
     from llm_extract.backends.openai_compat import OpenAIBackend
 
-    return OpenAIBackend(settings)
+    return OpenAIBackend(settings, http_client=http_client)
+
+
+#: Model name of the offline pattern extractor.
+RULES_MODEL = "rules"
+
+#: First match wins; the last entry serves every other name.
+REGISTRY: tuple[BackendSpec, ...] = (
+    BackendSpec(
+        name=RULES_MODEL,
+        description="offline pattern extractor for this report series: no key, no network",
+        capabilities=Capabilities(
+            needs_credentials=False, http=False, cacheable=False, batch_api=False, uses_prompt=False
+        ),
+        serves=lambda model: model == RULES_MODEL,
+        create=_rules,
+    ),
+    BackendSpec(
+        name="openai",
+        description="OpenAI or any OpenAI-compatible chat-completions server",
+        capabilities=Capabilities(
+            needs_credentials=True, http=True, cacheable=True, batch_api=True, uses_prompt=True
+        ),
+        serves=lambda model: True,
+        create=_openai,
+    ),
+)
+
+
+def spec_for(model: str) -> BackendSpec:
+    """The registered backend that serves ``model``."""
+    return next(spec for spec in REGISTRY if spec.serves(model))
+
+
+def capabilities(model: str) -> Capabilities:
+    return spec_for(model).capabilities
+
+
+def get_backend(settings: ModelSettings, http_client: httpx.AsyncClient | None = None) -> Backend:
+    """A new backend for ``settings.model`` (the caller closes it with ``aclose``)."""
+    return spec_for(settings.model).create(settings, http_client)

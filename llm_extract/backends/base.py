@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
 from llm_extract.report import Report
 from llm_extract.results import DroppedRecord, PromptInfo, Usage
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import (
+    DEFAULT_MAX_REASKS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_MODE,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TIMEOUT_S,
+    Mode,
+)
 
-Mode = Literal["tools", "json_schema", "md_json"]
 Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; the run layer and the commands ask these, never the model name."""
+
+    #: needs ``OPENAI_API_KEY``, or ``OPENAI_BASE_URL`` for a server that needs no key
+    needs_credentials: bool
+    #: sends HTTP requests: rate limits, the request log and ``--dry-run`` bodies apply
+    http: bool
+    #: answers cost money or time: cached under the request key
+    cacheable: bool
+    #: can go through the OpenAI Batch API
+    batch_api: bool
+    #: renders the prompt (False: prompts are ignored, so an eval runs it once)
+    uses_prompt: bool
 
 
 @dataclass(frozen=True)
@@ -18,24 +42,27 @@ class ModelSettings:
     """How to call a model. ``api_key`` is never printed (``repr=False``) nor stored."""
 
     model: str
-    mode: Mode = "tools"
-    temperature: float = 0.0
-    max_tokens: int | None = 4096
-    max_reasks: int = 2
-    max_retries: int = 4
-    timeout_s: float = 120.0
+    mode: Mode = DEFAULT_MODE
+    temperature: float = DEFAULT_TEMPERATURE
+    max_tokens: int | None = DEFAULT_MAX_TOKENS
+    max_reasks: int = DEFAULT_MAX_REASKS
+    max_retries: int = DEFAULT_MAX_RETRIES
+    timeout_s: float = DEFAULT_TIMEOUT_S
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
 class ExtractionRequest:
-    """One report, rendered into messages by a prompt, for one model."""
+    """One report, rendered into messages by a prompt, for one model, with its
+    content-addressed request key (:func:`llm_extract.run.keys.request_key`), computed once
+    by the run layer."""
 
     report: Report
     messages: list[Message]
     settings: ModelSettings
     prompt: PromptInfo
+    key: str = ""
 
 
 @dataclass
@@ -56,8 +83,6 @@ class Backend(Protocol):
     """
 
     name: str
-    #: False for backends whose answers cost nothing (the offline extractor): not cached.
-    cacheable: bool
 
     async def extract(self, request: ExtractionRequest) -> BackendResponse: ...
 

@@ -22,7 +22,6 @@ import email.utils
 import functools
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -48,13 +47,14 @@ from tenacity.stop import (
     stop_base,
 )
 
-from llm_extract.backends.base import BackendResponse, ExtractionRequest, Mode, ModelSettings
+from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.backends.salvage import error_summary, salvage
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.redact import redact
 from llm_extract.results import Usage
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import Mode
 
 # instructor logs every failed attempt at ERROR; without a handler Python would print them
 # on stderr. Callers that configure logging still see them.
@@ -349,8 +349,6 @@ def _error_kind(exc: BaseException) -> str:
 class OpenAIBackend:
     """:class:`~llm_extract.backends.base.Backend` for OpenAI-compatible chat-completions APIs."""
 
-    cacheable: bool = True
-
     def __init__(
         self,
         settings: ModelSettings,
@@ -365,8 +363,8 @@ class OpenAIBackend:
         self.name = settings.model
         self.settings = settings
         self.retry_policy = retry_policy or DEFAULT_RETRY_POLICY
-        base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        key = settings.api_key or os.environ.get("OPENAI_API_KEY") or None
+        base_url = settings.base_url or None
+        key = settings.api_key or None
         if key is None:
             if base_url is None:
                 raise UsageError(

@@ -19,6 +19,7 @@ from llm_extract.cli import export as _export  # noqa: E402  (needs ``app`` defi
 from llm_extract.cli import extract as _extract  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import logs as _logs  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import prompts as _prompts  # noqa: E402  (needs ``app`` defined above)
+from llm_extract.cli import score as _score  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import summary as _summary  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import view as _view  # noqa: E402  (needs ``app`` defined above)
 
@@ -29,6 +30,7 @@ __all__ = [
     "_extract",
     "_logs",
     "_prompts",
+    "_score",
     "_summary",
     "_view",
     "app",

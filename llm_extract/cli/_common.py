@@ -1,111 +1,44 @@
-"""Helpers shared by the command modules: settings from options and environment, one-line
-error messages on stderr, exit codes and the end-of-run summary."""
+"""Helpers shared by the command modules: settings and prompt from the options, one-line
+error messages on stderr, exit codes, refusing outputs that would overwrite an input, and the
+end-of-run summary. The only place library errors become messages."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 
-from llm_extract.backends import RULES_MODEL
-from llm_extract.backends.base import Mode, ModelSettings
 from llm_extract.errors import LlmExtractError, UsageError
-from llm_extract.prompts import MODES, Prompt
+from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.redact import redact
 from llm_extract.results import ExtractionResult
+from llm_extract.settings import Settings, known_secrets, load_settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-MODEL_ENV = "LLM_EXTRACT_MODEL"
-DEFAULT_MODEL = "gpt-4o-mini"
-API_KEY_ENV = "OPENAI_API_KEY"
-BASE_URL_ENV = "OPENAI_BASE_URL"
 
-
-def default_model() -> str:
-    """``$LLM_EXTRACT_MODEL``, else gpt-4o-mini."""
-    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
-
-
-def build_settings(
-    *,
-    model: str | None = None,
-    prompt: Prompt | None = None,
-    mode: str | None = None,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    max_reasks: int | None = None,
-    timeout_s: float | None = None,
-) -> ModelSettings:
-    """Model settings: an option given on the command line wins over the prompt file's
-    ``[params]``, which win over the defaults of :class:`ModelSettings`. The API key and
-    server address come from ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``."""
-    params = dict(prompt.params) if prompt is not None else {}
-    defaults = ModelSettings(model="")
-
-    def pick(option: object, name: str) -> object:
-        return option if option is not None else params.get(name, getattr(defaults, name))
-
-    chosen_mode = pick(mode, "mode")
-    if chosen_mode not in MODES:
-        raise UsageError(f"--mode must be one of {', '.join(MODES)} (got {chosen_mode!r})")
-    chosen_temperature = _number(pick(temperature, "temperature"), "temperature", low=0.0)
-    chosen_max_tokens = pick(max_tokens, "max_tokens")
-    tokens = (
-        None if chosen_max_tokens is None else int(_number(chosen_max_tokens, "max-tokens", low=1))
-    )
-    reasks = int(_number(pick(max_reasks, "max_reasks"), "max-reasks", low=0))
-    timeout = _number(
-        timeout_s if timeout_s is not None else defaults.timeout_s, "timeout", low=0.001
-    )
-    base_url = os.environ.get(BASE_URL_ENV) or None
-    # A local server named by OPENAI_BASE_URL needs no key: the backend sends a dummy one.
-    api_key = os.environ.get(API_KEY_ENV) or None
-    return ModelSettings(
-        model=model or default_model(),
-        mode=_mode(chosen_mode),
-        temperature=chosen_temperature,
-        max_tokens=tokens,
-        max_reasks=reasks,
-        timeout_s=timeout,
-        base_url=base_url,
-        api_key=api_key,
-    )
-
-
-def _number(value: object, option: str, *, low: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
-        raise UsageError(f"--{option} is out of range ({value!r})")
-    return float(value)
-
-
-def _mode(value: object) -> Mode:
-    if value == "json_schema":
-        return "json_schema"
-    if value == "md_json":
-        return "md_json"
-    return "tools"
-
-
-def require_credentials(settings: ModelSettings) -> None:
-    """A remote model needs OPENAI_API_KEY or OPENAI_BASE_URL (a local server needs no key)."""
-    if settings.model == RULES_MODEL:
-        return
-    if not os.environ.get(API_KEY_ENV) and not os.environ.get(BASE_URL_ENV):
-        raise UsageError(
-            f"model {settings.model!r} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local "
-            "server, which needs no key); use --model rules to run offline"
-        )
+def configure(values: Mapping[str, Any], **fixed: Any) -> tuple[Settings, Prompt]:
+    """The run's settings and prompt: options (and ``fixed`` values) first, then the
+    environment, the prompt file's ``[params]`` and the defaults (:mod:`llm_extract.settings`).
+    Raises :class:`UsageError`."""
+    given = {**values, **fixed}
+    first = load_settings(given)
+    prompt = load_prompt(first.prompt, first.prompts_dir)
+    if not prompt.params:
+        return first, prompt
+    settings = load_settings(given, prompt_params=prompt.params, prompt_origin=prompt.path)
+    return settings, prompt
 
 
 def echo_error(message: str) -> None:
-    """One line on stderr, never the API key."""
-    message = redact(message, (os.environ.get(API_KEY_ENV),))
+    """One line on stderr, never a secret."""
+    message = redact(message, known_secrets())
     typer.echo(" ".join(message.split()), err=True)
 
 
@@ -123,12 +56,32 @@ def cli_errors() -> Iterator[None]:
         fail(str(exc))
 
 
+def refuse_overwriting_inputs(outputs: Iterable[Path | None], inputs: Iterable[str | Path]) -> None:
+    """A usage error when an output is one of the inputs (the same file, through any name or
+    link), or an input file lies in an output folder that would be written over."""
+    existing = [Path(i) for i in inputs if str(i) not in ("", "-") and Path(i).exists()]
+    for output in outputs:
+        if output is None or not output.exists():
+            continue
+        for source in existing:
+            if _same_file(output, source):
+                raise UsageError(f"{output}: is also an input ({source}); choose another output")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
 def summary_line(
     results: Sequence[ExtractionResult],
     *,
     elapsed_s: float,
     bad_inputs: int = 0,
     skipped: int = 0,
+    cache_off: bool = False,
 ) -> str:
     """``3 ok, 1 failed, ...; 12,345 tokens, $0.0021; 4.2 s`` (tokens and cost of new calls)."""
     ok = sum(r.status == "ok" for r in results)
@@ -148,4 +101,6 @@ def summary_line(
         parts.append(f"{skipped} skipped (already done)")
     if cached:
         parts.append(f"{cached} from cache")
+    if cache_off:
+        parts.append("cache off")
     return f"{', '.join(parts)}; {tokens:,} tokens, {cost}; {elapsed_s:.1f} s"

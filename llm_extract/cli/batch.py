@@ -14,31 +14,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 
-from llm_extract.backends import RULES_MODEL
-from llm_extract.backends.base import BackendResponse, Mode, ModelSettings
+from llm_extract.backends.base import BackendResponse, ModelSettings
 from llm_extract.cli import app
 from llm_extract.cli._common import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
     EXIT_FAILED,
     EXIT_OK,
-    build_settings,
     cli_errors,
+    configure,
     echo_error,
     fail,
+    refuse_overwriting_inputs,
 )
-from llm_extract.errors import InputError, UsageError
+from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
+from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
-from llm_extract.pricing import load_price_table
-from llm_extract.prompts import MODES, load_prompt
 from llm_extract.results import ExtractionResult, Usage
 from llm_extract.run.batch import (
     BATCH_URL,
@@ -51,7 +47,9 @@ from llm_extract.run.batch import (
     write_batch,
 )
 from llm_extract.run.ratelimit import estimate_body_tokens
-from llm_extract.sources.files import DEFAULT_MAX_CHARS, read_reports
+from llm_extract.run.runner import Runner
+from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, MODES, Mode, Settings, load_settings
+from llm_extract.sources.files import read_reports
 
 batch_app = typer.Typer(
     help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
@@ -64,8 +62,9 @@ def _client() -> Iterator[Any]:
     """An OpenAI client from OPENAI_API_KEY / OPENAI_BASE_URL, closed after use."""
     import openai
 
-    key = os.environ.get(API_KEY_ENV)
-    base_url = os.environ.get(BASE_URL_ENV) or None
+    with cli_errors():
+        settings = load_settings()
+    key, base_url = settings.api_key_value(), settings.base_url
     if not key and not base_url:
         fail(f"the Batch API needs {API_KEY_ENV} (or {BASE_URL_ENV} for a compatible server)")
     with openai.OpenAI(api_key=key or "no-key", base_url=base_url, max_retries=2) as client:
@@ -82,39 +81,36 @@ def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @batch_app.command("prepare")
+@with_options(MODEL, PROMPT, CALL, INPUT)
 def prepare_command(
     paths: Annotated[list[str], typer.Argument(help="Report files, folders, globs, or -.")],
+    opts: Options,
     output: Annotated[Path, typer.Option("-o", "--output", help="Request file (JSONL).")],
-    model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-    prompt_name: Annotated[str, typer.Option("--prompt", "-p")] = "guided",
-    mode: Annotated[str | None, typer.Option("--mode")] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens")] = None,
-    max_chars: Annotated[int, typer.Option("--max-chars", min=1)] = DEFAULT_MAX_CHARS,
-    prompts_dir: Annotated[Path | None, typer.Option("--prompts-dir")] = None,
     max_requests: Annotated[
-        int, typer.Option("--max-requests-per-file", min=1, help="Split beyond this.")
+        int,
+        typer.Option(
+            "--max-requests-per-file", min=1, help="Split the requests into files of this many."
+        ),
     ] = MAX_REQUESTS_PER_FILE,
 ) -> None:
     """Write one Batch API request per report (the same body the online path sends)."""
     with cli_errors():
-        prompt = load_prompt(prompt_name, prompts_dir)
-        settings = build_settings(
-            model=model, prompt=prompt, mode=mode, temperature=temperature, max_tokens=max_tokens
-        )
-        if settings.model == RULES_MODEL:
-            raise UsageError("the offline extractor ('rules') has no Batch API; use extract")
-    reports, errors = read_reports(paths, max_chars=max_chars)
+        settings, prompt = configure(opts.settings_values())
+        runner = Runner(settings, prompt)
+        if not runner.capabilities.batch_api:
+            fail(f"model {settings.model!r} has no Batch API; use extract")
+    reports, errors = read_reports(paths, max_chars=settings.max_chars)
     for error in errors:
         echo_error(f"skipped: {error}")
     if not reports:
         fail("no report to put in a batch")
     with cli_errors():
-        prepared = asyncio.run(prepare_reports(reports, prompt, settings))
+        refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
+        prepared = asyncio.run(prepare_reports(runner, runner.prepare(reports)))
         write_batch(prepared, output, max_requests=max_requests, max_bytes=MAX_BYTES_PER_FILE)
     prompt_tokens = sum(estimate_body_tokens(line["body"]) for line in prepared.lines)
-    answer = (settings.max_tokens or 4096) * len(prepared.lines)
-    cost = load_price_table().cost(
+    answer = settings.max_tokens * len(prepared.lines)
+    cost = runner.prices.cost(
         settings.model, Usage(prompt_tokens=prompt_tokens, completion_tokens=answer), batch=True
     )
     for file in prepared.files:
@@ -202,12 +198,12 @@ def _download(client: Any, batch_id: str, output: Path) -> None:
     echo_error(f"batch {batch_id} ({batch.status}): saved {len(saved)} file(s)")
 
 
-def _fill_cache(results: list[ExtractionResult]) -> None:
+def _fill_cache(results: list[ExtractionResult], settings: Settings) -> None:
     """Valid answers go to the response cache under their request keys, so that ``extract``
     with the same model, prompt and settings reuses them instead of paying again."""
     from llm_extract.run.cache import ResponseCache
 
-    store = ResponseCache()
+    store = ResponseCache(settings.cache_db_path)
     for result in results:
         if result.status == "ok" and result.extraction is not None and result.request_key:
             answer = BackendResponse(
@@ -232,6 +228,7 @@ def collect_command(
 ) -> None:
     """Turn Batch API results into the same validated JSONL as extract."""
     with cli_errors():
+        refuse_overwriting_inputs([output], [*results, manifest])
         loaded = load_manifest(manifest)
         lines: list[str] = []
         for file in results:
@@ -241,14 +238,14 @@ def collect_command(
                 raise InputError(file, f"cannot read ({exc.strerror})") from exc
             except UnicodeDecodeError as exc:
                 raise InputError(file, "not a UTF-8 results file") from exc
-        mode = cast(Mode, loaded.mode) if loaded.mode in MODES else "tools"
+        mode: Mode = next((m for m in MODES if m == loaded.mode), "tools")
         settings = ModelSettings(model=loaded.model, mode=mode)
         collected = collect_results(lines, loaded, settings=settings)
         with JsonlWriter(output, append=False) as writer:
             for result in collected.results:
                 writer.write(result)
         if cache:
-            _fill_cache(collected.results)
+            _fill_cache(collected.results, load_settings())
     for problem in collected.problems:
         echo_error(f"failed: {problem}")
     ok = len(collected.results) - collected.failed

@@ -1,9 +1,10 @@
 """The eval grid: every (prompt, model) configuration over the gold set, then scores.
 
-Each configuration goes through :func:`llm_extract.run.pipeline.extract_reports` with the shared
-response cache and concurrency, exactly as ``extract`` would run it, so a second run of the
-same grid is answered from the cache. The offline extractor (model ``rules``) ignores the
-prompt, so it is one configuration however many prompts are given.
+Each configuration goes through the run layer (:class:`~llm_extract.run.runner.Runner`)
+exactly as ``extract`` would run it: the same backend stack (chunking, rate limits, budget,
+request log), response cache and concurrency, so a second run of the same grid is answered
+from the cache. A backend that ignores prompts (the offline extractor) is one configuration
+however many prompts are given.
 """
 
 from __future__ import annotations
@@ -13,29 +14,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from llm_extract.backends import RULES_MODEL
-from llm_extract.backends.base import ModelSettings
+from llm_extract.backends import capabilities
 from llm_extract.evaluation.compare import compare_all
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
 from llm_extract.evaluation.metrics import score_report, summarize
 from llm_extract.evaluation.runs import ConfigurationRun, Run, make_run
+from llm_extract.pricing import load_price_table
 from llm_extract.prompts import Prompt
 from llm_extract.results import ExtractionResult, PromptInfo
-from llm_extract.run.pipeline import extract_reports
+from llm_extract.run.pipeline import WarningCallback
+from llm_extract.run.runner import Runner
+from llm_extract.run.stack import new_budget
+from llm_extract.settings import Settings
 
 if TYPE_CHECKING:
     from llm_extract.evaluation.gold import GoldItem
-    from llm_extract.run.cache import ResponseCache
 
 
 @dataclass(frozen=True)
 class Configuration:
-    """One cell of the grid. ``prompt`` is ``None`` for the offline extractor."""
+    """One cell of the grid. ``prompt`` is ``None`` for a backend that ignores prompts."""
 
     label: str
-    settings: ModelSettings
+    settings: Settings
     prompt: Prompt | None
-    #: the prompt handed to the pipeline (the offline extractor ignores it)
+    #: the prompt handed to the run layer (a backend that ignores prompts ignores it)
     carrier: Prompt = field(repr=False)
 
     def describe(self) -> dict[str, Any]:
@@ -52,10 +55,10 @@ class Configuration:
 
 def grid_label(prompt: str, model: str, prompts: Sequence[str], models: Sequence[str]) -> str:
     """As short as stays unambiguous: the prompt name when only prompts vary, the model when
-    only models vary, else ``prompt@model``; the offline extractor is ``rules``."""
-    if model == RULES_MODEL:
-        return RULES_MODEL
-    llm = [m for m in dict.fromkeys(models) if m != RULES_MODEL]
+    only models vary, else ``prompt@model``; a model that ignores prompts is its name."""
+    if not capabilities(model).uses_prompt:
+        return model
+    llm = [m for m in dict.fromkeys(models) if capabilities(m).uses_prompt]
     distinct = list(dict.fromkeys(prompts))
     if len(distinct) > 1 and len(llm) > 1:
         return f"{prompt}@{model}"
@@ -65,10 +68,11 @@ def grid_label(prompt: str, model: str, prompts: Sequence[str], models: Sequence
 def build_grid(
     prompts: Sequence[Prompt],
     models: Sequence[str],
-    settings_for: Callable[[Prompt, str], ModelSettings],
+    settings_for: Callable[[Prompt, str], Settings],
 ) -> list[Configuration]:
-    """prompts x models (the ``rules`` model once, last); ``settings_for(prompt, model)``
-    gives each cell's settings (a prompt file may carry its own parameters)."""
+    """prompts x models (a model that ignores prompts once, after the others);
+    ``settings_for(prompt, model)`` gives each cell's settings (a prompt file may carry its
+    own parameters)."""
     if not prompts:
         raise ValueError("the grid needs at least one prompt")
     if not models:
@@ -77,14 +81,15 @@ def build_grid(
     unique = list(dict.fromkeys(models))
     grid: list[Configuration] = []
     for model in unique:
-        if model == RULES_MODEL:
+        if not capabilities(model).uses_prompt:
             continue
         for prompt in prompts:
             label = grid_label(prompt.name, model, names, unique)
             grid.append(Configuration(label, settings_for(prompt, model), prompt, carrier=prompt))
-    if RULES_MODEL in unique:
-        settings = settings_for(prompts[0], RULES_MODEL)
-        grid.append(Configuration(RULES_MODEL, settings, None, carrier=prompts[0]))
+    for model in unique:
+        if not capabilities(model).uses_prompt:
+            settings = settings_for(prompts[0], model)
+            grid.append(Configuration(model, settings, None, carrier=prompts[0]))
     return grid
 
 
@@ -126,30 +131,43 @@ def score_configuration(
     )
 
 
+@dataclass
+class GridRun:
+    """The scored configurations, and what went wrong on the way."""
+
+    configurations: list[ConfigurationRun]
+    #: per configuration label: reports the budget stopped before sending
+    not_sent: dict[str, int] = field(default_factory=dict)
+    cache_problem: str | None = None
+
+
 async def run_grid(
     items: Sequence[GoldItem],
     grid: Sequence[Configuration],
     *,
-    cache: ResponseCache | None,
-    concurrency: int = 8,
     progress: bool = False,
     threshold: float = MATCH_THRESHOLD,
-) -> list[ConfigurationRun]:
+    on_warning: WarningCallback | None = None,
+) -> GridRun:
     """Run and score each configuration in turn (reports run concurrently inside one)."""
     reports = [item.report for item in items]
-    out: list[ConfigurationRun] = []
+    out = GridRun(configurations=[])
+    # One budget for the whole grid: --max-cost is what the eval may spend in all.
+    budget = (
+        new_budget(grid[0].settings, load_price_table(grid[0].settings.prices)) if grid else None
+    )
     for configuration in grid:
         started = time.perf_counter()
-        results = await extract_reports(
-            reports,
-            prompt=configuration.carrier,
-            settings=configuration.settings,
-            cache=cache,
-            concurrency=concurrency,
-            progress=progress,
+        runner = Runner(
+            configuration.settings, configuration.carrier, on_warning=on_warning, budget=budget
         )
+        outcome = await runner.run(runner.prepare(reports), progress=progress)
+        results = outcome.results
+        if outcome.not_sent:
+            out.not_sent[configuration.label] = len(outcome.not_sent)
+        out.cache_problem = out.cache_problem or outcome.cache_problem
         prompt = configuration.prompt
-        out.append(
+        out.configurations.append(
             score_configuration(
                 configuration.label,
                 configuration.settings.model,
@@ -173,3 +191,24 @@ def assemble_run(
     comparisons = compare_all([(c.label, c.scores) for c in configurations])
     gold = {item.report.report_id: item.gold for item in items}
     return make_run(config, configurations, comparisons, gold)
+
+
+def score_results(
+    items: Sequence[GoldItem], results: Sequence[ExtractionResult]
+) -> list[ConfigurationRun]:
+    """Group ``extract`` results by (prompt, model), the last line of each report winning,
+    and score each group against the gold set."""
+    latest: dict[tuple[str, str, str], ExtractionResult] = {}
+    for result in results:
+        latest[(result.prompt.name, result.model, result.report_id)] = result
+    groups: dict[tuple[str, str], list[ExtractionResult]] = {}
+    for (prompt, model, _), result in latest.items():
+        groups.setdefault((prompt, model), []).append(result)
+    names = [p for p, _ in groups]
+    models = [m for _, m in groups]
+    out = []
+    for (prompt, model), members in groups.items():
+        info = members[0].prompt if capabilities(model).uses_prompt else None
+        label = grid_label(prompt, model, names, models)
+        out.append(score_configuration(label, model, info, items, members))
+    return out

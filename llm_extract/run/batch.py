@@ -40,9 +40,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.errors import ExtractionError, InputError, UsageError
 from llm_extract.pricing import load_price_table
-from llm_extract.prompts import Prompt
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
+from llm_extract.run.runner import Plan, Runner
 from llm_extract.run.transport import ReplayTransport, tag_requests
 
 BATCH_URL = "/v1/chat/completions"
@@ -145,22 +145,17 @@ def prepare_batch(
     return PreparedBatch(lines=lines, manifest=manifest)
 
 
-async def prepare_reports(
-    reports: Sequence[Report], prompt: Prompt, settings: ModelSettings
-) -> PreparedBatch:
-    """Request lines for ``reports`` with exactly the bodies the online path would send
-    (rendered by the OpenAI backend itself) and the same request keys."""
-    from llm_extract.run.pipeline import key_for
-    from llm_extract.run.stack import render_bodies
+async def prepare_reports(runner: Runner, plan: Plan) -> PreparedBatch:
+    """Request lines for the plan's reports with exactly the bodies the online path would
+    send (rendered by the model backend itself) and the same request keys."""
+    from llm_extract.run.dryrun import render_bodies
 
-    info = PromptInfo(name=prompt.name, hash=prompt.hash)
-    requests = [
-        ExtractionRequest(report=r, messages=prompt.render(r), settings=settings, prompt=info)
-        for r in reports
-    ]
+    if not runner.capabilities.batch_api:
+        raise UsageError(f"model {runner.settings.model!r} has no Batch API; use extract")
+    requests = plan.requests
     check_unique_ids(requests)  # before rendering anything
-    bodies = await render_bodies(requests, settings)
-    keys = {r.report.report_id: key_for(r.report, r.messages, prompt, settings) for r in requests}
+    bodies = await render_bodies(runner, requests)
+    keys = {r.report.report_id: r.key for r in requests}
     return prepare_batch(requests, bodies, keys)
 
 
@@ -230,7 +225,7 @@ class ResultLine:
     problem: str | None = None
 
 
-def read_results(lines: Iterable[str]) -> Iterator[ResultLine]:
+def read_batch_lines(lines: Iterable[str]) -> Iterator[ResultLine]:
     """Parse a Batch API output (or error) file; a line that is not a JSON object is reported."""
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
@@ -315,7 +310,7 @@ async def validate_answers(
     """
     import httpx
 
-    from llm_extract.backends.openai_compat import OpenAIBackend
+    from llm_extract.backends import get_backend
 
     replay = ReplayTransport(answers)
     offline = replace(
@@ -325,7 +320,7 @@ async def validate_answers(
         max_retries=0,
         max_reasks=0,
     )
-    backend = OpenAIBackend(offline, http_client=httpx.AsyncClient(transport=replay))
+    backend = get_backend(offline, httpx.AsyncClient(transport=replay))
     out: dict[str, BackendResponse | ExtractionError] = {}
     try:
         for custom_id in answers:
@@ -349,7 +344,7 @@ def collect_results(
     answers: dict[str, dict[str, Any]] = {}
     extra: list[ExtractionResult] = []
     problems: list[str] = []
-    for line in read_results(lines):
+    for line in read_batch_lines(lines):
         if line.custom_id is None:
             problems.append(line.problem or f"line {line.number}: unreadable")
             continue
@@ -364,7 +359,7 @@ def collect_results(
         if custom_id in answers:
             problems.append(f"line {line.number}: a second answer for {custom_id!r} (ignored)")
             continue
-        assert line.data is not None  # read_results gives data with every custom_id
+        assert line.data is not None  # read_batch_lines gives data with every custom_id
         failure = _line_failure(line.data)
         if failure is not None:
             problems.append(f"line {line.number} ({custom_id}): {failure[1]}")

@@ -59,11 +59,7 @@ class Budget:
         self.max_tokens = max_tokens
         self.model = model
         self.prices = prices or load_price_table()
-        if max_cost is not None and self.prices.price(model) is None:
-            raise UsageError(
-                f"--max-cost needs the price of {model!r}: add it to the price table "
-                "(llm_extract/data/prices.toml, or a file named by $LLM_EXTRACT_PRICES)"
-            )
+        self.check_priced(model)
         self.spent_cost = 0.0
         self.spent_tokens = 0
         self.held_cost = 0.0
@@ -72,13 +68,23 @@ class Budget:
         self.refused = 0
         self._changed = asyncio.Condition()
 
-    def cost_of(self, prompt_tokens: int, completion_tokens: int) -> float:
+    def check_priced(self, model: str) -> None:
+        """``--max-cost`` needs the price of every model it pays for."""
+        if self.max_cost is not None and self.prices.price(model) is None:
+            raise UsageError(
+                f"--max-cost needs the price of {model!r}: add it to the price table "
+                "(llm_extract/data/prices.toml, or a file named by $LLM_EXTRACT_PRICES)"
+            )
+
+    def cost_of(
+        self, prompt_tokens: int, completion_tokens: int, model: str | None = None
+    ) -> float:
         usage = Usage(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             total_tokens=prompt_tokens + completion_tokens,
         )
-        return self.prices.cost(self.model, usage) or 0.0
+        return self.prices.cost(model or self.model, usage) or 0.0
 
     def _over(self, tokens: int, cost: float, *, held: bool) -> bool:
         cost_now = self.spent_cost + (self.held_cost if held else 0.0) + cost
@@ -118,7 +124,7 @@ class Budget:
             f"tokens; the next report may use up to {tokens:,})"
         )
 
-    async def settle(self, hold: Hold, usage: Usage | None) -> None:
+    async def settle(self, hold: Hold, usage: Usage | None, model: str | None = None) -> None:
         """Replace ``hold`` by what was really spent (the hold itself when unknown)."""
         async with self._changed:
             self.held_cost -= hold.cost
@@ -129,7 +135,7 @@ class Budget:
             else:
                 cost = usage.cost_usd
                 if cost is None:
-                    cost = self.prices.cost(self.model, usage) or 0.0
+                    cost = self.prices.cost(model or self.model, usage) or 0.0
                 self.spent_cost += cost
                 self.spent_tokens += usage.total_tokens
             self._changed.notify_all()
@@ -146,10 +152,11 @@ class BudgetedBackend:
     """A backend that refuses to send a report that could overspend the :class:`Budget`."""
 
     def __init__(self, inner: Backend, budget: Budget, settings: ModelSettings) -> None:
+        budget.check_priced(settings.model)
         self.inner = inner
         self.budget = budget
         self.name = inner.name
-        self.cacheable = inner.cacheable
+        self.model = settings.model
         self._attempts = 1 + max(0, settings.max_reasks)
         self._schema_chars = len(json.dumps(ReportExtraction.model_json_schema()))
 
@@ -157,18 +164,22 @@ class BudgetedBackend:
         prompt, answer = request_estimate(request, self._schema_chars)
         # A re-ask resends the conversation with the previous answer and the error.
         tokens = sum(prompt + answer * (n + 1) for n in range(self._attempts))
-        cost = sum(self.budget.cost_of(prompt + answer * n, answer) for n in range(self._attempts))
+        cost = sum(
+            self.budget.cost_of(prompt + answer * n, answer, self.model)
+            for n in range(self._attempts)
+        )
         hold = await self.budget.reserve(tokens, cost)
         try:
             response = await self.inner.extract(request)
         except ExtractionError as exc:
             # Failed calls (HTTP errors, a server that is down) are not billed.
-            await self.budget.settle(hold, exc.usage if isinstance(exc.usage, Usage) else Usage())
+            spent = exc.usage if isinstance(exc.usage, Usage) else Usage()
+            await self.budget.settle(hold, spent, self.model)
             raise
         except BaseException:
-            await self.budget.settle(hold, None)
+            await self.budget.settle(hold, None, self.model)
             raise
-        await self.budget.settle(hold, response.usage)
+        await self.budget.settle(hold, response.usage, self.model)
         return response
 
     async def aclose(self) -> None:

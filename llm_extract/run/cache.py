@@ -20,10 +20,10 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from llm_extract.backends.base import BackendResponse
-from llm_extract.config import cache_db_path
 from llm_extract.errors import CacheError
 from llm_extract.results import DroppedRecord, Usage
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import environment
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -51,10 +51,10 @@ class CachedResponse:
 
 
 class ResponseCache:
-    """Validated answers by request key, in SQLite (``config.cache_db_path()`` by default)."""
+    """Validated answers by request key, in SQLite (``Settings.cache_db_path`` by default)."""
 
     def __init__(self, path: str | Path | None = None, *, timeout_s: float = 30.0) -> None:
-        self.path = Path(path) if path is not None else cache_db_path()
+        self.path = Path(path) if path is not None else environment().cache_db_path
         self.timeout_s = timeout_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
@@ -89,7 +89,9 @@ class ResponseCache:
             dropped = _DROPPED.validate_json(dropped_json)
             usage = Usage.model_validate_json(usage_json)
         except ValidationError as exc:
-            raise CacheError(self.path, f"entry {key[:12]} does not load ({exc})") from exc
+            raise CacheError(
+                self.path, f"entry {key[:12]} does not load ({exc})", entry_only=True
+            ) from exc
         if report_id is not None:
             extraction.report_id = report_id
         response = BackendResponse(extraction=extraction, usage=usage, dropped=dropped, raw=raw)

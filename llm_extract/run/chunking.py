@@ -198,7 +198,6 @@ class ChunkedBackend:
         self.max_chars = max_chars
         self.overlap_chars = overlap_chars
         self.name = inner.name
-        self.cacheable = inner.cacheable
 
     async def extract(self, request: ExtractionRequest) -> BackendResponse:
         report = request.report
@@ -215,6 +214,7 @@ class ChunkedBackend:
                 messages=self.prompt.render(part),
                 settings=request.settings,
                 prompt=request.prompt,
+                key=request.key,  # the log files a chunk's requests under its report's key
             )
             try:
                 answer = await self.inner.extract(sub)

@@ -1,7 +1,7 @@
 """A log of every request sent to a model server and what came back, in SQLite.
 
 The table ``request_log`` lives in the same file as the response cache
-(:func:`llm_extract.config.cache_db_path`). One row per HTTP attempt: retries and re-asks
+(``Settings.cache_db_path``). One row per HTTP attempt: retries and re-asks
 each get their own row, so ``llm-extract logs REPORT_ID`` shows exactly what was sent and
 what the server answered. No API key is ever stored: requests are logged as their JSON body
 (the key travels in a header, which is not logged), and :func:`redact` removes any key-like
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_extract.config import cache_db_path
+from llm_extract.settings import environment
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS request_log (
@@ -125,7 +125,7 @@ class RequestLog:
     """The ``request_log`` table. Safe to share between threads and between processes (WAL)."""
 
     def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str | None] = ()):
-        self.path = Path(path) if path is not None else cache_db_path()
+        self.path = Path(path) if path is not None else environment().cache_db_path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._secrets = [s for s in secrets if s]
         self._lock = threading.Lock()

@@ -1,15 +1,19 @@
-"""Reports in, one :class:`ExtractionResult` per report out: prompt, cache, backend, timing.
+"""Requests in, one :class:`ExtractionResult` per report out: cache, backend, timing.
 
-:func:`extract_reports` runs the reports concurrently (at most ``concurrency`` at a time),
-consults the response cache under the content-addressed request key, calls the backend and
-reports each result through ``on_result`` as soon as it is done. A report that fails gets
-status ``failed`` with the error's kind and message; the run goes on.
+:func:`prepare_request` renders a report with the prompt and computes its content-addressed
+request key, once; the request carries both from then on (cache, resume, request log, batch).
+:func:`extract_requests` runs prepared requests concurrently (at most ``concurrency`` at a
+time), consults the response cache under each key, calls the backend and reports each result
+through ``on_result`` as soon as it is done. A report that fails gets status ``failed`` with
+the error's kind and message; the run goes on.
+
+:class:`llm_extract.run.runner.Runner` is the composition root that commands use; the
+functions here are its engine, and take a ready backend (tests hand them fakes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from llm_extract.backends import get_backend
 from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.errors import CacheError, ExtractionError, LlmExtractError
-from llm_extract.pricing import load_price_table
+from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
 from llm_extract.redact import redact
 from llm_extract.report import Report
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from llm_extract.run.cache import ResponseCache
 
 ResultCallback = Callable[[ExtractionResult], None]
+WarningCallback = Callable[[str], None]
 
 
 def request_params(settings: ModelSettings) -> dict[str, Any]:
@@ -44,10 +49,11 @@ def request_params(settings: ModelSettings) -> dict[str, Any]:
     }
 
 
-def key_for(
-    report: Report, messages: list[dict[str, str]], prompt: Prompt, settings: ModelSettings
-) -> str:
-    return request_key(
+def prepare_request(report: Report, prompt: Prompt, settings: ModelSettings) -> ExtractionRequest:
+    """The request for ``report``: its messages and its request key (the one place both are
+    computed). Raises :class:`~llm_extract.errors.PromptError` when the prompt cannot render."""
+    messages = prompt.render(report)
+    key = request_key(
         model=settings.model,
         messages=messages,
         schema=ReportExtraction.model_json_schema(),
@@ -55,6 +61,111 @@ def key_for(
         prompt_hash=prompt.hash,
         report_sha256=report.sha256,
     )
+    return ExtractionRequest(
+        report=report,
+        messages=messages,
+        settings=settings,
+        prompt=PromptInfo(name=prompt.name, hash=prompt.hash),
+        key=key,
+    )
+
+
+def failed_result(
+    report: Report,
+    prompt: Prompt,
+    settings: ModelSettings,
+    error: LlmExtractError,
+    *,
+    prices: PriceTable | None = None,
+) -> ExtractionResult:
+    """The result of a report whose request could not even be prepared."""
+    kind = getattr(error, "kind", None) or _kind(error)
+    return _finish(
+        _base(report, PromptInfo(name=prompt.name, hash=prompt.hash), settings, None),
+        status_kind=kind,
+        message=str(error),
+        usage=Usage(),
+        settings=settings,
+        started=time.perf_counter(),
+        prices=prices,
+    )
+
+
+class CacheGuard:
+    """The response cache of a run, turned off (with one warning) the first time it fails."""
+
+    def __init__(self, cache: ResponseCache | None, on_warning: WarningCallback | None) -> None:
+        self.cache = cache
+        self.on_warning = on_warning
+        self.problem: CacheError | None = None
+
+    @property
+    def active(self) -> ResponseCache | None:
+        return self.cache if self.problem is None else None
+
+    def failed(self, error: CacheError) -> None:
+        if self.problem is None:
+            self.problem = error
+            if self.on_warning is not None:
+                self.on_warning(f"response cache off for the rest of the run: {error}")
+
+    async def get(self, request: ExtractionRequest) -> BackendResponse | None:
+        cache = self.active
+        if cache is None:
+            return None
+        try:
+            hit = await asyncio.to_thread(
+                cache.get, request.key, report_id=request.report.report_id
+            )
+        except CacheError as exc:
+            if exc.entry_only:  # one unreadable entry is a miss: asked again, then replaced
+                return None
+            self.failed(exc)
+            return None
+        return None if hit is None else hit.response
+
+    async def put(self, request: ExtractionRequest, response: BackendResponse) -> None:
+        cache = self.active
+        if cache is None:
+            return
+        try:
+            await asyncio.to_thread(cache.put, request.key, response, request.settings.model)
+        except CacheError as exc:
+            self.failed(exc)
+
+
+async def extract_requests(
+    requests: Sequence[ExtractionRequest],
+    *,
+    backend: Backend,
+    cache: ResponseCache | CacheGuard | None = None,
+    concurrency: int = 8,
+    on_result: ResultCallback | None = None,
+    progress: bool = False,
+    prices: PriceTable | None = None,
+) -> list[ExtractionResult]:
+    """Extract every request with ``backend``; results come back in the order of ``requests``.
+
+    Never raises for one report's failure. The backend is left open.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    guard = cache if isinstance(cache, CacheGuard) else CacheGuard(cache, None)
+    semaphore = asyncio.Semaphore(concurrency)
+    bar = _progress_bar(progress and len(requests) > 1)
+    with bar as live:
+        task = live.add_task("extracting", total=len(requests)) if live else None
+
+        async def run_one(request: ExtractionRequest) -> ExtractionResult:
+            async with semaphore:
+                result = await _extract_one(request, backend, guard, prices)
+            if on_result is not None:
+                on_result(result)
+            if live is not None and task is not None:
+                live.advance(task)
+            return result
+
+        return list(await asyncio.gather(*(run_one(r) for r in requests)))
 
 
 async def extract_reports(
@@ -68,34 +179,37 @@ async def extract_reports(
     on_result: ResultCallback | None = None,
     progress: bool = False,
 ) -> list[ExtractionResult]:
-    """Extract every report; results come back in the order of ``reports``.
+    """Prepare and extract ``reports`` (results in their order).
 
-    Never raises for one report's failure. A backend made here (``backend`` is None) is
-    closed at the end; one passed in is left open.
+    A backend made here (``backend`` is None) is closed at the end; one passed in is left
+    open. A report whose prompt cannot render fails alone.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    own = backend is None
     active = backend if backend is not None else get_backend(settings)
-    use_cache = cache if cache is not None and active.cacheable else None
-    semaphore = asyncio.Semaphore(concurrency)
-    bar = _progress_bar(progress and len(reports) > 1)
     try:
-        with bar as live:
-            task = live.add_task("extracting", total=len(reports)) if live else None
-
-            async def run_one(report: Report) -> ExtractionResult:
-                async with semaphore:
-                    result = await _extract_one(report, prompt, settings, active, use_cache)
+        requests: list[ExtractionRequest] = []
+        early: dict[int, ExtractionResult] = {}
+        for n, report in enumerate(reports):
+            try:
+                requests.append(prepare_request(report, prompt, settings))
+            except LlmExtractError as exc:
+                early[n] = failed_result(report, prompt, settings, exc)
                 if on_result is not None:
-                    on_result(result)
-                if live is not None and task is not None:
-                    live.advance(task)
-                return result
-
-            return list(await asyncio.gather(*(run_one(r) for r in reports)))
+                    on_result(early[n])
+        done = iter(
+            await extract_requests(
+                requests,
+                backend=active,
+                cache=cache,
+                concurrency=concurrency,
+                on_result=on_result,
+                progress=progress,
+            )
+        )
+        return [early[n] if n in early else next(done) for n in range(len(reports))]
     finally:
-        if own:
+        if backend is None:
             await active.aclose()
 
 
@@ -125,65 +239,65 @@ def run_extraction(
     )
 
 
-async def _extract_one(
-    report: Report,
-    prompt: Prompt,
-    settings: ModelSettings,
-    backend: Backend,
-    cache: ResponseCache | None,
-) -> ExtractionResult:
-    started = time.perf_counter()
-    base: dict[str, Any] = {
+def _base(
+    report: Report, prompt: PromptInfo, settings: ModelSettings, key: str | None
+) -> dict[str, Any]:
+    return {
         "report_id": report.report_id,
         "source": SourceInfo(path=report.path, sha256=report.sha256),
-        "prompt": PromptInfo(name=prompt.name, hash=prompt.hash),
+        "prompt": prompt,
         "model": settings.model,
+        "request_key": key,
     }
+
+
+async def _extract_one(
+    request: ExtractionRequest,
+    backend: Backend,
+    cache: CacheGuard,
+    prices: PriceTable | None,
+) -> ExtractionResult:
+    started = time.perf_counter()
+    settings = request.settings
+    base = _base(request.report, request.prompt, settings, request.key or None)
     try:
-        messages = prompt.render(report)
-        key = key_for(report, messages, prompt, settings)
-        base["request_key"] = key
-        hit = await _cache_get(cache, key, report.report_id)
+        hit = await cache.get(request)
         if hit is not None:
-            return _ok(base, hit, settings, started, cached=True)
-        request = ExtractionRequest(
-            report=report, messages=messages, settings=settings, prompt=base["prompt"]
-        )
+            return _ok(base, hit, settings, started, cached=True, prices=prices)
         response = await backend.extract(request)
-        await _cache_put(cache, key, response, settings.model)
-        return _ok(base, response, settings, started, cached=False)
+        await cache.put(request, response)
+        return _ok(base, response, settings, started, cached=False, prices=prices)
     except ExtractionError as exc:
         usage = exc.usage if isinstance(exc.usage, Usage) else Usage()
-        return _failed(base, exc.kind, str(exc), usage, settings, started)
-    except LlmExtractError as exc:  # a prompt problem for this one report
-        return _failed(base, _kind(exc), str(exc), Usage(), settings, started)
-    except Exception as exc:  # one report's bug must not sink a long run
-        return _failed(
-            base, "internal_error", f"{type(exc).__name__}: {exc}", Usage(), settings, started
+        return _finish(
+            base,
+            status_kind=exc.kind,
+            message=str(exc),
+            usage=usage,
+            settings=settings,
+            started=started,
+            prices=prices,
         )
-
-
-async def _cache_get(
-    cache: ResponseCache | None, key: str, report_id: str
-) -> BackendResponse | None:
-    """The cached answer, or None; an unreadable entry counts as a miss (asked again)."""
-    if cache is None:
-        return None
-    try:
-        hit = await asyncio.to_thread(cache.get, key, report_id=report_id)
-    except CacheError:
-        return None
-    return None if hit is None else hit.response
-
-
-async def _cache_put(
-    cache: ResponseCache | None, key: str, response: BackendResponse, model: str
-) -> None:
-    """Store the answer; a cache that cannot be written does not fail the report."""
-    if cache is None:
-        return
-    with contextlib.suppress(CacheError):
-        await asyncio.to_thread(cache.put, key, response, model)
+    except LlmExtractError as exc:  # a problem with this one report
+        return _finish(
+            base,
+            status_kind=_kind(exc),
+            message=str(exc),
+            usage=Usage(),
+            settings=settings,
+            started=started,
+            prices=prices,
+        )
+    except Exception as exc:  # one report's bug must not sink a long run
+        return _finish(
+            base,
+            status_kind="internal_error",
+            message=f"{type(exc).__name__}: {exc}",
+            usage=Usage(),
+            settings=settings,
+            started=started,
+            prices=prices,
+        )
 
 
 def _ok(
@@ -193,6 +307,7 @@ def _ok(
     started: float,
     *,
     cached: bool,
+    prices: PriceTable | None,
 ) -> ExtractionResult:
     extraction = response.extraction
     if extraction.report_id != base["report_id"]:
@@ -202,58 +317,55 @@ def _ok(
         status="ok",
         extraction=extraction,
         dropped=list(response.dropped),
-        usage=_priced(response.usage, settings.model),
+        usage=_priced(response.usage, settings.model, prices),
         latency_s=round(time.perf_counter() - started, 4),
         cached=cached,
     )
 
 
-def _failed(
+def _finish(
     base: dict[str, Any],
-    kind: str,
+    *,
+    status_kind: str,
     message: str,
     usage: Usage,
     settings: ModelSettings,
     started: float,
+    prices: PriceTable | None,
 ) -> ExtractionResult:
+    """A failed result."""
     return ExtractionResult(
         **base,
         status="failed",
-        error=ErrorInfo(kind=kind, message=redact(message, (settings.api_key,))),
-        usage=_priced(usage, settings.model),
+        error=ErrorInfo(kind=status_kind, message=redact(message, (settings.api_key,))),
+        usage=_priced(usage, settings.model, prices),
         latency_s=round(time.perf_counter() - started, 4),
     )
 
 
-def _priced(usage: Usage, model: str) -> Usage:
+def _priced(usage: Usage, model: str, prices: PriceTable | None) -> Usage:
     """``usage`` with its cost from the price table when the backend left it out."""
     if usage.cost_usd is not None or usage.total_tokens == 0:
         return usage
     try:
-        cost = load_price_table().cost(model, usage)
+        table = prices if prices is not None else load_price_table()
     except LlmExtractError:  # an unreadable price table leaves the cost unknown
         return usage
+    cost = table.cost(model, usage)
     return usage if cost is None else usage.model_copy(update={"cost_usd": cost})
 
 
 def _kind(exc: Exception) -> str:
     """``CacheError`` -> ``cache_error``."""
     name = type(exc).__name__
-    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-    return snake
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _progress_bar(enabled: bool) -> AbstractContextManager[Progress | None]:
     if not enabled:
         return nullcontext(None)
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
         TextColumn("[progress.description]{task.description}"),

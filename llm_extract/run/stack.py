@@ -1,81 +1,50 @@
-"""Big runs: the backend stack behind ``extract``'s limits, and ``--dry-run`` estimates.
+"""The backend stack of a run, built from :class:`~llm_extract.settings.Settings`.
 
-:func:`build_stack` wraps the model backend, outermost first:
+:func:`build_stack` wraps the registered backend for the model, outermost first:
 
-1. :class:`~llm_extract.run.chunking.ChunkedBackend`: a report longer than ``chunk_chars`` goes
-   chunk by chunk;
+1. :class:`~llm_extract.run.chunking.ChunkedBackend`: a report longer than ``chunk_chars``
+   goes chunk by chunk;
 2. :class:`~llm_extract.run.budget.BudgetedBackend`: ``--max-cost`` / ``--max-tokens-total``;
 3. :class:`TaggedBackend`: marks the HTTP requests of each report with its id and request key;
-4. the OpenAI backend, whose HTTP client goes through an
-   :class:`~llm_extract.run.transport.InstrumentedTransport` that applies ``--rpm`` / ``--tpm``
-   to every attempt (retries and re-asks too) and logs each request and answer (``--log``).
+4. the model backend; for backends that make HTTP requests, its HTTP client goes through an
+   :class:`~llm_extract.run.transport.InstrumentedTransport` that applies ``--rpm`` /
+   ``--tpm`` to every attempt (retries and re-asks too) and logs each request and answer
+   (``--log``).
 
-Layers that are not asked for are left out, so a plain run is the plain backend.
+Layers that are not asked for, or that the backend's capabilities rule out, are left out, so
+a plain run is the plain backend.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
-
-from llm_extract.backends import RULES_MODEL, get_backend
+from llm_extract.backends import BackendSpec
 from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.errors import ExtractionError, UsageError
-from llm_extract.pricing import load_price_table
+from llm_extract.pricing import PriceTable
 from llm_extract.prompts import Prompt
-from llm_extract.report import Report
-from llm_extract.results import ExtractionResult, PromptInfo, Usage
 from llm_extract.run.budget import Budget, BudgetedBackend
-from llm_extract.run.chunking import ChunkedBackend, split_report
-from llm_extract.run.logstore import RequestLog
-from llm_extract.run.ratelimit import RateLimiter, estimate_body_tokens, estimate_prompt_tokens
-from llm_extract.run.transport import CaptureTransport, InstrumentedTransport, tag_requests
+from llm_extract.run.chunking import ChunkedBackend
+from llm_extract.run.transport import tag_requests
+from llm_extract.settings import Settings
 
-#: Reports longer than this many characters are split (about 10,000 tokens of Arabic).
-DEFAULT_CHUNK_CHARS = 30_000
-DEFAULT_CHUNK_OVERLAP = 1_500
-#: OpenAI caches a prompt prefix of at least this many tokens.
-PROMPT_CACHE_MIN_TOKENS = 1024
+if TYPE_CHECKING:
+    import httpx
 
-
-@dataclass(frozen=True)
-class RunLimits:
-    """What ``extract`` was asked to respect. ``None`` (or 0 chunk size): no limit."""
-
-    rpm: int | None = None
-    tpm: int | None = None
-    max_cost: float | None = None
-    max_tokens_total: int | None = None
-    log: bool = False
-    chunk_chars: int | None = DEFAULT_CHUNK_CHARS
-    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
-
-    @property
-    def overlap(self) -> int:
-        """The overlap actually used: at most half a chunk."""
-        return min(self.chunk_overlap, (self.chunk_chars or 0) // 2)
+    from llm_extract.run.logstore import RequestLog
+    from llm_extract.run.ratelimit import RateLimiter
 
 
 class TaggedBackend:
     """Marks every HTTP request sent for a report with its id and request key (for the log)."""
 
-    def __init__(self, inner: Backend, prompt: Prompt) -> None:
+    def __init__(self, inner: Backend) -> None:
         self.inner = inner
-        self.prompt = prompt
         self.name = inner.name
-        self.cacheable = inner.cacheable
 
     async def extract(self, request: ExtractionRequest) -> BackendResponse:
-        from llm_extract.run.pipeline import key_for
-
-        key = key_for(request.report, request.messages, self.prompt, request.settings)
-        with tag_requests(request.report.report_id, key):
+        with tag_requests(request.report.report_id, request.key or None):
             return await self.inner.extract(request)
 
     async def aclose(self) -> None:
@@ -92,192 +61,86 @@ class Stack:
     log: RequestLog | None = None
 
     async def aclose(self) -> None:
-        await self.backend.aclose()
-        if self.log is not None:
-            self.log.close()
+        try:
+            await self.backend.aclose()
+        finally:
+            if self.log is not None:
+                self.log.close()
 
 
-def _model_backend(settings: ModelSettings, transport: httpx.AsyncBaseTransport | None) -> Backend:
-    if settings.model == RULES_MODEL or transport is None:
-        return get_backend(settings)
-    from llm_extract.backends.openai_compat import OpenAIBackend
-
-    return OpenAIBackend(settings, http_client=httpx.AsyncClient(transport=transport))
-
-
-def build_stack(settings: ModelSettings, prompt: Prompt, limits: RunLimits) -> Stack:
-    """The backend for a run with ``limits`` (see the module doc). Raises UsageError."""
-    limiter = RateLimiter(limits.rpm, limits.tpm) if limits.rpm or limits.tpm else None
-    log = RequestLog(secrets=[settings.api_key]) if limits.log else None
-    transport = (
-        InstrumentedTransport(limiter=limiter, log=log) if limiter is not None or log else None
+def model_settings(settings: Settings) -> ModelSettings:
+    """What a backend needs to know of the run's settings (never the environment)."""
+    return ModelSettings(
+        model=settings.model,
+        mode=settings.mode,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        max_reasks=settings.max_reasks,
+        max_retries=settings.max_retries,
+        timeout_s=settings.timeout,
+        base_url=settings.base_url,
+        api_key=settings.api_key_value(),
     )
-    backend = _model_backend(settings, transport)
-    if log is not None:
-        backend = TaggedBackend(backend, prompt)
-    budget = None
-    if limits.max_cost is not None or limits.max_tokens_total is not None:
-        budget = Budget(
-            max_cost=limits.max_cost, max_tokens=limits.max_tokens_total, model=settings.model
-        )
-        backend = BudgetedBackend(backend, budget, settings)
-    if limits.chunk_chars:
+
+
+def build_stack(
+    spec: BackendSpec,
+    settings: Settings,
+    prompt: Prompt,
+    *,
+    prices: PriceTable,
+    http_client: httpx.AsyncClient | None = None,
+    budget: Budget | None = None,
+) -> Stack:
+    """The backend for a run (see the module doc). ``http_client`` replaces the instrumented
+    client (a capture or replay transport); rate limits and the log then do not apply.
+    ``budget`` is a budget shared with other runs (an eval grid); else one is made when the
+    settings set limits."""
+    call = model_settings(settings)
+    limiter: RateLimiter | None = None
+    log: RequestLog | None = None
+    if spec.capabilities.http and http_client is None:
+        http_client, limiter, log = _instrumented_client(settings)
+    backend = spec.create(call, http_client)
+    if spec.capabilities.http:
+        backend = TaggedBackend(backend)
+    if budget is None and spec.capabilities.http:
+        budget = new_budget(settings, prices)
+    if budget is not None and spec.capabilities.http:
+        backend = BudgetedBackend(backend, budget, call)
+    if settings.chunk_chars:
         backend = ChunkedBackend(
-            backend,
-            prompt,
-            max_chars=limits.chunk_chars,
-            overlap_chars=limits.overlap,
+            backend, prompt, max_chars=settings.chunk_chars, overlap_chars=settings.overlap
         )
     return Stack(backend=backend, budget=budget, limiter=limiter, log=log)
 
 
-async def run_with_stack(
-    stack: Stack, reports: Sequence[Report], **options: Any
-) -> list[ExtractionResult]:
-    """:func:`~llm_extract.run.pipeline.extract_reports` with the stack's backend, closed after."""
-    from llm_extract.run.pipeline import extract_reports
-
-    try:
-        return await extract_reports(reports, backend=stack.backend, **options)
-    finally:
-        await stack.aclose()
-
-
-def run_stack(stack: Stack, reports: Sequence[Report], **options: Any) -> list[ExtractionResult]:
-    """Synchronous :func:`run_with_stack`."""
-    return asyncio.run(run_with_stack(stack, reports, **options))
-
-
-# --- dry run ---------------------------------------------------------------------------------
-
-
-@dataclass
-class RequestEstimate:
-    report_id: str
-    prompt_tokens: int
-    max_completion_tokens: int
-
-
-@dataclass
-class DryRun:
-    """What a run would send: one estimate per request (chunks count apart)."""
-
-    model: str
-    requests: list[RequestEstimate] = field(default_factory=list)
-    shared_prefix_tokens: int = 0
-    cost_prompt_only: float | None = None
-    cost_upper_bound: float | None = None
-    cost_cached_prompt: float | None = None
-    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def prompt_tokens(self) -> int:
-        return sum(r.prompt_tokens for r in self.requests)
-
-    @property
-    def max_completion_tokens(self) -> int:
-        return sum(r.max_completion_tokens for r in self.requests)
-
-
-def _shared_prefix_chars(bodies: Sequence[dict[str, Any]]) -> int:
-    """Characters of the messages that every request starts with (the provider can cache)."""
-    texts = [json.dumps(b.get("messages", []), ensure_ascii=False) for b in bodies]
-    if len(texts) < 2:
-        return 0
-    first = texts[0]
-    n = min(len(t) for t in texts)
-    for t in texts[1:]:
-        i = 0
-        while i < n and t[i] == first[i]:
-            i += 1
-        n = i
-    return n
-
-
-async def render_bodies(
-    requests: Sequence[ExtractionRequest], settings: ModelSettings
-) -> dict[str, dict[str, Any]]:
-    """The exact HTTP body the OpenAI backend would send for each request, sending nothing.
-
-    The backend renders each request through instructor as usual; its HTTP client captures
-    the body and answers 400, so it gives up at once. Keys are report ids.
-    """
-    if settings.model == RULES_MODEL:
-        raise UsageError("the offline extractor ('rules') sends no requests")
-    capture = CaptureTransport()
-    probe = replace(settings, api_key=settings.api_key or "dry-run", max_retries=0, max_reasks=0)
-    from llm_extract.backends.openai_compat import OpenAIBackend
-
-    backend = OpenAIBackend(probe, http_client=httpx.AsyncClient(transport=capture))
-    try:
-        for request in requests:
-            # The captured request is answered 400: the backend raises, as it should.
-            with tag_requests(request.report.report_id), contextlib.suppress(ExtractionError):
-                await backend.extract(replace(request, settings=probe))
-            if request.report.report_id not in capture.bodies:
-                raise UsageError(f"{request.report.report_id}: the backend sent no request")
-    finally:
-        await backend.aclose()
-    return {k: v for k, v in capture.bodies.items() if k is not None}
-
-
-def dry_run(
-    reports: Sequence[Report], prompt: Prompt, settings: ModelSettings, limits: RunLimits
-) -> DryRun:
-    """Render every request of a run (chunks included) and estimate its tokens and cost."""
-    info = PromptInfo(name=prompt.name, hash=prompt.hash)
-    requests: list[ExtractionRequest] = []
-    for report in reports:
-        parts = (
-            split_report(report, limits.chunk_chars, limits.overlap)
-            if limits.chunk_chars
-            else [report]
-        )
-        for part in parts:
-            requests.append(
-                ExtractionRequest(
-                    report=part, messages=prompt.render(part), settings=settings, prompt=info
-                )
-            )
-    result = DryRun(model=settings.model)
-    if settings.model == RULES_MODEL:
-        result.requests = [RequestEstimate(r.report.report_id, 0, 0) for r in requests]
-        result.cost_prompt_only = result.cost_upper_bound = result.cost_cached_prompt = 0.0
-        return result
-    bodies = asyncio.run(render_bodies(requests, settings))
-    result.bodies = bodies
-    answer = settings.max_tokens or 4096
-    for request in requests:
-        body = bodies[request.report.report_id]
-        tokens = estimate_body_tokens(body)
-        result.requests.append(RequestEstimate(request.report.report_id, tokens, answer))
-    prefix = _shared_prefix_chars(list(bodies.values()))
-    result.shared_prefix_tokens = (
-        estimate_prompt_tokens([{"content": "x" * prefix}]) if prefix else 0
+def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
+    """The budget the settings ask for (``--max-cost``, ``--max-tokens-total``), if any."""
+    if settings.max_cost is None and settings.max_tokens_total is None:
+        return None
+    return Budget(
+        max_cost=settings.max_cost,
+        max_tokens=settings.max_tokens_total,
+        model=settings.model,
+        prices=prices,
     )
-    prices = load_price_table()
-    n = len(result.requests)
-    prompt_only = prices.cost(settings.model, Usage(prompt_tokens=result.prompt_tokens))
-    if prompt_only is None:
-        return result  # no price for this model: tokens only
-    upper = prices.cost(
-        settings.model,
-        Usage(prompt_tokens=result.prompt_tokens, completion_tokens=result.max_completion_tokens),
-    )
-    cacheable = (
-        result.shared_prefix_tokens if result.shared_prefix_tokens >= PROMPT_CACHE_MIN_TOKENS else 0
-    )
-    cached = prices.cost(
-        settings.model,
-        Usage(
-            prompt_tokens=result.prompt_tokens,
-            cached_prompt_tokens=cacheable * max(0, n - 1),
-            completion_tokens=result.max_completion_tokens,
-        ),
-    )
-    result.cost_prompt_only, result.cost_upper_bound, result.cost_cached_prompt = (
-        prompt_only,
-        upper,
-        cached,
-    )
-    return result
+
+
+def _instrumented_client(
+    settings: Settings,
+) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None]:
+    """An HTTP client whose transport applies the rate limits and writes the request log,
+    or ``None`` when neither is asked for (the backend then makes its own client)."""
+    if not (settings.rpm or settings.tpm or settings.log):
+        return None, None, None
+    import httpx
+
+    from llm_extract.run.logstore import RequestLog
+    from llm_extract.run.ratelimit import RateLimiter
+    from llm_extract.run.transport import InstrumentedTransport
+
+    limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
+    log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
+    transport = InstrumentedTransport(limiter=limiter, log=log)
+    return httpx.AsyncClient(transport=transport), limiter, log

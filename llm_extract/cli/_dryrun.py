@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from llm_extract.run.stack import PROMPT_CACHE_MIN_TOKENS, DryRun
+from llm_extract.run.dryrun import PROMPT_CACHE_MIN_TOKENS, DryRun
 
 
 def _dollars(value: float | None) -> str:

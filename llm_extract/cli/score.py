@@ -1,0 +1,88 @@
+"""``llm-extract score``: an ``extract`` output against the gold set, no model call.
+
+Exit codes: 0 ok; 1 some report failed, or a configuration is under ``--fail-under``;
+2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llm_extract.cli import app
+from llm_extract.cli._common import cli_errors, echo_error, fail
+from llm_extract.cli._gold import (
+    EvalsDirOption,
+    FailUnderOption,
+    GoldOption,
+    ReportsOption,
+    RunsDirOption,
+    SplitOption,
+    console,
+    finish,
+    load_gold_items,
+    print_run,
+    save,
+)
+from llm_extract.evaluation.layout import EvalLayout
+from llm_extract.evaluation.matching import MATCH_THRESHOLD
+from llm_extract.evaluation.runner import assemble_run, score_results
+from llm_extract.jsonl import iter_results
+from llm_extract.settings import load_settings
+
+
+@app.command("score")
+def score_command(
+    predictions: Annotated[Path, typer.Argument(help="JSONL output of `llm-extract extract`.")],
+    evals_dir: EvalsDirOption = None,
+    gold: GoldOption = None,
+    reports: ReportsOption = None,
+    split: SplitOption = None,
+    fail_under: FailUnderOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summaries as JSON instead of tables.")
+    ] = False,
+    save_run: Annotated[
+        bool, typer.Option("--save", help="Save as a run (and its HTML report) under --runs-dir.")
+    ] = False,
+    runs_dir: RunsDirOption = None,
+) -> None:
+    """Score existing outputs against the gold set (no model call)."""
+    started = time.perf_counter()
+    out = console()
+    with cli_errors():
+        layout = EvalLayout.load(load_settings({"evals_dir": evals_dir}).evals_dir)
+        items = load_gold_items(layout, gold, reports, split)
+        results = [result for _, result in iter_results(predictions)]
+        if not results:
+            fail(f"{predictions}: no extraction result in the file")
+        known = {i.report.report_id for i in items}
+        extra = sorted({r.report_id for r in results} - known)
+        if extra:
+            echo_error(f"not in the gold set, ignored: {', '.join(extra)}")
+        configurations = score_results(items, results)
+        config = {
+            "command": "llm-extract " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "predictions": str(predictions),
+            "gold_dir": str(gold or layout.gold_dir),
+            "split": split,
+            "report_ids": sorted(known),
+            "match_threshold": MATCH_THRESHOLD,
+        }
+        run = assemble_run(items, configurations, config)
+        for c in run.configurations:
+            c.wall_s = round(time.perf_counter() - started, 3)
+        if as_json:
+            payload = {c.label: c.summary.model_dump(mode="json") for c in run.configurations}
+            typer.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+        else:
+            print_run(run, out, details=True)
+        if save_run:
+            save(run, runs_dir or layout.runs_dir, True, out)
+    finish(run, fail_under)

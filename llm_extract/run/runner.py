@@ -1,0 +1,207 @@
+"""The one composition root every command uses: settings and a prompt in, results out.
+
+A :class:`Runner` is made from :class:`~llm_extract.settings.Settings` and a
+:class:`~llm_extract.prompts.Prompt`. It finds the backend in the registry (its capabilities
+decide what applies: credentials, cache, rate limits, request log, batch), builds the backend
+stack (:mod:`llm_extract.run.stack`) and the response cache, prepares each report's request
+once (messages and request key, :func:`~llm_extract.run.pipeline.prepare_request`), and
+streams results to a sink as they finish. ``extract``, ``eval`` (one runner per
+configuration of the grid), ``batch prepare`` and ``--dry-run`` all go through it.
+
+Resume (:mod:`llm_extract.run.resume`) and estimates (:mod:`llm_extract.run.dryrun`) work on
+the same prepared requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from llm_extract.backends import BackendSpec, spec_for
+from llm_extract.backends.base import Capabilities, ExtractionRequest, ModelSettings
+from llm_extract.errors import CacheError, LlmExtractError, UsageError
+from llm_extract.pricing import PriceTable, load_price_table
+from llm_extract.prompts import Prompt
+from llm_extract.report import Report
+from llm_extract.results import ExtractionResult
+from llm_extract.run.budget import BUDGET_KIND, Budget
+from llm_extract.run.pipeline import (
+    CacheGuard,
+    ResultCallback,
+    WarningCallback,
+    extract_requests,
+    failed_result,
+    prepare_request,
+)
+from llm_extract.run.stack import Stack, build_stack, model_settings
+from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from llm_extract.run.cache import ResponseCache
+
+
+@dataclass
+class Plan:
+    """The reports of a run, prepared: a request per report, or the result of a report whose
+    request could not be prepared. In input order."""
+
+    items: list[ExtractionRequest | ExtractionResult]
+
+    @property
+    def requests(self) -> list[ExtractionRequest]:
+        return [i for i in self.items if isinstance(i, ExtractionRequest)]
+
+    def without(self, report_ids: set[str]) -> Plan:
+        return Plan([i for i in self.items if _report_id(i) not in report_ids])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class Outcome:
+    """What a run produced: results in input order (reports the budget stopped before they
+    were sent are in ``not_sent``, not in ``results``), and the cache's failure, if any."""
+
+    results: list[ExtractionResult]
+    not_sent: list[ExtractionResult] = field(default_factory=list)
+    cache_problem: str | None = None
+
+
+class Runner:
+    """One run: a model, a prompt and settings (see the module doc)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        prompt: Prompt,
+        *,
+        on_warning: WarningCallback | None = None,
+        cache: ResponseCache | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        self.settings = settings
+        self.prompt = prompt
+        self.spec: BackendSpec = spec_for(settings.model)
+        self.call: ModelSettings = model_settings(settings)
+        self.prices: PriceTable = load_price_table(settings.prices)
+        self.on_warning = on_warning
+        self.budget = budget
+        self._cache = cache
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.spec.capabilities
+
+    def check_credentials(self) -> None:
+        """A backend that needs credentials gets a key, or a server that needs none."""
+        if not self.capabilities.needs_credentials:
+            return
+        if self.settings.api_key is None and self.settings.base_url is None:
+            raise UsageError(
+                f"model {self.settings.model!r} needs {API_KEY_ENV} (or {BASE_URL_ENV} for a "
+                "local server, which needs no key); use --model rules to run offline"
+            )
+
+    # --- preparing ---------------------------------------------------------------------------
+
+    def prepare(self, reports: Sequence[Report]) -> Plan:
+        """Each report's request (messages and key, computed once)."""
+        items: list[ExtractionRequest | ExtractionResult] = []
+        for report in reports:
+            try:
+                items.append(prepare_request(report, self.prompt, self.call))
+            except LlmExtractError as exc:
+                items.append(failed_result(report, self.prompt, self.call, exc, prices=self.prices))
+        return Plan(items)
+
+    # --- running -----------------------------------------------------------------------------
+
+    def response_cache(self) -> ResponseCache | None:
+        """The response cache, when the settings and the backend's capabilities want one."""
+        if self._cache is not None:
+            return self._cache
+        if not (self.settings.cache and self.capabilities.cacheable):
+            return None
+        from llm_extract.run.cache import ResponseCache
+
+        self._cache = ResponseCache(self.settings.cache_db_path)
+        return self._cache
+
+    def build(self, http_client: httpx.AsyncClient | None = None) -> Stack:
+        return build_stack(
+            self.spec,
+            self.settings,
+            self.prompt,
+            prices=self.prices,
+            http_client=http_client,
+            budget=self.budget,
+        )
+
+    async def run(
+        self,
+        plan: Plan,
+        *,
+        on_result: ResultCallback | None = None,
+        progress: bool = False,
+    ) -> Outcome:
+        """Run every request of ``plan``; each result goes to ``on_result`` as it finishes,
+        except those of reports the budget stopped before sending (``Outcome.not_sent``:
+        ``--resume`` runs them later)."""
+        cache, error = self._open_cache()
+        guard = CacheGuard(cache, self.on_warning)
+        if error is not None:
+            guard.failed(error)
+        not_sent: list[ExtractionResult] = []
+
+        def sink(result: ExtractionResult) -> None:
+            if _not_sent(result):
+                not_sent.append(result)
+            elif on_result is not None:
+                on_result(result)
+
+        for item in plan.items:
+            if isinstance(item, ExtractionResult):
+                sink(item)
+        stack = self.build()
+        try:
+            done = await extract_requests(
+                plan.requests,
+                backend=stack.backend,
+                cache=guard,
+                concurrency=self.settings.concurrency,
+                on_result=sink,
+                progress=progress,
+                prices=self.prices,
+            )
+        finally:
+            await stack.aclose()
+        finished = iter(done)
+        ordered = [i if isinstance(i, ExtractionResult) else next(finished) for i in plan.items]
+        problem = str(guard.problem) if guard.problem is not None else None
+        kept = [r for r in ordered if not _not_sent(r)]
+        return Outcome(results=kept, not_sent=not_sent, cache_problem=problem)
+
+    def run_sync(
+        self, plan: Plan, *, on_result: ResultCallback | None = None, progress: bool = False
+    ) -> Outcome:
+        return asyncio.run(self.run(plan, on_result=on_result, progress=progress))
+
+    def _open_cache(self) -> tuple[ResponseCache | None, CacheError | None]:
+        try:
+            return self.response_cache(), None
+        except CacheError as exc:
+            return None, exc
+
+
+def _report_id(item: ExtractionRequest | ExtractionResult) -> str:
+    return item.report.report_id if isinstance(item, ExtractionRequest) else item.report_id
+
+
+def _not_sent(result: ExtractionResult) -> bool:
+    """A report the budget stopped before it was sent (no output line; --resume runs it)."""
+    return result.error is not None and result.error.kind == BUDGET_KIND
