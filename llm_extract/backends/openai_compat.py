@@ -18,11 +18,9 @@ scrubbed from every error text raised here.
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -53,6 +51,7 @@ from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.redact import redact
 from llm_extract.results import Usage
+from llm_extract.retry_after import retry_after_seconds
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import Mode
 
@@ -306,27 +305,10 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def retry_after_s(exc: BaseException | None) -> float | None:
-    """Seconds the server asked to wait (``retry-after-ms`` / ``retry-after``), if any."""
+    """Seconds the server asked to wait before retrying ``exc``, if it is an HTTP error."""
     if not isinstance(exc, openai.APIStatusError):
         return None
-    headers = exc.response.headers
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # an HTTP date
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return retry_after_seconds(exc.response.headers)
 
 
 def _error_kind(exc: BaseException) -> str:

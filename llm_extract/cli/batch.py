@@ -126,7 +126,9 @@ def prepare_command(
 @batch_app.command("submit")
 def submit_command(
     requests: Annotated[list[Path], typer.Argument(help="Request file(s) from prepare.")],
-    window: Annotated[str, typer.Option("--completion-window")] = "24h",
+    window: Annotated[
+        str, typer.Option("--completion-window", help="How long the batch may take (24h).")
+    ] = "24h",
 ) -> None:
     """Upload request files and start one batch per file; prints the batch ids."""
     with _client() as client:

@@ -22,20 +22,19 @@ reports that live beside the checkout.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from llm_extract.errors import GoldError
+from llm_extract.settings import environment
 
-EVALS_DIR_ENV = "LLM_EXTRACT_EVALS_DIR"
 CONFIG_FILE = "evals.toml"
 
 
 def default_evals_dir() -> Path:
-    """``$LLM_EXTRACT_EVALS_DIR``, else ``./evals``."""
-    return Path(os.environ.get(EVALS_DIR_ENV) or "evals")
+    """``$LLM_EXTRACT_EVALS_DIR``, else ``./evals`` (through the settings)."""
+    return environment().evals_dir
 
 
 @dataclass(frozen=True)

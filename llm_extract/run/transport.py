@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from llm_extract.retry_after import retry_after_seconds
 from llm_extract.run.logstore import LogEntry, RequestLog, to_log_text
 from llm_extract.run.ratelimit import RateLimiter, estimate_body_tokens
 
@@ -51,19 +52,6 @@ def tag_requests(report_id: str | None, request_key: str | None = None) -> Itera
         yield
     finally:
         current_request.reset(token)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    for name in ("retry-after-ms", "retry-after"):
-        value = response.headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value)
-        except ValueError:
-            continue
-        return seconds / 1000 if name.endswith("-ms") else seconds
-    return None
 
 
 def _usage(body: Any) -> tuple[int | None, int | None, int | None]:
@@ -127,7 +115,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         if reservation is not None and self.limiter is not None:
             self.limiter.settle(reservation, total)
             if response.status_code == 429:
-                pause = _retry_after(response)
+                pause = retry_after_seconds(response.headers)
                 if pause:
                     self.limiter.pause(min(pause, self.max_pause_s))
         self._write(

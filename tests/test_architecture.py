@@ -1,0 +1,75 @@
+"""The structure the codebase promises (ARCHITECTURE.md): one reader of the environment, no
+special case for a model name outside the backend registry, every command's options declared
+once, and the layers import-linter checks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from paths import REPO
+from typer.core import TyperOption
+
+from llm_extract.cli import app
+
+PACKAGE = REPO / "llm_extract"
+
+
+def sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    readers = [
+        p.relative_to(REPO).as_posix()
+        for p in sources()
+        if re.search(r"os\.environ|getenv\(", p.read_text(encoding="utf-8"))
+    ]
+    assert readers == ["llm_extract/settings.py"]
+
+
+def test_no_model_name_is_compared_outside_the_registry() -> None:
+    pattern = re.compile(r"""==\s*["']rules["']|["']rules["']\s*==|RULES_MODEL""")
+    offenders = [
+        p.relative_to(REPO).as_posix()
+        for p in sources()
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == ["llm_extract/backends/__init__.py"]
+
+
+def commands() -> list[tuple[str, Any]]:
+    """Every command and sub-command of the CLI, by its full name."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(name: str, command: Any) -> None:
+        found.append((name, command))
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(f"{name} {sub_name}".strip(), sub)
+
+    walk("", typer.main.get_command(app))
+    return found
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    missing = [
+        f"{name}: {'/'.join(param.opts)}"
+        for name, command in commands()
+        for param in command.params
+        if isinstance(param, TyperOption) and not (param.help or "").strip()
+    ]
+    assert missing == []
+    names = {name for name, _ in commands()}
+    assert {"extract", "eval", "eval compare", "score", "batch prepare", "view"} <= names
+
+
+def test_the_layers_hold() -> None:
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run(
+        [str(linter), "--no-cache"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
