@@ -39,4 +39,19 @@ __all__ = [
 
 
 def main() -> None:
-    app()
+    """The ``llm-extract`` command: never a traceback for what the terminal cannot show."""
+    import os
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show Arabic (PYTHONIOENCODING=latin-1, a C locale) gets
+        # \uXXXX escapes, which are still valid inside JSON strings, instead of a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    try:
+        app()
+    except BrokenPipeError:  # `llm-extract ... | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(1) from None

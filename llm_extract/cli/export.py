@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from llm_extract.cli import app
-from llm_extract.cli._common import cli_errors, fail
+from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import FORMATS, TABLES, export_tables
 
@@ -54,6 +54,7 @@ def export_command(
                 target = output.with_name(f"{output.stem}.{fmt}")
         else:
             target = out
+        refuse_overwriting_inputs([target], [output])
         paths = export_tables(results, fmt, target, tables)
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok

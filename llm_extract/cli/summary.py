@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from llm_extract.cli import app
-from llm_extract.cli._common import cli_errors, fail
+from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.summary import plot_summary, rich_table, summarize
 
@@ -33,7 +33,7 @@ def summary_command(
     with cli_errors():
         results = read_results(output)
         summary = summarize(results, "calendar" if by == "calendar" else "coalition")
-        Console(width=160).print(rich_table(summary))
+        Console(width=160, markup=False).print(rich_table(summary))
         if summary.failed:
             typer.echo(f"{len(summary.failed)} failed report(s) left out", err=True)
         if summary.undated:
@@ -44,4 +44,5 @@ def summary_command(
             )
         if not no_chart and summary.rows:
             target = chart or output.with_name(f"{output.stem}_summary.png")
+            refuse_overwriting_inputs([target], [output])
             typer.echo(f"chart: {plot_summary(summary, target)}")

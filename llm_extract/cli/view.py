@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from llm_extract.cli import app
-from llm_extract.cli._common import cli_errors
+from llm_extract.cli._common import cli_errors, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.view import TEXT_OK, write_view
 
@@ -37,6 +37,7 @@ def view_command(
     with cli_errors():
         results = read_results(output)
         target = out or output.with_name(f"{output.stem}_review.html")
+        refuse_overwriting_inputs([target], [output])
         path, shown = write_view(
             results,
             target,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llm_extract.errors import CacheError
 from llm_extract.settings import environment
 
 _SCHEMA = """
@@ -126,14 +127,23 @@ class RequestLog:
 
     def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str | None] = ()):
         self.path = Path(path) if path is not None else environment().cache_db_path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._secrets = [s for s in secrets if s]
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        #: why writing stopped, when a write failed (the run goes on without the log)
+        self.problem: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(self.path, f"request log unusable ({exc})") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise CacheError(self.path, f"request log unusable ({exc})") from exc
 
     def record(self, entry: LogEntry) -> int:
         """Write ``entry`` (request, response and error text scrubbed of secrets)."""
@@ -142,12 +152,18 @@ class RequestLog:
         entry.error = redact(entry.error, self._secrets) if entry.error else entry.error
         values = [getattr(entry, name) for name in _COLUMNS]
         with self._lock:
-            cursor = self._db.execute(
-                f"INSERT INTO request_log ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
-                values,
-            )
-            self._db.commit()
+            if self.problem is not None:
+                return 0
+            try:
+                cursor = self._db.execute(
+                    f"INSERT INTO request_log ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                    values,
+                )
+                self._db.commit()
+            except sqlite3.Error as exc:  # a log that breaks mid-run must not break the run
+                self.problem = f"{self.path}: request log stopped ({exc})"
+                return 0
         entry.id = cursor.lastrowid
         return int(cursor.lastrowid or 0)
 

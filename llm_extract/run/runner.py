@@ -180,6 +180,8 @@ class Runner:
             )
         finally:
             await stack.aclose()
+        if stack.log is not None and stack.log.problem and self.on_warning is not None:
+            self.on_warning(stack.log.problem)
         finished = iter(done)
         ordered = [i if isinstance(i, ExtractionResult) else next(finished) for i in plan.items]
         problem = str(guard.problem) if guard.problem is not None else None

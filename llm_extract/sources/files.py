@@ -66,6 +66,8 @@ def read_reports(
 
 def expand(raw: str) -> tuple[list[Path], InputError | None]:
     """The files one argument stands for, or the error that says why there are none."""
+    if not raw.strip():  # an unset shell variable: never "the current folder"
+        return [], InputError(repr(raw), "empty argument: no file or folder named")
     path = Path(raw)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.txt") if p.is_file())
