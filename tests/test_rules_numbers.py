@@ -8,13 +8,14 @@ import re
 import pytest
 
 from llm_extract.backends.rules.dates import DateContext, day_list, find_dates
-from llm_extract.backends.rules.lexicon import actors_in, find_governorate
+from llm_extract.backends.rules.lexicon import actors_in
 from llm_extract.backends.rules.numbers import (
     QUANTITY,
     parse_number,
     parse_ordinal,
     quantity,
 )
+from llm_extract.backends.rules.places import find_governorate
 from llm_extract.normalize import coalition_period, normalize
 from llm_extract.schemas import Actor, Governorate
 
