@@ -24,14 +24,7 @@ from llm_extract.backends.rules.numbers import NA, NB, NUMBER, ORDINAL, parse_nu
 from llm_extract.backends.rules.segment import Doc
 from llm_extract.normalize import coalition_period
 from llm_extract.results import DroppedRecord
-from llm_extract.schemas import (
-    CATEGORIES,
-    Arrest,
-    Convoy,
-    Drill,
-    ReportExtraction,
-    Strike,
-)
+from llm_extract.schemas import CATEGORIES, Arrest, Convoy, Drill, ReportExtraction, Strike
 
 #: The categories in the order they read a report.
 #:
@@ -40,8 +33,8 @@ from llm_extract.schemas import (
 #: - Drills before strikes and arrests: a drill that simulated an attack or an air landing
 #:   ("- 9 اذار: صد هجوم علي القاعده") is neither, so drills claim the items they read and
 #:   strikes and arrests leave those spans alone.
-#: - Strikes, then arrests: both claim nothing (a raid and the strike told beside it are
-#:   both records), so their order between them changes nothing.
+#: - Strikes, then arrests: neither claims anything, so their order between them changes
+#:   nothing.
 PIPELINE: tuple[tuple[str, Step], ...] = (
     (Convoy.category, convoys.extract),
     (Drill.category, drills.extract),
