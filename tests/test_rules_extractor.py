@@ -1,20 +1,34 @@
-"""The offline extractor, construction by construction, on texts written for these tests,
-and on the two real reports of the series (read from ../shared/seeds, never copied)."""
+"""The offline extractor on whole reports written for these tests and on the two real reports
+of the series (read from ../shared/seeds, never copied); denials across categories; the
+backend protocol; and the pipeline of categories (its order, and what the claims change)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
-from paths import SEEDS, requires_seeds
+import pytest
+from paths import REPORTS_DIR, SEEDS, requires_seeds
+from rules_helpers import HEAD_125, HEAD_126, assert_grounded, run
 
 from llm_extract.backends import get_backend
 from llm_extract.backends.base import ExtractionRequest, ModelSettings
-from llm_extract.backends.rules import RulesBackend, extract
-from llm_extract.normalize import normalize
+from llm_extract.backends.rules import RulesBackend, extractor
+from llm_extract.backends.rules.context import Claims
+from llm_extract.backends.rules.segment import Span
 from llm_extract.report import Report
 from llm_extract.results import PromptInfo
-from llm_extract.schemas import CATEGORIES, Actor, CoalitionRole, ConvoyMode, ReportExtraction
+from llm_extract.schemas import (
+    CATEGORIES,
+    Actor,
+    CoalitionRole,
+    ConvoyMode,
+    Governorate,
+    StatedTotals,
+    StrikeKind,
+)
 
 MONTHLY = (
     "تواصل قوات التحالف الدولي وجودها في سورية للشهر ١٢٠ على "
@@ -33,11 +47,13 @@ MONTHLY = (
     "بريف دير الزور، واعتقلت 2 من عناصر د ا ع ش وقتلت 1 آخر.\n"
 )
 
+
 SHORT_ITEM = (
     "الحسكة – 7 مارس 2024: شنت طائرات التحالف الدولي غارتين على "
     "موقع لتنظيم د ا ع ش قرب قرية الهول، ما أدى إلى مقتل 4 عناصر "
     "من التنظيم.\n"
 )
+
 
 NOTHING = (
     "شهدت مدينة القامشلي اليوم معرضا للكتاب بمشاركة دور نشر "
@@ -45,18 +61,13 @@ NOTHING = (
 )
 
 
-def run(text: str) -> ReportExtraction:
-    extraction, dropped = extract(text, "t")
-    assert dropped == []
-    return extraction
-
-
-def assert_grounded(text: str, extraction: ReportExtraction) -> None:
-    for category in CATEGORIES:
-        for record in extraction.records(category):
-            assert record.evidence_start is not None and record.evidence_end is not None
-            quoted = text[record.evidence_start : record.evidence_end]
-            assert normalize(quoted) == normalize(record.evidence)
+VARIANTS = (
+    "يدخل التحالف شهره الـ 115 على التوالي في سورية.\n"
+    "دخلت 35 آلية للتحالف بتاريخ 30 كانون ثاني و2 شباط.\n"
+    "تصدت قوات التحالف لطائرة مسيرة قرب حقل العمر وأسقطتها.\n"
+    "وفي 6 شباط قصفت طائرات التحالف مواقع للميليشيات في بلدة البوكمال.\n"
+    "وفي 9 شباط اعتقلت قوات التحالف شخصين في بلدة الشحيل.\n"
+)
 
 
 def test_monthly_skeleton_in_own_words() -> None:
@@ -148,16 +159,20 @@ def test_totals_without_items_give_one_aggregate_record() -> None:
     }
 
 
-def test_casualties_by_party_with_vague_counts() -> None:
-    text = (
-        "للشهر 112 على التوالي، شنت فصائل المقاومة الإسلامية 8 هجمات على قواعد التحالف، "
-        "خلفت 2 قتلى على الأقل من القوات الأمريكية وعشرات الجرحى منهم، "
-        "بالإضافة لمقتل 3 من قوات سوريا الديمقراطية."
+def test_variant_spellings_and_verbs() -> None:
+    result = run(VARIANTS)
+    assert result.coalition_month == 115
+    (ground,) = result.convoys
+    assert ground.dates == [dt.date(2024, 1, 30), dt.date(2024, 2, 2)]
+    drone, strike = result.strikes
+    assert (drone.kind, drone.attacker) == ("drone_shootdown", Actor.INTERNATIONAL_COALITION)
+    assert (strike.kind, strike.date, strike.location) == (
+        "airstrike",
+        dt.date(2024, 2, 6),
+        "البوكمال",
     )
-    (attack,) = run(text).strikes
-    us, sdf = attack.casualties
-    assert (us.party, us.killed, us.at_least, us.note) == (Actor.US_FORCES, 2, True, "عشرات الجرحى")
-    assert (sdf.party, sdf.killed) == (Actor.SDF, 3)
+    (arrest,) = result.arrests
+    assert (arrest.detained, arrest.location) == (2, "الشحيل")
 
 
 @requires_seeds
@@ -210,6 +225,38 @@ def test_seed_month_113() -> None:
     assert campaign.coalition_role == CoalitionRole.CARRIED_OUT
 
 
+# --- denials and other forces ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ولم يرصد المرصد أي تدريبات عسكرية خلال هذا الشهر، كما لم تتعرض قواعد التحالف لأي "
+        "هجوم.\nولم تنفذ قوات التحالف أي عمليات إنزال أو مداهمات خلال الشهر.\n",
+        "وقصفت القوات التركية بالمدفعية قرى في ريف الحسكة الشمالي في 4 آذار.\n"
+        "ودخل رتل للقوات الروسية يضم 20 آلية إلى مطار القامشلي.\n"
+        "واعتقلت قوات النظام 6 شبان في مدينة دير الزور.\n",
+    ],
+    ids=["nothing-happened", "other-forces"],
+)
+def test_no_record_where_a_category_is_absent(text: str) -> None:
+    result = run(HEAD_125 + text)
+    assert all(result.records(c) == [] for c in CATEGORIES)
+
+
+def test_denied_raids_drills_and_convoys_are_no_records() -> None:
+    text = HEAD_126 + (
+        "ولم يشهد الشهر أي عملية مداهمة أو اعتقال بمشاركة قوات التحالف.\n"
+        "كما لم تُجرِ القوات الأمريكية أي تدريبات مشتركة مع قسد هذا الشهر.\n"
+        "ولم تدخل أي قوافل شاحنات للتحالف عبر المعابر الحدودية خلال الشهر.\n"
+    )
+    result = run(text)
+    assert (result.arrests, result.drills, result.convoys) == ([], [], [])
+
+
+# --- the backend ----------------------------------------------------------------------------------
+
+
 def test_backend_implements_the_protocol() -> None:
     backend = get_backend(ModelSettings(model="rules"))
     assert isinstance(backend, RulesBackend)
@@ -228,45 +275,77 @@ def test_backend_implements_the_protocol() -> None:
     asyncio.run(backend.aclose())
 
 
-VARIANTS = (
-    "يدخل التحالف شهره الـ 115 على التوالي في سورية.\n"
-    "دخلت 35 آلية للتحالف بتاريخ 30 كانون ثاني و2 شباط.\n"
-    "تصدت قوات التحالف لطائرة مسيرة قرب حقل العمر وأسقطتها.\n"
-    "وفي 6 شباط قصفت طائرات التحالف مواقع للميليشيات في بلدة البوكمال.\n"
-    "وفي 9 شباط اعتقلت قوات التحالف شخصين في بلدة الشحيل.\n"
+# --- the pipeline of categories ----------------------------------------------------------------
+
+#: Drill items that tell what the drill simulated: an attack on a base, an air landing.
+SIMULATED = HEAD_125 + (
+    "ورصد المرصد تدريبين للتحالف مع قسد، جاءا كالآتي:\n"
+    "- 9 آذار: صد هجوم بالصواريخ على قاعدة حقل العمر.\n"
+    "- 12 آذار: محاكاة إنزال جوي في قاعدة قسرك.\n"
 )
 
 
-def test_variant_spellings_and_verbs() -> None:
-    result = run(VARIANTS)
-    assert result.coalition_month == 115
-    (ground,) = result.convoys
-    assert ground.dates == [dt.date(2024, 1, 30), dt.date(2024, 2, 2)]
-    drone, strike = result.strikes
-    assert (drone.kind, drone.attacker) == ("drone_shootdown", Actor.INTERNATIONAL_COALITION)
-    assert (strike.kind, strike.date, strike.location) == (
-        "airstrike",
-        dt.date(2024, 2, 6),
-        "البوكمال",
-    )
-    (arrest,) = result.arrests
-    assert (arrest.detained, arrest.location) == (2, "الشحيل")
+def test_pipeline_order_is_pinned() -> None:
+    """Convoys, drills, strikes, arrests: drills claim their items before strikes and arrests
+    read theirs (the package docstring says why)."""
+    assert [category for category, _ in extractor.PIPELINE] == list(CATEGORIES)
+    order = [category for category, _ in extractor.PIPELINE]
+    assert order.index("drills") < order.index("strikes")
+    assert order.index("drills") < order.index("arrests")
 
 
-def test_listed_items_need_not_repeat_the_word_drill() -> None:
-    text = (
-        "للشهر 121 على التوالي.\n"
-        "ورصد الشهر 3 تدريبات للتحالف مع قسد، جاءت كالآتي:\n"
-        "4 تشرين الأول، في قاعدة الشدادي بالذخيرة الحية.\n"
-        "9 تشرين الأول، في حقل العمر مع تحليق للمروحيات.\n"
-        "15 تشرين الأول، في قاعدة قسرك.\n"
-        "وفي 20 تشرين الأول اعتقلت قوات التحالف 3 أشخاص في الشحيل.\n"
-    )
-    result = run(text)
-    assert result.stated_totals.drills == 3
-    assert [(d.date.day if d.date else None, d.location) for d in result.drills] == [
-        (4, "قاعدة الشدادي"),
-        (9, "حقل العمر"),
-        (15, "قاعدة قسرك"),
+def test_drills_claims_keep_what_a_drill_simulated_out_of_strikes_and_arrests() -> None:
+    result = run(SIMULATED)
+    assert [d.date.day if d.date else None for d in result.drills] == [9, 12]
+    assert result.strikes == []
+    assert result.arrests == []
+
+
+def test_run_before_the_drills_strikes_and_arrests_read_the_drills(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the order changes: drills last, nothing is claimed before strikes and arrests
+    run, and the simulated attack and landing become records."""
+    drills_last = tuple(sorted(extractor.PIPELINE, key=lambda step: step[0] == "drills"))
+    monkeypatch.setattr(extractor, "PIPELINE", drills_last)
+    data = extractor.build(SIMULATED)
+    assert len(data["drills"]) == 2
+    assert [s["evidence"] for s in data["strikes"]] == [
+        "9 آذار: صد هجوم بالصواريخ على قاعدة حقل العمر"
     ]
-    assert [a.detained for a in result.arrests] == [3]
+    assert [a["evidence"] for a in data["arrests"]] == ["12 آذار: محاكاة إنزال جوي في قاعدة قسرك"]
+
+
+def test_a_claim_covers_spans_mostly_inside_it() -> None:
+    claim = Claims((Span(10, 30, "x" * 20),))
+    assert claim.covers(Span(12, 28, "x" * 16))
+    assert claim.covers(Span(0, 25, "x" * 25))  # 15 of 25 inside
+    assert not claim.covers(Span(0, 18, "x" * 18))  # 8 of 18 inside
+    assert not Claims().covers(Span(12, 28, "x" * 16))
+    assert (Claims() | claim) == claim
+    assert (claim | claim).spans == claim.spans * 2
+
+
+def _enum_or_none(value: Any, enum: type) -> bool:
+    return value is None or type(value) is enum
+
+
+@pytest.mark.parametrize("path", sorted(REPORTS_DIR.glob("*.txt")), ids=lambda path: path.stem)
+def test_closed_sets_are_the_schemas_enums(path: Path) -> None:
+    """Kinds, modes, roles, actors and governorates come out as the schema's enums (never
+    strings a typo could turn into a dropped record), and the stated totals are fields of
+    ``StatedTotals``."""
+    data = extractor.build(path.read_text(encoding="utf-8"))
+    assert set(data["stated_totals"]) <= set(StatedTotals.model_fields)
+    records = [record for category in CATEGORIES for record in data[category]]
+    assert all(_enum_or_none(r.get("governorate"), Governorate) for r in records)
+    assert all(type(c["mode"]) is ConvoyMode for c in data["convoys"])
+    assert all(type(a) is Actor for d in data["drills"] for a in d["participants"])
+    for strike in data["strikes"]:
+        assert type(strike["kind"]) is StrikeKind
+        assert _enum_or_none(strike["attacker"], Actor)
+        assert all(type(c["party"]) is Actor for c in strike["casualties"])
+    for arrest in data["arrests"]:
+        assert _enum_or_none(arrest.get("coalition_role"), CoalitionRole)
+        assert _enum_or_none(arrest.get("affiliation"), Actor)
+        assert all(type(a) is Actor for a in arrest["actors"])

@@ -1,22 +1,19 @@
-"""Arabic numbers, ordinals, hedges and dates of the offline extractor."""
+"""Arabic numbers, ordinals and hedges as the offline extractor reads them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 
-from llm_extract.backends.rules.dates import DateContext, day_list, find_dates
-from llm_extract.backends.rules.lexicon import actors_in, find_governorate
 from llm_extract.backends.rules.numbers import (
+    ORDINAL_RE,
     QUANTITY,
     parse_number,
     parse_ordinal,
     quantity,
 )
-from llm_extract.normalize import coalition_period, normalize
-from llm_extract.schemas import Actor, Governorate
+from llm_extract.normalize import normalize
 
 
 @pytest.mark.parametrize(
@@ -79,47 +76,52 @@ def test_quantity_hedges(text: str, value: int, approximate: bool, at_least: boo
     assert (q.value, q.approximate, q.at_least) == (value, approximate, at_least)
 
 
-def test_dates_resolve_to_the_year_nearest_the_period() -> None:
-    ctx = DateContext(period=coalition_period(118))  # 2024-06-23 .. 2024-07-22
-    found = find_dates(normalize("جرى ذلك في 14 حزيران ثم في التاسع من تموز"), ctx)
-    assert [f.date for f in found] == [dt.date(2024, 6, 14), dt.date(2024, 7, 9)]
+# --- every ordinal --------------------------------------------------------------------------------
 
 
-def test_egyptian_months_and_explicit_years() -> None:
-    ctx = DateContext.of(normalize("الحسكة – 3 مارس 2023"), None)
-    assert [f.date for f in find_dates(normalize("الحسكة – 3 مارس 2023"), ctx)] == [
-        dt.date(2023, 3, 3)
-    ]
-    assert [f.date for f in find_dates(normalize("٢٤ يونيو"), ctx)] == [dt.date(2023, 6, 24)]
+_MASC = ["الحادي", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"]
 
 
-def test_a_date_without_any_year_is_left_out() -> None:
-    assert find_dates(normalize("في 5 آذار"), DateContext()) == []
+_FEM = ["الحادية", "الثانية", "الثالثة", "الرابعة", "الخامسة", "السادسة", "السابعة", "الثامنة"]
 
 
-def test_since_is_not_an_event_date() -> None:
-    ctx = DateContext(period=coalition_period(109))
-    assert find_dates(normalize("منذ 18 تشرين الأول"), ctx) == []
+_FEM.append("التاسعة")
 
 
-def test_day_lists_share_month_names() -> None:
-    ctx = DateContext(period=coalition_period(113))  # 2024-01-23 .. 2024-02-22
-    text = normalize("بتواريخ 28 و29، و31 كانون الثاني، و3 و9 من شباط")
-    assert day_list(text, ctx) == [
-        dt.date(2024, 1, 28),
-        dt.date(2024, 1, 29),
-        dt.date(2024, 1, 31),
-        dt.date(2024, 2, 3),
-        dt.date(2024, 2, 9),
-    ]
+_TENS = ["العشر", "الثلاث", "الأربع", "الخمس", "الست", "السبع", "الثمان", "التسع"]
 
 
-def test_broken_words_and_variant_spellings() -> None:
-    assert actors_in(normalize("عناصر من د ا ع ش")) == [Actor.ISIS]
-    assert actors_in(normalize("تبنت الم قاو م ة الإسلامية الهجوم")) == [
-        Actor.ISLAMIC_RESISTANCE_IN_IRAQ
-    ]
-    assert find_governorate(normalize("في حقل كونوكو")) == Governorate.DEIR_EZ_ZOR
-    assert find_governorate(normalize("قاعدة الشدادية")) == Governorate.HASAKAH
-    assert find_governorate(normalize("مطار خراب الجير")) == Governorate.HASAKAH
-    assert find_governorate(normalize("قرب التنف")) == Governorate.HOMS
+def _ordinals(value: int) -> list[str]:
+    """Every written form of the ordinal ``value`` (1..199)."""
+    hundred, rest = divmod(value, 100)
+    forms: list[str]
+    if rest == 0:
+        forms = [""]
+    elif rest == 1:
+        forms = ["الأول", "الأولى"] if not hundred else ["الحادي", "الحادية", "الأول"]
+    elif rest < 10:
+        forms = [_MASC[rest - 1], _FEM[rest - 1]]
+    elif rest == 10:
+        forms = ["العاشر", "العاشرة"]
+    elif rest < 20:
+        unit = rest - 10
+        forms = [_MASC[unit - 1] + " عشر", _FEM[unit - 1] + " عشرة"]
+    else:
+        tens, unit = divmod(rest, 10)
+        stems = [_TENS[tens - 2] + "ون", _TENS[tens - 2] + "ين"]
+        if unit == 0:
+            forms = stems
+        else:
+            forms = [f"{units[unit - 1]} و{stem}" for units in (_MASC, _FEM) for stem in stems]
+    if hundred:
+        return [f"{form} بعد المائة" if form else "المائة" for form in forms]
+    return forms
+
+
+@pytest.mark.parametrize("value", range(1, 200))
+def test_every_ordinal_in_every_form(value: int) -> None:
+    for form in _ordinals(value):
+        norm = normalize(form)
+        match = ORDINAL_RE.search(f"الشهر {norm} على")
+        assert match is not None and match.group() == norm, form
+        assert parse_ordinal(match.group()) == value, form

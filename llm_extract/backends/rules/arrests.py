@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 
 from llm_extract.backends.rules import drills
 from llm_extract.backends.rules.context import (
+    Claims,
     Ctx,
+    Found,
     Item,
     Record,
     Sentence,
     absorb_header,
-    claimed,
     is_list_header,
     split_items,
 )
@@ -22,7 +24,7 @@ from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity, stated_total
 from llm_extract.backends.rules.places import find_governorate, find_location
 from llm_extract.backends.rules.segment import Span
-from llm_extract.schemas import Actor
+from llm_extract.schemas import Actor, CoalitionRole
 
 CUE_RE = re.compile(
     rf"اعتقال|اعتقل|مداهم|داهم|{NB}[وف]?دهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|القبض"
@@ -120,69 +122,121 @@ _OTHERS_RE = re.compile(
 )
 
 
-def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | None]:
-    """Arrest records and the stated total of operations."""
-    records: list[Record] = []
-    stated: int | None = None
-    header_actors: list[Actor] = []
-    header_joint = False
-    last_line = -2
+#: Who the detainees were accused of belonging to, by the words that say it, in order.
+_AFFILIATIONS: tuple[tuple[re.Pattern[str], Actor], ...] = (
+    (_ISIS_RE, Actor.ISIS),
+    (_GOVERNMENT_RE, Actor.SYRIAN_GOVERNMENT),
+    (_MILITIA_RE, Actor.IRAN_BACKED_MILITIAS),
+)
+
+
+def extract(ctx: Ctx, claimed: Claims) -> Found:
+    """Arrest records and the stated total of operations. Items that an earlier category
+    claimed (a drill that simulated an air landing) are left alone; arrests claim nothing."""
+    reading = _Reading(ctx, claimed)
     for sentence in ctx.sentences:
-        if drills.CUE_RE.search(sentence.span.text):
-            trimmed = _after_drills(ctx, sentence)
-            if trimmed is None:
-                continue
-            sentence = trimmed
+        reading.sentence(sentence)
+    return reading.found()
+
+
+@dataclass
+class _Reading:
+    """One pass over a report's sentences, in order, and what the sentences read so far
+    tell the next: the forces a stated total named, the line of the last record."""
+
+    ctx: Ctx
+    claimed: Claims
+    records: list[Record] = field(default_factory=list)
+    stated: int | None = None
+    #: Forces named with a stated total, and whether it was joint: its items' too.
+    header_actors: list[Actor] = field(default_factory=list)
+    header_joint: bool = False
+    #: The line of the last record: an undated item on the next line may add to it.
+    last_line: int = -2
+
+    def found(self) -> Found:
+        totals = {"operations": self.stated} if self.stated is not None else {}
+        return Found(self.records, totals)
+
+    def sentence(self, sentence: Sentence) -> None:
+        beyond = _beyond_drills(self.ctx, sentence)
+        if beyond is None:
+            return
+        sentence = beyond
         text = sentence.span.text
         if CUE_RE.search(asserted(text)) is None:
-            continue  # none, or only denied ones: "لم تسجل اي عمليه دهم"
-        header, items = split_items(ctx, sentence)
+            return  # none, or only denied ones: "لم تسجل اي عمليه دهم"
+        header, items = split_items(self.ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
         total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
         if total is not None:
-            stated = total
-            header_actors = actors_in(lead, _FORCES)
-            header_joint = _JOINT_RE.search(lead) is not None
-            if header is not None and items:
-                summary = _summary_before_contrast(ctx, header, items[0])
-                if summary is not None:
-                    part, items[0] = summary
-                    record = _record(ctx, part, None, header_actors, header_joint)
-                    record["operations"] = total
-                    records.append(record)
-                    header_actors, header_joint = [], False
-            if not sentence.dates:
-                if not (is_list_header(text) or sentence.colon):
-                    record = _record(ctx, sentence.span, None, header_actors, header_joint)
-                    record["operations"] = total
-                    records.append(record)
-                    last_line = sentence.line
-                continue
+            items = self._total(sentence, header, items, lead, total)
         else:
-            items = absorb_header(header, items, ctx, keep=False)
+            items = absorb_header(header, items, self.ctx, keep=False)
         for item in items:
-            if claimed(ctx, item.span):
-                continue
-            if item.date is None:
-                if records and sentence.line - last_line <= 1 and not _another(item, records[-1]):
-                    _enrich(ctx, records[-1], item.span)
-                    last_line = sentence.line
-                    continue
-                if _ACTION_RE.search(item.span.text) is None:
-                    continue
-            date = item.date
-            if date is None and ctx.dates.period is None:
-                date = first_date
-            if _by_others(item.span.text):
-                continue
-            record = _record(ctx, item.span, date, header_actors, header_joint)
-            record["operations"] = 1
-            records.append(record)
-            last_line = sentence.line
-    return records, stated
+            if not self.claimed.covers(item.span):
+                self._item(sentence, item)
+
+    def _total(
+        self, sentence: Sentence, header: Span | None, items: list[Item], lead: str, total: int
+    ) -> list[Item]:
+        """A sentence that states a total of operations: its forces and its summary record
+        (unless it announces a list); the dated items still to read."""
+        self.stated = total
+        self.header_actors = actors_in(lead, _FORCES)
+        self.header_joint = _JOINT_RE.search(lead) is not None
+        if header is not None and items:
+            items = self._summary_before_contrast(header, items, total)
+        if sentence.dates:
+            return items
+        if not (is_list_header(sentence.span.text) or sentence.colon):
+            self._add_summary(sentence.span, total)
+            self.last_line = sentence.line
+        return []
+
+    def _summary_before_contrast(self, header: Span, items: list[Item], total: int) -> list[Item]:
+        """The total's own record when another event follows it in the sentence (see
+        :func:`_split_at_contrast`); the items with the first given its words back."""
+        summary = _split_at_contrast(self.ctx, header, items[0])
+        if summary is None:
+            return items
+        part, first = summary
+        self._add_summary(part, total)
+        self.header_actors, self.header_joint = [], False
+        return [first, *items[1:]]
+
+    def _add_summary(self, span: Span, total: int) -> None:
+        record = _record(self.ctx, span, None, self.header_actors, self.header_joint)
+        record["operations"] = total
+        self.records.append(record)
+
+    def _item(self, sentence: Sentence, item: Item) -> None:
+        """One item: an operation of its own, or (undated, right after a record) details of
+        the last one."""
+        ctx = self.ctx
+        if item.date is None:
+            if self._adds_to_last(sentence, item):
+                _enrich(ctx, self.records[-1], item.span)
+                self.last_line = sentence.line
+                return
+            if _ACTION_RE.search(item.span.text) is None:
+                return
+        if _by_others(item.span.text):
+            return
+        record = _record(ctx, item.span, ctx.date_of(item), self.header_actors, self.header_joint)
+        record["operations"] = 1
+        self.records.append(record)
+        self.last_line = sentence.line
+
+    def _adds_to_last(self, sentence: Sentence, item: Item) -> bool:
+        return (
+            bool(self.records)
+            and sentence.line - self.last_line <= 1
+            and not _another(item, self.records[-1])
+        )
 
 
-def _summary_before_contrast(ctx: Ctx, header: Span, first: Item) -> tuple[Span, Item] | None:
+def _split_at_contrast(ctx: Ctx, header: Span, first: Item) -> tuple[Span, Item] | None:
     """A total told with its outcome, then another event ("نفذت قسد 3 عمليات دهم ..., فيما
     نفذت وحده امريكيه في 20 ... عمليه انزال"): the total's own span, and the first item
     with the words after the contrast given back."""
@@ -211,6 +265,14 @@ def _by_others(text: str) -> bool:
     if _actors(text):
         return False
     return _OTHERS_RE.search(text) is not None
+
+
+def _beyond_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
+    """``sentence``, or only its clauses after its drills when it tells of drills (see
+    :func:`_after_drills`)."""
+    if drills.CUE_RE.search(sentence.span.text) is None:
+        return sentence
+    return _after_drills(ctx, sentence)
 
 
 def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
@@ -265,55 +327,70 @@ def _record(
     record["governorate"] = None if several else find_governorate(text, location_norm)
     actors = _actors(text) or list(header_actors)
     record["actors"] = actors
-    if _SUPPORT_RE.search(text) and any(a not in _COALITION for a in actors):
-        role: str | None = "support"
-    elif _JOINT_RE.search(text) or (header_joint and not _actors(text)):
-        role = "joint"
-    elif any(a in _COALITION for a in actors):
-        role = "carried_out"
-    else:
-        role = None
-    record["coalition_role"] = role
+    record["coalition_role"] = _role(text, actors, header_joint)
     record["evidence"] = ctx.evidence(span)
     _enrich(ctx, record, span)
     return record
+
+
+def _role(text: str, actors: list[Actor], header_joint: bool) -> CoalitionRole | None:
+    """The coalition's part: support of others' operation ("بدعم من التحالف"), joint, or
+    carried out alone; ``None`` when the coalition is not named."""
+    if _SUPPORT_RE.search(text) and any(a not in _COALITION for a in actors):
+        return CoalitionRole.SUPPORT
+    if _JOINT_RE.search(text) or (header_joint and not _actors(text)):
+        return CoalitionRole.JOINT
+    if any(a in _COALITION for a in actors):
+        return CoalitionRole.CARRIED_OUT
+    return None
 
 
 def _enrich(ctx: Ctx, record: Record, span: Span) -> None:
     """Counts, affiliation and notes found in ``span`` that ``record`` lacks."""
     text = span.text
     if record.get("detained") is None:
-        detained = _DETAINED_RES[0].search(text) or _DETAINED_RES[1].search(text)
-        dual = _DUAL_DETAINED_RE.search(text) or _WITH_KIN_RE.search(text)
-        if dual is not None and (detained is None or dual.start() < detained.start()):
-            record["detained"] = 2
-        elif detained is not None:
-            q = quantity(detained.group("pre"), detained.group("num"))
-            record["detained"] = q.value if q is not None else None
-        elif _ONE_DETAINED_RE.search(text) and not _VAGUE_RE.search(text):
-            record["detained"] = 1
-        else:
-            vague = _VAGUE_RE.search(text)
-            if vague is not None and not record.get("notes"):
-                record["notes"] = ctx.doc.clean(
-                    span.start + vague.start("v"), span.start + vague.end("v")
-                )
+        _detained(ctx, record, span)
     if record.get("killed") is None:
-        killed = _KILLED_RES[0].search(text) or _KILLED_RES[1].search(text)
-        if killed is not None:
-            q = quantity(killed.group("pre"), killed.group("num"))
-            record["killed"] = q.value if q is not None else None
-        elif _ONE_KILLED_RE.search(text):
-            record["killed"] = 1
+        _killed(record, text)
     if not record.get("notes"):
         record["notes"] = _notes(ctx, span)
     if record.get("affiliation") is None:
-        if _ISIS_RE.search(text):
-            record["affiliation"] = Actor.ISIS
-        elif _GOVERNMENT_RE.search(text):
-            record["affiliation"] = Actor.SYRIAN_GOVERNMENT
-        elif _MILITIA_RE.search(text):
-            record["affiliation"] = Actor.IRAN_BACKED_MILITIAS
+        affiliation = next(
+            (actor for pattern, actor in _AFFILIATIONS if pattern.search(text)), None
+        )
+        if affiliation is not None:
+            record["affiliation"] = affiliation
+
+
+def _detained(ctx: Ctx, record: Record, span: Span) -> None:
+    """How many were detained: a dual or one taken with a relative (2), a number, one
+    person; a vague count ("عشرات المطلوبين") is kept as a note."""
+    text = span.text
+    detained = _DETAINED_RES[0].search(text) or _DETAINED_RES[1].search(text)
+    dual = _DUAL_DETAINED_RE.search(text) or _WITH_KIN_RE.search(text)
+    if dual is not None and (detained is None or dual.start() < detained.start()):
+        record["detained"] = 2
+    elif detained is not None:
+        q = quantity(detained.group("pre"), detained.group("num"))
+        record["detained"] = q.value if q is not None else None
+    elif _ONE_DETAINED_RE.search(text) and not _VAGUE_RE.search(text):
+        record["detained"] = 1
+    else:
+        vague = _VAGUE_RE.search(text)
+        if vague is not None and not record.get("notes"):
+            record["notes"] = ctx.doc.clean(
+                span.start + vague.start("v"), span.start + vague.end("v")
+            )
+
+
+def _killed(record: Record, text: str) -> None:
+    """How many were killed in the operation: a number, or one ("مقتل قيادي")."""
+    killed = _KILLED_RES[0].search(text) or _KILLED_RES[1].search(text)
+    if killed is not None:
+        q = quantity(killed.group("pre"), killed.group("num"))
+        record["killed"] = q.value if q is not None else None
+    elif _ONE_KILLED_RE.search(text):
+        record["killed"] = 1
 
 
 def _notes(ctx: Ctx, span: Span) -> str | None:

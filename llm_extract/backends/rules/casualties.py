@@ -42,6 +42,15 @@ _THEM_RE = re.compile(rf"^\s*{NB}منهم{NA}")
 _OF_RE = re.compile(r"\s+(?:من|في)\s")
 
 
+#: Groups of :data:`CASUALTY_RE` that hold a hedged number, in order of preference: the
+#: injured ("اصيب 3"), the killed ("مقتل 5"), a number before its noun ("7 قتلي").
+_NUMBER_GROUPS = (("pre3", "num3"), ("pre1", "num1"), ("pre2", "num2"))
+_KILLING_VERBS = ("مقتل", "قتل", "مصرع")
+
+#: Gives the report's own spelling of ``text[start:end]`` (for notes).
+Note = Callable[[int, int], str]
+
+
 def casualties(
     text: str, clean: Callable[[int, int], str | None] | None = None
 ) -> list[dict[str, Any]]:
@@ -58,60 +67,81 @@ def casualties(
     previous: Actor | None = None
     for i, match in enumerate(matches):
         window_end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        # A vague count's party may be in its own words: "اصابه عدد من الجنود الامريكيين".
-        begin = match.start("vkind2") if match.group("vkind2") else match.end()
-        window = text[begin : min(window_end, match.end() + 90)]
-        party: Actor
-        if match.group("pair"):
-            # "مقتل عنصرين من قسد": two, of the party named after them.
-            found = actors_in(text[match.end() : match.end() + 40])
-            party = found[0] if found else Actor.OTHER
-        elif match.group("single"):
-            after = text[match.end() : match.end() + 30]
-            # "عنصر من قسد": the party named right after the noun.
-            found = actors_in(match.group("single")) or (
-                actors_in(after) if _OF_RE.match(after) else []
-            )
-            party = found[0] if found else Actor.CIVILIANS
-        elif previous is not None and (
-            _THEM_RE.match(window) or (match.group("who") or match.group("who3") or "")[:1] == "ا"
-        ):
-            party = previous  # "منهم", "وإصابة 5 آخرين"
-        else:
-            found = actors_in(window)
-            party = found[0] if found else Actor.OTHER
+        party = _party(text, match, window_end, previous)
         entry = by_party.setdefault(party, {"party": party})
-        if match.group("pair"):
-            key = "killed" if match.group("pairverb") in ("مقتل", "قتل", "مصرع") else "injured"
-            if entry.get(key) is None:
-                entry[key] = 2
-        elif match.group("single"):
-            entry["killed"] = (entry.get("killed") or 0) + 1
-            if party in (Actor.CIVILIANS, Actor.OTHER):  # who they were: "سايق صهريج"
-                entry.setdefault("note", note(match.start("single"), match.end("single")))
-        elif match.group("vague"):
-            entry.setdefault("note", note(match.start("vague"), match.end("vkind")))
-        elif match.group("vague3"):
-            entry.setdefault("note", note(match.start("vague3"), match.end("vague3")))
-        elif match.group("vague2"):
-            entry.setdefault("note", note(match.start(), match.end("vkind2")).lstrip("و"))
-        else:
-            if match.group("num3"):
-                pre, num = match.group("pre3"), match.group("num3")
-            elif match.group("num1"):
-                pre, num = match.group("pre1"), match.group("num1")
-            else:
-                pre, num = match.group("pre2"), match.group("num2")
-            q = quantity(pre, num, text[match.end() :])
-            if q is None:
-                continue
-            injured = bool(match.group("num3")) or (
-                bool(match.group("kind")) and _INJURED_RE.fullmatch(match.group("kind"))
-            )
-            key = "injured" if injured else "killed"
-            if entry.get(key) is None:
-                entry[key] = q.value
-                entry["approximate"] = entry.get("approximate", False) or q.approximate
-                entry["at_least"] = entry.get("at_least", False) or q.at_least
-        previous = party
+        if _count(entry, match, text, note):
+            previous = party
     return list(by_party.values())
+
+
+def _party(text: str, match: re.Match[str], window_end: int, previous: Actor | None) -> Actor:
+    """Whose casualties ``match`` tells: the side named after them (up to the next match),
+    the side before ("منهم", "وإصابة 5 آخرين"), civilians for one person named by who they
+    were ("سائق"), else :attr:`Actor.OTHER`."""
+    if match.group("pair"):
+        # "مقتل عنصرين من قسد": two, of the party named after them.
+        found = actors_in(text[match.end() : match.end() + 40])
+        return found[0] if found else Actor.OTHER
+    if match.group("single"):
+        after = text[match.end() : match.end() + 30]
+        # "عنصر من قسد": the party named right after the noun.
+        found = actors_in(match.group("single")) or (
+            actors_in(after) if _OF_RE.match(after) else []
+        )
+        return found[0] if found else Actor.CIVILIANS
+    # A vague count's party may be in its own words: "اصابه عدد من الجنود الامريكيين".
+    begin = match.start("vkind2") if match.group("vkind2") else match.end()
+    window = text[begin : min(window_end, match.end() + 90)]
+    others = (match.group("who") or match.group("who3") or "")[:1] == "ا"
+    if previous is not None and (_THEM_RE.match(window) or others):
+        return previous  # "منهم", "وإصابة 5 آخرين"
+    found = actors_in(window)
+    return found[0] if found else Actor.OTHER
+
+
+def _count(entry: dict[str, Any], match: re.Match[str], text: str, note: Note) -> bool:
+    """Add what ``match`` counts to ``entry``; ``False`` when its number does not parse."""
+    if match.group("pair"):
+        key = "killed" if match.group("pairverb") in _KILLING_VERBS else "injured"
+        if entry.get(key) is None:
+            entry[key] = 2
+    elif match.group("single"):
+        entry["killed"] = (entry.get("killed") or 0) + 1
+        if entry["party"] in (Actor.CIVILIANS, Actor.OTHER):  # who they were: "سايق صهريج"
+            entry.setdefault("note", note(match.start("single"), match.end("single")))
+    elif (vague := _vague_note(match, note)) is not None:
+        entry.setdefault("note", vague)
+    else:
+        return _number(entry, match, text)
+    return True
+
+
+def _vague_note(match: re.Match[str], note: Note) -> str | None:
+    """A count without a number, as the report words it ("عشرات الجرحي", "اصابات طفيفه")."""
+    if match.group("vague"):
+        return note(match.start("vague"), match.end("vkind"))
+    if match.group("vague3"):
+        return note(match.start("vague3"), match.end("vague3"))
+    if match.group("vague2"):
+        return note(match.start(), match.end("vkind2")).lstrip("و")
+    return None
+
+
+def _number(entry: dict[str, Any], match: re.Match[str], text: str) -> bool:
+    """The killed or injured of a hedged number ("3 قتلي علي الاقل"), unless already known."""
+    pre, num = next(
+        ((match.group(p), match.group(n)) for p, n in _NUMBER_GROUPS if match.group(n)),
+        (match.group("pre2"), match.group("num2")),
+    )
+    q = quantity(pre, num, text[match.end() :])
+    if q is None:
+        return False
+    injured = bool(match.group("num3")) or (
+        bool(match.group("kind")) and _INJURED_RE.fullmatch(match.group("kind"))
+    )
+    key = "injured" if injured else "killed"
+    if entry.get(key) is None:
+        entry[key] = q.value
+        entry["approximate"] = entry.get("approximate", False) or q.approximate
+        entry["at_least"] = entry.get("at_least", False) or q.at_least
+    return True

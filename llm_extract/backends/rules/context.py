@@ -1,10 +1,12 @@
-"""What every category extractor shares: the document, the date context, sentences, and the
-split of a sentence into dated items ("14 حزيران، ..." or "ففي التاسع من تموز ...")."""
+"""What every category extractor shares: the document, the date context, sentences, the
+split of a sentence into dated items ("14 حزيران، ..." or "ففي التاسع من تموز ..."), and what
+a category hands on (:class:`Found`: its records, its stated totals, the spans it claims)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,26 +45,38 @@ class Item:
     date: dt.date | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ctx:
+    """The report as every category reads it (never changed once built)."""
+
     doc: Doc
     dates: DateContext
-    sentences: list[Sentence] = field(default_factory=list)
-    #: Spans of drill items: strikes and arrests leave them alone (a drill that simulated
-    #: an attack is no attack).
-    claimed: list[Span] = field(default_factory=list)
+    sentences: tuple[Sentence, ...] = ()
+    #: The report's first date: a short item's dateline ("الحسكه – 7 مارس 2024:").
+    first_date: dt.date | None = None
 
     @classmethod
     def build(cls, doc: Doc, dates: DateContext) -> Ctx:
-        ctx = cls(doc, dates)
+        found: list[Sentence] = []
         last: dt.date | None = None
         for number, line in enumerate(doc.lines):
             for span in sentences(doc, line):
                 colon = doc.norm[span.end : span.end + 2].strip().startswith(":")
-                found = find_dates(span.text, dates, last)
-                ctx.sentences.append(Sentence(number, span, found, colon=colon))
-                last = found[-1].date if found else last
-        return ctx
+                in_sentence = find_dates(span.text, dates, last)
+                found.append(Sentence(number, span, in_sentence, colon=colon))
+                last = in_sentence[-1].date if in_sentence else last
+        first = next((d.date for s in found for d in s.dates), None)
+        return cls(doc, dates, tuple(found), first)
+
+    @property
+    def dateline(self) -> dt.date | None:
+        """The date of records that state none: a short item's dateline; ``None`` in a
+        monthly report (one with a coalition month), whose records are dated one by one."""
+        return self.first_date if self.dates.period is None else None
+
+    def date_of(self, item: Item) -> dt.date | None:
+        """The date of ``item``: its own, else the dateline's."""
+        return item.date if item.date is not None else self.dateline
 
     def evidence(self, span: Span) -> str:
         return self.doc.evidence(span)
@@ -76,10 +90,36 @@ class Ctx:
         return self.doc.clean(span.start + start, span.start + end)
 
 
-def claimed(ctx: Ctx, span: Span) -> bool:
-    """Whether ``span`` lies mostly inside a span another category already read."""
-    half = (span.end - span.start) / 2
-    return any(min(c.end, span.end) - max(c.start, span.start) > half for c in ctx.claimed)
+@dataclass(frozen=True)
+class Claims:
+    """Spans of the report that a category has read as its own: the categories after it in
+    the pipeline (:data:`llm_extract.backends.rules.extractor.PIPELINE`) leave them alone."""
+
+    spans: tuple[Span, ...] = ()
+
+    def covers(self, span: Span) -> bool:
+        """Whether ``span`` lies mostly inside a claimed span."""
+        half = (span.end - span.start) / 2
+        return any(min(c.end, span.end) - max(c.start, span.start) > half for c in self.spans)
+
+    def __or__(self, other: Claims) -> Claims:
+        return Claims((*self.spans, *other.spans))
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one category read in a report."""
+
+    #: Its records, as plain data (validated by the extractor, like a model's answer).
+    records: list[Record]
+    #: Totals the report states for it, by :class:`~llm_extract.schemas.StatedTotals` field.
+    totals: dict[str, int] = field(default_factory=dict)
+    #: Spans that the categories after it must leave alone.
+    claims: Claims = field(default_factory=Claims)
+
+
+#: One category's reader: the report, and the spans claimed by the categories before it.
+Step = Callable[[Ctx, Claims], Found]
 
 
 def is_list_header(text: str) -> bool:

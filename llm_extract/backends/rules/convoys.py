@@ -6,14 +6,14 @@ sentence that counts cargo aircraft landing (drones, warplanes and flyovers are 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
-from llm_extract.backends.rules.context import Ctx, Record, Sentence
+from llm_extract.backends.rules.context import Claims, Ctx, Found, Record, Sentence
 from llm_extract.backends.rules.dates import day_list
 from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.schemas import ConvoyMode
 
 _GROUND_NOUN = r"(?:شاحنه|شاحنات|اليه|اليات|عربه|عربات|مدرعه|مدرعات|صهريج|صهاريج|ناقله|ناقلات)"
 GROUND_RE = re.compile(rf"{NB}{QUANTITY}\s+{_GROUND_NOUN}{NA}")
@@ -74,27 +74,45 @@ _OTHERS_RE = re.compile(r"روسي|الروس|تركي|الاتراك|قوات �
 _COALITION_RE = re.compile(r"تحالف|امريكي|اميركي")
 
 
-def extract(ctx: Ctx, first_date: dt.date | None) -> list[Record]:
+def extract(ctx: Ctx, claimed: Claims) -> Found:
+    """Convoy records. Convoys heed no claim and claim nothing: counted trucks and cargo
+    aircraft are no other category's words."""
     records: list[Record] = []
     for sentence in ctx.sentences:
         text = asserted(sentence.span.text)  # "لم تدخل اي قوافل": none
-        ground = GROUND_RE.search(text)
-        if ground is not None and not _is_drill_or_strike(text):
-            records.append(_ground(ctx, sentence, ground, first_date))
-        elif GROUND_DUAL_RE.search(text) and re.search(r"دخل|وصل|قافله|رتل", text):
-            dual = GROUND_DUAL_RE.search(text)
-            assert dual is not None
-            records.append(_ground(ctx, sentence, dual, first_date, value=2))
-        elif (vague := _VAGUE_GROUND_RE.search(text)) is not None and _is_arrival(text):
-            records.append(_ground(ctx, sentence, vague, first_date, value=0))
-        air = AIR_RE.search(text) or AIR_DUAL_RE.search(text)
-        if air is not None and _AIR_CUE_RE.search(text) and not _AIR_EXCLUDE_RE.search(text):
-            records.append(_air(ctx, sentence, air))
-        elif (vague_air := AIR_VAGUE_RE.search(text)) is not None and not _AIR_EXCLUDE_RE.search(
-            text
-        ):
-            records.append(_air(ctx, sentence, vague_air, vague=True))
-    return records
+        ground = _ground_convoy(ctx, sentence, text)
+        if ground is not None:
+            records.append(ground)
+        air = _air_convoy(ctx, sentence, text)
+        if air is not None:
+            records.append(air)
+    return Found(records)
+
+
+def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
+    """Trucks or vehicles counted in ``text`` (the sentence, denials blanked): a number, a
+    dual, or a vague count ("عشرات الشاحنات") of a coalition convoy that came in."""
+    ground = GROUND_RE.search(text)
+    if ground is not None and not _is_drill_or_strike(text):
+        return _ground(ctx, sentence, ground)
+    dual = GROUND_DUAL_RE.search(text)
+    if dual is not None and re.search(r"دخل|وصل|قافله|رتل", text):
+        return _ground(ctx, sentence, dual, value=2)
+    vague = _VAGUE_GROUND_RE.search(text)
+    if vague is not None and _is_arrival(text):
+        return _ground(ctx, sentence, vague, value=0)
+    return None
+
+
+def _air_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
+    """Cargo aircraft counted in ``text`` (drones, warplanes and flyovers are no airlift)."""
+    if _AIR_EXCLUDE_RE.search(text):
+        return None
+    air = AIR_RE.search(text) or AIR_DUAL_RE.search(text)
+    if air is not None and _AIR_CUE_RE.search(text):
+        return _air(ctx, sentence, air)
+    vague = AIR_VAGUE_RE.search(text)
+    return _air(ctx, sentence, vague, vague=True) if vague is not None else None
 
 
 def _is_arrival(text: str) -> bool:
@@ -112,15 +130,9 @@ def _is_drill_or_strike(text: str) -> bool:
     return re.search(r"تدريب|مناور|استهدف|هجوم|قصف", text) is not None
 
 
-def _ground(
-    ctx: Ctx,
-    sentence: Sentence,
-    match: re.Match[str],
-    first_date: dt.date | None,
-    value: int | None = None,
-) -> Record:
+def _ground(ctx: Ctx, sentence: Sentence, match: re.Match[str], value: int | None = None) -> Record:
     text = sentence.span.text
-    record: Record = {"mode": "ground"}
+    record: Record = {"mode": ConvoyMode.GROUND}
     if value is None:
         q = quantity(match.group("pre"), match.group("num"), text[match.end() :])
         if q is not None:
@@ -135,8 +147,8 @@ def _ground(
     elif _BATCH_DUAL_RE.search(text):
         record["batches"] = 2
     dates = day_list(text, ctx.dates)
-    if not dates and first_date is not None and ctx.dates.period is None:
-        dates = [first_date]  # a short item's dateline date
+    if not dates and ctx.dateline is not None:
+        dates = [ctx.dateline]  # a short item's dateline date
     record["dates"] = dates
     skip = (0, 0)
     origin = _CROSSING_RE.search(text) or _ORIGIN_RE.search(text)
@@ -152,7 +164,7 @@ def _ground(
 
 def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = False) -> Record:
     text = sentence.span.text
-    record: Record = {"mode": "air"}
+    record: Record = {"mode": ConvoyMode.AIR}
     if vague:
         pass  # "طايرات شحن عده": no number
     elif "num" in match.groupdict():
@@ -172,36 +184,53 @@ def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = Fa
 def _destinations(ctx: Ctx, sentence: Sentence, skip: tuple[int, int] = (0, 0)) -> list[str]:
     """Places after a destination cue: known places and governorates, bases named as bases
     ("الي قاعدتي رميلان والشداديه" -> "قاعدة رميلان", "قاعدة الشدادية"), not the area a
-    place lies in ("خراب الجير بريف المالكيه")."""
+    place lies in ("خراب الجير بريف المالكيه"). ``skip`` is the origin's span."""
     text = sentence.span.text
-    cue = _DEST_CUE_RE.search(text)
-    while cue is not None and skip[0] <= cue.start() < skip[1]:
-        cue = _DEST_CUE_RE.search(text, cue.end())
+    cue = _destination_cue(text, skip)
     if cue is None:
         return []
-    names: list[tuple[int, int, bool]] = []
-    for pattern in (PLACE_RE, GOVERNORATE_RE):
-        for match in pattern.finditer(text, cue.start()):
-            if not any(s <= match.start() < e for s, e, _ in names):
-                names.append((match.start(1), match.end(1), pattern is GOVERNORATE_RE))
     out: list[str] = []
-    for start, end, governorate in sorted(names):
+    for start, end, governorate in _places_from(text, cue):
         if skip[0] <= start < skip[1]:
             continue  # the origin ("من معبر الوليد"), not a destination
-        before = text[cue.start() : start]
+        before = text[cue:start]
         if not governorate and _AREA_BEFORE_RE.search(before):
             continue
         name = ctx.clean(sentence.span, start, end)
-        if not name:
-            continue
-        base = _BASE_BEFORE_RE.search(before)
-        if base is not None and not _FIELD_RE.match(text, start):
-            name = "قاعدة " + name
-        elif re.search(r"مطار\s+$", before):
-            name = "مطار " + name  # "مطار رميلان"
-        if name not in out:
-            out.append(name)
+        if name:
+            name = _as_named_before(name, text, start, before)
+            if name not in out:
+                out.append(name)
     return out
+
+
+def _destination_cue(text: str, skip: tuple[int, int]) -> int | None:
+    """Where the first destination cue outside ``skip`` starts ("الي", "نحو", "باتجاه")."""
+    cue = _DEST_CUE_RE.search(text)
+    while cue is not None and skip[0] <= cue.start() < skip[1]:
+        cue = _DEST_CUE_RE.search(text, cue.end())
+    return cue.start() if cue is not None else None
+
+
+def _places_from(text: str, start: int) -> list[tuple[int, int, bool]]:
+    """Known places and governorates named from ``start`` on, in order: ``(start, end,
+    is_governorate)``."""
+    names: list[tuple[int, int, bool]] = []
+    for pattern in (PLACE_RE, GOVERNORATE_RE):
+        for match in pattern.finditer(text, start):
+            if not any(s <= match.start() < e for s, e, _ in names):
+                names.append((match.start(1), match.end(1), pattern is GOVERNORATE_RE))
+    return sorted(names)
+
+
+def _as_named_before(name: str, text: str, start: int, before: str) -> str:
+    """``name`` as a base or an airport when the words before it say so ("قاعدتي رميلان",
+    "مطار رميلان"); a field keeps its own name ("قاعده حقل العمر")."""
+    if _BASE_BEFORE_RE.search(before) is not None and not _FIELD_RE.match(text, start):
+        return "قاعدة " + name
+    if re.search(r"مطار\s+$", before):
+        return "مطار " + name  # "مطار رميلان"
+    return name
 
 
 def _cargo(ctx: Ctx, sentence: Sentence) -> list[str]:

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from llm_extract.backends.rules.context import (
+    Claims,
     Ctx,
+    Found,
     Item,
     Record,
     Sentence,
@@ -87,67 +91,112 @@ _SCENARIO_RE = re.compile(
 _LABEL_RE = re.compile(r"^(?P<l>[^\s\d(),:–-][^\d(),:–-]{1,30}?)\s*(?:\(|–|-|:)")
 
 
-def extract(ctx: Ctx, first_date: dt.date | None) -> tuple[list[Record], int | None, list[Span]]:
+def extract(ctx: Ctx, claimed: Claims) -> Found:
     """Drill records, the stated total of drills, and the spans the records were read from
-    (other categories leave those alone)."""
-    records: list[Record] = []
-    spans: list[Span] = []
-    stated: int | None = None
-    header_actors: list[Actor] = []
-    aggregate: Record | None = None
-    last_line = -1
-    block = -2  # index of the last header or item of an announced list of drills
+    as claims (a drill that simulated an attack or a raid is neither). Drills run first
+    among the claiming categories and heed no claim."""
+    reading = _Reading(ctx)
     for index, sentence in enumerate(ctx.sentences):
-        text = sentence.span.text
-        listed = index - block == 1 and _listed(ctx, sentence)
-        if not listed and CUE_RE.search(asserted(text)) is None:
-            continue  # none, or only denied ones: "لم تجر اي تدريبات"
-        if not listed and not sentence.dates and _ONGOING_RE.search(text):
-            continue  # training as an ongoing task, not a drill
+        reading.sentence(index, sentence)
+    return reading.found()
 
+
+@dataclass
+class _Reading:
+    """One pass over a report's sentences, in order, and what the sentences read so far
+    tell the next: the list a header announced, who its drills involve, the line of the
+    last drill."""
+
+    ctx: Ctx
+    records: list[Record] = field(default_factory=list)
+    #: The items the records were read from: the drills' claims.
+    spans: list[Span] = field(default_factory=list)
+    stated: int | None = None
+    #: Participants named by the header of a list of drills: each item's too.
+    header_actors: list[Actor] = field(default_factory=list)
+    #: A total told without items ("سبعه تدريبات"): the one record when no item follows.
+    aggregate: Record | None = None
+    last_line: int = -1
+    #: Index of the last header or item of an announced list of drills.
+    block: int = -2
+
+    def found(self) -> Found:
+        records = self.records
+        if not records and self.aggregate is not None:
+            records = [self.aggregate]
+        totals = {"drills": self.stated} if self.stated is not None else {}
+        return Found(records, totals, Claims(tuple(self.spans)))
+
+    def sentence(self, index: int, sentence: Sentence) -> None:
+        ctx = self.ctx
+        text = sentence.span.text
+        listed = index - self.block == 1 and _listed(ctx, sentence)
+        if not listed and not _tells_of_drills(sentence):
+            return
         header, items = split_items(ctx, sentence)
         lead = header.text if header is not None else (text if not sentence.dates else "")
         total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
         announces = not sentence.dates and (is_list_header(text) or sentence.colon)
         if total is not None or (announces and CUE_RE.search(text) and not listed):
-            if total is not None:
-                stated = total
-            header_actors = actors_in(lead, _PARTICIPANTS) or header_actors
-            block = index
-            if total is not None and not sentence.dates and not announces:
-                own = _own_clauses(ctx, sentence.span)
-                aggregate = {
-                    "count": total,
-                    "participants": actors_in(own.text, _PARTICIPANTS),
-                    "evidence": ctx.evidence(own),
-                }
-                if _LIVE_RE.search(text):
-                    aggregate["live_fire"] = True
+            self._header(index, sentence, lead, total, announces=announces)
             if not sentence.dates:
-                continue
+                return
         elif header is not None and items:
             items = absorb_header(header, items, ctx, keep=False)
         for item in items:
-            if item.date is None:
-                if records and sentence.line == last_line and not listed:
-                    _enrich(ctx, records[-1], item)
-                    continue
-                if not listed and _ACTION_RE.search(item.span.text) is None:
-                    continue
-            date = item.date
-            if date is None and ctx.dates.period is None:
-                date = first_date
-            record = _record(ctx, item, date, header_actors)
-            if not record["participants"] and records and sentence.line == last_line:
-                record["participants"] = list(records[-1]["participants"])  # "كما نفذت ..."
-            records.append(record)
-            spans.append(item.span)
-            last_line = sentence.line
+            self._item(sentence, item, listed=listed)
         if listed or CUE_RE.search(text):
-            block = index if (listed or block == index - 1) else block
-    if not records and aggregate is not None:
-        records.append(aggregate)
-    return records, stated, spans
+            self.block = index if (listed or self.block == index - 1) else self.block
+
+    def _header(
+        self, index: int, sentence: Sentence, lead: str, total: int | None, *, announces: bool
+    ) -> None:
+        """A sentence that states a total of drills or announces a list of them."""
+        if total is not None:
+            self.stated = total
+        self.header_actors = actors_in(lead, _PARTICIPANTS) or self.header_actors
+        self.block = index
+        if total is not None and not sentence.dates and not announces:
+            self.aggregate = _aggregate(self.ctx, sentence, total)
+
+    def _item(self, sentence: Sentence, item: Item, *, listed: bool) -> None:
+        """One item: a drill of its own, or (undated, on the same line) details of the last."""
+        ctx = self.ctx
+        same_line = bool(self.records) and sentence.line == self.last_line
+        if item.date is None:
+            if same_line and not listed:
+                _enrich(ctx, self.records[-1], item)
+                return
+            if not listed and _ACTION_RE.search(item.span.text) is None:
+                return
+        record = _record(ctx, item, ctx.date_of(item), self.header_actors)
+        if not record["participants"] and same_line:
+            record["participants"] = list(self.records[-1]["participants"])  # "كما نفذت ..."
+        self.records.append(record)
+        self.spans.append(item.span)
+        self.last_line = sentence.line
+
+
+def _tells_of_drills(sentence: Sentence) -> bool:
+    """Whether a sentence (not an item of an announced list) tells of drills: none, or only
+    denied ones ("لم تجر اي تدريبات"), or training as an ongoing task are not."""
+    text = sentence.span.text
+    if CUE_RE.search(asserted(text)) is None:
+        return False
+    return bool(sentence.dates) or _ONGOING_RE.search(text) is None
+
+
+def _aggregate(ctx: Ctx, sentence: Sentence, total: int) -> Record:
+    """The one record of a total told without items ("سبعه تدريبات للتحالف مع قسد")."""
+    own = _own_clauses(ctx, sentence.span)
+    aggregate: Record = {
+        "count": total,
+        "participants": actors_in(own.text, _PARTICIPANTS),
+        "evidence": ctx.evidence(own),
+    }
+    if _LIVE_RE.search(sentence.span.text):
+        aggregate["live_fire"] = True
+    return aggregate
 
 
 def _own_clauses(ctx: Ctx, span: Span) -> Span:
@@ -208,7 +257,18 @@ def _enrich(ctx: Ctx, record: Record, item: Item) -> None:
     if _LIVE_RE.search(text):
         record["live_fire"] = True
     weapons: list[str] = record.setdefault("weapons", [])
-    scenario = _SCENARIO_RE.search(text)
+    for weapon in _weapons(ctx, item):
+        if weapon not in weapons:
+            weapons.append(weapon)
+    if record.get("scenario") is None:
+        scenario = _scenario(text)
+        if scenario is not None:
+            record["scenario"] = ctx.clean(item.span, *scenario)
+
+
+def _weapons(ctx: Ctx, item: Item) -> Iterator[str]:
+    """Weapons named in ``item``, as written ("عربات برادلي", "الاسلحه الثقيله")."""
+    text = item.span.text
     for match in _WEAPON_RE.finditer(text):
         if _NOT_WEAPON_BEFORE_RE.search(text[: match.start()]):
             continue
@@ -219,8 +279,18 @@ def _enrich(ctx: Ctx, record: Record, item: Item) -> None:
         if tail is not None:
             end = tail.start()
         weapon = ctx.clean(item.span, start, end)
-        if weapon and weapon not in weapons:
-            weapons.append(weapon)
-    if record.get("scenario") is None and scenario is not None:
-        group = next(g for g in ("s", "o", "t") if scenario.group(g))
-        record["scenario"] = ctx.clean(item.span, scenario.start(group), scenario.end(group))
+        if weapon:
+            yield weapon
+
+
+#: The groups of :data:`_SCENARIO_RE` that hold a scenario, in order of preference.
+_SCENARIO_GROUPS = ("s", "o", "t")
+
+
+def _scenario(text: str) -> tuple[int, int] | None:
+    """Where ``text`` says what the drill simulated ("حاكت صد هجوم", "تدريب علي ...")."""
+    match = _SCENARIO_RE.search(text)
+    if match is None:
+        return None
+    group = next(g for g in _SCENARIO_GROUPS if match.group(g))
+    return match.start(group), match.end(group)

@@ -1,5 +1,9 @@
 """Report text -> validated :class:`ReportExtraction`, by patterns alone.
 
+The categories read the report one after the other, in the order of :data:`PIPELINE`; each
+gets the spans the categories before it claimed and returns a :class:`Found` (its records,
+its stated totals, the spans it claims). Nothing else passes between them.
+
 The records are built as plain data and validated with the same code as an LLM's answer
 (``ReportExtraction.model_validate`` with the report as context), so grounding, the period,
 the years of dates and the consistency flags are derived in one place. A record whose
@@ -14,13 +18,29 @@ from typing import Any
 from pydantic import ValidationError
 
 from llm_extract.backends.rules import arrests, convoys, drills, strikes
-from llm_extract.backends.rules.context import Ctx
+from llm_extract.backends.rules.context import Claims, Ctx, Step
 from llm_extract.backends.rules.dates import DateContext
 from llm_extract.backends.rules.numbers import NA, NB, NUMBER, ORDINAL, parse_number, parse_ordinal
 from llm_extract.backends.rules.segment import Doc
 from llm_extract.normalize import coalition_period
 from llm_extract.results import DroppedRecord
-from llm_extract.schemas import CATEGORIES, ReportExtraction
+from llm_extract.schemas import CATEGORIES, Arrest, Convoy, Drill, ReportExtraction, Strike
+
+#: The categories in the order they read a report.
+#:
+#: - Convoys first: they claim nothing and heed no claim (counted trucks and cargo aircraft
+#:   are no other category's words), so their place in the order changes nothing.
+#: - Drills before strikes and arrests: a drill that simulated an attack or an air landing
+#:   ("- 9 اذار: صد هجوم علي القاعده") is neither, so drills claim the items they read and
+#:   strikes and arrests leave those spans alone.
+#: - Strikes, then arrests: neither claims anything, so their order between them changes
+#:   nothing.
+PIPELINE: tuple[tuple[str, Step], ...] = (
+    (Convoy.category, convoys.extract),
+    (Drill.category, drills.extract),
+    (Strike.category, strikes.extract),
+    (Arrest.category, arrests.extract),
+)
 
 _MONTH_RES = (
     re.compile(
@@ -57,25 +77,16 @@ def build(text: str) -> dict[str, Any]:
     doc = Doc(text)
     month = coalition_month(doc.norm)
     period = coalition_period(month) if month is not None else None
-    dates = DateContext.of(doc.norm, period)
-    ctx = Ctx.build(doc, dates)
-    first_date = next((d.date for s in ctx.sentences for d in s.dates), None)
-    drill_records, drill_total, ctx.claimed = drills.extract(ctx, first_date)
-    strike_records, strike_totals = strikes.extract(ctx, first_date)
-    arrest_records, operations = arrests.extract(ctx, first_date)
-    totals: dict[str, int] = {**strike_totals}
-    if drill_total is not None:
-        totals["drills"] = drill_total
-    if operations is not None:
-        totals["operations"] = operations
-    return {
-        "coalition_month": month,
-        "stated_totals": totals,
-        "convoys": convoys.extract(ctx, first_date),
-        "drills": drill_records,
-        "strikes": strike_records,
-        "arrests": arrest_records,
-    }
+    ctx = Ctx.build(doc, DateContext.of(doc.norm, period))
+    totals: dict[str, int] = {}
+    data: dict[str, Any] = {"coalition_month": month, "stated_totals": totals}
+    claims = Claims()
+    for category, step in PIPELINE:
+        found = step(ctx, claims)
+        data[category] = found.records
+        totals.update(found.totals)
+        claims = claims | found.claims
+    return data
 
 
 def extract(

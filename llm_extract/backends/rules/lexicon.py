@@ -102,17 +102,6 @@ def governorate_of(name: str) -> Governorate | None:
     return None
 
 
-def find_governorate(text: str) -> Governorate | None:
-    """The governorate a passage is in: a governorate named outright, else a known place."""
-    match = GOVERNORATE_RE.search(text)
-    if match:
-        return governorate_of(match.group(1))
-    match = PLACE_RE.search(text)
-    if match:
-        return governorate_of(match.group(1))
-    return None
-
-
 # --- actors -----------------------------------------------------------------------------------
 
 #: ISIS; in this series "التنظيم" alone is ISIS too ("خلايا التنظيم").

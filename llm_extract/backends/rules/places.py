@@ -35,7 +35,7 @@ _SETTLEMENT_RE = re.compile(
 _GENERIC_NAME_RE = re.compile(r"(?:قواعد|القاعده|قاعده|المنطقه|منطقه|العسكريه)$")
 
 
-def _facility(text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+def find_facility(text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
     for match in _FACILITY_RE.finditer(text, start, len(text) if end is None else end):
         name = match.group()
         if _GENERIC_NAME_RE.search(name):
@@ -58,7 +58,7 @@ def _facility(text: str, start: int = 0, end: int | None = None) -> tuple[int, i
 def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int, int] | None:
     """Span of the most specific place named in ``text``: a base/field, else a known place,
     else a village or town, else (when asked) a governorate."""
-    facility = _facility(text)
+    facility = find_facility(text)
     if facility is not None:
         return facility
     known = PLACE_RE.search(text)

@@ -1,0 +1,55 @@
+"""Convoys read by the offline extractor: trucks by land (numbers, hedges, batches, dates,
+origin, destinations, cargo) and cargo aircraft. Every text here is written for these tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rules_helpers import HEAD_125, HEAD_126, run
+
+from llm_extract.schemas import ConvoyMode
+
+
+def test_convoy_constructions() -> None:
+    result = run(
+        HEAD_125 + "وخلال الشهر، وصلت قافلة تضم 45 شاحنة محملة بالأسلحة إلى قاعدة قسرك قادمة من "
+        "معبر الوليد في 6 آذار.\n"
+        "كما عبر رتل من 25 آلية تقريبا معبر سيمالكا الحدودي يوم 12 آذار، ونقل كتلاً "
+        "إسمنتية وصهاريج وقود إلى قاعدتي رميلان والشدادي.\n"
+        "ودخل رتل عسكري للتحالف يضم عشرات الشاحنات عبر معبر الوليد في 20 آذار.\n"
+        "وهبطت طائرتا شحن في مطار رميلان.\n"
+    )
+    caravan, column, vague, air = result.convoys
+    assert (caravan.vehicles, caravan.origin, caravan.destinations, caravan.cargo) == (
+        45,
+        "معبر الوليد",
+        ["قاعدة قسرك"],
+        ["الأسلحة"],
+    )
+    assert (column.vehicles, column.approximate, column.origin) == (25, True, "معبر سيمالكا")
+    assert column.cargo == ["كتل إسمنتية", "صهاريج وقود"]
+    assert column.destinations == ["قاعدة رميلان", "قاعدة الشدادي"]
+    assert (vague.vehicles, vague.dates) == (None, [dt.date(2025, 3, 20)])
+    assert (air.mode, air.vehicles, air.destinations) == ("air", 2, ["مطار رميلان"])
+
+
+def test_cargo_flights_without_a_number() -> None:
+    text = HEAD_126 + "وهبطت طائرات شحن عدة في مطار خراب الجير حاملة معدات عسكرية للتحالف.\n"
+    (convoy,) = run(text).convoys
+    assert convoy.mode == "air"
+    assert convoy.vehicles is None
+
+
+def test_two_trucks_in_the_dual() -> None:
+    (convoy,) = run(HEAD_126 + "وفي 4 آذار، دخلت شاحنتان للتحالف إلى قاعدة الشدادي.\n").convoys
+    assert (convoy.mode, convoy.vehicles, convoy.destinations) == (
+        ConvoyMode.GROUND,
+        2,
+        ["قاعدة الشدادي"],
+    )
+    assert convoy.dates == [dt.date(2025, 3, 4)]
+
+
+def test_another_forces_convoy_is_none() -> None:
+    text = HEAD_126 + "ودخلت قافلة تضم 30 شاحنة للقوات الروسية إلى مطار القامشلي.\n"
+    assert run(text).convoys == []
