@@ -7,16 +7,18 @@ from pathlib import Path
 
 import platformdirs
 
+from llm_extract.paths import private_dir
+
 CACHE_DIR_ENV = "LLM_EXTRACT_CACHE_DIR"
 PRICES_ENV = "LLM_EXTRACT_PRICES"
 
 
 def cache_dir() -> Path:
-    """The user's cache folder for llm-extract (``$LLM_EXTRACT_CACHE_DIR`` overrides it)."""
+    """The user's cache folder for llm-extract (``$LLM_EXTRACT_CACHE_DIR`` overrides it),
+    created readable by the user only (0700) when it does not exist."""
     override = os.environ.get(CACHE_DIR_ENV)
     path = Path(override) if override else Path(platformdirs.user_cache_dir("llm-extract"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path)
 
 
 def cache_db_path() -> Path:

@@ -12,7 +12,8 @@ import openai
 from openai_server import OpenAIServer, Reply, Status
 
 from llm_extract.config import cache_db_path
-from llm_extract.run.logstore import LogEntry, RequestLog, redact, to_log_text
+from llm_extract.redact import redact
+from llm_extract.run.logstore import LogEntry, RequestLog, to_log_text
 from llm_extract.run.ratelimit import RateLimiter
 from llm_extract.run.transport import InstrumentedTransport, current_request, tag_requests
 

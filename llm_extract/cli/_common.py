@@ -14,7 +14,7 @@ from llm_extract.backends import RULES_MODEL
 from llm_extract.backends.base import Mode, ModelSettings
 from llm_extract.errors import LlmExtractError, UsageError
 from llm_extract.prompts import MODES, Prompt
-from llm_extract.redact import redact
+from llm_extract.redact import redact, url_secrets
 from llm_extract.results import ExtractionResult
 
 EXIT_OK = 0
@@ -104,8 +104,9 @@ def require_credentials(settings: ModelSettings) -> None:
 
 
 def echo_error(message: str) -> None:
-    """One line on stderr, never the API key."""
-    message = redact(message, (os.environ.get(API_KEY_ENV),))
+    """One line on stderr, never the API key nor the credentials of a URL."""
+    secrets = (os.environ.get(API_KEY_ENV), *url_secrets(os.environ.get(BASE_URL_ENV)))
+    message = redact(message, secrets)
     typer.echo(" ".join(message.split()), err=True)
 
 

@@ -34,7 +34,9 @@ def export_command(
             "--output",
             "-o",
             help="File (one table, or the xlsx workbook) or folder (several csv/parquet "
-            "tables, named <stem>_<table>.<ext>). Default: beside the JSONL.",
+            "tables, named <stem>_<table>.<ext>). An existing folder gets the files inside "
+            "it, named after the JSONL (<stem>.xlsx, <stem>_<table>.<ext>). "
+            "Default: beside the JSONL.",
         ),
     ] = None,
 ) -> None:
@@ -54,7 +56,7 @@ def export_command(
                 target = output.with_name(f"{output.stem}.{fmt}")
         else:
             target = out
-        paths = export_tables(results, fmt, target, tables)
+        paths = export_tables(results, fmt, target, tables, stem=output.stem)
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():

@@ -20,7 +20,7 @@ from llm_extract.backends.base import Backend, BackendResponse, ExtractionReques
 from llm_extract.errors import CacheError, ExtractionError, LlmExtractError
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import Prompt
-from llm_extract.redact import redact
+from llm_extract.redact import redact, url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
 from llm_extract.run.keys import request_key
@@ -219,7 +219,9 @@ def _failed(
     return ExtractionResult(
         **base,
         status="failed",
-        error=ErrorInfo(kind=kind, message=redact(message, (settings.api_key,))),
+        error=ErrorInfo(
+            kind=kind, message=redact(message, (settings.api_key, *url_secrets(settings.base_url)))
+        ),
         usage=_priced(usage, settings.model),
         latency_s=round(time.perf_counter() - started, 4),
     )

@@ -29,6 +29,7 @@ from llm_extract.backends.base import Backend, BackendResponse, ExtractionReques
 from llm_extract.errors import ExtractionError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.prompts import Prompt
+from llm_extract.redact import url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ExtractionResult, PromptInfo, Usage
 from llm_extract.run.budget import Budget, BudgetedBackend
@@ -108,7 +109,8 @@ def _model_backend(settings: ModelSettings, transport: httpx.AsyncBaseTransport 
 def build_stack(settings: ModelSettings, prompt: Prompt, limits: RunLimits) -> Stack:
     """The backend for a run with ``limits`` (see the module doc). Raises UsageError."""
     limiter = RateLimiter(limits.rpm, limits.tpm) if limits.rpm or limits.tpm else None
-    log = RequestLog(secrets=[settings.api_key]) if limits.log else None
+    secrets = [settings.api_key, *url_secrets(settings.base_url)]
+    log = RequestLog(secrets=secrets) if limits.log else None
     transport = (
         InstrumentedTransport(limiter=limiter, log=log) if limiter is not None or log else None
     )
