@@ -7,9 +7,10 @@ or ``=1+1`` must reach the analyst as text, never as a live formula.
 - **CSV** (no types, so a spreadsheet guesses): a text cell that starts with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return gets a leading single quote ``'``, the rule of
   OWASP's CSV injection guidance; fields are quoted by the CSV writer (CRLF line ends, RFC
-  4180), so a separator, a quote or a line break inside a value cannot start a new cell. A text cell that is a plain decimal number
-  (``-12``, ``+3.5``) is left as it is: it is a number, not a formula. Numeric columns are
-  never touched (a negative longitude stays a number).
+  4180), so a separator, a quote or a line break inside a value cannot start a new cell. A
+  text cell that is a plain decimal number (``-12``, ``+3.5``) is left as it is: it is a
+  number, not a formula. Numeric columns are never touched (a negative longitude stays a
+  number).
 - **XLSX**: every text cell is written as a string cell (openpyxl ``data_type`` ``"s"``),
   never a formula, with its value unchanged; numbers, dates and booleans keep their types.
   Characters that XML 1.0 cannot hold (control characters) become U+FFFD.
