@@ -75,15 +75,16 @@ def _redact_userinfo_by_pattern(text: str) -> str:
 
 
 def url_secrets(url: str | None) -> list[str]:
-    """The secrets a URL carries (its password and secret query values), raw and
-    percent-decoded, so that :func:`redact` can mask them wherever else they appear. (The
-    user name is masked inside URLs only: masking a name such as ``user`` everywhere would
-    garble ordinary text.)"""
+    """The secrets a URL carries, raw and percent-decoded, so that :func:`redact` can mask
+    them wherever else they appear: its password (or, when it has none, its user name, which
+    is then the credential itself, as in ``https://TOKEN@host``) and its secret query values.
+    A user name beside a password is masked inside URLs only: masking a name such as
+    ``analyst`` everywhere would garble ordinary text."""
     if not url:
         return []
     try:
         parts = urlsplit(url)
-        found = [parts.password]
+        found = [parts.password if parts.password is not None else parts.username]
         found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if is_secret_name(k)]
     except ValueError:
         return []

@@ -25,6 +25,7 @@ from llm_extract.backends import openai_compat
 from llm_extract.backends.openai_compat import RetryPolicy
 from llm_extract.cli import app
 from llm_extract.config import cache_db_path
+from llm_extract.errors import CacheError
 from llm_extract.run.cache import ResponseCache
 from llm_extract.run.logstore import LogEntry, RequestLog
 
@@ -239,3 +240,13 @@ def test_logs_refuses_a_folder_and_a_database_that_is_not_a_log(tmp_path: Path) 
     damaged = run("logs", "r1", "--db", str(text))
     assert damaged.exit_code == 2 and damaged.output.count("\n") == 1
     assert "Traceback" not in damaged.output
+
+
+def test_a_cache_folder_that_is_a_file_is_a_typed_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(CacheError, match="cannot create the cache"):
+        ResponseCache(blocker / "cache.sqlite3")
+    with pytest.raises(CacheError, match="cannot create the request log"):
+        RequestLog(blocker / "cache.sqlite3")
+    assert blocker.read_text(encoding="utf-8") == "x"

@@ -43,6 +43,8 @@ def test_url_secrets_are_the_password_and_secret_query_values() -> None:
         "QK",
     ]
     assert url_secrets("http://h/v1") == [] and url_secrets(None) == []
+    # A user name alone is the credential itself (a token in the user-info part).
+    assert url_secrets("https://ghp_T0KEN1234@h/v1") == ["ghp_T0KEN1234"]
 
 
 def test_redact_masks_known_secrets_keys_and_url_credentials() -> None:

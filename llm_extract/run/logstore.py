@@ -118,7 +118,12 @@ class RequestLog:
         if _connection is not None:
             self._db = _connection
             return
-        private_file(private_dir(self.path.parent) / self.path.name)
+        try:
+            private_file(private_dir(self.path.parent) / self.path.name)
+        except OSError as exc:
+            raise CacheError(
+                self.path, f"cannot create the request log ({exc.strerror or exc})"
+            ) from exc
         self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
