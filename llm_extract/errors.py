@@ -19,6 +19,16 @@ class InputError(LlmExtractError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class UnsafeNameError(InputError):
+    """A name taken from data (a report id...) that would leave its folder as a file name:
+    it holds a path separator, is empty, is ``.`` or ``..``, or is an absolute path."""
+
+    def __init__(self, folder: str | Path, name: str, reason: str, *, what: str = "name") -> None:
+        self.folder = str(folder)
+        self.name = name
+        super().__init__(folder, f"{what} {name!r} cannot name a file in this folder ({reason})")
+
+
 class UsageError(LlmExtractError):
     """A bad option or configuration (unknown prompt, unknown model, bad value)."""
 

@@ -143,8 +143,11 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values never to be written anywhere (the API key)."""
-        return (self.api_key.get_secret_value(),) if self.api_key is not None else ()
+        """Values never to be written anywhere: the API key, credentials in the base URL."""
+        from llm_extract.redact import url_secrets
+
+        key = (self.api_key.get_secret_value(),) if self.api_key is not None else ()
+        return (*key, *url_secrets(self.base_url))
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None
@@ -239,9 +242,11 @@ def _usage_error(
 
 
 def known_secrets() -> tuple[str, ...]:
-    """The API key of the environment, checked or not, to keep out of every message (also
-    when the settings themselves do not load)."""
+    """The API key and the base URL's credentials of the environment, checked or not, to keep
+    out of every message (also when the settings themselves do not load)."""
     import os
 
+    from llm_extract.redact import url_secrets
+
     key = os.environ.get(API_KEY_ENV, "").strip()
-    return (key,) if key else ()
+    return (*((key,) if key else ()), *url_secrets(os.environ.get(BASE_URL_ENV)))

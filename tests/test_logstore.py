@@ -11,7 +11,8 @@ import httpx
 import openai
 from openai_server import OpenAIServer, Reply, Status
 
-from llm_extract.run.logstore import LogEntry, RequestLog, redact, to_log_text
+from llm_extract.redact import redact
+from llm_extract.run.logstore import LogEntry, RequestLog, to_log_text
 from llm_extract.run.ratelimit import RateLimiter
 from llm_extract.run.transport import InstrumentedTransport, current_request, tag_requests
 from llm_extract.settings import environment

@@ -49,7 +49,7 @@ from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelS
 from llm_extract.backends.salvage import error_summary, salvage
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
-from llm_extract.redact import redact
+from llm_extract.redact import redact, url_secrets
 from llm_extract.results import Usage
 from llm_extract.retry_after import retry_after_seconds
 from llm_extract.schemas import ReportExtraction
@@ -354,7 +354,9 @@ class OpenAIBackend:
                     "needs none"
                 )
             key = NO_KEY
-        self._secrets = (key,)
+        # The key, and the password or secret query values of the base URL: no message that
+        # leaves this module carries them (nor any URL's credentials: see redact()).
+        self._secrets = (key, *url_secrets(base_url))
         self._client = openai.AsyncOpenAI(
             api_key=key,
             base_url=base_url,

@@ -37,7 +37,7 @@ def configure(values: Mapping[str, Any], **fixed: Any) -> tuple[Settings, Prompt
 
 
 def echo_error(message: str) -> None:
-    """One line on stderr, never a secret."""
+    """One line on stderr, never a secret (the API key, the credentials of a URL)."""
     message = redact(message, known_secrets())
     typer.echo(" ".join(message.split()), err=True)
 

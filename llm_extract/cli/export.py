@@ -34,7 +34,9 @@ def export_command(
             "--output",
             "-o",
             help="File (one table, or the xlsx workbook) or folder (several csv/parquet "
-            "tables, named <stem>_<table>.<ext>). Default: beside the JSONL.",
+            "tables, named <stem>_<table>.<ext>). An existing folder gets the files inside "
+            "it, named after the JSONL (<stem>.xlsx, <stem>_<table>.<ext>). "
+            "Default: beside the JSONL.",
         ),
     ] = None,
 ) -> None:
@@ -55,7 +57,7 @@ def export_command(
         else:
             target = out
         refuse_overwriting_inputs([target], [output])
-        paths = export_tables(results, fmt, target, tables)
+        paths = export_tables(results, fmt, target, tables, stem=output.stem)
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():

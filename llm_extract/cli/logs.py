@@ -1,7 +1,8 @@
 """``llm-extract logs REPORT_ID``: what was sent to the model and what came back.
 
 Rows come from the request log (``extract --log``), one per HTTP attempt, oldest first.
-Exit codes: 0 rows shown; 2 nothing logged for that report, or an unreadable log.
+Exit codes: 0 rows shown; 2 nothing logged for that report, or no readable log (a ``--db``
+that does not exist is an error: nothing is created). Secrets are masked again on the way out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from llm_extract.cli import app
-from llm_extract.cli._common import EXIT_USAGE, echo_error, fail
+from llm_extract.cli._common import EXIT_USAGE, cli_errors, echo_error, fail
 from llm_extract.run.logstore import LogEntry, RequestLog
 
 
@@ -103,7 +104,7 @@ def logs_command(
 ) -> None:
     """Show every logged request and response of one report (run extract with --log)."""
     try:
-        with RequestLog(db) as log:
+        with cli_errors(), RequestLog.open_existing(db) as log:
             entries = log.for_report(report_id)
             known = [] if entries else log.report_ids()
     except sqlite3.Error as exc:

@@ -11,7 +11,7 @@ from rich.console import Console
 from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
-from llm_extract.reporting.summary import plot_summary, rich_table, summarize
+from llm_extract.reporting.summary import chart_format, plot_summary, rich_table, summarize
 
 
 @app.command("summary")
@@ -22,7 +22,11 @@ def summary_command(
     ] = "coalition",
     chart: Annotated[
         Path | None,
-        typer.Option("--chart", help="PNG chart to write (default: <stem>_summary.png)."),
+        typer.Option(
+            "--chart",
+            help="Chart to write, in the format its suffix names: .png, .svg or .pdf "
+            "(default: <stem>_summary.png).",
+        ),
     ] = None,
     no_chart: Annotated[bool, typer.Option("--no-chart", help="Print the table only.")] = False,
 ) -> None:
@@ -31,6 +35,8 @@ def summary_command(
     if by not in ("coalition", "calendar"):
         fail(f"--by must be coalition or calendar (got {by!r})")
     with cli_errors():
+        if chart is not None and not no_chart:
+            chart_format(chart)  # before any work: a wrong suffix is a usage error
         results = read_results(output)
         summary = summarize(results, "calendar" if by == "calendar" else "coalition")
         Console(width=160, markup=False).print(rich_table(summary))

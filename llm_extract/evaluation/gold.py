@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from llm_extract.errors import GoldError
 from llm_extract.evaluation.layout import EvalLayout
+from llm_extract.paths import child_path
 from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
 
@@ -115,7 +116,7 @@ def load_gold_file(path: str | Path, source_text: str | None = None) -> ReportEx
 def find_report(report_id: str, report_dirs: Sequence[Path]) -> Path | None:
     """The first ``<dir>/<report_id>.txt`` that exists, or ``None``."""
     for folder in report_dirs:
-        candidate = folder / f"{report_id}{REPORT_SUFFIX}"
+        candidate = child_path(folder, report_id, REPORT_SUFFIX, what="report id")
         if candidate.is_file():
             return candidate
     return None

@@ -21,6 +21,7 @@ from llm_extract.errors import UsageError
 from llm_extract.evaluation.compare import Comparison
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.metrics import ReportScore, Summary
+from llm_extract.paths import child_path
 from llm_extract.results import ExtractionResult, PromptInfo
 from llm_extract.run.keys import stable_hash
 from llm_extract.schemas import ReportExtraction
@@ -122,11 +123,11 @@ def make_run(
 def save_run(run: Run, runs_dir: str | Path | None = None) -> Path:
     """Write ``<runs_dir>/<run_id>/run.json`` (a new id if that folder exists); its path."""
     base = Path(runs_dir) if runs_dir is not None else default_runs_dir()
-    folder = base / run.run_id
+    folder = child_path(base, run.run_id, what="run id")
     suffix = 1
     while folder.exists():
         suffix += 1
-        folder = base / f"{run.run_id}-{suffix}"
+        folder = child_path(base, f"{run.run_id}-{suffix}", what="run id")
     if folder.name != run.run_id:
         run.run_id = folder.name
     try:

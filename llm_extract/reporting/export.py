@@ -27,6 +27,8 @@ per-base breakdown gives one row per base; the report does not split casualties 
 so those rows leave ``fatalities`` empty and say the total in ``notes``. Otherwise
 ``fatalities`` is the sum of the numbers killed (0 when none is given). ``admin1`` is the
 record's governorate, or the gazetteer's for a known place.
+
+No text cell of any format is ever a formula: see :mod:`llm_extract.reporting.sheets`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import pandas as pd
 
 from llm_extract.errors import InputError, UsageError
 from llm_extract.reporting.gazetteer import Gazetteer, Place, default_gazetteer
+from llm_extract.reporting.sheets import write_csv, write_parquet, write_xlsx
 from llm_extract.results import ExtractionResult
 from llm_extract.schemas import (
     CATEGORIES,
@@ -556,14 +559,27 @@ def build_table(
     return frame
 
 
-def output_paths(base: Path, fmt: str, tables: Sequence[str]) -> dict[str, Path]:
-    """Where each table goes: one file for one table (or an xlsx workbook), else one per table."""
+def output_paths(
+    base: Path, fmt: str, tables: Sequence[str], *, stem: str = "export"
+) -> dict[str, Path]:
+    """Where each table goes.
+
+    ``base`` an existing folder: the files go into it, named after ``stem``
+    (``<stem>.xlsx``, or ``<stem>_<table>.<fmt>`` for csv and parquet, even for one table).
+    Otherwise one file for one table (or the xlsx workbook): ``base`` itself, given the
+    format's suffix when it has none; several csv/parquet tables:
+    ``<base stem>_<table>.<fmt>`` beside ``base``, or in ``base`` when it has no suffix.
+    """
+    if base.is_dir():
+        if fmt == "xlsx":
+            return dict.fromkeys(tables, base / f"{stem}.{fmt}")
+        return {table: base / f"{stem}_{table}.{fmt}" for table in tables}
     if fmt == "xlsx" or len(tables) == 1:
         path = base if base.suffix else base.with_suffix(f".{fmt}")
         return dict.fromkeys(tables, path)
     folder = base.parent if base.suffix else base
-    stem = base.stem if base.suffix else "export"
-    return {table: folder / f"{stem}_{table}.{fmt}" for table in tables}
+    prefix = base.stem if base.suffix else stem
+    return {table: folder / f"{prefix}_{table}.{fmt}" for table in tables}
 
 
 def export_tables(
@@ -572,18 +588,22 @@ def export_tables(
     out: str | Path,
     tables: Sequence[str] = TABLES,
     gaz: Gazetteer | None = None,
+    *,
+    stem: str = "export",
 ) -> dict[str, Path]:
     """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table.
 
     xlsx: one workbook, one sheet per table. csv/parquet: one file per table
-    (``<stem>_<table>.<ext>``) unless a single table is asked for.
+    (``<stem>_<table>.<ext>``) unless a single table is asked for. ``out`` an existing folder:
+    the files are written into it (see :func:`output_paths`). No text cell is ever written as
+    a formula (see :mod:`llm_extract.reporting.sheets`).
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     for table in tables:
         if table not in TABLES:
             raise UsageError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    paths = output_paths(Path(out), fmt, tables)
+    paths = output_paths(Path(out), fmt, tables, stem=stem)
     frames = {table: build_table(results, table, gaz) for table in tables}
     for path in set(paths.values()):
         try:
@@ -592,16 +612,11 @@ def export_tables(
             raise InputError(path, f"cannot create folder ({exc.strerror or exc})") from exc
     try:
         if fmt == "xlsx":
-            workbook = next(iter(paths.values()))
-            with pd.ExcelWriter(workbook, engine="openpyxl") as writer:
-                for table, frame in frames.items():
-                    frame.to_excel(writer, sheet_name=table, index=False)
+            write_xlsx(frames, next(iter(paths.values())))
         else:
+            write = write_csv if fmt == "csv" else write_parquet
             for table, frame in frames.items():
-                if fmt == "csv":
-                    frame.to_csv(paths[table], index=False, encoding="utf-8")
-                else:
-                    frame.to_parquet(paths[table], index=False, engine="pyarrow")
+                write(frame, paths[table])
     except OSError as exc:
         raise InputError(exc.filename or out, f"cannot write ({exc.strerror or exc})") from exc
     return paths

@@ -197,8 +197,26 @@ def rich_table(summary: Summary) -> Table:
     return table
 
 
+CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+
+
+def chart_format(path: str | Path) -> str:
+    """The format a chart file's suffix names (``.png``, ``.svg``, ``.pdf``, any case); any
+    other suffix, or none, is a :class:`UsageError`: the file would not hold what it says."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in CHART_FORMATS:
+        named = f"'.{suffix}'" if suffix else "no suffix"
+        raise UsageError(
+            f"{path}: a chart file must end in {', '.join('.' + f for f in CHART_FORMATS)} "
+            f"(got {named})"
+        )
+    return suffix
+
+
 def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEMS) -> Path:
-    """Draw one bar panel per item against the month (PNG, matplotlib's Agg backend)."""
+    """Draw one bar panel per item against the month (matplotlib's Agg backend), in the
+    format the file's suffix names: PNG, SVG or PDF (see :func:`chart_format`)."""
+    fmt = chart_format(path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -234,7 +252,7 @@ def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEM
     figure.tight_layout()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(target, format="png", dpi=100)
+        figure.savefig(target, format=fmt, dpi=100)
     except OSError as exc:
         raise InputError(target, f"cannot write chart ({exc.strerror or exc})") from exc
     finally:

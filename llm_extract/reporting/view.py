@@ -28,9 +28,10 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from llm_extract.errors import InputError
-from llm_extract.evaluation.gold import load_gold_file
+from llm_extract.evaluation.gold import GOLD_SUFFIX, load_gold_file
 from llm_extract.evaluation.matching import match_records
 from llm_extract.normalize import find_span
+from llm_extract.paths import child_path
 from llm_extract.report import sha256_text
 from llm_extract.results import ExtractionResult
 from llm_extract.schemas import (
@@ -109,8 +110,12 @@ def _candidates(
 ) -> list[Path]:
     source = Path(result.source.path)
     if reports_dirs:
-        names = dict.fromkeys([source.name, f"{result.report_id}.txt"])
-        return [folder / name for folder in reports_dirs for name in names]
+        paths: list[Path] = []
+        for folder in reports_dirs:
+            if source.name not in ("", ".", ".."):  # a name, never a path (Path.name)
+                paths.append(folder / source.name)
+            paths.append(child_path(folder, result.report_id, ".txt", what="report id"))
+        return list(dict.fromkeys(paths))
     paths = [source]
     if not source.is_absolute() and base is not None:
         paths.append(base / source)
@@ -326,7 +331,7 @@ def build_report(
     gold: ReportExtraction | None = None
     gold_state = "none"
     if gold_dir is not None:
-        gold_path = gold_dir / f"{result.report_id}.json"
+        gold_path = child_path(gold_dir, result.report_id, GOLD_SUFFIX, what="report id")
         gold_state = "absent"
         if gold_path.is_file():
             gold = load_gold_file(gold_path, text)

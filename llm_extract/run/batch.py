@@ -266,6 +266,28 @@ def _line_failure(data: dict[str, Any]) -> tuple[str, str] | None:
         return f"http_{status}", f"HTTP {status}: {message}"
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
         return "invalid_result", "the response body is not a chat completion"
+    return _choice_problem(body["choices"])
+
+
+def _choice_problem(choices: list[Any]) -> tuple[str, str] | None:
+    """Why a chat completion's ``choices`` hold no answer to validate, or None."""
+    if not choices:
+        return "invalid_result", "the chat completion has no choices (choices is empty)"
+    first = choices[0]
+    if not isinstance(first, dict):
+        return "invalid_result", "the first choice of the chat completion is not an object"
+    message = first.get("message")
+    if not isinstance(message, dict):
+        return "invalid_result", "the first choice of the chat completion has no message"
+    content, calls = message.get("content"), message.get("tool_calls")
+    if not (isinstance(content, str) and content) and not (isinstance(calls, list) and calls):
+        refusal = message.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            return "refusal", f"the model refused: {refusal}"
+        return (
+            "invalid_result",
+            "the message of the first choice has neither content nor tool calls",
+        )
     return None
 
 

@@ -4,7 +4,9 @@ One row per request key: the validated extraction (JSON), the dropped records, t
 the call that produced it, the model, the last raw completion and when it was stored. The API
 key is never part of a row (nor of the key). The file is shared with other tools of the
 package (WAL journal, busy timeout; a fresh connection per call), so two processes or threads
-can read and write it at once.
+can read and write it at once. The file (and the folder, when the tool creates it) is readable
+by its owner only (0600, 0700): it holds the models' answers and raw completions, which quote
+the reports; SQLite gives its ``-wal`` and ``-shm`` files the same mode.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from llm_extract.backends.base import BackendResponse
 from llm_extract.errors import CacheError
+from llm_extract.paths import private_dir, private_file
 from llm_extract.results import DroppedRecord, Usage
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import environment
@@ -56,7 +59,10 @@ class ResponseCache:
     def __init__(self, path: str | Path | None = None, *, timeout_s: float = 30.0) -> None:
         self.path = Path(path) if path is not None else environment().cache_db_path
         self.timeout_s = timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            private_file(private_dir(self.path.parent) / self.path.name)
+        except OSError as exc:
+            raise CacheError(self.path, f"cannot create the cache ({exc.strerror or exc})") from exc
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)

@@ -3,15 +3,18 @@
 The table ``request_log`` lives in the same file as the response cache
 (``Settings.cache_db_path``). One row per HTTP attempt: retries and re-asks
 each get their own row, so ``llm-extract logs REPORT_ID`` shows exactly what was sent and
-what the server answered. No API key is ever stored: requests are logged as their JSON body
-(the key travels in a header, which is not logged), and :func:`redact` removes any key-like
-field and any occurrence of a known key from the text before it is written.
+what the server answered. No secret is ever stored: requests are logged as their JSON body
+(the key travels in a header, which is not logged); :func:`llm_extract.redact.redact` removes
+any key-like field, any occurrence of a known key and the credentials of any URL from the text,
+and the server address is stored through :func:`llm_extract.redact.redact_url` (no
+``user:password@``, no secret query value). Rows are masked again when they are read, so a log
+written by an older version prints no secret either. The database file and the folder the tool
+creates for it are readable by their owner only (0600, 0700): they hold report texts and answers.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_extract.errors import CacheError
+from llm_extract.paths import private_dir, private_file
+from llm_extract.redact import redact, redact_url, scrub_json
 from llm_extract.settings import environment
 
 _SCHEMA = """
@@ -44,31 +49,6 @@ CREATE INDEX IF NOT EXISTS request_log_report ON request_log (report_id);
 CREATE INDEX IF NOT EXISTS request_log_key ON request_log (request_key);
 """
 
-_SECRET_FIELDS = re.compile(r"(api[_-]?key|authorization|secret|password|access_token)$", re.I)
-# Things that look like provider keys, whatever field they hide in.
-_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-.]{8,})")
-REDACTED = "[redacted]"
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` with every given secret and every key-like string replaced by ``[redacted]``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return _KEY_LIKE.sub(REDACTED, text)
-
-
-def _scrub(value: Any) -> Any:
-    """A copy of a JSON value without fields whose name says they hold a secret."""
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_FIELDS.search(k) and v else _scrub(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
-
 
 def to_log_text(value: Any, secrets: Iterable[str | None] = ()) -> str | None:
     """JSON text of a request or response body, scrubbed of secrets (text is kept as text)."""
@@ -81,7 +61,7 @@ def to_log_text(value: Any, secrets: Iterable[str | None] = ()) -> str | None:
             value = json.loads(value)
         except ValueError:
             return redact(value, secrets)
-    text = json.dumps(_scrub(value), ensure_ascii=False)
+    text = json.dumps(scrub_json(value), ensure_ascii=False)
     return redact(text, secrets)
 
 
@@ -125,16 +105,30 @@ _COLUMNS = (
 class RequestLog:
     """The ``request_log`` table. Safe to share between threads and between processes (WAL)."""
 
-    def __init__(self, path: str | Path | None = None, *, secrets: Iterable[str | None] = ()):
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        secrets: Iterable[str | None] = (),
+        _connection: sqlite3.Connection | None = None,
+    ):
         self.path = Path(path) if path is not None else environment().cache_db_path
         self._secrets = [s for s in secrets if s]
         self._lock = threading.Lock()
         #: why writing stopped, when a write failed (the run goes on without the log)
         self.problem: str | None = None
+        if _connection is not None:
+            self._db = _connection
+            return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(private_dir(self.path.parent) / self.path.name)
+        except OSError as exc:
+            raise CacheError(
+                self.path, f"cannot create the request log ({exc.strerror or exc})"
+            ) from exc
+        try:
             self._db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
             raise CacheError(self.path, f"request log unusable ({exc})") from exc
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -145,11 +139,45 @@ class RequestLog:
             self._db.close()
             raise CacheError(self.path, f"request log unusable ({exc})") from exc
 
+    @classmethod
+    def open_existing(cls, path: str | Path | None = None) -> RequestLog:
+        """The log at ``path`` (default: the cache database) for reading: creates nothing, and
+        raises :class:`CacheError` when there is no such file or it holds no request log."""
+        target = Path(path) if path is not None else environment().cache_db_path
+        if not target.is_file():
+            reason = "is a folder" if target.is_dir() else "does not exist"
+            raise CacheError(target, f"no request log: the file {reason} (run extract with --log)")
+        try:
+            db = sqlite3.connect(
+                f"{target.resolve().as_uri()}?mode=rw", uri=True, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise CacheError(target, f"cannot open the request log ({exc})") from exc
+        try:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'request_log'"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            db.close()
+            raise CacheError(target, f"not a request log ({exc})") from exc
+        if found is None:
+            db.close()
+            raise CacheError(target, "holds no request log (run extract with --log)")
+        return cls(target, _connection=db)
+
+    def _masked(self, entry: LogEntry) -> LogEntry:
+        """``entry`` with every text column scrubbed of secrets and the URL's credentials."""
+        for name in ("request", "response", "error"):
+            text = getattr(entry, name)
+            if text:
+                setattr(entry, name, redact(text, self._secrets))
+        if entry.url:
+            entry.url = redact(redact_url(entry.url), self._secrets)
+        return entry
+
     def record(self, entry: LogEntry) -> int:
-        """Write ``entry`` (request, response and error text scrubbed of secrets)."""
-        entry.request = redact(entry.request, self._secrets) if entry.request else entry.request
-        entry.response = redact(entry.response, self._secrets) if entry.response else entry.response
-        entry.error = redact(entry.error, self._secrets) if entry.error else entry.error
+        """Write ``entry`` (every text scrubbed of secrets, the URL of its credentials)."""
+        self._masked(entry)
         values = [getattr(entry, name) for name in _COLUMNS]
         with self._lock:
             if self.problem is not None:
@@ -173,7 +201,9 @@ class RequestLog:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
-        return [LogEntry(**dict(zip(("id", *_COLUMNS), row, strict=True))) for row in rows]
+        return [
+            self._masked(LogEntry(**dict(zip(("id", *_COLUMNS), row, strict=True)))) for row in rows
+        ]
 
     def for_report(self, report_id: str, limit: int | None = None) -> list[LogEntry]:
         """Every logged request of ``report_id``, oldest first."""

@@ -24,7 +24,7 @@ from llm_extract.backends.base import Backend, BackendResponse, ExtractionReques
 from llm_extract.errors import CacheError, ExtractionError, LlmExtractError
 from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
-from llm_extract.redact import redact
+from llm_extract.redact import redact, url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
 from llm_extract.run.keys import request_key
@@ -337,7 +337,10 @@ def _finish(
     return ExtractionResult(
         **base,
         status="failed",
-        error=ErrorInfo(kind=status_kind, message=redact(message, (settings.api_key,))),
+        error=ErrorInfo(
+            kind=status_kind,
+            message=redact(message, (settings.api_key, *url_secrets(settings.base_url))),
+        ),
         usage=_priced(usage, settings.model, prices),
         latency_s=round(time.perf_counter() - started, 4),
     )

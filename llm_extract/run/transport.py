@@ -9,7 +9,8 @@ For each chat-completions request it
   usage the server reports, and holds every request when the server answers 429 with
   ``Retry-After``;
 - writes a row to the :class:`~llm_extract.run.logstore.RequestLog` (the JSON body that was sent,
-  never the headers that carry the key, and what came back, or the error).
+  never the headers that carry the key, and what came back, or the error; the URL without its
+  ``user:password@`` and secret query values).
 
 Which report a request belongs to comes from :data:`current_request`, a context variable the
 pipeline sets in each report's task (asyncio copies it into the task, so concurrent reports do
@@ -28,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from llm_extract.redact import redact_url
 from llm_extract.retry_after import retry_after_seconds
 from llm_extract.run.logstore import LogEntry, RequestLog, to_log_text
 from llm_extract.run.ratelimit import RateLimiter, estimate_body_tokens
@@ -163,7 +165,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
                 report_id=tag.report_id,
                 request_key=tag.request_key,
                 model=model if isinstance(model, str) else None,
-                url=str(request.url.copy_with(query=None)),
+                url=redact_url(str(request.url)),
                 request=to_log_text(payload if payload is not None else request.content),
                 response=to_log_text(answer),
                 http_status=http_status,
