@@ -24,6 +24,7 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
+from jinja2.exceptions import SecurityError
 from pydantic import ValidationError
 
 from llm_extract.errors import PromptError
@@ -40,9 +41,38 @@ PARAM_TYPES: dict[str, tuple[type, ...]] = {
 }
 EXAMPLE_ID = "example-{n}"
 
-# Prompt files are data a user may have downloaded: templates render in jinja2's immutable
-# sandbox, so no attribute walk (``cycler.__init__.__globals__...``) reaches Python.
-_ENV = jinja2.sandbox.ImmutableSandboxedEnvironment(
+#: The longest string or list a template may build with ``*`` (a prompt is a few KB).
+MAX_BUILT = 1_000_000
+
+
+class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Prompt files are data a user may have downloaded: templates render in jinja2's
+    immutable sandbox, so no attribute walk (``cycler.__init__.__globals__...``) reaches
+    Python, ranges stay small, and ``*`` / ``**`` cannot build a huge value."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "**" and _power_bits(left, right) > MAX_BUILT:
+            raise SecurityError("number too large in a prompt template")
+        if operator == "*":
+            sized, times = (left, right) if isinstance(right, int) else (right, left)
+            sized_len = len(sized) if isinstance(sized, str | list | tuple) else 0
+            if isinstance(times, int) and sized_len * max(times, 0) > MAX_BUILT:
+                raise SecurityError("value too large in a prompt template")
+        return super().call_binop(context, operator, left, right)
+
+
+def _power_bits(base: Any, exponent: Any) -> int:
+    """About how many bits ``base ** exponent`` takes (0 when it is no large integer)."""
+    if not isinstance(base, int) or not isinstance(exponent, int) or exponent <= 0:
+        return 0
+    return abs(base).bit_length() * exponent if abs(base) > 1 else 0
+
+
+_ENV = _Sandbox(
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # plain text for a language model, not HTML
     keep_trailing_newline=False,
@@ -52,7 +82,22 @@ _ENV = jinja2.sandbox.ImmutableSandboxedEnvironment(
 @lru_cache(maxsize=64)
 def _template(source: str) -> jinja2.Template:
     """Compile a template once: rendering runs for every report, compiling need not."""
-    return _ENV.from_string(source)
+    try:
+        return _ENV.from_string(source)
+    except jinja2.TemplateError:
+        raise
+    except Exception as exc:  # what a hostile template can raise besides template errors
+        raise jinja2.TemplateError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _render(template: str, **values: str) -> str:
+    """Render an untrusted template; any failure is a :class:`jinja2.TemplateError`."""
+    try:
+        return _template(template).render(**values)
+    except jinja2.TemplateError:
+        raise
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        raise jinja2.TemplateError(f"{type(exc).__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -78,7 +123,7 @@ class Prompt:
 
     def render_user(self, text: str, report_id: str) -> str:
         try:
-            return _template(self.user).render(text=text, report_id=report_id).strip()
+            return _render(self.user, text=text, report_id=report_id).strip()
         except jinja2.TemplateError as exc:
             raise PromptError(f"{self.path or self.name}: user template: {exc}") from exc
 
@@ -225,14 +270,14 @@ def _string(data: dict[str, Any], key: str, origin: str, default: str | None = N
 
 def _render_static(template: str, origin: str) -> str:
     try:
-        return _template(template).render().strip()
+        return _render(template).strip()
     except jinja2.TemplateError as exc:
         raise PromptError(f"{origin}: system template: {exc}") from exc
 
 
 def _check_user_template(template: str, origin: str) -> None:
     try:
-        rendered = _template(template).render(text="\x00REPORT\x00", report_id="id")
+        rendered = _render(template, text="\x00REPORT\x00", report_id="id")
     except jinja2.TemplateError as exc:
         raise PromptError(f"{origin}: user template: {exc}") from exc
     if "\x00REPORT\x00" not in rendered:

@@ -39,7 +39,8 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """How to call a model. ``api_key`` is never printed (``repr=False``) nor stored."""
+    """How to call a model. ``api_key`` and ``base_url`` are never printed (``repr=False``)
+    nor stored."""
 
     model: str
     mode: Mode = DEFAULT_MODE
@@ -48,7 +49,7 @@ class ModelSettings:
     max_reasks: int = DEFAULT_MAX_REASKS
     max_retries: int = DEFAULT_MAX_RETRIES
     timeout_s: float = DEFAULT_TIMEOUT_S
-    base_url: str | None = None
+    base_url: str | None = field(default=None, repr=False)  # may carry a password
     api_key: str | None = field(default=None, repr=False)
 
 

@@ -56,7 +56,7 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
     while end - start > max_chars:
         window = text[start : start + max_chars]
         cut = max((m.end() for m in _SENTENCE_END.finditer(window)), default=0)
-        if cut < max_chars // 2:
+        if cut < max(1, max_chars // 2):  # always forward, even for a one-character chunk
             space = window.rfind(" ")
             cut = space + 1 if space > max_chars // 2 else max_chars
         pieces.append((start, start + cut))
