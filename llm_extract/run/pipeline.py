@@ -135,7 +135,7 @@ async def _extract_one(
     started = time.perf_counter()
     base: dict[str, Any] = {
         "report_id": report.report_id,
-        "source": SourceInfo(path=report.path, sha256=report.sha256),
+        "source": SourceInfo.from_report(report),
         "prompt": PromptInfo(name=prompt.name, hash=prompt.hash),
         "model": settings.model,
     }
