@@ -35,6 +35,13 @@ from llm_extract.cli._common import (
     echo_error,
     fail,
 )
+from llm_extract.cli._fetch import (
+    DEFAULT_FETCH_CONCURRENCY,
+    DEFAULT_FETCH_TIMEOUT,
+    FetchConcurrency,
+    FetchTimeout,
+    fetch_settings,
+)
 from llm_extract.errors import InputError, UsageError
 from llm_extract.jsonl import JsonlWriter
 from llm_extract.pricing import load_price_table
@@ -83,7 +90,10 @@ def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 @batch_app.command("prepare")
 def prepare_command(
-    paths: Annotated[list[str], typer.Argument(help="Report files, folders, globs, or -.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Report files (.txt, .html, .pdf), folders, globs, URLs, .urls, or -."),
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Request file (JSONL).")],
     model: Annotated[str | None, typer.Option("--model", "-m")] = None,
     prompt_name: Annotated[str, typer.Option("--prompt", "-p")] = "guided",
@@ -91,6 +101,8 @@ def prepare_command(
     temperature: Annotated[float | None, typer.Option("--temperature")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens")] = None,
     max_chars: Annotated[int, typer.Option("--max-chars", min=1)] = DEFAULT_MAX_CHARS,
+    fetch_concurrency: FetchConcurrency = DEFAULT_FETCH_CONCURRENCY,
+    fetch_timeout: FetchTimeout = DEFAULT_FETCH_TIMEOUT,
     prompts_dir: Annotated[Path | None, typer.Option("--prompts-dir")] = None,
     max_requests: Annotated[
         int, typer.Option("--max-requests-per-file", min=1, help="Split beyond this.")
@@ -104,7 +116,9 @@ def prepare_command(
         )
         if settings.model == RULES_MODEL:
             raise UsageError("the offline extractor ('rules') has no Batch API; use extract")
-    reports, errors = read_reports(paths, max_chars=max_chars)
+    reports, errors = read_reports(
+        paths, max_chars=max_chars, fetch=fetch_settings(fetch_concurrency, fetch_timeout)
+    )
     for error in errors:
         echo_error(f"skipped: {error}")
     if not reports:

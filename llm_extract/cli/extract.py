@@ -27,6 +27,13 @@ from llm_extract.cli._common import (
     require_credentials,
     summary_line,
 )
+from llm_extract.cli._fetch import (
+    DEFAULT_FETCH_CONCURRENCY,
+    DEFAULT_FETCH_TIMEOUT,
+    FetchConcurrency,
+    FetchTimeout,
+    fetch_settings,
+)
 from llm_extract.cli._scale import print_dry_run
 from llm_extract.jsonl import JsonlWriter, finished_results, pretty, result_line
 from llm_extract.prompts import Prompt, load_prompt
@@ -51,7 +58,10 @@ DEFAULT_PROMPT = "guided"
 def extract_command(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Report files, folders of .txt files, glob patterns, or - (stdin)."),
+        typer.Argument(
+            help="Reports: .txt, .html/.htm and .pdf files, folders of them, glob patterns, "
+            "http(s):// URLs, .urls files (one URL per line), or - (stdin)."
+        ),
     ],
     output: Annotated[
         Path | None,
@@ -94,6 +104,8 @@ def extract_command(
     max_chars: Annotated[
         int, typer.Option("--max-chars", min=1, help="Longest report accepted, in characters.")
     ] = DEFAULT_MAX_CHARS,
+    fetch_concurrency: FetchConcurrency = DEFAULT_FETCH_CONCURRENCY,
+    fetch_timeout: FetchTimeout = DEFAULT_FETCH_TIMEOUT,
     prompts_dir: Annotated[
         Path | None,
         typer.Option(
@@ -169,7 +181,9 @@ def extract_command(
             chunk_chars=chunk_chars or None,
             chunk_overlap=chunk_overlap,
         )
-    reports, errors = read_reports(paths, max_chars=max_chars)
+    reports, errors = read_reports(
+        paths, max_chars=max_chars, fetch=fetch_settings(fetch_concurrency, fetch_timeout)
+    )
     for error in errors:
         echo_error(f"skipped: {error}")
     if not reports:
@@ -229,13 +243,17 @@ def _not_sent(result: ExtractionResult) -> bool:
 def _pending(
     reports: list[Report], output: Path, prompt: Prompt, settings: ModelSettings
 ) -> tuple[list[Report], int]:
-    """Reports not yet done in ``output``; refuses a file written with other settings."""
+    """Reports not yet done in ``output``; refuses a file written with other settings.
+
+    A report whose text has changed since (a web page updated since it was fetched) is not
+    done: it runs again and its new line wins.
+    """
     done = finished_results(output)
     pending: list[Report] = []
     stale: list[str] = []
     for report in reports:
         previous = done.get(report.report_id)
-        if previous is None:
+        if previous is None or previous.source.sha256 != report.sha256:
             pending.append(report)
         elif previous.request_key != key_for(report, prompt.render(report), prompt, settings):
             stale.append(report.report_id)

@@ -229,14 +229,20 @@ def report_from_bytes(
     return Report(report_id, decode_report(data, origin, max_chars=max_chars), origin)
 
 
-def read_source_text(path: Path) -> str:
-    """The text of one local report file read exactly as ``extract`` reads it (no length
-    limit): what its sha256 in a result was computed on."""
+def read_report_file(path: Path, *, max_chars: int = sys.maxsize) -> Report:
+    """One local report file (``.txt``, ``.html``, ``.htm``, ``.pdf``) read exactly as
+    ``extract`` reads it; its id is the file's stem."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from exc
-    return report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=sys.maxsize).text
+    return report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
+
+
+def read_source_text(path: Path) -> str:
+    """The text of one local report file as ``extract`` read it (no length limit): what
+    its sha256 in a result was computed on."""
+    return read_report_file(path).text
 
 
 def decode_report(data: bytes, origin: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:

@@ -2,7 +2,8 @@
 
 Navigation, menus, sidebars, footers, related links, share buttons and comments are
 removed by trafilatura, the reference extractor for news pages; paragraphs come out one
-per line. Metadata:
+per line. A first line that repeats the headline is dropped (the headline is the title; read
+as text it would count the story's event twice). Metadata:
 
 - ``title``: what trafilatura finds (``og:title``, JSON-LD ``headline``, ``<title>``...);
 - ``published``: JSON-LD ``datePublished`` first, then ``article:published_time`` and the
@@ -58,6 +59,7 @@ def parse_html(data: bytes | str, origin: str, *, url: str | None = None) -> Htm
         tree,
         url=url,
         with_metadata=True,
+        favor_precision=True,  # a page of menus and links has no main text, not all of it
         include_comments=False,
         include_tables=True,
         include_images=False,
@@ -65,13 +67,13 @@ def parse_html(data: bytes | str, origin: str, *, url: str | None = None) -> Htm
         deduplicate=False,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    text = _clean(getattr(document, "text", None) or "")
+    title = _clean(getattr(document, "title", None) or "") or None
+    text = _without_headline(_clean(getattr(document, "text", None) or ""), tree, title)
     if not text:
         raise InputError(
             origin, "no main text found on the page (only menus, links or boilerplate)"
         )
     published = metadata_date(tree) or _parse_when(getattr(document, "date", None))
-    title = _clean(getattr(document, "title", None) or "") or None
     canonical = getattr(document, "url", None)
     return HtmlPage(
         text=text,
@@ -124,6 +126,17 @@ def _parse_when(value: object) -> dt.date | dt.datetime | None:
         return None
     latest = dt.date.today().year + 1
     return when if _EARLIEST_YEAR <= when.year <= latest else None
+
+
+def _without_headline(text: str, tree: Any, title: str | None) -> str:
+    """``text`` without a first line that repeats the headline (kept as ``title``): a
+    headline restates the story, and reading it as text would count its event twice."""
+    headlines = {title} if title else set()
+    headlines.update(_clean(h.text_content()) for h in tree.xpath("//h1"))
+    lines = text.split("\n")
+    while lines and lines[0] in headlines:
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def _clean(text: str) -> str:
