@@ -41,6 +41,15 @@ class Report:
     def from_path(cls, path: Path, text: str) -> Report:
         return cls(report_id=path.stem, text=text, path=str(path))
 
+    @property
+    def content_key(self) -> str:
+        """What an answer about this report depends on, besides prompt and model: the sha256
+        of its text and, when it has one, of its publication date too (relative dates are
+        resolved against it, so the same text published another day is another answer)."""
+        if self.published is None:
+            return self.sha256
+        return sha256_text(f"{self.sha256}\npublished={self.published.isoformat()}")
+
     def validation_context(self) -> dict[str, Any]:
         """The context an answer about this report is validated with (see ``schemas``):
         the text it must be grounded in, its id and its publication date."""

@@ -196,12 +196,10 @@ IsoDate = Annotated[
         )
     ),
 ]
+# Short: every request carries the schema. The prompts say more.
 DATE_TEXT_DESCRIPTION = (
-    "The record's date exactly as the report writes it, copied character for character "
-    '(e.g. "14 حزيران", "الثامن من كانون الأول الجاري", "أمس الجمعة", "فجر اليوم", "يوم '
-    'الأحد"); null when the report gives no date for it. A date told relative to the day of '
-    'publication (today, yesterday, a weekday, "الجاري", "الماضي") is resolved in code '
-    "from the publication date: copy it here and leave the date null."
+    "The date exactly as written, or null. If relative to the day of publication (أمس, "
+    "اليوم, a weekday, الجاري) leave date null: code resolves it."
 )
 EVIDENCE_DESCRIPTION = (
     "The shortest span of the report, copied character for character, that supports every "
@@ -268,10 +266,8 @@ class Convoy(Grounded):
     )
     date_text: str | None = Field(
         default=None,
-        description="The batches' date or list of dates exactly as the report writes it "
-        '(e.g. "25 و30 نيسان، و6 أيار", "أمس"); null when no date is given. A date told '
-        "relative to the day of publication (today, yesterday, a weekday) is resolved in "
-        "code: copy it here and leave dates empty.",
+        description="The dates exactly as written, or null. If relative to the day of "
+        "publication (أمس, اليوم, a weekday) leave dates empty: code resolves it.",
     )
     dates: list[IsoDate] = Field(
         default_factory=list,

@@ -245,15 +245,18 @@ def _pending(
 ) -> tuple[list[Report], int]:
     """Reports not yet done in ``output``; refuses a file written with other settings.
 
-    A report whose text has changed since (a web page updated since it was fetched) is not
-    done: it runs again and its new line wins.
+    A report whose text or publication date has changed since (a web page updated since it
+    was fetched) is not done: it runs again and its new line wins.
     """
     done = finished_results(output)
     pending: list[Report] = []
     stale: list[str] = []
     for report in reports:
         previous = done.get(report.report_id)
-        if previous is None or previous.source.sha256 != report.sha256:
+        changed = previous is not None and (
+            previous.source.sha256 != report.sha256 or previous.source.published != report.published
+        )
+        if previous is None or changed:
             pending.append(report)
         elif previous.request_key != key_for(report, prompt.render(report), prompt, settings):
             stale.append(report.report_id)

@@ -53,7 +53,7 @@ def key_for(
         schema=ReportExtraction.model_json_schema(),
         params=request_params(settings),
         prompt_hash=prompt.hash,
-        report_sha256=report.sha256,
+        report_sha256=report.content_key,
     )
 
 
