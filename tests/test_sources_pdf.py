@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import SEED_IDS, requires_seeds, seed_text
 from pdf_printing import needs_chromium, print_pdfs, report_html
 from web_pages import report_text
 
@@ -122,3 +123,22 @@ def test_logical_order_text_layers_are_left_alone() -> None:
     text = "نفذت القوات تدريبا بالذخيرة الحية في قاعدة الشدادي"
     assert not is_visual_order(text)
     assert logical_line(text, visual=False) == text
+
+
+@requires_seeds
+@needs_chromium
+@pytest.mark.parametrize("seed", SEED_IDS)
+def test_the_real_reports_printed_and_as_web_pages(seed: str, tmp_path: Path) -> None:
+    from web_pages import article_page
+
+    text = seed_text(seed)
+    (pdf,) = print_pdfs({seed: report_html(text, seed)}).values()
+    (tmp_path / f"{seed}.pdf").write_bytes(pdf)
+    (tmp_path / f"{seed}.html").write_text(
+        article_page(text, "تقرير", published="2024-07-23"), encoding="utf-8"
+    )
+    reports, errors = read_reports([str(tmp_path)])
+    assert errors == [] and len(reports) == 2
+    for report in reports:
+        assert normalize(report.text) == normalize(text)
+        assert _records(report.text) == _records(text)

@@ -241,3 +241,9 @@ def test_a_txt_file_of_urls_gets_a_hint(tmp_path: Path) -> None:
     listed.write_text("https://example.org/a.html\nhttps://example.org/b.html\n", encoding="utf-8")
     _, (error,) = read_reports([str(listed)])
     assert error.reason == "lists URLs, not a report; name the file *.urls to fetch them"
+
+
+def test_a_url_with_a_terminal_escape_is_named_without_it() -> None:
+    _, (error,) = read_reports(["http://user:pw@example.org/a\x1b[31m.html?token=t0k"])
+    assert "\x1b" not in str(error) and "pw" not in str(error) and "t0k" not in str(error)
+    assert error.reason == "not a valid URL (white space or control characters)"

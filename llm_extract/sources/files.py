@@ -40,6 +40,7 @@ from llm_extract.sources.urls import (
     check_url,
     is_url,
     read_url_file,
+    shown_url,
     url_host,
     url_report_id,
 )
@@ -107,7 +108,7 @@ def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
         seen.add(url)
         problem = check_url(url)
         if problem is not None:
-            errors.append(InputError(redact_url(url), problem))
+            errors.append(InputError(shown_url(url), problem))
             return
         inputs.append(_Input(redact_url(url), url_report_id(redact_url(url)), url=url))
 

@@ -41,6 +41,15 @@ def check_url(url: str) -> str | None:
     return None
 
 
+def shown_url(url: str) -> str:
+    """``url`` fit for a message: credentials masked, control characters (a terminal escape
+    sequence hidden in a URL) written as ``\\xNN``."""
+    masked = redact_url(url)
+    return "".join(
+        f"\\x{ord(ch):02x}" if unicodedata.category(ch) in {"Cc", "Cf"} else ch for ch in masked
+    )
+
+
 def read_url_file(path: Path) -> tuple[list[str], list[InputError]]:
     """The URLs listed in a ``.urls`` file, and one error per line that is not a URL."""
     try:
@@ -60,8 +69,8 @@ def read_url_file(path: Path) -> tuple[list[str], list[InputError]]:
         problem = None if is_url(entry) else "not an http:// or https:// URL"
         problem = problem or check_url(entry)
         if problem is not None:
-            shown = redact_url(entry)[:200]
-            errors.append(InputError(f"{path}:{number}", f"{problem}: {shown!r}"))
+            shown = shown_url(entry)[:200]
+            errors.append(InputError(f"{path}:{number}", f"{problem}: {shown}"))
             continue
         urls.append(entry)
     if not urls and not errors:
