@@ -4,11 +4,15 @@ Lines output of ``extract`` (network-free types shared by the run layer, outputs
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_extract.schemas import ReportExtraction
+
+if TYPE_CHECKING:
+    from llm_extract.report import Report
 
 Status = Literal["ok", "failed"]
 
@@ -63,10 +67,29 @@ class ErrorInfo(BaseModel):
 
 
 class SourceInfo(BaseModel):
+    """Where a result's text came from. ``sha256`` is the hash of the exact text extracted
+    (for a page or a PDF, the recovered main text); ``url``, ``title``, ``published`` and
+    ``fetched_at`` are set when the source has them."""
+
     model_config = ConfigDict(extra="forbid")
 
     path: str
     sha256: str
+    url: str | None = None
+    title: str | None = None
+    published: dt.datetime | dt.date | None = None
+    fetched_at: dt.datetime | None = None
+
+    @classmethod
+    def from_report(cls, report: Report) -> SourceInfo:
+        return cls(
+            path=report.path,
+            sha256=report.sha256,
+            url=report.url,
+            title=report.title,
+            published=report.published,
+            fetched_at=report.fetched_at,
+        )
 
 
 class PromptInfo(BaseModel):

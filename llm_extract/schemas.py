@@ -14,6 +14,13 @@ Validation context (``model_validate(data, context={...})``):
 - ``source``: the report text; each ``evidence`` must occur in it after normalisation, and
   its character offsets are stored.
 - ``report_id``: stored on the :class:`ReportExtraction`.
+- ``published``: the publication date of the report (a date, datetime or ISO string), the
+  anchor of dates written without a year or relative to the day ("أمس", "يوم الأحد",
+  "الجاري"). With ``source`` given, each record's verbatim ``date_text`` is resolved in code
+  (:mod:`llm_extract.date_expressions`): a relative expression counts from ``published`` and
+  is null without it, never guessed; a day and month without a year take the period's year,
+  else the year that puts them on or before ``published``. Without ``source`` (a stored
+  result read back) dates are kept as they are.
 """
 
 from __future__ import annotations
@@ -35,7 +42,14 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, SkipJsonSchema
 from pydantic_core import core_schema
 
-from llm_extract.normalize import Period, coalition_period, find_span, nearest_year
+from llm_extract.date_expressions import DateKind, on_or_before, parse_date_expression
+from llm_extract.normalize import (
+    Period,
+    coalition_period,
+    find_span,
+    nearest_year,
+    parse_day_list,
+)
 
 # --- strict JSON schema ---------------------------------------------------------------------
 
@@ -182,6 +196,11 @@ IsoDate = Annotated[
         )
     ),
 ]
+# Short: every request carries the schema. The prompts say more.
+DATE_TEXT_DESCRIPTION = (
+    "The date exactly as written, or null. If relative to the day of publication (أمس, "
+    "اليوم, a weekday, الجاري) leave date null: code resolves it."
+)
 EVIDENCE_DESCRIPTION = (
     "The shortest span of the report, copied character for character, that supports every "
     "value of this record. It must occur verbatim in the report."
@@ -207,6 +226,14 @@ class Grounded(_Model):
                 "of the report exactly as written"
             )
         self.evidence_start, self.evidence_end = span
+        date_text: str | None = getattr(self, "date_text", None)
+        if date_text is not None and not date_text.strip():
+            object.__setattr__(self, "date_text", None)  # "" from a model means no date
+        elif date_text is not None and find_span(source, date_text) is None:
+            raise ValueError(
+                f"date_text {date_text!r} does not occur in the report; copy the date exactly "
+                "as written, or null"
+            )
         return self
 
 
@@ -237,6 +264,11 @@ class Convoy(Grounded):
         description="Number of batches/convoys as the report states it (keep it even if the "
         "list of dates has a different length); null if not stated",
     )
+    date_text: str | None = Field(
+        default=None,
+        description="The dates exactly as written, or null. If relative to the day of "
+        "publication (أمس, اليوم, a weekday) leave dates empty: code resolves it.",
+    )
     dates: list[IsoDate] = Field(
         default_factory=list,
         description="Every date listed for the batches, in order. In lists such as "
@@ -258,6 +290,7 @@ class Drill(Grounded):
 
     category: ClassVar[str] = "drills"
 
+    date_text: str | None = Field(default=None, description=DATE_TEXT_DESCRIPTION)
     date: IsoDate | None = Field(default=None)
     location: str | None = Field(
         default=None, description="Base, field or town as written in Arabic"
@@ -305,6 +338,7 @@ class Strike(Grounded):
 
     category: ClassVar[str] = "strikes"
 
+    date_text: str | None = Field(default=None, description=DATE_TEXT_DESCRIPTION)
     date: IsoDate | None = Field(default=None)
     kind: StrikeKind = Field(
         description="attack_on_base: attack on a coalition base; airstrike: air raids; "
@@ -327,6 +361,7 @@ class Arrest(Grounded):
 
     category: ClassVar[str] = "arrests"
 
+    date_text: str | None = Field(default=None, description=DATE_TEXT_DESCRIPTION)
     date: IsoDate | None = Field(default=None)
     location: str | None = Field(default=None, description="Village, town or area in Arabic")
     governorate: Governorate | None = Field(default=None)
@@ -404,8 +439,14 @@ class ReportExtraction(_Model):
             period = coalition_period(self.coalition_month)
             self.period = PeriodModel(start=period.start, end=period.end)
             resolve_years(self, period)
+        if context.get("source") is not None:
+            published = publication_date(context.get("published"))
+            resolve_date_texts(self, self.period_value(), published)
         self.flags = consistency_flags(self)
         return self
+
+    def period_value(self) -> Period | None:
+        return None if self.period is None else Period(self.period.start, self.period.end)
 
     def records(self, category: str) -> list[Grounded]:
         """The records of one category (``convoys``, ``drills``, ``strikes``, ``arrests``)."""
@@ -427,6 +468,65 @@ def resolve_years(extraction: ReportExtraction, period: Period) -> None:
     for record in dated:
         if record.date is not None:
             record.date = nearest_year(record.date, period)
+
+
+def publication_date(value: object) -> dt.date | None:
+    """The calendar day of a ``published`` context value (date, datetime or ISO string)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.datetime.fromisoformat(value).date()
+        except ValueError:
+            return None
+    return None
+
+
+def resolve_date_texts(
+    extraction: ReportExtraction, period: Period | None, published: dt.date | None
+) -> None:
+    """Dates from each record's verbatim ``date_text`` (in place), code over the model.
+
+    A relative expression takes the day it names from ``published``, or null without it. A
+    day and month take the year nearest ``period``, else the one on or before ``published``;
+    with neither, the model's date stays. An expression the parser does not read leaves the
+    record's date as the model gave it.
+    """
+    dated: list[Drill | Strike | Arrest] = [
+        *extraction.drills,
+        *extraction.strikes,
+        *extraction.arrests,
+    ]
+    for record in dated:
+        if record.date_text is None:
+            continue
+        expression = parse_date_expression(record.date_text)
+        if expression is None:
+            continue
+        resolved = expression.resolve(published, period)
+        if resolved is not None or expression.kind is DateKind.RELATIVE:
+            record.date = resolved
+    for convoy in extraction.convoys:
+        if convoy.date_text is None:
+            continue
+        expression = parse_date_expression(convoy.date_text)
+        if expression is None:
+            continue
+        if expression.kind is DateKind.RELATIVE:
+            resolved = expression.resolve(published, period)
+            convoy.dates = [resolved] if resolved is not None else []
+        elif period is None and published is not None and expression.kind is DateKind.YEARLESS:
+            days = parse_day_list(convoy.date_text)
+            dates: list[dt.date] = []
+            for month, day in days:
+                try:
+                    dates.append(on_or_before(month, day, published))
+                except ValueError:
+                    continue
+            if dates:
+                convoy.dates = dates
 
 
 def consistency_flags(extraction: ReportExtraction) -> list[str]:

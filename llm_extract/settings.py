@@ -42,6 +42,10 @@ DEFAULT_MAX_REASKS = 2
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_TIMEOUT_S = 120.0
 
+# The defaults of the fetcher of web pages (sources.web.FetchSettings uses them too).
+DEFAULT_FETCH_PER_HOST = 2
+DEFAULT_FETCH_TIMEOUT_S = 20.0
+
 #: The smallest chunk a long report may be cut into (``--chunk-chars``), in characters.
 MIN_CHUNK_CHARS = 200
 #: Overlap of two chunks when ``--chunk-overlap`` is not given: this fraction of a chunk.
@@ -81,6 +85,12 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(30_000, ge=0, description="Longer reports are split; 0: never.")
     chunk_overlap: int | None = Field(None, ge=0, description="Characters shared by chunks.")
     max_chars: int = Field(100_000, ge=1, description="Longest report accepted.")
+    fetch_concurrency: int = Field(
+        DEFAULT_FETCH_PER_HOST, ge=1, le=64, description="Web pages fetched at once per host."
+    )
+    fetch_timeout: float = Field(
+        DEFAULT_FETCH_TIMEOUT_S, gt=0.0, le=600.0, allow_inf_nan=False, description="Seconds."
+    )
 
     # --- where things are --------------------------------------------------------------------
     cache_dir: Path = Field(
@@ -174,6 +184,8 @@ OPTION_NAMES = {
     "chunk_chars": "--chunk-chars",
     "chunk_overlap": "--chunk-overlap",
     "max_chars": "--max-chars",
+    "fetch_concurrency": "--fetch-concurrency",
+    "fetch_timeout": "--fetch-timeout",
     "evals_dir": "--evals-dir",
 }
 #: The settings a prompt file's ``[params]`` may give.

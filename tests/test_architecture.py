@@ -73,3 +73,20 @@ def test_the_layers_hold() -> None:
         [str(linter), "--no-cache"], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_module_of_the_package_has_its_layer() -> None:
+    """A new top-level module must be placed in the layers contract of pyproject.toml."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [
+        c["layers"] for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
+    ]
+    placed = {name.strip() for layer in layers for name in re.split(r"[|:]", layer)}
+    modules = {
+        f"llm_extract.{p.stem if p.is_file() else p.name}"
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+    assert modules - placed == set()

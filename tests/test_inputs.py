@@ -79,7 +79,7 @@ def test_bad_inputs_each_named_and_the_rest_still_read(tmp_path: Path) -> None:
         str(long): f"{len(SAMPLES['r121']) * 20} characters, longer than the limit of 1000 "
         "(--max-chars)",
         str(missing): "no such file or folder",
-        str(empty_dir): "folder holds no .txt files",
+        str(empty_dir): "folder holds no report (.htm, .html, .pdf, .txt, .urls)",
         pattern: "no file matches this pattern",
     }
     for error in errors:

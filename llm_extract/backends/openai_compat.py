@@ -375,7 +375,7 @@ class OpenAIBackend:
 
     async def extract(self, request: ExtractionRequest) -> BackendResponse:
         settings = self.settings
-        context = {"source": request.report.text, "report_id": request.report.report_id}
+        context = request.report.validation_context()
         call = _Call()
         create = cast(
             Callable[..., Awaitable[_GroundedExtraction]],

@@ -32,6 +32,7 @@ from llm_extract.cli._common import (
     fail,
     refuse_overwriting_inputs,
 )
+from llm_extract.cli._fetch import FETCH, fetch_settings
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
@@ -81,9 +82,12 @@ def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @batch_app.command("prepare")
-@with_options(MODEL, PROMPT, CALL, INPUT)
+@with_options(MODEL, PROMPT, CALL, INPUT, FETCH)
 def prepare_command(
-    paths: Annotated[list[str], typer.Argument(help="Report files, folders, globs, or -.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Report files (.txt, .html, .pdf), folders, globs, URLs, .urls, or -."),
+    ],
     opts: Options,
     output: Annotated[Path, typer.Option("-o", "--output", help="Request file (JSONL).")],
     max_requests: Annotated[
@@ -99,7 +103,9 @@ def prepare_command(
         runner = Runner(settings, prompt)
         if not runner.capabilities.batch_api:
             fail(f"model {settings.model!r} has no Batch API; use extract")
-    reports, errors = read_reports(paths, max_chars=settings.max_chars)
+    reports, errors = read_reports(
+        paths, max_chars=settings.max_chars, fetch=fetch_settings(settings)
+    )
     for error in errors:
         echo_error(f"skipped: {error}")
     if not reports:

@@ -26,6 +26,7 @@ from llm_extract.cli._common import (
     summary_line,
 )
 from llm_extract.cli._dryrun import print_dry_run
+from llm_extract.cli._fetch import FETCH, fetch_settings
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, with_options
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
 from llm_extract.results import ExtractionResult
@@ -34,11 +35,14 @@ from llm_extract.sources.files import read_reports
 
 
 @app.command("extract")
-@with_options(MODEL, PROMPT, CALL, RUN, INPUT)
+@with_options(MODEL, PROMPT, CALL, RUN, INPUT, FETCH)
 def extract_command(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Report files, folders of .txt files, glob patterns, or - (stdin)."),
+        typer.Argument(
+            help="Reports: .txt, .html/.htm and .pdf files, folders of them, glob patterns, "
+            "http(s):// URLs, .urls files (one URL per line), or - (stdin)."
+        ),
     ],
     opts: Options,
     output: Annotated[
@@ -66,7 +70,9 @@ def extract_command(
         runner = Runner(settings, prompt, on_warning=lambda m: echo_error(f"warning: {m}"))
         if not dry_run:
             runner.check_credentials()
-    reports, errors = read_reports(paths, max_chars=settings.max_chars)
+    reports, errors = read_reports(
+        paths, max_chars=settings.max_chars, fetch=fetch_settings(settings)
+    )
     for error in errors:
         echo_error(f"skipped: {error}")
     if not reports:

@@ -27,7 +27,8 @@ N = TypeVar("N", int, float)
 #: Normalised fuzzy similarity at which two Arabic strings count as the same value.
 STRING_MATCH_THRESHOLD = 0.85
 #: Fields never compared (the quote and its offsets are checked by grounding instead).
-SKIPPED_FIELDS = frozenset({"evidence", "evidence_start", "evidence_end"})
+# date_text is the model's copy of the date as written; the date itself is what is scored.
+SKIPPED_FIELDS = frozenset({"evidence", "evidence_start", "evidence_end", "date_text"})
 
 
 def is_absent(value: Any, default: Any = None) -> bool:

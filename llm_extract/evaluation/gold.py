@@ -1,8 +1,10 @@
 """The gold set: reports written for the project (and the two real ones) with their truth.
 
 A gold file ``evals/gold/<id>.json`` is one :class:`~llm_extract.schemas.ReportExtraction`
-document. It is validated against the text of report ``<id>`` (the first ``<dir>/<id>.txt``
-found among the report folders), so every ``evidence`` must occur in the report. Problems
+document. It is validated against the text of report ``<id>`` (the first ``<dir>/<id>.txt``,
+``.html``, ``.htm`` or ``.pdf`` found among the report folders, read as ``extract`` reads
+it: the main text of a page, the logical text of a PDF), so every ``evidence`` must occur
+in the report; a page's publication date anchors its relative dates. Problems
 raise :class:`~llm_extract.errors.GoldError` naming the file and, for validation errors,
 each failing field path.
 """
@@ -18,14 +20,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from llm_extract.errors import GoldError
+from llm_extract.errors import GoldError, InputError
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.paths import child_path
 from llm_extract.report import Report
 from llm_extract.schemas import ReportExtraction
+from llm_extract.sources.files import SUPPORTED_SUFFIXES, read_report_file
 
 GOLD_SUFFIX = ".json"
 REPORT_SUFFIX = ".txt"
+REPORT_SUFFIXES = SUPPORTED_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,9 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(f"{_field_path(e['loc'])}: {e['msg']}" for e in error.errors())
 
 
-def load_gold_file(path: str | Path, source_text: str | None = None) -> ReportExtraction:
+def load_gold_file(
+    path: str | Path, source_text: str | None = None, *, report: Report | None = None
+) -> ReportExtraction:
     """Load and validate one gold file; with ``source_text`` every evidence is grounded.
 
     The report id is the file's stem. Raises :class:`GoldError` for a missing or unreadable
@@ -104,7 +110,9 @@ def load_gold_file(path: str | Path, source_text: str | None = None) -> ReportEx
         raise GoldError(
             path, f"report_id: {written_id!r} does not match the file name ({report_id!r})"
         )
-    context: dict[str, str] = {"report_id": report_id}
+    context: dict[str, object] = {"report_id": report_id}
+    if report is not None:
+        context.update(report.validation_context(), report_id=report_id)
     if source_text is not None:
         context["source"] = source_text
     try:
@@ -114,11 +122,13 @@ def load_gold_file(path: str | Path, source_text: str | None = None) -> ReportEx
 
 
 def find_report(report_id: str, report_dirs: Sequence[Path]) -> Path | None:
-    """The first ``<dir>/<report_id>.txt`` that exists, or ``None``."""
+    """The first ``<dir>/<report_id>.<suffix>`` that exists (``.txt``, ``.html``, ``.htm``,
+    ``.pdf``, in that order in each folder), or ``None``."""
     for folder in report_dirs:
-        candidate = child_path(folder, report_id, REPORT_SUFFIX, what="report id")
-        if candidate.is_file():
-            return candidate
+        for suffix in REPORT_SUFFIXES:
+            candidate = child_path(folder, report_id, suffix, what="report id")
+            if candidate.is_file():
+                return candidate
     return None
 
 
@@ -172,9 +182,18 @@ def load_gold(
                 continue
             searched = ", ".join(str(d) for d in dirs)
             raise GoldError(path, f"report text {path.stem}{REPORT_SUFFIX} not found in {searched}")
-        report = Report.from_path(report_path, _read_text(report_path))
-        items.append(GoldItem(report, load_gold_file(path, report.text), path))
+        report = _read_report(report_path)
+        items.append(GoldItem(report, load_gold_file(path, report=report), path))
     return GoldSet(items=items, left_out=left_out, absent_dirs=absent if left_out else [])
+
+
+def _read_report(path: Path) -> Report:
+    if path.suffix == REPORT_SUFFIX:
+        return Report.from_path(path, _read_text(path))
+    try:
+        return read_report_file(path)
+    except InputError as exc:
+        raise GoldError(path, exc.reason) from exc
 
 
 def load_splits(path: str | Path | None = None) -> dict[str, list[str]]:

@@ -79,10 +79,15 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "category",
     "record",
     "location_ar",
+    "date_text",
+    "source_url",
+    "source_title",
+    "source_published",
 )
 _COMMON = ("report_id", "coalition_month", "period_start", "period_end", "record")
 _PLACE = ("location", "location_en", "governorate", "latitude", "longitude")
 _GROUNDING = ("evidence", "evidence_start", "evidence_end")
+_SOURCE = ("source_url", "source_title", "source_published")
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "convoys": (
         *_COMMON,
@@ -91,16 +96,19 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "approximate",
         "at_least",
         "batches",
+        "date_text",
         "dates",
         "first_date",
         "origin",
         "destinations",
         "cargo",
         *_GROUNDING,
+        *_SOURCE,
     ),
     "drills": (
         *_COMMON,
         "date",
+        "date_text",
         *_PLACE,
         "participants",
         "live_fire",
@@ -108,10 +116,12 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "scenario",
         "count",
         *_GROUNDING,
+        *_SOURCE,
     ),
     "strikes": (
         *_COMMON,
         "date",
+        "date_text",
         "kind",
         "attacker",
         "targets",
@@ -121,10 +131,12 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "injured",
         "casualties",
         *_GROUNDING,
+        *_SOURCE,
     ),
     "arrests": (
         *_COMMON,
         "date",
+        "date_text",
         *_PLACE,
         "actors",
         "coalition_role",
@@ -134,6 +146,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "affiliation",
         "notes",
         *_GROUNDING,
+        *_SOURCE,
     ),
     "events": EVENT_COLUMNS,
 }
@@ -195,6 +208,21 @@ def _admin1(governorate: Governorate | None, place: Place | None) -> str | None:
     return None
 
 
+def source_columns(result: ExtractionResult) -> Row:
+    """Where the report came from: the page's URL, title and publication date."""
+    published = result.source.published
+    return {
+        "source_url": result.source.url,
+        "source_title": result.source.title,
+        "source_published": published.isoformat() if published is not None else None,
+    }
+
+
+def source_name(result: ExtractionResult) -> str:
+    """ACLED's ``source``: the report's URL, else its title, else its file."""
+    return result.source.url or result.source.title or result.source.path
+
+
 def _common(result: ExtractionResult, extraction: ReportExtraction, index: int) -> Row:
     period = extraction.period
     return {
@@ -245,6 +273,7 @@ def _convoy_row(convoy: Convoy, gaz: Gazetteer) -> Row:
         "approximate": convoy.approximate,
         "at_least": convoy.at_least,
         "batches": convoy.batches,
+        "date_text": convoy.date_text,
         "dates": _join(d.isoformat() for d in convoy.dates),
         "first_date": convoy.dates[0] if convoy.dates else None,
         "origin": convoy.origin,
@@ -256,6 +285,7 @@ def _convoy_row(convoy: Convoy, gaz: Gazetteer) -> Row:
 def _drill_row(drill: Drill, gaz: Gazetteer) -> Row:
     return {
         "date": drill.date,
+        "date_text": drill.date_text,
         **_place_columns(drill.location, drill.governorate, gaz),
         "participants": _join(a.value for a in drill.participants),
         "live_fire": drill.live_fire,
@@ -268,6 +298,7 @@ def _drill_row(drill: Drill, gaz: Gazetteer) -> Row:
 def _strike_row(strike: Strike, gaz: Gazetteer) -> Row:
     return {
         "date": strike.date,
+        "date_text": strike.date_text,
         "kind": strike.kind.value,
         "attacker": _value(strike.attacker and strike.attacker.value),
         "targets": _targets_text(strike),
@@ -282,6 +313,7 @@ def _strike_row(strike: Strike, gaz: Gazetteer) -> Row:
 def _arrest_row(arrest: Arrest, gaz: Gazetteer) -> Row:
     return {
         "date": arrest.date,
+        "date_text": arrest.date_text,
         **_place_columns(arrest.location, arrest.governorate, gaz),
         "actors": _join(a.value for a in arrest.actors),
         "coalition_role": _value(arrest.coalition_role and arrest.coalition_role.value),
@@ -319,6 +351,7 @@ def category_rows(
                     **_common(result, extraction, index),
                     **build(record, gazetteer),
                     **_grounding(record),
+                    **source_columns(result),
                 }
             )
     return rows
@@ -345,6 +378,8 @@ def _event(
 ) -> Row:
     place = gaz.lookup(place_name)
     suffix = f"-{part + 1}" if part is not None else ""
+    records = result.extraction.records(category) if result.extraction else []
+    date_text = getattr(records[index], "date_text", None) if index < len(records) else None
     period = result.extraction.period if result.extraction else None
     if date is None and period is not None:
         notes += f"; undated in the report (period {period.start} to {period.end})"
@@ -361,11 +396,13 @@ def _event(
         "longitude": place.lon if place else None,
         "fatalities": fatalities,
         "notes": notes,
-        "source": result.source.path,
+        "source": source_name(result),
         "source_report_id": result.report_id,
         "category": category,
         "record": index,
         "location_ar": place_name,
+        "date_text": date_text,
+        **source_columns(result),
     }
 
 

@@ -8,9 +8,11 @@ matched to gold records with :mod:`llm_extract.evaluation.matching` and marked m
 spurious, and missed gold records are listed and outlined in the text
 (``data-kind="gold"``).
 
-The report text is not in the JSONL: it is read from ``source.path`` (or ``--reports DIR``)
-and used only if its sha256 is the one recorded at extraction; otherwise the records are
-shown without highlights and the page says why.
+The report text is not in the JSONL: it comes from the text store (the text of a web page,
+PDF or stdin is kept there when it is read), else from ``source.path`` (or ``--reports
+DIR``), and is used only if its sha256 is the one recorded at extraction; otherwise the
+records are shown without highlights and the page says why
+(:func:`llm_extract.sources.texts.report_text`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from llm_extract.evaluation.gold import GOLD_SUFFIX, load_gold_file
 from llm_extract.evaluation.matching import match_records
 from llm_extract.normalize import find_span
 from llm_extract.paths import child_path
-from llm_extract.report import sha256_text
 from llm_extract.results import ExtractionResult
 from llm_extract.schemas import (
     CATEGORIES,
@@ -43,6 +44,7 @@ from llm_extract.schemas import (
     ReportExtraction,
     Strike,
 )
+from llm_extract.sources.texts import TEXT_OK, report_text
 
 CATEGORY_COLOURS: dict[str, str] = {
     "convoys": "#8ec5ff",
@@ -50,7 +52,6 @@ CATEGORY_COLOURS: dict[str, str] = {
     "strikes": "#ff9f9f",
     "arrests": "#f7c873",
 }
-TEXT_OK = "ok"
 
 
 @dataclass
@@ -105,45 +106,12 @@ class ViewReport:
 # --- report text ----------------------------------------------------------------------------
 
 
-def _candidates(
-    result: ExtractionResult, reports_dirs: Sequence[Path], base: Path | None
-) -> list[Path]:
-    source = Path(result.source.path)
-    if reports_dirs:
-        paths: list[Path] = []
-        for folder in reports_dirs:
-            if source.name not in ("", ".", ".."):  # a name, never a path (Path.name)
-                paths.append(folder / source.name)
-            paths.append(child_path(folder, result.report_id, ".txt", what="report id"))
-        return list(dict.fromkeys(paths))
-    paths = [source]
-    if not source.is_absolute() and base is not None:
-        paths.append(base / source)
-    return paths
-
-
 def load_text(
     result: ExtractionResult, reports_dirs: Sequence[Path] = (), base: Path | None = None
 ) -> tuple[str | None, str, str | None]:
-    """``(text, state, message)``: the report text if it is the one that was extracted."""
-    if result.source.path == "-":
-        return None, "missing", "the report came from stdin; its text is not available"
-    for path in _candidates(result, reports_dirs, base):
-        if not path.is_file():
-            continue
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, "missing", f"{path}: cannot read the report text ({exc})"
-        if sha256_text(text) != result.source.sha256:
-            return (
-                None,
-                "changed",
-                f"{path} has changed since the extraction (sha256 differs); highlights are off",
-            )
-        return text, TEXT_OK, None
-    tried = ", ".join(str(p) for p in _candidates(result, reports_dirs, base))
-    return None, "missing", f"report text not found ({tried}); highlights are off"
+    """``(text, state, message)``: the report text if it is the one that was extracted
+    (:func:`llm_extract.sources.texts.report_text`)."""
+    return report_text(result, reports_dirs, base)
 
 
 # --- record summaries -----------------------------------------------------------------------

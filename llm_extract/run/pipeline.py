@@ -59,7 +59,7 @@ def prepare_request(report: Report, prompt: Prompt, settings: ModelSettings) -> 
         schema=ReportExtraction.model_json_schema(),
         params=request_params(settings),
         prompt_hash=prompt.hash,
-        report_sha256=report.sha256,
+        report_sha256=report.content_key,
     )
     return ExtractionRequest(
         report=report,
@@ -244,7 +244,7 @@ def _base(
 ) -> dict[str, Any]:
     return {
         "report_id": report.report_id,
-        "source": SourceInfo(path=report.path, sha256=report.sha256),
+        "source": SourceInfo.from_report(report),
         "prompt": prompt,
         "model": settings.model,
         "request_key": key,

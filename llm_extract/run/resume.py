@@ -21,15 +21,20 @@ class Resumed:
 
 def resume(plan: Plan, output: Path) -> Resumed:
     """Leave out of ``plan`` the reports that ``output`` holds with status ``ok`` under the
-    same request key; failed ones run again. A report done with another key (another model,
-    prompt, text or parameters) is a :class:`UsageError`: the file would mix two runs."""
+    same request key; failed ones run again, and so does a report whose text or publication
+    date changed since (a web page updated since it was fetched: its new line wins). A report
+    done with another key for the same content (another model, prompt or parameters) is a
+    :class:`UsageError`: the file would mix two runs."""
     done = finished_results(output)
     skip: set[str] = set()
     stale: list[str] = []
     for request in plan.requests:
-        previous = done.get(request.report.report_id)
+        report = request.report
+        previous = done.get(report.report_id)
         if previous is None:
             continue
+        if previous.source.sha256 != report.sha256 or previous.source.published != report.published:
+            continue  # new content: run it again
         if previous.request_key == request.key:
             skip.add(request.report.report_id)
         else:

@@ -1,28 +1,70 @@
-"""Read reports from files, folders, glob patterns and stdin.
+"""Read reports from files, folders, glob patterns, URLs, files of URLs and stdin.
 
-Every bad input becomes an :class:`InputError` naming it, and the other inputs still go
-through. Report ids are file stems; when two files share a stem (``a/r1.txt`` and
-``b/r1.txt``) each of them is prefixed with its folder name (``a__r1``, ``b__r1``), and a
-number is added if that still collides.
+This is the one place that turns inputs into :class:`~llm_extract.report.Report` objects.
+By kind (the suffix of a file, the content type of a page):
+
+- ``.txt``: UTF-8 text, as is;
+- ``.html`` / ``.htm`` and web pages: the main text and metadata (:mod:`.html`);
+- ``.pdf``: the text layer, Arabic put back in logical order (:mod:`.pdf`);
+- ``http://`` / ``https://`` URLs, fetched (:mod:`.web`); a page may be HTML, plain text
+  or a PDF;
+- ``.urls``: a file listing URLs, one per line (:mod:`.urls`);
+- ``-``: stdin (text, or HTML or a PDF, recognised by their first bytes);
+- a folder: every ``.txt``, ``.html``, ``.htm``, ``.pdf`` and ``.urls`` file in it.
+
+Every bad input becomes an :class:`InputError` naming it (a URL with its credentials
+masked), and the other inputs still go through. Report ids are file stems (for a URL, its
+last path segment); when two reports share one (``a/r1.txt`` and ``b/r1.txt``) each is
+prefixed with its folder name or the URL's host (``a__r1``, ``b__r1``), and a number is
+added if that still collides. The text of every report that is not a ``.txt`` file is kept
+in the text store (:mod:`.texts`) so that the review page can show it later.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from llm_extract.errors import InputError
 from llm_extract.normalize import has_arabic
+from llm_extract.redact import redact_url
 from llm_extract.report import Report
+from llm_extract.sources.urls import (
+    URLS_SUFFIX,
+    check_url,
+    is_url,
+    read_url_file,
+    shown_url,
+    url_host,
+    url_report_id,
+)
+from llm_extract.sources.web import Fetched, FetchSettings, fetch_urls
 
 DEFAULT_MAX_CHARS = 100_000
 STDIN = "-"
 STDIN_ID = "stdin"
+Kind = Literal["text", "html", "pdf"]
+SUFFIX_KINDS: dict[str, Kind] = {".txt": "text", ".html": "html", ".htm": "html", ".pdf": "pdf"}
+#: Suffixes of report files (what a folder and the review page look for).
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(SUFFIX_KINDS)
+_FOLDER_SUFFIXES = frozenset((*SUFFIX_KINDS, URLS_SUFFIX))
 _GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One report to read: a local file, a URL or stdin."""
+
+    origin: str  # what messages and ``Report.path`` name (a URL's credentials masked)
+    report_id: str
+    file: Path | None = None
+    url: str | None = None
 
 
 def read_reports(
@@ -30,22 +72,54 @@ def read_reports(
     *,
     max_chars: int = DEFAULT_MAX_CHARS,
     stdin: BinaryIO | None = None,
+    fetch: FetchSettings | None = None,
+    keep_texts: bool = True,
 ) -> tuple[list[Report], list[InputError]]:
-    """Reports from ``paths`` (files, folders of ``*.txt``, globs, ``-`` for stdin).
-
-    Returns the reports that could be read, in input order (folders and globs sorted), and
-    one :class:`InputError` per input that could not. The same file named twice is read once.
+    """Reports from ``paths`` (see the module doc), in input order (folders and globs
+    sorted), and one :class:`InputError` per input that could not be read. The same file or
+    URL named twice is read once. URLs are fetched concurrently within ``fetch``'s limits.
     """
+    inputs, errors = _plan(paths)
+    urls = [i.url for i in inputs if i.url is not None]
+    pages = dict(zip(urls, fetch_urls(urls, fetch), strict=True)) if urls else {}
     reports: list[Report] = []
+    for item in inputs:
+        try:
+            report = _read_one(item, max_chars, stdin, pages)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        reports.append(report)
+        if keep_texts and (item.file is None or _kind(item.file) != "text"):
+            from llm_extract.sources.texts import save_text
+
+            save_text(report.text)
+    return disambiguate(reports), errors
+
+
+def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
+    inputs: list[_Input] = []
     errors: list[InputError] = []
     seen: set[str] = set()
+
+    def add_url(url: str) -> None:
+        if url in seen:
+            return
+        seen.add(url)
+        problem = check_url(url)
+        if problem is not None:
+            errors.append(InputError(shown_url(url), problem))
+            return
+        inputs.append(_Input(redact_url(url), url_report_id(redact_url(url)), url=url))
+
     for raw in paths:
         if raw == STDIN:
-            if STDIN in seen:
-                continue
-            seen.add(STDIN)
-            source = stdin if stdin is not None else sys.stdin.buffer
-            _collect(source.read(), STDIN, STDIN_ID, max_chars, reports, errors)
+            if STDIN not in seen:
+                seen.add(STDIN)
+                inputs.append(_Input(STDIN, STDIN_ID))
+            continue
+        if is_url(raw):
+            add_url(raw)
             continue
         files, error = expand(raw)
         if error is not None:
@@ -55,13 +129,14 @@ def read_reports(
             if key in seen:
                 continue
             seen.add(key)
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                errors.append(InputError(file, f"cannot read ({exc.strerror})"))
+            if file.suffix.lower() == URLS_SUFFIX:
+                listed, problems = read_url_file(file)
+                errors.extend(problems)
+                for url in listed:
+                    add_url(url)
                 continue
-            _collect(data, str(file), file.stem, max_chars, reports, errors)
-    return disambiguate(reports), errors
+            inputs.append(_Input(str(file), file.stem, file=file))
+    return inputs, errors
 
 
 def expand(raw: str) -> tuple[list[Path], InputError | None]:
@@ -70,8 +145,11 @@ def expand(raw: str) -> tuple[list[Path], InputError | None]:
         return [], InputError(repr(raw), "empty argument: no file or folder named")
     path = Path(raw)
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.txt") if p.is_file())
-        return files, None if files else InputError(path, "folder holds no .txt files")
+        files = sorted(
+            p for p in path.iterdir() if p.suffix.lower() in _FOLDER_SUFFIXES and p.is_file()
+        )
+        kinds = ", ".join(sorted(_FOLDER_SUFFIXES))
+        return files, None if files else InputError(path, f"folder holds no report ({kinds})")
     if path.is_file():
         return [path], None
     if _GLOB_CHARS & set(raw):
@@ -80,6 +158,94 @@ def expand(raw: str) -> tuple[list[Path], InputError | None]:
     if path.exists():
         return [], InputError(path, "not a regular file")
     return [], InputError(path, "no such file or folder")
+
+
+def _kind(path: Path) -> Kind:
+    """A file's kind by its suffix; anything else is read as text (and checked as such)."""
+    return SUFFIX_KINDS.get(path.suffix.lower(), "text")
+
+
+def _read_one(
+    item: _Input, max_chars: int, stdin: BinaryIO | None, pages: dict[str, Fetched | InputError]
+) -> Report:
+    if item.url is not None:
+        page = pages[item.url]
+        if isinstance(page, InputError):
+            raise page
+        report = report_from_bytes(page.body, page.kind, item.origin, item.report_id, max_chars)
+        return replace(report, url=page.final_url, fetched_at=page.fetched_at)
+    if item.file is not None:
+        try:
+            data = item.file.read_bytes()
+        except OSError as exc:
+            raise InputError(item.file, f"cannot read ({exc.strerror})") from exc
+        return report_from_bytes(data, _kind(item.file), item.origin, item.report_id, max_chars)
+    source = stdin if stdin is not None else sys.stdin.buffer
+    data = source.read()
+    return report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars)
+
+
+def sniff(data: bytes) -> Kind:
+    """The kind of bytes of unknown origin (stdin): a PDF, an HTML page, else text."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
+    if head.startswith(b"%pdf-"):
+        return "pdf"
+    if head.startswith((b"<!doctype html", b"<html")) or (
+        head.startswith(b"<") and b"<body" in data[:4096].lower()
+    ):
+        return "html"
+    return "text"
+
+
+def report_from_bytes(
+    data: bytes,
+    kind: Kind,
+    origin: str,
+    report_id: str,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    *,
+    fetched_at: dt.datetime | None = None,
+) -> Report:
+    """One report from the bytes of a file, a page or stdin, by kind."""
+    if kind == "pdf":
+        from llm_extract.sources.pdf import read_pdf
+
+        document = read_pdf(data, origin)
+        text = check_text(document.text, origin, max_chars)
+        return Report(report_id, text, origin, title=document.title, fetched_at=fetched_at)
+    if kind == "html":
+        from llm_extract.sources.html import parse_html
+
+        if b"\x00" in data[:4096]:
+            raise InputError(origin, "binary content (NUL bytes), not a web page")
+        page = parse_html(data, origin)
+        text = check_text(page.text, origin, max_chars)
+        return Report(
+            report_id,
+            text,
+            origin,
+            url=page.url,
+            title=page.title,
+            published=page.published,
+            fetched_at=fetched_at,
+        )
+    return Report(report_id, decode_report(data, origin, max_chars=max_chars), origin)
+
+
+def read_report_file(path: Path, *, max_chars: int = sys.maxsize) -> Report:
+    """One local report file (``.txt``, ``.html``, ``.htm``, ``.pdf``) read exactly as
+    ``extract`` reads it; its id is the file's stem."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror})") from exc
+    return report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
+
+
+def read_source_text(path: Path) -> str:
+    """The text of one local report file as ``extract`` read it (no length limit): what
+    its sha256 in a result was computed on."""
+    return read_report_file(path).text
 
 
 def decode_report(data: bytes, origin: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -92,6 +258,13 @@ def decode_report(data: bytes, origin: str, *, max_chars: int = DEFAULT_MAX_CHAR
         raise InputError(origin, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
     if not text.strip():
         raise InputError(origin, "empty file")
+    if not has_arabic(text) and _lists_urls(text):
+        raise InputError(origin, "lists URLs, not a report; name the file *.urls to fetch them")
+    return check_text(text, origin, max_chars)
+
+
+def check_text(text: str, origin: str, max_chars: int) -> str:
+    """``text`` if it can be a report: not too long, with Arabic in it."""
     if len(text) > max_chars:
         raise InputError(
             origin, f"{len(text)} characters, longer than the limit of {max_chars} (--max-chars)"
@@ -101,24 +274,13 @@ def decode_report(data: bytes, origin: str, *, max_chars: int = DEFAULT_MAX_CHAR
     return text
 
 
-def _collect(
-    data: bytes,
-    origin: str,
-    report_id: str,
-    max_chars: int,
-    reports: list[Report],
-    errors: list[InputError],
-) -> None:
-    try:
-        text = decode_report(data, origin, max_chars=max_chars)
-    except InputError as exc:
-        errors.append(exc)
-        return
-    reports.append(Report(report_id=report_id, text=text, path=origin))
+def _lists_urls(text: str) -> bool:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(is_url(line) or line.startswith("#") for line in lines)
 
 
 def disambiguate(reports: list[Report]) -> list[Report]:
-    """Give reports whose ids collide distinct ids (folder prefix, then a number)."""
+    """Give reports whose ids collide distinct ids (folder or host prefix, then a number)."""
     counts = Counter(r.report_id for r in reports)
     if all(n == 1 for n in counts.values()):
         return reports
@@ -128,12 +290,15 @@ def disambiguate(reports: list[Report]) -> list[Report]:
         if counts[report.report_id] == 1:
             out.append(report)
             continue
-        parent = Path(report.path).resolve().parent.name or "root"
+        if is_url(report.path):
+            parent = url_host(report.path)
+        else:
+            parent = Path(report.path).resolve().parent.name or "root"
         candidate = base = f"{parent}__{report.report_id}"
         n = 2
         while candidate in taken:
             candidate = f"{base}-{n}"
             n += 1
         taken.add(candidate)
-        out.append(Report(report_id=candidate, text=report.text, path=report.path))
+        out.append(replace(report, report_id=candidate))
     return out

@@ -1,0 +1,111 @@
+"""The on-disk cache of fetched pages, so that a re-run downloads nothing that has not changed.
+
+One entry per URL in ``<cache folder>/web/``: ``<key>.json`` (status, content type,
+``ETag``, ``Last-Modified``, fetch time, the final URL with its credentials masked) and
+``<key>.body`` (the bytes), where the key is the sha256 of the URL as given. The URL itself
+is never written in clear, so a key in a query string stays out of the cache. A later fetch
+of the same URL sends ``If-None-Match`` / ``If-Modified-Since`` and, on ``304 Not
+Modified``, uses the stored body. Entries are written atomically (temporary file, then
+rename); an unreadable entry counts as absent.
+
+Written here rather than with an HTTP caching library: those store the request URL in clear
+(secrets in query strings would reach the disk) and cache by HTTP freshness rules, where
+this cache always revalidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from llm_extract.paths import private_dir
+from llm_extract.settings import environment
+
+
+def default_web_cache_dir() -> Path:
+    return private_dir(environment().cache_dir) / "web"
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    final_url: str  # credentials masked
+    content_type: str
+    body: bytes
+    fetched_at: dt.datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def validators(self) -> dict[str, str]:
+        """The conditional request headers that revalidate this entry."""
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+class WebCache:
+    """Fetched pages by URL (see the module doc)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else default_web_cache_dir()
+
+    @staticmethod
+    def key(url: str) -> str:
+        return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+    def get(self, url: str) -> CachedPage | None:
+        key = self.key(url)
+        try:
+            meta = json.loads((self.root / f"{key}.json").read_text(encoding="utf-8"))
+            body = (self.root / f"{key}.body").read_bytes()
+            page = CachedPage(
+                final_url=str(meta["final_url"]),
+                content_type=str(meta["content_type"]),
+                body=body,
+                fetched_at=dt.datetime.fromisoformat(str(meta["fetched_at"])),
+                etag=meta.get("etag"),
+                last_modified=meta.get("last_modified"),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
+            return None  # a body cut off or changed by hand
+        return page
+
+    def put(self, url: str, page: CachedPage) -> None:
+        """Store ``page`` for ``url``; a cache that cannot be written is skipped silently
+        (the page was fetched all the same)."""
+        key = self.key(url)
+        meta = {
+            "final_url": page.final_url,
+            "content_type": page.content_type,
+            "fetched_at": page.fetched_at.isoformat(),
+            "etag": page.etag,
+            "last_modified": page.last_modified,
+            "sha256": hashlib.sha256(page.body).hexdigest(),
+            "size": len(page.body),
+        }
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.root / f"{key}.body", page.body)
+            _write_atomic(self.root / f"{key}.json", json.dumps(meta).encode("utf-8"))
+        except OSError:
+            return
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
