@@ -55,12 +55,15 @@ def repair_tail(path: Path) -> int:
     return size - keep
 
 
-def iter_results(path: Path, *, read_tail: bool = False) -> Iterator[tuple[int, ExtractionResult]]:
+def iter_results(
+    path: Path, *, read_tail: bool = False, skipped: list[str] | None = None
+) -> Iterator[tuple[int, ExtractionResult]]:
     """``(line number, result)`` for every complete line of ``path``.
 
     A last line without a newline is a torn write and skipped, unless ``read_tail`` (for
     hand-made files, which often end so). A line that is not a result raises
-    :class:`InputError` naming file and line.
+    :class:`InputError` naming file and line; with a ``skipped`` list, that message
+    (``file: line N ...``) is appended to it instead and the line is skipped.
     """
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -69,11 +72,14 @@ def iter_results(path: Path, *, read_tail: bool = False) -> Iterator[tuple[int, 
             if not raw.strip():
                 continue
             try:
-                yield number, ExtractionResult.model_validate_json(raw)
+                result = ExtractionResult.model_validate_json(raw)
             except ValidationError as exc:
-                raise InputError(
-                    path, f"line {number} is not an extraction result ({_first(exc)})"
-                ) from exc
+                problem = f"line {number} is not an extraction result ({_first(exc)})"
+                if skipped is None:
+                    raise InputError(path, problem) from exc
+                skipped.append(f"{path}: {problem}")
+                continue
+            yield number, result
 
 
 def finished_results(path: str | Path) -> dict[str, ExtractionResult]:
@@ -160,18 +166,19 @@ def _first(exc: ValidationError) -> str:
     return f"{loc}: {error['msg']}" if loc else str(error["msg"])
 
 
-def read_results(path: str | Path) -> list[ExtractionResult]:
+def read_results(path: str | Path, *, skipped: list[str] | None = None) -> list[ExtractionResult]:
     """The results of ``path``, one per report id (the last line of each id wins).
 
     Order is the order in which report ids first appear. A torn last line is ignored; a
-    broken complete line raises :class:`InputError` naming the file and line number.
+    broken complete line raises :class:`InputError` naming the file and line number, or,
+    with a ``skipped`` list, is named there and skipped.
     """
     file = Path(path)
     if not file.is_file():
         raise InputError(file, "no such output file" if not file.exists() else "not a file")
     latest: dict[str, ExtractionResult] = {}
     try:
-        for _, result in iter_results(file):
+        for _, result in iter_results(file, skipped=skipped):
             latest[result.report_id] = result
     except UnicodeDecodeError as exc:
         raise InputError(file, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
