@@ -72,6 +72,8 @@ def serve_forever(app: ASGIApp, sock: socket.socket) -> None:
     """Serve ``app`` on ``sock`` until interrupted (Ctrl+C stops it cleanly)."""
     try:
         uvicorn.Server(_config(app)).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down gracefully, then re-raised the Ctrl+C it caught
     finally:
         sock.close()
 

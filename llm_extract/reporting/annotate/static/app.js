@@ -394,6 +394,15 @@
     });
   }
 
+  function summaryParts(parts) {
+    var out = [];
+    parts.forEach(function (part, i) {
+      if (i) { out.push(" · "); }
+      out.push(el("bdi", { text: part }));
+    });
+    return out;
+  }
+
   function badge(text, cls) { return el("span", { class: "badge " + cls, text: text }); }
 
   function renderRecords() {
@@ -416,7 +425,7 @@
             r.origin === "added" ? badge("added", "added") : null,
             r.data.evidence_start === null || r.data.evidence_start === undefined ? badge("no span", "") : null,
             " "
-          ].concat(r.summary.map(function (part) { return el("bdi", { text: part }); }))),
+          ].concat(summaryParts(r.summary))),
           el("div", { class: "ev", dir: "rtl", lang: "ar", text: r.data.evidence }),
           el("div", { class: "buttons" }, [
             el("button", { type: "button", "data-testid": "accept", disabled: disabled, title: "Accept (a)", onclick: function () { act(function () { return decide(r.uid, "accepted"); }); } }, ["Accept ", kbd("a")]),
@@ -756,19 +765,17 @@
       list.push({ uid: null, category: ed.category, decision: "accepted", data: data });
       index = list.length - 1;
     }
-    var before = records().map(function (r) { return r.uid; });
+    var previous = S.active;
+    var next = ed.uid ? (nextPending(ed.uid) || ed.uid) : null;
     var res = await putDraft(list, report);
     if (res.ok) {
       S.editor = null;
-      var uid = ed.uid;
-      if (ed.kind === "record" && !uid) {
-        var added = res.data.draft.records.find(function (r) { return before.indexOf(r.uid) < 0; });
-        uid = added ? added.uid : null;
-      }
-      if (uid) { S.active = uid; }
+      // An edited record is accepted: go on to the next one to review. After adding a
+      // record or editing the totals, go back to the record that was being reviewed.
+      S.active = next || previous;
       setCurrent(res.data, false);
-      message(ed.kind === "report" ? "Month and totals saved." : "Record saved.", "ok");
-      if (uid) { setActive(uid, true); }
+      message(ed.kind === "report" ? "Month and totals saved." : ed.uid ? "Record saved." : "Record added.", "ok");
+      setActive(S.active, true);
       return;
     }
     if (res.status === 422 && res.data.errors) {
