@@ -67,13 +67,13 @@ def edit_lines(out: Path, change: Any) -> None:
 class RunningApp:
     """The app on a real uvicorn server in a thread, and a client with the token."""
 
-    def __init__(self, files: Files, *, skipped: Sequence[str] = ()) -> None:
+    def __init__(self, files: Files, *, skipped: Sequence[str] = (), blank: bool = False) -> None:
         self.files = files
         results = read_results(files.out)
         self.store = GoldStore(files.gold)
         self.store.check_writable()
         self.workspace = Workspace(
-            results, self.store, base=files.out.parent, skipped_lines=skipped
+            results, self.store, base=files.out.parent, skipped_lines=skipped, blank=blank
         )
         self.token = new_token()
         sock = bind("127.0.0.1", 0)

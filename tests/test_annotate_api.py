@@ -415,6 +415,33 @@ def test_reopening_resumes_and_an_existing_gold_file_is_the_start(files: Files) 
         assert refused.status_code == 409 and "changed on disk" in refused.json()["message"]
 
 
+def test_a_blank_start_shows_no_model_record(files: Files) -> None:
+    with RunningApp(files, blank=True) as app:
+        payload = app.report("item_convoy_walid")
+        assert payload["draft"]["base"] == "blank" and payload["draft"]["records"] == []
+        text = _text(files, "item_convoy_walid")
+        evidence = "دخل رتل عسكري جديد للتحالف الدولي مؤلف من 45 شاحنة"
+        at = text.index(evidence)
+        body = draft_body(payload)
+        body["records"] = [
+            {
+                "uid": None,
+                "category": "convoys",
+                "decision": "accepted",
+                "data": {
+                    "mode": "ground",
+                    "evidence": evidence,
+                    "evidence_start": at,
+                    "evidence_end": at + len(evidence),
+                },
+            }
+        ]
+        version = app.put("item_convoy_walid", body).json()["draft"]["version"]
+        assert app.done("item_convoy_walid", version).status_code == 200
+    gold = json.loads((files.gold / "item_convoy_walid.json").read_text(encoding="utf-8"))
+    assert gold["annotation"]["started_from"] == "blank" and len(gold["convoys"]) == 1
+
+
 # --- atomic writes ----------------------------------------------------------------------------
 
 

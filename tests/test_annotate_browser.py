@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from annotate_app import Files, RunningApp, edit_lines, extract_rules, make_files
-from paths import SEED_IDS, SEEDS, requires_seeds
+from paths import REPORTS_DIR, SEED_IDS, SEEDS, requires_seeds
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 MISSED = "15 أيار، تدريب بالذخيرة الحية في قاعدة الشدادي"
+SHORTER = "وفي 2 أيار، أسقطت الدفاعات الجوية للتحالف طائرة مسيرة"
 
 
 @contextmanager
@@ -177,6 +178,28 @@ def test_correct_a_report_in_the_browser(files: Files, tmp_path: Path) -> None:
         assert added.get_attribute("data-origin") == "added"
         assert MISSED in added.inner_text()
 
+        # A shorter quote for the strike: select it, press v.
+        _row(page, "strikes", 0).click()
+        _drag_select(page, SHORTER)
+        page.keyboard.press("v")
+        _idle(page)
+        strike = _row(page, "strikes", 0)
+        assert strike.locator(".ev").inner_text() == SHORTER
+        assert strike.get_attribute("data-edited") == "1"
+
+        # The month and the stated totals: an invalid month is refused on its field.
+        page.locator('[data-testid="edit-report"]').click()
+        page.locator('[data-testid="field-coalition_month"]').fill("0")
+        page.locator('[data-testid="field-stated_totals.attacks"]').fill("0")
+        page.locator('[data-testid="apply-edit"]').click()
+        _idle(page)
+        error = page.locator('[data-testid="field-error"][data-path="coalition_month"]')
+        assert "between 1 and 600" in error.inner_text()
+        page.locator('[data-testid="field-coalition_month"]').fill("116")
+        page.locator('[data-testid="apply-edit"]').click()
+        _idle(page)
+        assert "attacks 0" in page.locator('[data-testid="report-values"]').inner_text()
+
         # The rest is right: accept it, and mark the report done.
         page.locator('[data-testid="accept-all"]').click()
         _idle(page)
@@ -216,6 +239,7 @@ def test_correct_a_report_in_the_browser(files: Files, tmp_path: Path) -> None:
         "Hasakah",
     )
     assert [a.value for a in missed.participants] == ["International Coalition", "SDF"]
+    assert gold.strikes[0].evidence == SHORTER and gold.stated_totals.attacks == 0
     scored = CliRunner().invoke(
         cli_app,
         ["score", str(files.out), "--gold", str(files.gold), "--reports", str(files.reports),
@@ -418,3 +442,57 @@ def test_both_real_reports_corrected_with_the_keyboard_only(tmp_path: Path) -> N
 
 def seed_text_of(seed: str) -> str:
     return (SEEDS / f"{seed}.txt").read_text(encoding="utf-8")
+
+
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
+
+
+def test_hostile_text_stays_text_and_unusable_reports_are_read_only(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    month = (REPORTS_DIR / "month_116.txt").read_text(encoding="utf-8")
+    (reports / "month_116.txt").write_text(month + HOSTILE + "\n", encoding="utf-8")
+    odd_id = "<img src=x onerror=alert(1)>"
+    shutil.copy(REPORTS_DIR / "item_convoy_walid.txt", reports / "item_convoy_walid.txt")
+    shutil.copy(REPORTS_DIR / "item_convoy_walid.txt", reports / f"{odd_id}.txt")
+    out = tmp_path / "out.jsonl"
+    extract_rules(sorted(reports.glob("*.txt")), out)
+    (reports / "item_convoy_walid.txt").unlink()  # its text is gone since the extraction
+    files = Files(out=out, reports=reports, gold=tmp_path / "gold")
+    dialogs: list[str] = []
+    with RunningApp(files) as running, browser_page() as page:
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(running.url + "#r=month_116")
+        page.wait_for_selector("html[data-ready='1']")
+        assert HOSTILE in page.locator('[data-testid="text"]').inner_text()
+        assert page.locator("img, [data-testid='text'] script").count() == 0
+        statuses = {
+            item.get_attribute("data-report-id"): item.get_attribute("data-status")
+            for item in page.locator('[data-testid="report-item"]').all()
+        }
+        assert statuses == {
+            "month_116": "todo",
+            "item_convoy_walid": "read_only",
+            odd_id: "read_only",
+        }
+        page.locator(f'[data-testid="report-item"][data-report-id="{odd_id}"] button').click()
+        _idle(page)
+        assert page.locator('[data-testid="report-title"]').inner_text() == odd_id
+        assert (
+            "cannot be a gold file name" in page.locator('[data-testid="read-only"]').inner_text()
+        )
+        page.locator(
+            '[data-testid="report-item"][data-report-id="item_convoy_walid"] button'
+        ).click()
+        _idle(page)
+        assert "not found" in page.locator('[data-testid="read-only"]').inner_text()
+        assert page.locator('[data-testid="record"]').count() == 1  # shown, not editable
+        assert page.locator('[data-testid="accept"]').is_disabled()
+        assert page.locator('[data-testid="save-report"]').is_disabled()
+        page.keyboard.press("a")
+        page.keyboard.press("D")
+        _idle(page)
+        assert page.title() == "llm-extract annotate"
+        assert page.locator("img").count() == 0
+    assert dialogs == []
+    assert sorted(p.name for p in files.gold.iterdir()) == [".annotate"]

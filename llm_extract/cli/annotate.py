@@ -55,6 +55,14 @@ def annotate_command(
         bool,
         typer.Option("--allow-remote", help="Allow a --host that other machines can reach."),
     ] = False,
+    blank: Annotated[
+        bool,
+        typer.Option(
+            "--blank",
+            help="Start reports without a gold file from no record instead of the model's "
+            "(gold written from the text alone, e.g. for a holdout).",
+        ),
+    ] = False,
     stats: Annotated[
         bool,
         typer.Option("--stats", help="Print how often the model's values were corrected; no app."),
@@ -83,7 +91,12 @@ def annotate_command(
         store = GoldStore(gold)
         store.check_writable()
         workspace = Workspace(
-            results, store, reports_dirs=reports or [], base=output.parent, skipped_lines=skipped
+            results,
+            store,
+            reports_dirs=reports or [],
+            base=output.parent,
+            skipped_lines=skipped,
+            blank=blank,
         )
         sock = bind(host, port)
     real_port: int = sock.getsockname()[1]

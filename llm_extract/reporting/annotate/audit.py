@@ -10,9 +10,9 @@ Each time a report is marked done, one line per value is appended to the log (JS
 ``rejected`` for a record the analyst threw out (``field`` null, ``model_value`` the record),
 ``added`` for a record the model missed (``value`` the record). Report-level values
 (``coalition_month``, ``stated_totals.*``) have category ``report``. ``base`` says what the
-starting values were: ``model`` (the model's output) or ``gold`` (an existing gold file,
-which measures no model). ``done`` names the snapshot; the last snapshot of a report is the
-one that counts.
+starting values were: ``model`` (the model's output), ``gold`` (an existing gold file) or
+``blank`` (no record, ``--blank``); only ``model`` measures a model. ``done`` names the
+snapshot; the last snapshot of a report is the one that counts.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from llm_extract.schemas import CATEGORIES, RECORD_TYPES, ReportExtraction, Stat
 
 Decision = Literal["pending", "accepted", "rejected"]
 Origin = Literal["model", "gold", "added"]
-Base = Literal["model", "gold"]
+Base = Literal["model", "gold", "blank"]
 OFFSETS = ("evidence_start", "evidence_end")
 _ADDED = re.compile(r"added-(\d{1,6})")
 TOOL = "llm-extract annotate"
@@ -120,11 +120,18 @@ def start_draft(
     *,
     gold_sha256: str | None = None,
     gold_offsets: dict[str, tuple[int, int]] | None = None,
+    blank: bool = False,
 ) -> Draft:
     """A fresh draft: from the gold file when there is one (its records accepted), else from
-    the model's records (pending). ``gold_offsets`` restores the exact spans a gold file
-    recorded (the loader grounds each evidence at its first occurrence)."""
-    start = gold if gold is not None else (result.extraction if result.status == "ok" else None)
+    the model's records (pending), or from no record at all with ``blank``. ``gold_offsets``
+    restores the exact spans a gold file recorded (the loader grounds each evidence at its
+    first occurrence)."""
+    start: ReportExtraction | None = None
+    base: Base = "blank"
+    if gold is not None:
+        start, base = gold, "gold"
+    elif not blank:
+        start, base = (result.extraction if result.status == "ok" else None), "model"
     origin: Origin = "gold" if gold is not None else "model"
     decision: Decision = "accepted" if gold is not None else "pending"
     records: list[DraftRecord] = []
@@ -143,7 +150,7 @@ def start_draft(
     fields = _report_fields(start)
     return Draft(
         report_id=result.report_id,
-        base=origin,
+        base=base,
         model=result.model,
         source=result.source,
         gold_sha256=gold_sha256,

@@ -91,8 +91,10 @@ class Workspace:
         reports_dirs: Sequence[Path] = (),
         base: Path | None = None,
         skipped_lines: Sequence[str] = (),
+        blank: bool = False,
     ) -> None:
         self.store = store
+        self.blank = blank
         self.skipped_lines = list(skipped_lines)
         self.items: dict[str, Item] = {}
         for result in results:
@@ -141,7 +143,7 @@ class Workspace:
     def _fresh(self, item: Item, text: str | None) -> State:
         raw = self.store.read_gold(item.report_id)
         if raw is None:
-            return State(start_draft(item.result, None), None, [])
+            return State(start_draft(item.result, None, blank=self.blank), None, [])
         path = self.store.gold_path(item.report_id)
         try:
             gold = load_gold_file(path, text)

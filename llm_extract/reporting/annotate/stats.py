@@ -83,6 +83,7 @@ def correction_stats(
     for line in lines:
         by_report.setdefault(str(line.get("report_id")), []).append(line)
     from_gold: list[str] = []
+    blank: list[str] = []
     other_output: list[str] = []
     for result in results:
         mine = by_report.get(result.report_id, [])
@@ -99,7 +100,7 @@ def correction_stats(
             continue
         snapshot = _latest(matching)
         if snapshot[0].get("base") != "model":
-            from_gold.append(result.report_id)
+            (blank if snapshot[0].get("base") == "blank" else from_gold).append(result.report_id)
             continue
         stats.reports.append(result.report_id)
         _count(stats, snapshot)
@@ -107,6 +108,11 @@ def correction_stats(
         stats.notes.append(
             f"{len(from_gold)} report(s) were corrected from an existing gold file, which "
             f"measures no model: {', '.join(from_gold)}"
+        )
+    if blank:
+        stats.notes.append(
+            f"{len(blank)} report(s) were annotated from a blank start (--blank), which "
+            f"measures no model: {', '.join(blank)}"
         )
     if other_output:
         stats.notes.append(

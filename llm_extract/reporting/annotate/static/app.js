@@ -336,7 +336,7 @@
     status.className = "badge st-" + p.report.status;
     status.setAttribute("data-status", p.report.status);
     $("report-meta").textContent = " model " + p.model + " · " + p.source.path +
-      (d ? " · draft v" + d.version + (d.base === "gold" ? " (from the gold file)" : "") : "");
+      (d ? " · draft v" + d.version + (d.base === "gold" ? " (from the gold file)" : d.base === "blank" ? " (blank start)" : "") : "");
     var warnings = $("report-warnings");
     warnings.replaceChildren();
     if (p.read_only) {
@@ -884,7 +884,8 @@
 
   async function discard() {
     var d = draft();
-    if (!window.confirm("Throw away the draft of " + S.reportId + " and start again from " + (d && d.base === "gold" ? "the gold file" : "the model's output") + "?")) { return; }
+    var from = d && d.base === "gold" ? "the gold file" : d && d.base === "blank" ? "no record" : "the model's output";
+    if (!window.confirm("Throw away the draft of " + S.reportId + " and start again from " + from + "?")) { return; }
     var res = await api("DELETE", "/api/reports/" + enc(S.reportId) + "/draft", { version: d ? d.version : 0 });
     if (!res.ok) { failed(res); return; }
     setCurrent(res.data, true);
