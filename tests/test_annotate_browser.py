@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from typer.testing import CliRunner
 
 from llm_extract.cli import app as cli_app
 from llm_extract.evaluation.gold import load_gold_file
+from llm_extract.reporting.annotate.server import open_browser
 from llm_extract.reporting.view import CATEGORY_COLOURS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -47,6 +49,11 @@ def browser_page() -> Iterator[Any]:
             tab = context.new_page()
             errors: list[str] = []
             tab.on("pageerror", lambda error: errors.append(str(error)))
+            # The page must work under its own Content-Security-Policy (no inline code).
+            tab.on(
+                "console",
+                lambda msg: errors.append(msg.text) if "Refused to" in msg.text else None,
+            )
             yield tab
             assert not errors, errors
         finally:
@@ -496,3 +503,24 @@ def test_hostile_text_stays_text_and_unusable_reports_are_read_only(tmp_path: Pa
         assert page.locator("img").count() == 0
     assert dialogs == []
     assert sorted(p.name for p in files.gold.iterdir()) == [".annotate"]
+
+
+def test_the_browser_is_opened_through_a_private_redirect_file(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda uri: opened.append(uri) or True)
+    with RunningApp(files) as running:
+        redirect = open_browser(running.url)
+        assert redirect is not None
+        try:
+            # Other local users can read a browser's command line: the token is not on it.
+            assert opened == [redirect.as_uri()] and running.token not in opened[0]
+            assert redirect.stat().st_mode & 0o077 == 0
+            with browser_page() as page:
+                page.goto(opened[0])
+                page.wait_for_selector("html[data-ready='1']")
+                assert page.url.startswith(running.url)
+                assert page.locator('[data-testid="report-item"]').count() == 2
+        finally:
+            redirect.unlink()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,13 @@ from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.annotate import audit
 from llm_extract.reporting.annotate.app import create_app, loopback_hosts, new_token
-from llm_extract.reporting.annotate.server import bind, is_loopback, serve_forever, url_host
+from llm_extract.reporting.annotate.server import (
+    bind,
+    is_loopback,
+    open_browser,
+    serve_forever,
+    url_host,
+)
 from llm_extract.reporting.annotate.session import Workspace
 from llm_extract.reporting.annotate.stats import (
     CorrectionStats,
@@ -119,9 +124,12 @@ def annotate_command(
             f"warning: serving on {host}, reachable from other machines; anyone with the URL "
             "can read the reports and write gold files"
         )
-    if not no_browser:
-        webbrowser.open(url)
-    serve_forever(application, sock)
+    opener = None if no_browser else open_browser(url)
+    try:
+        serve_forever(application, sock)
+    finally:
+        if opener is not None:
+            opener.unlink(missing_ok=True)
 
 
 def _print_stats(

@@ -103,12 +103,13 @@ class Guard:
         headers = Headers(scope=scope)
         if self.hosts is not None and headers.get("host") not in self.hosts:
             return "unexpected Host header"
+        path: str = scope["path"]
         origin = headers.get("origin")
         if origin is not None and self.origins is not None and origin not in self.origins:
             return "requests from other sites are not accepted"
-        if headers.get("sec-fetch-site") == "cross-site":
+        # Opening the page from a link or a file is a navigation; the API is the page's own.
+        if path.startswith("/api/") and headers.get("sec-fetch-site") == "cross-site":
             return "requests from other sites are not accepted"
-        path: str = scope["path"]
         if path == "/" or path.startswith("/api/"):
             given = headers.get(TOKEN_HEADER) or _bearer(headers.get("authorization"))
             if given is None and path == "/":

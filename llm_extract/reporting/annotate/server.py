@@ -9,9 +9,14 @@ URL carries the session token, and nothing writes it anywhere but the first line
 from __future__ import annotations
 
 import errno
+import html
 import ipaddress
+import os
 import socket
+import tempfile
 import threading
+import webbrowser
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -56,6 +61,25 @@ def bind(host: str, port: int) -> socket.socket:
             ) from exc
         raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
     return sock
+
+
+def open_browser(url: str) -> Path | None:
+    """Open ``url`` in the user's browser through a redirect file readable by this user only,
+    so that the token never appears on a browser's command line (which other local users can
+    list). Returns the file, to delete when the server stops; ``None`` if none was opened."""
+    fd, name = tempfile.mkstemp(prefix="llm-extract-annotate-", suffix=".html")
+    page = Path(name)
+    target = html.escape(url, quote=True)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(
+            '<!doctype html><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={target}">'
+            f'<p><a href="{target}">Open llm-extract annotate</a></p>\n'
+        )
+    if webbrowser.open(page.as_uri()):
+        return page
+    page.unlink(missing_ok=True)
+    return None
 
 
 def url_host(host: str) -> str:
