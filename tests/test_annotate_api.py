@@ -547,6 +547,30 @@ def test_a_missing_or_changed_text_is_read_only_with_the_reason(files: Files) ->
     assert not (files.gold / "month_116.json").exists()
 
 
+def test_a_broken_or_stale_draft_is_read_only_until_dropped(files: Files) -> None:
+    with RunningApp(files) as app:
+        body = draft_body(app.report("month_116"))
+        body["records"][0]["decision"] = "rejected"
+        assert app.put("month_116", body).status_code == 200
+        draft_path = app.store.draft_path("month_116")
+        saved = json.loads(draft_path.read_text(encoding="utf-8"))
+        draft_path.write_text(
+            json.dumps({**saved, "source": {**saved["source"], "sha256": "0" * 64}}),
+            encoding="utf-8",
+        )
+        stale = app.report("month_116")
+        assert stale["read_only"] and "made on another text" in stale["reason"]
+        assert app.put("month_116", draft_body(stale)).status_code == 409
+        draft_path.write_text("{broken", encoding="utf-8")
+        broken = app.report("month_116")
+        assert broken["read_only"] and "the draft is broken" in broken["reason"]
+        dropped = app.client.request("DELETE", "/api/reports/month_116/draft", json={"version": 0})
+        assert dropped.status_code == 200
+        fresh = dropped.json()
+        assert not fresh["read_only"] and fresh["draft"]["version"] == 0
+        assert not draft_path.exists()
+
+
 def test_gold_store_checks_that_the_folder_can_be_written(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")

@@ -117,13 +117,13 @@ class Workspace:
         try:
             draft = self.store.read_draft(item.report_id)
         except InputError as exc:
-            return State(None, f"{exc}; move it away to start again", [])
+            return State(None, f"{exc}; start again (X) to drop it", [])
         if draft is not None:
             if draft.source.sha256 != item.result.source.sha256:
                 return State(
                     draft,
                     f"the draft {self.store.draft_path(item.report_id)} was made on another "
-                    "text of this report (sha256 differs); move it away to start again",
+                    "text of this report (sha256 differs); start again (X) to drop it",
                     [],
                 )
             if draft.model != item.result.model:
