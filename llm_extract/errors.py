@@ -88,3 +88,27 @@ class CacheError(LlmExtractError):
 
 class BudgetExceeded(LlmExtractError):
     """A run reached ``--max-cost`` or ``--max-tokens-total``; finished work is kept."""
+
+
+class AnnotationError(LlmExtractError):
+    """An ``annotate`` request that cannot be carried out; the app answers it with a status."""
+
+
+class UnknownReport(AnnotationError):
+    """A report id that is not in the output file being annotated."""
+
+
+class ReadOnlyReport(AnnotationError):
+    """A report that can be looked at but not annotated (text missing or changed, ...)."""
+
+
+class AnnotationConflict(AnnotationError):
+    """The draft or gold file changed since the page loaded it (another tab, another process)."""
+
+
+class InvalidAnnotation(AnnotationError):
+    """A draft that does not validate; ``errors`` holds one dict per failing field."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        super().__init__(message)

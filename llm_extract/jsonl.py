@@ -50,11 +50,12 @@ class ResultsFile:
     unterminated: bool = False
 
 
-def scan(path: str | Path) -> ResultsFile:
+def scan(path: str | Path, *, skipped: list[str] | None = None) -> ResultsFile:
     """Read and check the whole of a result file (see the module doc).
 
     Raises :class:`InputError` naming the file (and line) when it is missing, not a file, not
-    UTF-8, or holds a complete line that is not a result.
+    UTF-8, or holds a complete line that is not a result; with a ``skipped`` list, such a
+    line is named there (``file: line N ...``) and left out instead.
     """
     file = Path(path)
     try:
@@ -71,30 +72,41 @@ def scan(path: str | Path) -> ResultsFile:
     lines = data.split(b"\n")
     last = lines.pop()  # b"" when the file ends with a newline
     for number, raw in enumerate(lines, start=1):
-        if raw.strip():
+        if not raw.strip():
+            continue
+        try:
             found.results.append((number, _parse(file, raw, number)))
+        except InputError as exc:
+            if skipped is None:
+                raise
+            skipped.append(str(exc))
     if last.strip():
         number = len(lines) + 1
         try:
             found.results.append((number, _parse(file, last, number)))
             found.unterminated = True
-        except InputError:
-            if not last.lstrip().startswith(b"{"):
+        except InputError as exc:
+            if last.lstrip().startswith(b"{"):
+                found.torn_bytes = len(last)
+            elif skipped is not None:
+                skipped.append(str(exc))
+            else:
                 raise
-            found.torn_bytes = len(last)
     return found
 
 
-def iter_results(path: str | Path) -> Iterator[tuple[int, ExtractionResult]]:
+def iter_results(
+    path: str | Path, *, skipped: list[str] | None = None
+) -> Iterator[tuple[int, ExtractionResult]]:
     """``(line number, result)`` for every result of ``path`` (checked whole first)."""
-    yield from scan(path).results
+    yield from scan(path, skipped=skipped).results
 
 
-def read_results(path: str | Path) -> list[ExtractionResult]:
+def read_results(path: str | Path, *, skipped: list[str] | None = None) -> list[ExtractionResult]:
     """The results of ``path``, one per report id (the last line of each id wins), in the
-    order in which report ids first appear."""
+    order in which report ids first appear (``skipped``: see :func:`scan`)."""
     latest: dict[str, ExtractionResult] = {}
-    for _, result in scan(path).results:
+    for _, result in scan(path, skipped=skipped).results:
         latest[result.report_id] = result
     return list(latest.values())
 

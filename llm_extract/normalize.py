@@ -109,6 +109,21 @@ def find_span(source: str, evidence: str) -> tuple[int, int] | None:
     return offsets[at], offsets[at + len(needle) - 1] + 1
 
 
+def find_spans(source: str, query: str, limit: int = 1000) -> list[tuple[int, int]]:
+    """Every place ``query`` occurs in ``source`` after normalisation (as :func:`find_span`),
+    in text order, as ``(start, end)`` offsets in the original ``source``; at most ``limit``."""
+    needle = normalize(query)
+    if not needle:
+        return []
+    haystack, offsets = normalized_source(source)
+    spans: list[tuple[int, int]] = []
+    at = haystack.find(needle)
+    while at >= 0 and len(spans) < limit:
+        spans.append((offsets[at], offsets[at + len(needle) - 1] + 1))
+        at = haystack.find(needle, at + 1)
+    return spans
+
+
 # --- month names --------------------------------------------------------------------------
 
 LEVANTINE_MONTHS: dict[str, int] = {

@@ -106,6 +106,8 @@ def test_the_wheel_carries_the_prompts_and_the_data(installed: Installed) -> Non
         assert (package / data).is_file(), data
     assert list((package / "reporting" / "templates").glob("*.j2"))
     assert list((package / "evaluation" / "templates").glob("*.j2"))
+    for name in ("index.html", "app.js", "app.css"):  # the annotation page, served locally
+        assert (package / "reporting" / "annotate" / "static" / name).is_file(), name
 
 
 def test_prompts_are_found_outside_the_checkout(

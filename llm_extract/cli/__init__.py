@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` when imported.
+from llm_extract.cli import annotate as _annotate  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import batch as _batch  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import eval as _eval  # noqa: E402  (needs ``app`` defined above)
 from llm_extract.cli import export as _export  # noqa: E402  (needs ``app`` defined above)
@@ -24,6 +25,7 @@ from llm_extract.cli import summary as _summary  # noqa: E402  (needs ``app`` de
 from llm_extract.cli import view as _view  # noqa: E402  (needs ``app`` defined above)
 
 __all__ = [
+    "_annotate",
     "_batch",
     "_eval",
     "_export",

@@ -30,6 +30,9 @@ from llm_extract.sources.files import SUPPORTED_SUFFIXES, read_report_file
 GOLD_SUFFIX = ".json"
 REPORT_SUFFIX = ".txt"
 REPORT_SUFFIXES = SUPPORTED_SUFFIXES
+# Optional top-level object of a gold file written by ``annotate``: where the gold came from
+# (source path and sha256 of the text, model, time). Not part of the extraction; not scored.
+ANNOTATION_KEY = "annotation"
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,11 @@ def load_gold_file(
 ) -> ReportExtraction:
     """Load and validate one gold file; with ``source_text`` every evidence is grounded.
 
-    The report id is the file's stem. Raises :class:`GoldError` for a missing or unreadable
-    file, bad JSON (with line and column), a document that is not an object, a ``report_id``
-    that disagrees with the file name, or any validation error (with each field path).
+    The report id is the file's stem. An optional top-level ``annotation`` object (the
+    provenance ``annotate`` records) is set aside. Raises :class:`GoldError` for a missing
+    or unreadable file, bad JSON (with line and column), a document that is not an object,
+    a ``report_id`` that disagrees with the file name, or any validation error (with each
+    field path).
     """
     path = Path(path)
     report_id = path.stem
@@ -105,6 +110,9 @@ def load_gold_file(
         ) from exc
     if not isinstance(data, dict):
         raise GoldError(path, f"expected a JSON object, got {type(data).__name__}")
+    annotation = data.pop(ANNOTATION_KEY, None)
+    if annotation is not None and not isinstance(annotation, dict):
+        raise GoldError(path, f"{ANNOTATION_KEY}: expected an object")
     written_id = data.get("report_id")
     if written_id is not None and written_id != report_id:
         raise GoldError(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 from markupsafe import Markup, escape
@@ -52,6 +52,7 @@ CATEGORY_COLOURS: dict[str, str] = {
     "strikes": "#ff9f9f",
     "arrests": "#f7c873",
 }
+_Item = TypeVar("_Item")
 
 
 @dataclass
@@ -189,17 +190,28 @@ def _offsets(record: Grounded, text: str | None) -> tuple[int | None, int | None
 # --- highlighting ---------------------------------------------------------------------------
 
 
+def span_segments(
+    length: int, spans: Sequence[tuple[int, int, _Item]]
+) -> list[tuple[int, int, list[_Item]]]:
+    """Cut ``[0, length)`` at every span boundary: ``(start, end, items)`` for each piece,
+    with the items whose span covers it, outer spans first (earlier start, later end; ties
+    keep the order of ``spans``). The review page and the annotation app both draw from it."""
+    ordered = sorted(spans, key=lambda x: (x[0], -x[1]))
+    bounds = sorted({0, length, *(s for s, _, _ in ordered), *(e for _, e, _ in ordered)})
+    return [
+        (a, b, [item for s, e, item in ordered if s <= a and e >= b]) for a, b in pairwise(bounds)
+    ]
+
+
 def highlight(text: str, records: Sequence[ViewRecord]) -> Markup:
     """``text`` as HTML with one ``<mark>`` per record span (split where spans cross)."""
     spans = [(r.start, r.end, r) for r in records if r.start is not None and r.end is not None]
-    # Outer spans first (earlier start, later end); a gold span encloses an equal prediction.
-    spans.sort(key=lambda x: (x[0], -x[1], x[2].kind != "gold", x[2].rid))
-    bounds = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    # A gold span encloses an equal prediction.
+    spans.sort(key=lambda x: (x[2].kind != "gold", x[2].rid))
     out: list[str] = []
     stack: list[ViewRecord] = []
     opened: set[str] = set()
-    for a, b in pairwise(bounds):
-        active = [r for s, e, r in spans if s <= a and e >= b]
+    for a, b, active in span_segments(len(text), spans):
         keep = 0
         while keep < min(len(stack), len(active)) and stack[keep] is active[keep]:
             keep += 1
