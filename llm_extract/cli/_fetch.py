@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from llm_extract.settings import Settings
-from llm_extract.sources.web import FetchSettings
+from llm_extract.sources.fetch_settings import FetchSettings
 
 FetchConcurrencyOption = Annotated[
     int | None,

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.jsonl import read_results
@@ -33,6 +32,8 @@ from llm_extract.reporting.annotate.stats import (
 )
 from llm_extract.reporting.annotate.store import GoldStore
 from llm_extract.results import ExtractionResult
+
+app = typer.Typer(add_completion=False)
 
 UNSPECIFIED = {"0.0.0.0", "::", "[::]"}
 

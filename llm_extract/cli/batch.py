@@ -22,7 +22,6 @@ from typing import Annotated, Any
 import typer
 
 from llm_extract.backends.base import BackendResponse, ModelSettings
-from llm_extract.cli import app
 from llm_extract.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -52,10 +51,9 @@ from llm_extract.run.runner import Runner
 from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, MODES, Mode, Settings, load_settings
 from llm_extract.sources.files import read_reports
 
-batch_app = typer.Typer(
+app = typer.Typer(
     help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
 )
-app.add_typer(batch_app, name="batch")
 
 
 @contextmanager
@@ -81,7 +79,7 @@ def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         fail(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
 
 
-@batch_app.command("prepare")
+@app.command("prepare")
 @with_options(MODEL, PROMPT, CALL, INPUT, FETCH)
 def prepare_command(
     paths: Annotated[
@@ -129,7 +127,7 @@ def prepare_command(
     raise typer.Exit(EXIT_FAILED if errors else EXIT_OK)
 
 
-@batch_app.command("submit")
+@app.command("submit")
 def submit_command(
     requests: Annotated[list[Path], typer.Argument(help="Request file(s) from prepare.")],
     window: Annotated[
@@ -161,7 +159,7 @@ def _submit(client: Any, requests: list[Path], window: str) -> None:
         echo_error(f"{file}: batch {batch.id} ({batch.status}), input file {uploaded.id}")
 
 
-@batch_app.command("status")
+@app.command("status")
 def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
     """Show a batch's status and request counts."""
     with _client() as client:
@@ -175,7 +173,7 @@ def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
         typer.echo(f"error file {batch.error_file_id}")
 
 
-@batch_app.command("download")
+@app.command("download")
 def download_command(
     batch_id: Annotated[str, typer.Argument()],
     output: Annotated[Path, typer.Option("-o", "--output", help="Results file (JSONL).")],
@@ -220,7 +218,7 @@ def _fill_cache(results: list[ExtractionResult], settings: Settings) -> None:
             store.put(result.request_key, answer, result.model)
 
 
-@batch_app.command("collect")
+@app.command("collect")
 def collect_command(
     results: Annotated[list[Path], typer.Argument(help="Batch API results/error files.")],
     manifest: Annotated[

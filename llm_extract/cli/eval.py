@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import EXIT_OK, cli_errors, configure, echo_error
 from llm_extract.cli._gold import (
     EvalsDirOption,
@@ -40,14 +39,13 @@ from llm_extract.prompts import Prompt
 from llm_extract.run.runner import Runner
 from llm_extract.settings import Settings, load_settings
 
-eval_app = typer.Typer(
+app = typer.Typer(
     help="Score prompts x models on the gold set; `eval compare` shows two saved runs.",
     no_args_is_help=False,
 )
-app.add_typer(eval_app, name="eval")
 
 
-@eval_app.callback(invoke_without_command=True)
+@app.callback(invoke_without_command=True)
 @with_options(PROMPTS_DIR, CALL, RUN)
 def eval_command(
     ctx: typer.Context,
@@ -130,7 +128,7 @@ def eval_command(
     finish(run, fail_under, extra_failures=sum(done.not_sent.values()))
 
 
-@eval_app.command("compare")
+@app.command("compare")
 def compare_command(
     run_a: Annotated[str, typer.Argument(help="Saved run: folder, run.json, id, or 'latest'.")],
     run_b: Annotated[str, typer.Argument(help="Saved run to compare with.")],

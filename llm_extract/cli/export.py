@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import FORMATS, TABLES, export_tables
+
+app = typer.Typer(add_completion=False)
 
 
 @app.command("export")

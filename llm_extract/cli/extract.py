@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -25,13 +24,14 @@ from llm_extract.cli._common import (
     refuse_overwriting_inputs,
     summary_line,
 )
-from llm_extract.cli._dryrun import print_dry_run
 from llm_extract.cli._fetch import FETCH, fetch_settings
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, with_options
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
 from llm_extract.results import ExtractionResult
 from llm_extract.run.runner import Runner
 from llm_extract.sources.files import read_reports
+
+app = typer.Typer(add_completion=False)
 
 
 @app.command("extract")
@@ -91,6 +91,7 @@ def extract_command(
             if skipped:
                 echo_error(f"resume: {skipped} report(s) already done in {output}")
         if dry_run:
+            from llm_extract.cli._dryrun import print_dry_run
             from llm_extract.run.dryrun import estimate
 
             print_dry_run(asyncio.run(estimate(runner, plan)))

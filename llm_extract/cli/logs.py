@@ -15,9 +15,10 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import EXIT_USAGE, cli_errors, echo_error, fail
 from llm_extract.run.logstore import LogEntry, RequestLog
+
+app = typer.Typer(add_completion=False)
 
 
 def _messages(request: Any) -> list[tuple[str, str]]:

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail
 from llm_extract.prompts import list_prompts, prompt_dirs
+
+app = typer.Typer(add_completion=False)
 
 
 @app.command("prompts")

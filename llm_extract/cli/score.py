@@ -15,7 +15,6 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.cli._gold import (
     EvalsDirOption,
@@ -35,6 +34,8 @@ from llm_extract.evaluation.matching import MATCH_THRESHOLD
 from llm_extract.evaluation.runner import assemble_run, score_results
 from llm_extract.jsonl import iter_results
 from llm_extract.settings import load_settings
+
+app = typer.Typer(add_completion=False)
 
 
 @app.command("score")

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.summary import chart_format, plot_summary, rich_table, summarize
+
+app = typer.Typer(add_completion=False)
 
 
 @app.command("summary")

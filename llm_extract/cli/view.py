@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli import app
 from llm_extract.cli._common import cli_errors, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.view import write_view
 from llm_extract.sources.texts import TEXT_OK
+
+app = typer.Typer(add_completion=False)
 
 
 @app.command("view")

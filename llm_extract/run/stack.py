@@ -26,7 +26,7 @@ from llm_extract.pricing import PriceTable
 from llm_extract.prompts import Prompt
 from llm_extract.run.budget import Budget, BudgetedBackend
 from llm_extract.run.chunking import ChunkedBackend
-from llm_extract.run.transport import tag_requests
+from llm_extract.run.tags import tag_requests
 from llm_extract.settings import Settings
 
 if TYPE_CHECKING:

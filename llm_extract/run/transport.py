@@ -19,12 +19,8 @@ not see each other's).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,27 +29,16 @@ from llm_extract.redact import redact_url
 from llm_extract.retry_after import retry_after_seconds
 from llm_extract.run.logstore import LogEntry, RequestLog, to_log_text
 from llm_extract.run.ratelimit import RateLimiter, estimate_body_tokens
+from llm_extract.run.tags import RequestTag, current_request, tag_requests
 
-
-@dataclass(frozen=True)
-class RequestTag:
-    """Which report (and which content-addressed request) an HTTP request serves."""
-
-    report_id: str | None = None
-    request_key: str | None = None
-
-
-current_request: ContextVar[RequestTag | None] = ContextVar("current_request", default=None)
-
-
-@contextlib.contextmanager
-def tag_requests(report_id: str | None, request_key: str | None = None) -> Iterator[None]:
-    """Mark every request sent inside the block (in this task) as serving ``report_id``."""
-    token = current_request.set(RequestTag(report_id, request_key))
-    try:
-        yield
-    finally:
-        current_request.reset(token)
+__all__ = [
+    "CaptureTransport",
+    "InstrumentedTransport",
+    "ReplayTransport",
+    "RequestTag",
+    "current_request",
+    "tag_requests",
+]
 
 
 def _usage(body: Any) -> tuple[int | None, int | None, int | None]:

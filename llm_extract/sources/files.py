@@ -29,12 +29,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from llm_extract.errors import InputError
 from llm_extract.normalize import has_arabic
 from llm_extract.redact import redact_url
 from llm_extract.report import Report
+from llm_extract.sources.fetch_settings import FetchSettings
 from llm_extract.sources.urls import (
     URLS_SUFFIX,
     check_url,
@@ -44,7 +45,9 @@ from llm_extract.sources.urls import (
     url_host,
     url_report_id,
 )
-from llm_extract.sources.web import Fetched, FetchSettings, fetch_urls
+
+if TYPE_CHECKING:
+    from llm_extract.sources.web import Fetched
 
 DEFAULT_MAX_CHARS = 100_000
 STDIN = "-"
@@ -81,7 +84,11 @@ def read_reports(
     """
     inputs, errors = _plan(paths)
     urls = [i.url for i in inputs if i.url is not None]
-    pages = dict(zip(urls, fetch_urls(urls, fetch), strict=True)) if urls else {}
+    pages: dict[str, Fetched | InputError] = {}
+    if urls:
+        from llm_extract.sources.web import fetch_urls  # httpx: only when there are URLs
+
+        pages = dict(zip(urls, fetch_urls(urls, fetch), strict=True))
     reports: list[Report] = []
     for item in inputs:
         try:

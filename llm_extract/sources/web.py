@@ -39,7 +39,7 @@ from tenacity import (
 from llm_extract import __version__
 from llm_extract.errors import InputError
 from llm_extract.redact import redact, redact_url
-from llm_extract.settings import DEFAULT_FETCH_PER_HOST, DEFAULT_FETCH_TIMEOUT_S
+from llm_extract.sources.fetch_settings import FetchSettings
 from llm_extract.sources.webcache import CachedPage, WebCache
 
 USER_AGENT = f"llm-extract/{__version__} (report extraction for analysts; python-httpx)"
@@ -50,22 +50,8 @@ _KINDS: dict[str, ContentKind] = {
     "application/pdf": "pdf",
     "text/plain": "text",
 }
+__all__ = ["USER_AGENT", "FetchSettings", "Fetched", "content_kind", "fetch_all", "fetch_urls"]
 _TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """Limits and manners of the fetcher (the CLI's ``--fetch-*`` options)."""
-
-    timeout_s: float = DEFAULT_FETCH_TIMEOUT_S
-    attempts: int = 4  # the first try and three retries
-    backoff_s: float = 1.0  # first pause; doubles each retry, with jitter
-    max_wait_s: float = 30.0  # longest pause, Retry-After included
-    max_redirects: int = 5
-    max_bytes: int = 10_000_000
-    per_host: int = DEFAULT_FETCH_PER_HOST
-    concurrency: int = 8
-    use_cache: bool = True
 
 
 @dataclass(frozen=True)
