@@ -1,12 +1,19 @@
 """A minimal, fast OpenAI-protocol server for benchmarks: every chat completion after L seconds.
 
-    python benchmarks/loopback_server.py --latency 0.2 --answer answer.json
+    python benchmarks/loopback_server.py --latency 0.2 --answers answers.json [--record bodies]
 
 Prints its port on the first line of stdout and serves until stdin closes. Plain asyncio, HTTP/1.1
 keep-alive, one write per response and TCP_NODELAY, so that the server adds as little as
-possible to what the client measures. The answer is shaped after each request like the test
-server's (tests/openai_server.py): a forced tool call when the request has ``tools``, message
-content for ``response_format``, else a fenced JSON block.
+possible to what the client measures. It runs in its own process: its work never shares the
+client's interpreter lock.
+
+``answers.json`` is a list of ``{"needle": str, "answer": object}``: a request is answered with
+the first answer whose needle occurs in its last user message (an empty needle matches every
+request). The answer is shaped after each request like the test server's
+(tests/openai_server.py): a forced tool call when the request has ``tools``, message content
+for ``response_format``, else a fenced JSON block. With ``--record FILE``, the body of every
+chat request is appended to FILE, one per line, exactly as received (the bare client of
+benchmarks/floor_client.py sends them again).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 import socket
 import sys
 import time
-from typing import Any
+from typing import IO, Any
 
 
 def completion(request: dict[str, Any], text: str, number: int) -> bytes:
@@ -41,8 +48,9 @@ def completion(request: dict[str, Any], text: str, number: int) -> bytes:
         message["content"] = text
     else:
         message["content"] = f"```json\n{text}\n```"
-    prompt_tokens = max(1, len(json.dumps(request.get("messages", []))) // 4)
-    completion_tokens = max(1, len(text) // 4)
+    prompt_chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
+    prompt_tokens = max(1, prompt_chars // 3)
+    completion_tokens = max(1, len(text) // 3)
     body = {
         "id": f"chatcmpl-{number}",
         "object": "chat.completion",
@@ -59,11 +67,27 @@ def completion(request: dict[str, Any], text: str, number: int) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+def last_user_text(request: dict[str, Any]) -> str:
+    for message in reversed(request.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
 class Server:
-    def __init__(self, latency: float, answer: str) -> None:
+    def __init__(self, latency: float, answers: list[tuple[str, str]], record: IO[bytes] | None):
         self.latency = latency
-        self.answer = answer
+        self.answers = answers
+        self.record = record
         self.count = 0
+
+    def answer_for(self, request: dict[str, Any]) -> str:
+        text = last_user_text(request)
+        for needle, answer in self.answers:
+            if needle in text:
+                return answer
+        return json.dumps({"error": "loopback_server: no answer for this report"})
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
@@ -78,6 +102,9 @@ class Server:
                     if name.strip().lower() == b"content-length":
                         length = int(value.strip())
                 raw = await reader.readexactly(length) if length else b""
+                if self.record is not None and raw:
+                    self.record.write(raw.replace(b"\n", b"") + b"\n")  # JSON: no raw newlines
+                    self.record.flush()
                 if self.latency > 0:
                     await asyncio.sleep(self.latency)
                 self.count += 1
@@ -85,7 +112,7 @@ class Server:
                     request = json.loads(raw) if raw else {}
                 except ValueError:
                     request = {}
-                data = completion(request, self.answer, self.count)
+                data = completion(request, self.answer_for(request), self.count)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     b"Content-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data
@@ -97,8 +124,7 @@ class Server:
             writer.close()
 
 
-async def serve(latency: float, answer: str) -> None:
-    server = Server(latency, answer)
+async def serve(server: Server) -> None:
     listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, backlog=1024)
     port = listener.sockets[0].getsockname()[1]
     print(port, flush=True)
@@ -110,11 +136,18 @@ async def serve(latency: float, answer: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--answer", required=True, help="JSON file of the answer to send")
+    parser.add_argument("--answers", required=True, help="JSON list of {needle, answer}")
+    parser.add_argument("--record", help="append every request body to this file")
     args = parser.parse_args()
-    with open(args.answer, encoding="utf-8") as handle:
-        answer = json.dumps(json.load(handle), ensure_ascii=False)
-    asyncio.run(serve(args.latency, answer))
+    with open(args.answers, encoding="utf-8") as handle:
+        table = json.load(handle)
+    answers = [(item["needle"], json.dumps(item["answer"], ensure_ascii=False)) for item in table]
+    record = open(args.record, "ab") if args.record else None  # noqa: SIM115  (closed below)
+    try:
+        asyncio.run(serve(Server(args.latency, answers, record)))
+    finally:
+        if record is not None:
+            record.close()
 
 
 if __name__ == "__main__":
