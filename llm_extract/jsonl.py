@@ -8,10 +8,12 @@ mid-write). A UTF-8 byte order mark is ignored.
 
 Writing (:class:`JsonlWriter`): one line per result, appended as each report finishes, flushed
 and fsynced (where the output is a regular file), so a killed run loses at most the line being
-written. One process at a time: the writer holds an exclusive lock on the file and says which
-process holds it when another run tries. Before appending, the whole file is checked; only
-then is a torn last line cut off (or a missing final newline added), so a file that is not a
-result file is never touched.
+written. :meth:`JsonlWriter.write_async` does the same in the writer's own thread, so the
+event loop goes on while the disk syncs; the caller resumes once the line is on disk. One
+process at a time: the writer holds an exclusive lock on the file and says which process
+holds it when another run tries. Before appending, the whole file is checked; only then is a
+torn last line cut off (or a missing final newline added), so a file that is not a result
+file is never touched.
 
 Resume: a report counts as finished when the file holds a line with its id and status ``ok``;
 failed reports are run again and their new line is appended after the old one, so readers take
@@ -20,11 +22,13 @@ the last line of each report id.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
 import stat
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -163,7 +167,8 @@ class OutputLocked(InputError):
 
 
 class JsonlWriter:
-    """Appends one line per result (see the module doc). Use from one thread at a time.
+    """Appends one line per result (see the module doc). Use :meth:`write` from one thread at
+    a time, or :meth:`write_async` from one event loop (its lines go through one thread).
 
     ``append=False`` starts the file afresh; an existing file that is not a result file is
     then refused rather than overwritten.
@@ -176,6 +181,7 @@ class JsonlWriter:
         self._append = append
         self._lock: _Lock | None = None
         self._sync = True
+        self._thread: ThreadPoolExecutor | None = None
 
     def open(self) -> JsonlWriter:
         special = self.path.exists() and not _is_regular(self.path)
@@ -220,7 +226,17 @@ class JsonlWriter:
             raise InputError(self.path, f"cannot write output ({exc.strerror})") from exc
         self.written += 1
 
+    async def write_async(self, result: ExtractionResult) -> None:
+        """:meth:`write` in the writer's thread: returns once the line is on disk, without
+        holding up the event loop while it is written and synced."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsonl-writer")
+        await asyncio.get_running_loop().run_in_executor(self._thread, self.write, result)
+
     def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         try:
             if self._handle is not None:
                 handle, self._handle = self._handle, None

@@ -13,6 +13,7 @@ response_format or md_json).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -128,7 +129,16 @@ class Prompt:
             raise PromptError(f"{self.path or self.name}: user template: {exc}") from exc
 
     def render(self, report: Report) -> list[dict[str, str]]:
-        """Chat messages for ``report``: system, examples, then the report."""
+        """Chat messages for ``report``: system, examples, then the report. The static part
+        is rendered once per prompt: every report's messages share its strings."""
+        messages = [dict(m) for m in self._static_messages]
+        last = self.render_user(report.text, report.report_id)
+        messages.append({"role": "user", "content": last})
+        return messages
+
+    @functools.cached_property
+    def _static_messages(self) -> tuple[dict[str, str], ...]:
+        """System, then each example's user and assistant messages (not the report's)."""
         messages = [{"role": "system", "content": self.system}]
         for n, example in enumerate(self.examples, start=1):
             messages.append(
@@ -138,9 +148,7 @@ class Prompt:
                 }
             )
             messages.append({"role": "assistant", "content": example.answer})
-        last = self.render_user(report.text, report.report_id)
-        messages.append({"role": "user", "content": last})
-        return messages
+        return tuple(messages)
 
 
 def packaged_prompts_dir() -> Path | None:

@@ -199,8 +199,9 @@ def test_failures_and_uncacheable_backends_are_not_cached(tmp_path: Path) -> Non
     # The offline extractor is not cacheable: the run layer gives it no cache at all.
     offline = Runner(load_settings({"model": "rules", "cache_dir": tmp_path / "offline"}), prompt)
     assert not offline.capabilities.cacheable and offline.response_cache() is None
-    outcome = offline.run_sync(offline.prepare(reports("r121")))
-    assert [r.status for r in outcome.results] == ["ok"]
+    outcome = offline.run_sync(offline.prepare(reports("r121")), keep_results=True)
+    assert outcome.results is not None and [r.status for r in outcome.results] == ["ok"]
+    assert (outcome.tally.ok, outcome.tally.failed) == (1, 0)
     assert len(cache) == 0 and not (tmp_path / "offline").exists()
 
 

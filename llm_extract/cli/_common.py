@@ -5,18 +5,20 @@ end-of-run summary. The only place library errors become messages."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from llm_extract.errors import LlmExtractError, UsageError
 from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.redact import redact
-from llm_extract.results import ExtractionResult
 from llm_extract.settings import Settings, known_secrets, load_settings
+
+if TYPE_CHECKING:
+    from llm_extract.run.tally import Tally
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -76,7 +78,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def summary_line(
-    results: Sequence[ExtractionResult],
+    tally: Tally,
     *,
     elapsed_s: float,
     bad_inputs: int = 0,
@@ -84,23 +86,14 @@ def summary_line(
     cache_off: bool = False,
 ) -> str:
     """``3 ok, 1 failed, ...; 12,345 tokens, $0.0021; 4.2 s`` (tokens and cost of new calls)."""
-    ok = sum(r.status == "ok" for r in results)
-    failed = len(results) - ok
-    cached = sum(r.cached for r in results)
-    fresh = [r for r in results if not r.cached]
-    tokens = sum(r.usage.total_tokens for r in fresh)
-    costs = [r.usage.cost_usd for r in fresh if r.usage.total_tokens]
-    if any(c is None for c in costs):
-        cost = "cost unknown"
-    else:
-        cost = f"${sum(c for c in costs if c is not None):.4f}"
-    parts = [f"{ok} ok", f"{failed} failed"]
+    cost = "cost unknown" if tally.cost_usd is None else f"${tally.cost_usd:.4f}"
+    parts = [f"{tally.ok} ok", f"{tally.failed} failed"]
     if bad_inputs:
         parts.append(f"{bad_inputs} bad input{'s' if bad_inputs != 1 else ''}")
     if skipped:
         parts.append(f"{skipped} skipped (already done)")
-    if cached:
-        parts.append(f"{cached} from cache")
+    if tally.cached:
+        parts.append(f"{tally.cached} from cache")
     if cache_off:
         parts.append("cache off")
-    return f"{', '.join(parts)}; {tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+    return f"{', '.join(parts)}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +35,7 @@ from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_o
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
 from llm_extract.results import ExtractionResult, Usage
+from llm_extract.run.aio import run_async
 from llm_extract.run.batch import (
     BATCH_URL,
     MAX_BYTES_PER_FILE,
@@ -110,7 +110,7 @@ def prepare_command(
         fail("no report to put in a batch")
     with cli_errors():
         refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
-        prepared = asyncio.run(prepare_reports(runner, runner.prepare(reports)))
+        prepared = run_async(prepare_reports(runner, runner.prepare(reports)))
         write_batch(prepared, output, max_requests=max_requests, max_bytes=MAX_BYTES_PER_FILE)
     prompt_tokens = sum(estimate_body_tokens(line["body"]) for line in prepared.lines)
     answer = settings.max_tokens * len(prepared.lines)

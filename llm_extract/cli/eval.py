@@ -7,7 +7,6 @@ Exit codes: 0 ok; 1 some report failed, or a configuration is under ``--fail-und
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import sys
 from typing import Annotated, Any
@@ -36,6 +35,7 @@ from llm_extract.evaluation.runner import assemble_run, build_grid, run_grid
 from llm_extract.evaluation.runs import load_run
 from llm_extract.evaluation.tables import comparison_table, runs_category_table, runs_report_table
 from llm_extract.prompts import Prompt
+from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
 from llm_extract.settings import Settings, load_settings
 
@@ -104,7 +104,7 @@ def eval_command(
             Runner(configuration.settings, configuration.carrier).check_credentials()
         layout = EvalLayout.load(base.evals_dir)
         items = load_gold_items(layout, gold, reports, split)
-        done = asyncio.run(
+        done = run_async(
             run_grid(items, grid, progress=True, on_warning=lambda m: echo_error(f"warning: {m}"))
         )
         config: dict[str, Any] = {

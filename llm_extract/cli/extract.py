@@ -6,7 +6,6 @@ ran; 2 usage error, or no report could run at all.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from llm_extract.cli._fetch import FETCH, fetch_settings
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, with_options
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
 from llm_extract.results import ExtractionResult
+from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
 from llm_extract.sources.files import read_reports
 
@@ -94,23 +94,24 @@ def extract_command(
             from llm_extract.cli._dryrun import print_dry_run
             from llm_extract.run.dryrun import estimate
 
-            print_dry_run(asyncio.run(estimate(runner, plan)))
+            print_dry_run(run_async(estimate(runner, plan)))
             raise typer.Exit(EXIT_OK)
         single = output is None and len(plan) == 1
+        shown: list[ExtractionResult] = []
         if output is not None:
             with JsonlWriter(output, append=resume) as writer:
-                outcome = runner.run_sync(plan, on_result=writer.write, progress=True)
+                outcome = runner.run_sync(plan, on_result=writer.write_async, progress=True)
         else:
-            outcome = runner.run_sync(plan, on_result=None if single else _to_stdout, progress=True)
-    results = outcome.results
-    if single and len(results) == 1:
-        typer.echo(pretty(results[0]))
-    for result in results:
-        if result.status == "failed" and result.error is not None:
+            sink = shown.append if single else _to_stdout
+            outcome = runner.run_sync(plan, on_result=sink, progress=True)
+    if shown:
+        typer.echo(pretty(shown[0]))
+    for result in outcome.tally.failures:
+        if result.error is not None:
             echo_error(f"failed: {result.source.path}: {result.error.kind}: {result.error.message}")
     echo_error(
         summary_line(
-            results,
+            outcome.tally,
             elapsed_s=time.perf_counter() - started,
             bad_inputs=len(errors),
             skipped=skipped,
@@ -118,13 +119,12 @@ def extract_command(
         )
     )
     if outcome.not_sent:
-        first = outcome.not_sent[0].error
-        reason = first.message if first is not None else "budget reached"
+        reason = outcome.stop_reason or "budget reached"
         echo_error(
-            f"stopped: {reason}; {len(outcome.not_sent)} report(s) not sent"
+            f"stopped: {reason}; {outcome.not_sent} report(s) not sent"
             + (f"; run again with --resume -o {output} to finish them" if output else "")
         )
-    failed = any(r.status == "failed" for r in results)
+    failed = outcome.tally.failed > 0
     raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
 
 

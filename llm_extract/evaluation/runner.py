@@ -161,10 +161,10 @@ async def run_grid(
         runner = Runner(
             configuration.settings, configuration.carrier, on_warning=on_warning, budget=budget
         )
-        outcome = await runner.run(runner.prepare(reports), progress=progress)
-        results = outcome.results
+        outcome = await runner.run(runner.prepare(reports), progress=progress, keep_results=True)
+        results = outcome.results or []
         if outcome.not_sent:
-            out.not_sent[configuration.label] = len(outcome.not_sent)
+            out.not_sent[configuration.label] = outcome.not_sent
         out.cache_problem = out.cache_problem or outcome.cache_problem
         prompt = configuration.prompt
         out.configurations.append(

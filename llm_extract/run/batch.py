@@ -28,7 +28,6 @@ as missing. Nothing is dropped silently.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +41,7 @@ from llm_extract.errors import ExtractionError, InputError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
+from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Plan, Runner
 from llm_extract.run.transport import ReplayTransport, tag_requests
 
@@ -389,7 +389,7 @@ def collect_results(
             continue
         answers[custom_id] = line.data["response"]["body"]
         failures.pop(custom_id, None)  # an answer after an error line (a retried request)
-    validated = asyncio.run(validate_answers(answers, manifest, settings)) if answers else {}
+    validated = run_async(validate_answers(answers, manifest, settings)) if answers else {}
     ordered: list[ExtractionResult] = []
     for custom_id, entry in manifest.entries.items():
         outcome = validated.get(custom_id)

@@ -2,10 +2,11 @@
 
 :func:`prepare_request` renders a report with the prompt and computes its content-addressed
 request key, once; the request carries both from then on (cache, resume, request log, batch).
-:func:`extract_requests` runs prepared requests concurrently (at most ``concurrency`` at a
-time), consults the response cache under each key, calls the backend and reports each result
-through ``on_result`` as soon as it is done. A report that fails gets status ``failed`` with
-the error's kind and message; the run goes on.
+:func:`stream_requests` runs prepared requests concurrently (at most ``concurrency`` at a
+time, taking the next request only when a worker frees up), consults the response cache under
+each key, calls the backend and hands each result to ``on_result`` as soon as it is done,
+keeping none; :func:`extract_requests` does the same and returns every result in order. A
+report that fails gets status ``failed`` with the error's kind and message; the run goes on.
 
 :class:`llm_extract.run.runner.Runner` is the composition root that commands use; the
 functions here are its engine, and take a ready backend (tests hand them fakes).
@@ -14,8 +15,9 @@ functions here are its engine, and take a ready backend (tests hand them fakes).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ from llm_extract.prompts import Prompt
 from llm_extract.redact import redact, url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
+from llm_extract.run.aio import run_async
 from llm_extract.run.keys import request_key
 from llm_extract.schemas import ReportExtraction
 
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
     from llm_extract.run.cache import ResponseCache
 
 ResultCallback = Callable[[ExtractionResult], None]
+#: Takes each result as it finishes; may return an awaitable (awaited before the next).
+ResultSink = Callable[[ExtractionResult], Awaitable[None] | None]
 WarningCallback = Callable[[str], None]
 
 
@@ -134,6 +139,36 @@ class CacheGuard:
             self.failed(exc)
 
 
+async def stream_requests(
+    requests: Iterable[ExtractionRequest],
+    *,
+    backend: Backend,
+    cache: ResponseCache | CacheGuard | None = None,
+    concurrency: int = 8,
+    on_result: ResultSink | None = None,
+    progress: int | None = None,
+    prices: PriceTable | None = None,
+) -> None:
+    """Extract every request with ``backend``, at most ``concurrency`` at a time, and hand
+    each result to ``on_result`` as soon as it is done (awaited when it returns an awaitable:
+    a writer that syncs its line to disk off the event loop, so the report counts as done only
+    once its line is on disk). Only the reports in flight are held: a request is taken from
+    ``requests`` when a worker frees up, and no result is kept.
+
+    ``progress``: the number of requests, for a progress bar on stderr (None: no bar).
+    Never raises for one report's failure; an error of ``on_result`` stops the run. The
+    backend is left open.
+    """
+
+    async def sink(_: int, result: ExtractionResult) -> None:
+        if on_result is not None:
+            done = on_result(result)
+            if inspect.isawaitable(done):
+                await done
+
+    await _pool(requests, backend, _guard(cache), concurrency, sink, progress, prices)
+
+
 async def extract_requests(
     requests: Sequence[ExtractionRequest],
     *,
@@ -144,28 +179,58 @@ async def extract_requests(
     progress: bool = False,
     prices: PriceTable | None = None,
 ) -> list[ExtractionResult]:
-    """Extract every request with ``backend``; results come back in the order of ``requests``.
-
-    Never raises for one report's failure. The backend is left open.
+    """Like :func:`stream_requests`, but every result is kept and they come back in the
+    order of ``requests`` (``on_result`` still sees each as it finishes). For callers that
+    need them all; a long run streams instead.
     """
+    done: dict[int, ExtractionResult] = {}
+
+    async def keep(n: int, result: ExtractionResult) -> None:
+        done[n] = result
+        if on_result is not None:
+            on_result(result)
+
+    total = len(requests) if progress else None
+    await _pool(requests, backend, _guard(cache), concurrency, keep, total, prices)
+    return [done[n] for n in range(len(requests))]
+
+
+async def _pool(
+    requests: Iterable[ExtractionRequest],
+    backend: Backend,
+    cache: CacheGuard,
+    concurrency: int,
+    sink: Callable[[int, ExtractionResult], Awaitable[None]],
+    progress: int | None,
+    prices: PriceTable | None,
+) -> None:
+    """``concurrency`` workers taking the next request from one shared iterator."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    guard = cache if isinstance(cache, CacheGuard) else CacheGuard(cache, None)
-    semaphore = asyncio.Semaphore(concurrency)
-    bar = _progress_bar(progress and len(requests) > 1)
+    pending = enumerate(requests)
+    bar = _progress_bar(progress is not None and progress > 1)
     with bar as live:
-        task = live.add_task("extracting", total=len(requests)) if live else None
+        task = live.add_task("extracting", total=progress) if live else None
 
-        async def run_one(request: ExtractionRequest) -> ExtractionResult:
-            async with semaphore:
-                result = await _extract_one(request, backend, guard, prices)
-            if on_result is not None:
-                on_result(result)
-            if live is not None and task is not None:
-                live.advance(task)
-            return result
+        async def worker() -> None:
+            for n, request in pending:
+                await sink(n, await _extract_one(request, backend, cache, prices))
+                if live is not None and task is not None:
+                    live.advance(task)
 
-        return list(await asyncio.gather(*(run_one(r) for r in requests)))
+        count = min(concurrency, len(requests)) if isinstance(requests, Sized) else concurrency
+        workers = [asyncio.ensure_future(worker()) for _ in range(count)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for one in workers:
+                one.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+
+
+def _guard(cache: ResponseCache | CacheGuard | None) -> CacheGuard:
+    return cache if isinstance(cache, CacheGuard) else CacheGuard(cache, None)
 
 
 async def extract_reports(
@@ -225,7 +290,7 @@ def run_extraction(
     progress: bool = False,
 ) -> list[ExtractionResult]:
     """Synchronous :func:`extract_reports` (runs its own event loop)."""
-    return asyncio.run(
+    return run_async(
         extract_reports(
             reports,
             prompt=prompt,

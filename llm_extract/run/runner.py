@@ -14,7 +14,7 @@ the same prepared requests.
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,16 +26,18 @@ from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
 from llm_extract.report import Report
 from llm_extract.results import ExtractionResult
+from llm_extract.run.aio import run_async
 from llm_extract.run.budget import BUDGET_KIND, Budget
 from llm_extract.run.pipeline import (
     CacheGuard,
-    ResultCallback,
+    ResultSink,
     WarningCallback,
-    extract_requests,
     failed_result,
     prepare_request,
+    stream_requests,
 )
 from llm_extract.run.stack import Stack, build_stack, model_settings
+from llm_extract.run.tally import Tally
 from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, Settings
 
 if TYPE_CHECKING:
@@ -64,12 +66,17 @@ class Plan:
 
 @dataclass
 class Outcome:
-    """What a run produced: results in input order (reports the budget stopped before they
-    were sent are in ``not_sent``, not in ``results``), and the cache's failure, if any."""
+    """What a run produced, without holding its results: their :class:`Tally`, the reports
+    the budget stopped before they were sent (no result line; ``--resume`` runs them later),
+    and the cache's failure, if any. ``results`` holds every result in input order only when
+    the caller asked for them (``keep_results``: an eval scores them all)."""
 
-    results: list[ExtractionResult]
-    not_sent: list[ExtractionResult] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    not_sent: int = 0
+    #: why the first report was not sent (the budget's message)
+    stop_reason: str | None = None
     cache_problem: str | None = None
+    results: list[ExtractionResult] | None = None
 
 
 class Runner:
@@ -146,52 +153,76 @@ class Runner:
         self,
         plan: Plan,
         *,
-        on_result: ResultCallback | None = None,
+        on_result: ResultSink | None = None,
         progress: bool = False,
+        keep_results: bool = False,
     ) -> Outcome:
-        """Run every request of ``plan``; each result goes to ``on_result`` as it finishes,
-        except those of reports the budget stopped before sending (``Outcome.not_sent``:
-        ``--resume`` runs them later)."""
+        """Run every request of ``plan``; each result goes to ``on_result`` as it finishes
+        (awaited when it returns an awaitable; only then is the report counted), except
+        those of reports the budget stopped before sending (``Outcome.not_sent``:
+        ``--resume`` runs them later). Results are counted, not kept, unless
+        ``keep_results``."""
         cache, error = self._open_cache()
         guard = CacheGuard(cache, self.on_warning)
         if error is not None:
             guard.failed(error)
-        not_sent: list[ExtractionResult] = []
+        outcome = Outcome()
+        kept: list[tuple[int, ExtractionResult]] = []
+        positions: dict[str, list[int]] = {}
+        if keep_results:
+            for n, item in enumerate(plan.items):
+                positions.setdefault(_report_id(item), []).append(n)
 
-        def sink(result: ExtractionResult) -> None:
+        async def sink(result: ExtractionResult) -> None:
             if _not_sent(result):
-                not_sent.append(result)
-            elif on_result is not None:
-                on_result(result)
+                outcome.not_sent += 1
+                if outcome.stop_reason is None and result.error is not None:
+                    outcome.stop_reason = result.error.message
+                return
+            if on_result is not None:
+                done = on_result(result)
+                if inspect.isawaitable(done):
+                    await done
+            outcome.tally.add(result)
+            if keep_results:
+                kept.append((positions[result.report_id].pop(0), result))
 
         for item in plan.items:
             if isinstance(item, ExtractionResult):
-                sink(item)
+                await sink(item)
+        requests = plan.requests
         stack = self.build()
         try:
-            done = await extract_requests(
-                plan.requests,
+            await stream_requests(
+                requests,
                 backend=stack.backend,
                 cache=guard,
                 concurrency=self.settings.concurrency,
                 on_result=sink,
-                progress=progress,
+                progress=len(requests) if progress else None,
                 prices=self.prices,
             )
         finally:
             await stack.aclose()
         if stack.log is not None and stack.log.problem and self.on_warning is not None:
             self.on_warning(stack.log.problem)
-        finished = iter(done)
-        ordered = [i if isinstance(i, ExtractionResult) else next(finished) for i in plan.items]
-        problem = str(guard.problem) if guard.problem is not None else None
-        kept = [r for r in ordered if not _not_sent(r)]
-        return Outcome(results=kept, not_sent=not_sent, cache_problem=problem)
+        if guard.problem is not None:
+            outcome.cache_problem = str(guard.problem)
+        if keep_results:
+            outcome.results = [result for _, result in sorted(kept, key=lambda pair: pair[0])]
+        return outcome
 
     def run_sync(
-        self, plan: Plan, *, on_result: ResultCallback | None = None, progress: bool = False
+        self,
+        plan: Plan,
+        *,
+        on_result: ResultSink | None = None,
+        progress: bool = False,
+        keep_results: bool = False,
     ) -> Outcome:
-        return asyncio.run(self.run(plan, on_result=on_result, progress=progress))
+        return run_async(
+            self.run(plan, on_result=on_result, progress=progress, keep_results=keep_results)
+        )
 
     def _open_cache(self) -> tuple[ResponseCache | None, CacheError | None]:
         try:
