@@ -120,10 +120,10 @@ def client_run(
     reports, errors = read_reports([str(folder)], max_chars=settings.max_chars)
     runner = Runner(settings, prompt)
     with JsonlWriter(out, append=False) as writer:
-        outcome = runner.run_sync(runner.prepare(reports), on_result=writer.write)
+        outcome = runner.run_sync(runner.prepare(reports), on_result=writer.write_async)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     shutil.rmtree(cache)
-    ok = sum(r.status == "ok" for r in outcome.results) if not errors else -1
+    ok = outcome.tally.ok if not errors else -1
     return wall, cpu, ok
 
 

@@ -20,6 +20,7 @@ from llm_extract.normalize import (
     find_span,
     nearest_year,
     normalize,
+    normalize_with_offsets,
     parse_day_list,
     to_ascii_digits,
 )
@@ -180,6 +181,34 @@ def test_grounded_evidence_points_into_the_original_text(
     assert span is not None
     start, end = span
     assert normalize(source[start:end]) == normalize(quote)
+
+
+def one_char_at_a_time(text: str) -> tuple[str, list[int]]:
+    """Normalisation written the plain way (what the fast one must equal): each character
+    normalised on its own, white space collapsed, the ends trimmed."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for index, ch in enumerate(text):
+        norm = normalize(ch) if not ch.isspace() else " "
+        if not norm or (norm == " " and (not out or out[-1] == " ")):
+            continue
+        out.append(norm)
+        offsets.append(index)
+    if out and out[-1] == " ":
+        out.pop()
+        offsets.pop()
+    return "".join(out), offsets
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("ابتةىأإآؤئه نحو٢٠0 \n\t\u00a0\u2009ـًٌَُِّْ\"'«»“”،؛–—x")),
+        max_size=60,
+    )
+)
+def test_normalising_a_whole_text_equals_normalising_it_char_by_char(text: str) -> None:
+    assert normalize_with_offsets(text) == one_char_at_a_time(text)
 
 
 def test_a_results_file_path_is_a_path(tmp_path: Path) -> None:
