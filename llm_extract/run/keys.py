@@ -19,21 +19,28 @@ def request_key(
     *,
     model: str,
     messages: list[dict[str, str]],
-    schema: dict[str, Any],
+    schema: dict[str, Any] | None = None,
     params: dict[str, Any],
     prompt_hash: str,
     report_sha256: str,
+    schema_sha256: str | None = None,
 ) -> str:
     """Key of one extraction request. Same model, messages, schema and parameters: same key.
 
-    The API key and the server address are deliberately not part of it.
+    ``schema_sha256`` is :func:`stable_hash` of ``schema``, for a caller that computed it
+    once for many requests (give one or the other). The API key and the server address are
+    deliberately not part of it.
     """
+    if schema_sha256 is None:
+        if schema is None:
+            raise TypeError("request_key needs schema or schema_sha256")
+        schema_sha256 = stable_hash(schema)
     return stable_hash(
         {
             "v": KEY_VERSION,
             "model": model,
             "messages": messages,
-            "schema": stable_hash(schema),
+            "schema": schema_sha256,
             "params": params,
             "prompt": prompt_hash,
             "report": report_sha256,

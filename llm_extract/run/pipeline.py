@@ -15,6 +15,7 @@ functions here are its engine, and take a ready backend (tests hand them fakes).
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
@@ -30,7 +31,7 @@ from llm_extract.redact import redact, url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
 from llm_extract.run.aio import run_async
-from llm_extract.run.keys import request_key
+from llm_extract.run.keys import request_key, stable_hash
 from llm_extract.schemas import ReportExtraction
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def prepare_request(report: Report, prompt: Prompt, settings: ModelSettings) -> 
     key = request_key(
         model=settings.model,
         messages=messages,
-        schema=ReportExtraction.model_json_schema(),
+        schema_sha256=_schema_sha256(),
         params=request_params(settings),
         prompt_hash=prompt.hash,
         report_sha256=report.content_key,
@@ -73,6 +74,12 @@ def prepare_request(report: Report, prompt: Prompt, settings: ModelSettings) -> 
         prompt=PromptInfo(name=prompt.name, hash=prompt.hash),
         key=key,
     )
+
+
+@functools.cache
+def _schema_sha256() -> str:
+    """The hash of the schema every request carries (the same for all: computed once)."""
+    return stable_hash(ReportExtraction.model_json_schema())
 
 
 def failed_result(
