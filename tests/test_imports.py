@@ -120,6 +120,21 @@ def test_a_model_run_imports_the_sdk_but_nothing_for_scoring_or_exports(
     assert heavy_in(modules, tuple(n for n in HEAVY if n not in ("openai", "instructor"))) == {}
 
 
+def test_a_run_answered_from_the_cache_imports_no_sdk(
+    tmp_path: Path, openai_server: OpenAIServer
+) -> None:
+    openai_server.answer_by_text(answers_by_month())
+    report_id, text = next(iter(SAMPLES.items()))
+    (tmp_path / f"{report_id}.txt").write_text(text, encoding="utf-8")
+    args = ("extract", f"{report_id}.txt", "--model", "gpt-4o-mini")
+    env = {"OPENAI_BASE_URL": openai_server.base_url}
+    assert "openai" in imported(tmp_path, *args, env=env)  # the first run asks the model
+    asked = len(openai_server.chat_requests())
+    again = imported(tmp_path, *args, env=env)  # the same request: answered by the cache
+    assert len(openai_server.chat_requests()) == asked
+    assert heavy_in(again) == {}
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_listed_command_loads_with_its_line(name: str) -> None:
     command = load_command(name)

@@ -6,7 +6,9 @@
    goes chunk by chunk;
 2. :class:`~llm_extract.run.budget.BudgetedBackend`: ``--max-cost`` / ``--max-tokens-total``;
 3. :class:`TaggedBackend`: marks the HTTP requests of each report with its id and request key;
-4. the model backend; for backends that make HTTP requests, its HTTP client goes through an
+4. the model backend, made on the first request that reaches it when its answers are cached
+   (:class:`DeferredBackend`: a fully cached run never imports the SDK); for backends that
+   make HTTP requests, its HTTP client goes through an
    :class:`~llm_extract.run.transport.InstrumentedTransport` that applies ``--rpm`` /
    ``--tpm`` to every attempt (retries and re-asks too) and logs each request and answer
    (``--log``).
@@ -17,6 +19,7 @@ a plain run is the plain backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +37,30 @@ if TYPE_CHECKING:
 
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
+
+
+class DeferredBackend:
+    """A cacheable backend, made when the first request reaches it: a run whose answers all
+    come from the response cache never builds it, so never imports the model's SDK
+    (``openai`` and ``instructor`` take about a second to import)."""
+
+    def __init__(self, create: Callable[[], Backend], name: str) -> None:
+        self._create = create
+        self._backend: Backend | None = None
+        self.name = name
+
+    @property
+    def built(self) -> bool:
+        return self._backend is not None
+
+    async def extract(self, request: ExtractionRequest) -> BackendResponse:
+        if self._backend is None:
+            self._backend = self._create()
+        return await self._backend.extract(request)
+
+    async def aclose(self) -> None:
+        if self._backend is not None:
+            await self._backend.aclose()
 
 
 class TaggedBackend:
@@ -101,7 +128,12 @@ def build_stack(
     log: RequestLog | None = None
     if spec.capabilities.http and http_client is None:
         http_client, limiter, log = _instrumented_client(settings)
-    backend = spec.create(call, http_client)
+    backend: Backend
+    if spec.capabilities.cacheable:
+        client = http_client
+        backend = DeferredBackend(lambda: spec.create(call, client), settings.model)
+    else:
+        backend = spec.create(call, http_client)
     if spec.capabilities.http:
         backend = TaggedBackend(backend)
     if budget is None and spec.capabilities.http:
