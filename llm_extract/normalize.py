@@ -59,7 +59,7 @@ def normalize(text: str) -> str:
     Removes diacritics, tatweel and quotation marks, unifies alef/hamza forms, ya and ta
     marbuta, turns Arabic-Indic digits into ASCII and collapses white space.
     """
-    return normalize_with_offsets(text)[0]
+    return _SPACES.sub(" ", text.translate(_TABLE)).strip(" ")
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -189,7 +189,7 @@ def one_char_at_a_time(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     for index, ch in enumerate(text):
-        norm = normalize(ch) if not ch.isspace() else " "
+        norm = normalize_with_offsets(ch)[0] if not ch.isspace() else " "
         if not norm or (norm == " " and (not out or out[-1] == " ")):
             continue
         out.append(norm)
@@ -209,6 +209,7 @@ def one_char_at_a_time(text: str) -> tuple[str, list[int]]:
 )
 def test_normalising_a_whole_text_equals_normalising_it_char_by_char(text: str) -> None:
     assert normalize_with_offsets(text) == one_char_at_a_time(text)
+    assert normalize(text) == one_char_at_a_time(text)[0]
 
 
 def test_a_results_file_path_is_a_path(tmp_path: Path) -> None:
