@@ -97,6 +97,16 @@ def test_extract_with_rules_imports_nothing_heavy(tmp_path: Path) -> None:
     assert heavy_in(modules, (*HEAVY, "httpx", "tenacity")) == {}
 
 
+def test_reading_an_output_imports_only_what_the_command_does(tmp_path: Path) -> None:
+    report = tmp_path / "one.txt"
+    report.write_text((REPORTS_DIR / "month_116.txt").read_text(encoding="utf-8"), "utf-8")
+    imported(tmp_path, "extract", report.name, "--model", "rules", "-o", "out.jsonl")
+    assert (tmp_path / "out.jsonl").is_file()
+    assert heavy_in(imported(tmp_path, "view", "out.jsonl")) == {}  # no --gold: no scoring
+    assert heavy_in(imported(tmp_path, "summary", "out.jsonl", "--no-chart")) == {}
+    assert heavy_in(imported(tmp_path, "prompts")) == {}
+
+
 def test_extract_help_imports_nothing_heavy(tmp_path: Path) -> None:
     assert heavy_in(imported(tmp_path, "extract", "--help")) == {}
 

@@ -31,7 +31,6 @@ from markupsafe import Markup, escape
 
 from llm_extract.errors import InputError
 from llm_extract.evaluation.gold import GOLD_SUFFIX, load_gold_file
-from llm_extract.evaluation.matching import match_records
 from llm_extract.normalize import find_span
 from llm_extract.paths import child_path
 from llm_extract.results import ExtractionResult
@@ -253,6 +252,8 @@ def _records(
         missed: list[int] = []
         truth = gold.records(category) if gold is not None else []
         if gold is not None:
+            from llm_extract.evaluation.matching import match_records  # scipy: with --gold only
+
             matching = match_records(category, predicted, truth)
             for pair in matching.pairs:
                 statuses[pair.pred] = "matched"
