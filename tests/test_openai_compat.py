@@ -4,23 +4,18 @@ transport retries, typed errors, usage, and the key kept out of error text."""
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import time
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-import httpx2
-import instructor
-import openai
 import pytest
 from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 
-from llm_extract.backends import capabilities, get_backend, openai_compat
+from llm_extract.backends import capabilities, get_backend
 from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
+from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy
 from llm_extract.backends.salvage import parse_json_object
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
@@ -384,7 +379,8 @@ def test_the_key_is_scrubbed_from_a_completion_that_echoes_it(
     error = fail(openai_server, max_reasks=0)
     assert error.kind == "invalid_output"
     assert KEY not in str(error) and KEY not in str(error.last_completion)
-    assert error.__cause__ is None and error.__suppress_context__
+    # no exception chain that could quote the answer verbatim
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
 
 
 def test_transport_failure_during_a_reask_keeps_the_usage(openai_server: OpenAIServer) -> None:
@@ -440,46 +436,9 @@ def test_environment_gives_the_server_and_a_local_server_needs_no_key(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _status_error(headers: dict[str, str]) -> openai.APIStatusError:
-    req = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
-    return openai.RateLimitError(
-        "slow down", response=httpx2.Response(429, headers=headers, request=req), body=None
-    )
-
-
-def test_retry_after_forms() -> None:
-    assert retry_after_s(_status_error({"retry-after-ms": "250"})) == 0.25
-    assert retry_after_s(_status_error({"retry-after": "3"})) == 3.0
-    soon = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert 20 < (retry_after_s(_status_error({"retry-after": soon})) or 0) <= 30
-    assert retry_after_s(_status_error({"retry-after": "whenever"})) is None
-    assert retry_after_s(_status_error({})) is None
-    assert retry_after_s(ValueError("not an HTTP error")) is None
-
-
 def test_json_is_found_bare_fenced_or_wrapped_in_prose() -> None:
     assert parse_json_object('{"a": 1}') == {"a": 1}
     assert parse_json_object('Here it is:\n```json\n{"a": [1, 2]}\n```\nDone.') == {"a": [1, 2]}
     assert parse_json_object('Sure! {"a": {"b": 2}} Hope that helps.') == {"a": {"b": 2}}
     assert parse_json_object("[1, 2]") is None
     assert parse_json_object('{"a": ') is None
-
-
-# --- the instructor internals the backend relies on ------------------------------------------
-
-
-def test_instructor_internals() -> None:
-    """instructor is pinned below 2 because the backend replaces one of its private functions
-    and subclasses its response schema; an upgrade that moves them must fail here, loudly,
-    rather than slow every request down or change what is validated."""
-    problems = openai_compat.instructor_internals()
-    assert problems == [], (
-        "instructor internals changed; update llm_extract/backends/openai_compat.py: "
-        + "; ".join(problems)
-    )
-    from instructor.v2.validation import async_validators
-
-    assert getattr(async_validators.reject_async_validators, "_memoized", False), (
-        "_memoize_async_validator_check did not apply its patch"
-    )
-    assert issubclass(openai_compat._GroundedExtraction, instructor.ResponseSchema)

@@ -38,6 +38,18 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
+def json_block(text: str) -> str:
+    """The JSON text of an answer written as prose: the last fenced block, else the span from
+    the first ``{`` to the last ``}``, else the whole answer."""
+    blocks = _FENCE.findall(text)
+    if blocks:
+        return str(blocks[-1]).strip()
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        return text[start : end + 1]
+    return text
+
+
 def error_summary(exc: ValidationError) -> str:
     """One line per pydantic error: ``field.path: message`` (without echoing inputs)."""
     parts = []
