@@ -118,8 +118,11 @@ def prepare_batch(
     requests: Sequence[ExtractionRequest],
     bodies: dict[str, dict[str, Any]],
     keys: dict[str, str],
+    *,
+    mode: str | None = None,
 ) -> PreparedBatch:
-    """One Batch API request line per request (``bodies`` and ``keys`` by report id).
+    """One Batch API request line per request (``bodies`` and ``keys`` by report id), rendered
+    in ``mode`` (by default the requests' own; ``collect`` reads the answers in it).
 
     Raises UsageError on an empty batch or a repeated report id.
     """
@@ -140,7 +143,10 @@ def prepare_batch(
         )
         lines.append(batch_line(report.report_id, bodies[report.report_id]))
     manifest = Manifest(
-        model=first.settings.model, mode=first.settings.mode, prompt=first.prompt, entries=entries
+        model=first.settings.model,
+        mode=mode or first.settings.mode,
+        prompt=first.prompt,
+        entries=entries,
     )
     return PreparedBatch(lines=lines, manifest=manifest)
 
@@ -154,9 +160,10 @@ async def prepare_reports(runner: Runner, plan: Plan) -> PreparedBatch:
         raise UsageError(f"model {runner.settings.model!r} has no Batch API; use extract")
     requests = plan.requests
     check_unique_ids(requests)  # before rendering anything
-    bodies = await render_bodies(runner, requests)
+    mode = runner.render_mode()
+    bodies = await render_bodies(runner, requests, mode=mode)
     keys = {r.report.report_id: r.key for r in requests}
-    return prepare_batch(requests, bodies, keys)
+    return prepare_batch(requests, bodies, keys, mode=mode)
 
 
 def _part_path(path: Path, part: int, parts: int) -> Path:

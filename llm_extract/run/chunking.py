@@ -207,6 +207,7 @@ class ChunkedBackend:
         parts: list[tuple[Chunk, ReportExtraction]] = []
         usage = Usage()
         dropped: list[DroppedRecord] = []
+        mode: str | None = None
         for chunk in chunks:
             part = Report(f"{report.report_id}#{chunk.index}", chunk.text, report.path)
             sub = ExtractionRequest(
@@ -225,13 +226,14 @@ class ChunkedBackend:
                 exc.args = (f"chunk {chunk.index + 1} of {len(chunks)}: {exc}",)
                 raise
             usage = usage.add(answer.usage)
+            mode = mode or answer.mode
             parts.append((chunk, answer.extraction))
             dropped.extend(
                 d.model_copy(update={"reason": f"chunk {chunk.index + 1}: {d.reason}"})
                 for d in answer.dropped
             )
         merged = merge_extractions(parts, report.text, report.report_id)
-        return BackendResponse(extraction=merged, usage=usage, dropped=dropped)
+        return BackendResponse(extraction=merged, usage=usage, dropped=dropped, mode=mode)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -269,6 +269,8 @@ async def _extract_one(
         return _ok(base, response, settings, started, cached=False, prices=prices)
     except ExtractionError as exc:
         usage = exc.usage if isinstance(exc.usage, Usage) else Usage()
+        if exc.mode is not None:
+            base["mode"] = exc.mode
         return _finish(
             base,
             status_kind=exc.kind,
@@ -312,6 +314,8 @@ def _ok(
     extraction = response.extraction
     if extraction.report_id != base["report_id"]:
         extraction = extraction.model_copy(update={"report_id": base["report_id"]})
+    if response.mode is not None:
+        base = {**base, "mode": response.mode}
     return ExtractionResult(
         **base,
         status="ok",
