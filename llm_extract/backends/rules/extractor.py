@@ -12,6 +12,7 @@ evidence would not ground is dropped, never kept unchecked.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -72,12 +73,13 @@ def coalition_month(norm: str) -> int | None:
     return None
 
 
-def build(text: str) -> dict[str, Any]:
-    """The extraction of ``text`` as unvalidated data (see :func:`extract`)."""
+def build(text: str, published: dt.date | dt.datetime | None = None) -> dict[str, Any]:
+    """The extraction of ``text`` as unvalidated data (see :func:`extract`); ``published``
+    anchors yearless and relative dates of a report with no coalition month."""
     doc = Doc(text)
     month = coalition_month(doc.norm)
     period = coalition_period(month) if month is not None else None
-    ctx = Ctx.build(doc, DateContext.of(doc.norm, period))
+    ctx = Ctx.build(doc, DateContext.of(doc.norm, period, published))
     totals: dict[str, int] = {}
     data: dict[str, Any] = {"coalition_month": month, "stated_totals": totals}
     claims = Claims()
@@ -90,11 +92,11 @@ def build(text: str) -> dict[str, Any]:
 
 
 def extract(
-    text: str, report_id: str | None = None
+    text: str, report_id: str | None = None, published: dt.date | dt.datetime | None = None
 ) -> tuple[ReportExtraction, list[DroppedRecord]]:
     """Extract ``text``; records that fail validation are returned as dropped."""
-    data = build(text)
-    context = {"source": text, "report_id": report_id}
+    data = build(text, published)
+    context = {"source": text, "report_id": report_id, "published": published}
     dropped: list[DroppedRecord] = []
     for _ in range(50):  # each round removes at least one failing record
         try:
