@@ -67,6 +67,15 @@ def salvage(
     data = parse_json_object(text)
     if data is None:
         return None
+    return salvage_data(data, context)
+
+
+def salvage_data(
+    data: dict[str, Any], context: dict[str, Any]
+) -> tuple[ReportExtraction, list[DroppedRecord]] | None:
+    """The valid part of an extraction given as data (a model's parsed answer, or what the
+    offline extractor built) and its dropped records; None when the document itself does not
+    validate. The one way of keeping the valid records, for every backend."""
     kept: dict[str, list[Any]] = {}
     dropped: list[DroppedRecord] = []
     for category, model in RECORD_TYPES.items():

@@ -120,6 +120,14 @@ MaxCharsOption = Annotated[
     typer.Option("--max-chars", help="Longest report accepted, in characters (default 100000)."),
 ]
 
+ReportTextsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--reports",
+        help="Folder of the report texts, repeatable (default: each result's source.path).",
+    ),
+]
+
 #: name -> (annotation, default). The flags (``--no-cache``, ``--log``) default to False and
 #: count as "not given" then.
 MODEL = {"model": (ModelOption, None)}

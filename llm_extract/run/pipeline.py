@@ -213,30 +213,9 @@ async def extract_reports(
             await active.aclose()
 
 
-def run_extraction(
-    reports: Sequence[Report],
-    *,
-    prompt: Prompt,
-    settings: ModelSettings,
-    backend: Backend | None = None,
-    cache: ResponseCache | None = None,
-    concurrency: int = 8,
-    on_result: ResultCallback | None = None,
-    progress: bool = False,
-) -> list[ExtractionResult]:
+def run_extraction(reports: Sequence[Report], **options: Any) -> list[ExtractionResult]:
     """Synchronous :func:`extract_reports` (runs its own event loop)."""
-    return asyncio.run(
-        extract_reports(
-            reports,
-            prompt=prompt,
-            settings=settings,
-            backend=backend,
-            cache=cache,
-            concurrency=concurrency,
-            on_result=on_result,
-            progress=progress,
-        )
-    )
+    return asyncio.run(extract_reports(reports, **options))
 
 
 def _base(
