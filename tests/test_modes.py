@@ -205,6 +205,7 @@ def test_a_500_that_is_not_a_validation_error_is_still_retried(
             "max_tokens is too large",
         ),
         (404, "no such model\nat line 2", "no such model"),
+        (400, {"error": {"message": "\x1b[31mred\x1b[0m\rbad"}}, "[31mred [0m"),
         (500, {"error": {"message": "1 validation error: 'loc': ('body', 'stop')"}}, None),
     ],
 )

@@ -167,5 +167,7 @@ def _path(loc: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    line = " ".join(text.split())
+    """One line of plain text: no line breaks, no control characters (a hostile server's
+    terminal escapes are never printed), at most a few hundred characters."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
