@@ -130,6 +130,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=10)
+            model.unlink(missing_ok=True)  # 240 MB: pytest keeps its last temporary folders
 
 
 @pytest.fixture
