@@ -49,8 +49,8 @@ class GoldError(LlmExtractError):
 class ExtractionError(LlmExtractError):
     """A report whose extraction failed after every retry and re-ask.
 
-    Carries the attempt count, the last raw completion (if any) and the tokens spent, like
-    instructor's ``InstructorRetryException``.
+    Carries the attempt count, the last raw completion (if any), the tokens spent and the
+    mode the request was sent in (when one was).
     """
 
     def __init__(
@@ -61,11 +61,13 @@ class ExtractionError(LlmExtractError):
         attempts: int = 0,
         last_completion: Any = None,
         usage: Any = None,
+        mode: str | None = None,
     ) -> None:
         self.kind = kind
         self.attempts = attempts
         self.last_completion = last_completion
         self.usage = usage
+        self.mode = mode
         super().__init__(message)
 
 

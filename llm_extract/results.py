@@ -116,3 +116,6 @@ class ExtractionResult(BaseModel):
     latency_s: float = 0.0
     cached: bool = False
     request_key: str | None = None
+    #: how the answer was held to the schema (``--mode``; what ``auto`` chose); None in
+    #: results written before modes were recorded, and for backends that have none
+    mode: str | None = None

@@ -31,11 +31,30 @@ ENV_PREFIX = "LLM_EXTRACT_"
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
 
-Mode = Literal["tools", "json_schema", "md_json"]
-MODES: tuple[Mode, ...] = ("tools", "json_schema", "md_json")
+#: How the answer is held to the schema: one way per server family (each is one module of
+#: ``llm_extract.backends.modes``; ``docs/servers.md`` says which server takes which).
+ConcreteMode = Literal[
+    "json_schema", "json_object", "tools", "structured_outputs", "guided_json", "md_json"
+]
+#: ``auto`` finds the strongest concrete mode the server accepts (and remembers it).
+Mode = Literal["auto", ConcreteMode]
+CONCRETE_MODES: tuple[ConcreteMode, ...] = (
+    "json_schema",
+    "json_object",
+    "tools",
+    "structured_outputs",
+    "guided_json",
+    "md_json",
+)
+MODES: tuple[Mode, ...] = ("auto", *CONCRETE_MODES)
+#: What ``auto`` means on OpenAI's own API (no base URL, or api.openai.com): every mode works
+#: there, so nothing is probed; tools is what the tool always sent to OpenAI by default, so
+#: existing caches of default runs stay valid.
+OPENAI_AUTO_MODE: ConcreteMode = "tools"
+OPENAI_HOST = "api.openai.com"
 
 # The defaults of a model call (ModelSettings, built by the run layer, uses them too).
-DEFAULT_MODE: Mode = "tools"
+DEFAULT_MODE: Mode = "auto"
 DEFAULT_TEMPERATURE = 0.0
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_MAX_REASKS = 2
@@ -190,6 +209,26 @@ OPTION_NAMES = {
 }
 #: The settings a prompt file's ``[params]`` may give.
 PROMPT_PARAMS = frozenset({"temperature", "max_tokens", "max_reasks", "mode"})
+
+
+def is_openai_api(base_url: str | None) -> bool:
+    """True for OpenAI's own API: no base URL, or one whose host is api.openai.com."""
+    if base_url is None:
+        return True
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(base_url).hostname == OPENAI_HOST
+    except ValueError:
+        return False
+
+
+def static_mode(mode: Mode, base_url: str | None) -> Mode:
+    """``mode``, with ``auto`` on OpenAI's own API replaced by :data:`OPENAI_AUTO_MODE` (the
+    only resolution that needs no request); any other server keeps ``auto``."""
+    if mode == "auto" and is_openai_api(base_url):
+        return OPENAI_AUTO_MODE
+    return mode
 
 
 def load_settings(

@@ -54,7 +54,7 @@ TRANSIENT: dict[str, Callable[[int], Action]] = {
     "500": lambda n: Status(500),
     "502": lambda n: Status(502),
     "503": lambda n: Status(503),
-    "slow": lambda n: Delay(4.0, Reply(answer(n))),  # well past the tests' 2 s timeout
+    "slow": lambda n: Delay(6.0, Reply(answer(n))),  # well past the tests' 3 s timeout
     "drop": lambda n: Drop(),
 }
 PERMANENT: dict[str, Callable[[int], Action]] = {

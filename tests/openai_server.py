@@ -18,6 +18,11 @@ Actions (one per request, FIFO):
 - ``Truncated(payload)``: finish_reason "length" with the JSON cut in half.
 - ``Dynamic(fn)``: ``fn(request) -> action``, decided when the request arrives.
 
+Server families: ``server.family = "llamacpp"`` (or openai, vllm, ollama, ollama-no-tools,
+lmstudio: tests/server_families.py) makes the server refuse what that family refuses, with
+that family's status and error body, before any scripted action is used; ``None`` (the
+default) takes every request.
+
 Every request on every route is recorded in ``server.requests`` (``.method``, ``.path``,
 ``.headers`` with lower-case names, ``.body`` parsed JSON or None, ``.raw`` bytes).
 
@@ -190,7 +195,7 @@ def completion(
                 "function": {"name": name, "arguments": text},
             }
         ]
-    elif body.get("response_format"):
+    elif body.get("response_format") or body.get("guided_json") or body.get("structured_outputs"):
         message["content"] = text
     else:
         message["content"] = f"```json\n{text}\n```"
@@ -230,6 +235,8 @@ class OpenAIServer:
         self.default: Action = Status(
             418, error_body(418, "openai_server: no scripted action for this request")
         )
+        #: the server family imitated (tests/server_families.py); None takes everything
+        self.family: str | None = None
         self._queue: deque[Action] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -376,6 +383,12 @@ def _chat_completions(
 ) -> Response:
     if not isinstance(request.body, dict) or "messages" not in request.body:
         return Response(400, error_body(400, "body must be a JSON object with messages"))
+    if server.family is not None:
+        from server_families import FAMILIES
+
+        refused = FAMILIES[server.family](request.body)
+        if refused is not None:
+            return Response(*refused)
     return server.resolve(server.next_action(request), request)
 
 

@@ -4,6 +4,7 @@ once, and the layers import-linter checks."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -90,3 +91,28 @@ def test_every_module_of_the_package_has_its_layer() -> None:
         if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
     }
     assert modules - placed == set()
+
+
+def test_every_setting_is_documented() -> None:
+    from llm_extract.settings import ENV_PREFIX, Settings
+
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [
+        name
+        for name, field in Settings.model_fields.items()
+        if f"`{field.validation_alias or ENV_PREFIX + name.upper()}`" not in page
+    ]
+    assert missing == []
+
+
+def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    done = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

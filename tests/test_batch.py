@@ -199,7 +199,8 @@ def test_collect_reports_every_bad_line_and_drops_none(
     server: OpenAIServer, tmp_path: Path, reports: Path
 ) -> None:
     requests = tmp_path / "requests.jsonl"
-    assert run("batch", "prepare", str(reports), "-o", str(requests)).exit_code == 0
+    prepared = run("batch", "prepare", str(reports), "-o", str(requests), "--mode", "tools")
+    assert prepared.exit_code == 0
     good, other = simulate_batch(server, requests)
     first = json.loads(good)
     broken = json.loads(other)  # the second seed's answer breaks the schema

@@ -145,3 +145,35 @@ def test_records_of_one_chunk_are_never_merged_together() -> None:
         text,
     )
     assert len(merge_extractions([(chunk, part)], text).strikes) == 2
+
+
+def test_chunks_keep_the_reports_provenance_and_its_dates() -> None:
+    import datetime as dt
+
+    from llm_extract.prompts import load_prompt
+    from llm_extract.report import sha256_text
+    from llm_extract.run.runner import Runner
+    from llm_extract.settings import load_settings
+
+    lines = [
+        "الحسكة: شنت قوات التحالف الدولي أمس الجمعة غارة جوية على موقع قرب الشدادي.",
+        "وفي سياق آخر لم يسجل أي نشاط للتحالف في مناطق الرقة خلال هذه الفترة.",
+        "وكانت القوات قد نفذت يوم الأحد الماضي تدريبا مشتركا مع قسد في قاعدة قسرك.",
+    ]
+    report = Report(
+        "item",
+        "\n".join(lines),
+        "item.html",
+        url="http://127.0.0.1/item.html",
+        published=dt.date(2025, 1, 4),
+    )
+    parts = split_report(report, 200, 0)
+    assert len(parts) >= 2
+    assert all(p.published == report.published and p.url == report.url for p in parts)
+    assert all(p.sha256 == sha256_text(p.text) for p in parts)
+    settings = load_settings({"model": "rules", "chunk_chars": 200, "chunk_overlap": 0})
+    runner = Runner(settings, load_prompt("minimal"))
+    (result,) = runner.run_sync(runner.prepare([report]), keep_results=True).results or []
+    assert result.extraction is not None
+    assert [s.date for s in result.extraction.strikes] == [dt.date(2025, 1, 3)]
+    assert [d.date for d in result.extraction.drills] == [dt.date(2024, 12, 29)]

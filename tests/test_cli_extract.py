@@ -229,7 +229,8 @@ def test_usage_errors_exit_2(monkeypatch: pytest.MonkeyPatch, folder: Path) -> N
     unknown = run(str(folder), "--prompt", "nonesuch")
     assert unknown.exit_code == 2 and "available: guided, minimal" in unknown.stderr
     bad_mode = run(str(folder), "--mode", "xml")
-    assert bad_mode.exit_code == 2 and "--mode: Input should be 'tools'" in bad_mode.stderr
+    assert bad_mode.exit_code == 2
+    assert "--mode: Input should be 'auto', 'json_schema'" in bad_mode.stderr
     resume = run(str(folder), "--resume")
     assert resume.exit_code == 2 and "--resume needs -o" in resume.stderr
     nothing = run(str(folder / "absent"))

@@ -163,6 +163,31 @@ def test_relative_dates_resolved_from_the_publication_date(
     assert undated.extraction.drills[0].date is None
 
 
+def test_the_offline_extractor_dates_a_yearless_item_from_its_page(
+    web: WebServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    args = ["extract", web.url("/item.html"), web.url("/undated.html"), "--model", "rules"]
+    done = run(*args, "-o", str(out))
+    assert done.exit_code == 0, done.output
+    by_id = {r.report_id: r for r in results(out)}
+    dated, undated = by_id["item"].extraction, by_id["undated"].extraction
+    assert dated is not None and undated is not None
+    assert by_id["item"].source.published is not None
+    assert [a.date for a in dated.arrests] == [dt.date(2025, 1, 3)]  # أمس الجمعة
+
+    def dates(extraction: Any) -> set[dt.date | None]:
+        found: set[dt.date | None] = {r.date for r in [*extraction.drills, *extraction.arrests]}
+        return found | {d for c in extraction.convoys for d in c.dates}
+
+    # Every date is a full ISO date: yesterday, last Sunday, and 28 December of the year
+    # before publication. (The offline extractor reads the convoy, told verb-first after
+    # "بينما", as a drill: its date is right all the same.)
+    assert dates(dated) == {dt.date(2025, 1, 3), dt.date(2024, 12, 29), dt.date(2024, 12, 28)}
+    # The same text with no publication date: no date is guessed.
+    assert dates(undated) == {None}
+
+
 def test_resume_skips_an_unchanged_page_and_reruns_a_changed_one(
     web: WebServer, tmp_path: Path
 ) -> None:

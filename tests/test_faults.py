@@ -32,7 +32,7 @@ def settings(server: OpenAIServer, **overrides: object) -> ModelSettings:
         "model": "gpt-4o-mini",
         "base_url": server.base_url,
         "api_key": "sk-test-faults-000000",
-        "timeout_s": 2.0,  # generous: a busy machine must not turn answers into timeouts
+        "timeout_s": 3.0,  # generous: a busy machine must not turn answers into timeouts
         "max_retries": 4,
         "max_reasks": 1,
         "max_tokens": 400,

@@ -321,3 +321,54 @@ def test_a_terminal_that_cannot_show_arabic_gets_valid_json() -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["extraction"]["convoys"] and not math.isnan(result["latency_s"])
+
+
+# --- messages that say what is wrong with an input -----------------------------------------------
+
+
+def test_a_utf16_report_with_its_byte_order_mark_is_read(tmp_path: Path) -> None:
+    text = REPORT.read_text(encoding="utf-8")
+    (tmp_path / "windows.txt").write_bytes(text.encode("utf-16"))  # BOM + UTF-16-LE
+    (tmp_path / "plain.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    done = invoke("extract", str(tmp_path), "--model", "rules", "-o", str(out))
+    assert done.exit_code == 0, done.output
+    windows, plain = sorted(read_results(out), key=lambda r: r.report_id, reverse=True)
+    assert windows.report_id == "windows" and windows.source.sha256 == plain.source.sha256
+    assert windows.extraction == plain.extraction.model_copy(update={"report_id": "windows"})
+
+
+def test_link_loops_broken_links_and_special_files_are_named(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(REPORT, folder / "good.txt")
+    (folder / "loop1.txt").symlink_to(folder / "loop2.txt")
+    (folder / "loop2.txt").symlink_to(folder / "loop1.txt")
+    (folder / "gone.txt").symlink_to(tmp_path / "deleted.txt")
+    os.mkfifo(folder / "pipe.txt")
+    done = invoke("extract", str(folder), "--model", "rules", "-o", str(tmp_path / "o.jsonl"))
+    assert done.exit_code == 1, done.output  # some inputs bad, the others ran
+    lines = done.stderr.splitlines()
+    assert f"skipped: {folder / 'loop1.txt'}: symbolic link loop" in lines
+    assert f"skipped: {folder / 'gone.txt'}: broken symbolic link" in lines
+    assert f"skipped: {folder / 'pipe.txt'}: not a regular file (a pipe, socket or device)" in lines
+    assert any(line.startswith("1 ok, 0 failed, 4 bad inputs") for line in lines)
+    alone = invoke("extract", str(folder / "loop1.txt"), "--model", "rules")
+    assert alone.exit_code == 2 and "symbolic link loop" in alone.stderr
+
+
+def test_an_unreadable_folder_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    shutil.copy(REPORT, folder / "r.txt")
+    real_iterdir = Path.iterdir
+
+    def refuse(self: Path) -> object:
+        if self == folder:
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)  # as root, chmod 000 would not stop us
+    done = invoke("extract", str(folder), "--model", "rules")
+    assert done.exit_code == 2
+    assert f"{folder}: cannot read the folder (Permission denied)" in done.stderr

@@ -4,134 +4,40 @@ transport retries, typed errors, usage, and the key kept out of error text."""
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import time
-from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 import httpx
-import httpx2
-import instructor
-import openai
 import pytest
+from backend_samples import (
+    BAD,
+    CONVOY,
+    FAST,
+    GOOD,
+    INVENTED,
+    KEY,
+    MESSAGES,
+    MIXED,
+    SOURCE,
+    assert_good,
+    extract,
+    extract_once,
+    fail,
+    request,
+    run,
+    settings,
+)
 from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 
-from llm_extract.backends import capabilities, get_backend, openai_compat
-from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend, RetryPolicy, retry_after_s
+from llm_extract.backends import capabilities, get_backend
+from llm_extract.backends.base import BackendResponse, ModelSettings
+from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend
 from llm_extract.backends.salvage import parse_json_object
-from llm_extract.errors import ExtractionError, ProviderError, UsageError
+from llm_extract.errors import ProviderError, UsageError
 from llm_extract.pricing import load_price_table
-from llm_extract.report import Report
-from llm_extract.results import PromptInfo
 from llm_extract.run import stack
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import load_settings
-
-T = TypeVar("T")
-
-KEY = "sk-test-5e3f9a1b7c2d4e6f8a0b1c2d3e4f5a6b"
-FAST = RetryPolicy(base_s=0.001, cap_s=0.01, retry_after_cap_s=2.0)
-
-# Written for these tests (facts in the style of the series, not its sentences).
-SOURCE = (
-    "تقرير الشهر 121 من عمر التحالف: دخلت قافلة تضم نحو 60 شاحنة محملة بمعدات لوجستية "
-    "إلى قاعدة الشدادي يوم 3 أيلول، وأسقطت فصائل محلية طائرة مسيرة قرب بلدة الصور "
-    "يوم 7 أيلول."
-)
-CONVOY: dict[str, Any] = {
-    "mode": "ground",
-    "vehicles": 60,
-    "approximate": True,
-    "batches": None,
-    "dates": ["2024-09-03"],
-    "origin": None,
-    "destinations": ["قاعدة الشدادي"],
-    "cargo": ["معدات لوجستية"],
-    "evidence": "قافلة تضم نحو 60 شاحنة",
-}
-STRIKE: dict[str, Any] = {
-    "date": "2024-09-07",
-    "kind": "drone_shootdown",
-    "attacker": "other",
-    "targets": [],
-    "location": "الصور",
-    "governorate": None,
-    "count": 1,
-    "casualties": [],
-    "evidence": "أسقطت فصائل محلية طائرة مسيرة",
-}
-INVENTED = {**STRIKE, "kind": "airstrike", "evidence": "غارات جوية على مواقع في البادية"}
-GOOD = {"coalition_month": 121, "convoys": [CONVOY], "strikes": [STRIKE]}
-BAD = {"coalition_month": 121, "convoys": [CONVOY], "strikes": [INVENTED]}
-MIXED = {"coalition_month": 121, "convoys": [CONVOY], "strikes": [STRIKE, INVENTED]}
-MESSAGES = [
-    {"role": "system", "content": "Extract the coalition's activity as JSON.\n\n  Keep spaces."},
-    {"role": "user", "content": f"Report:\n{SOURCE}"},
-]
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
-
-
-def settings(server: OpenAIServer, **overrides: Any) -> ModelSettings:
-    values: dict[str, Any] = {
-        "model": "gpt-4o-mini",
-        "base_url": server.base_url,
-        "api_key": KEY,
-        "max_retries": 2,
-        "max_reasks": 1,
-        "timeout_s": 5.0,
-        "max_tokens": 2048,
-        **overrides,
-    }
-    return ModelSettings(**values)
-
-
-def request(
-    model_settings: ModelSettings, text: str = SOURCE, report_id: str = "m121"
-) -> ExtractionRequest:
-    messages = [MESSAGES[0], {"role": "user", "content": f"Report:\n{text}"}]
-    return ExtractionRequest(
-        report=Report(report_id=report_id, text=text, path=f"{report_id}.txt"),
-        messages=messages,
-        settings=model_settings,
-        prompt=PromptInfo(name="test", hash="h"),
-    )
-
-
-async def extract_once(model_settings: ModelSettings, **kwargs: Any) -> BackendResponse:
-    backend = OpenAIBackend(model_settings, retry_policy=FAST, **kwargs)
-    try:
-        return await backend.extract(request(model_settings))
-    finally:
-        await backend.aclose()
-
-
-def extract(server: OpenAIServer, **overrides: Any) -> BackendResponse:
-    return run(extract_once(settings(server, **overrides)))
-
-
-def fail(server: OpenAIServer, **overrides: Any) -> ExtractionError:
-    with pytest.raises(ExtractionError) as info:
-        extract(server, **overrides)
-    return info.value
-
-
-def assert_good(response: BackendResponse) -> None:
-    extraction = response.extraction
-    assert type(extraction) is ReportExtraction
-    assert extraction.report_id == "m121"
-    assert extraction.period is not None and str(extraction.period.start) == "2024-09-23"
-    convoy = extraction.convoys[0]
-    assert convoy.evidence_start is not None and convoy.evidence_end is not None
-    assert SOURCE[convoy.evidence_start : convoy.evidence_end] == CONVOY["evidence"]
-    assert [s.kind.value for s in extraction.strikes] == ["drone_shootdown"]
-    assert response.dropped == []
-
 
 # --- the three modes -------------------------------------------------------------------------
 
@@ -384,7 +290,8 @@ def test_the_key_is_scrubbed_from_a_completion_that_echoes_it(
     error = fail(openai_server, max_reasks=0)
     assert error.kind == "invalid_output"
     assert KEY not in str(error) and KEY not in str(error.last_completion)
-    assert error.__cause__ is None and error.__suppress_context__
+    # no exception chain that could quote the answer verbatim
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
 
 
 def test_transport_failure_during_a_reask_keeps_the_usage(openai_server: OpenAIServer) -> None:
@@ -440,46 +347,9 @@ def test_environment_gives_the_server_and_a_local_server_needs_no_key(
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _status_error(headers: dict[str, str]) -> openai.APIStatusError:
-    req = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
-    return openai.RateLimitError(
-        "slow down", response=httpx2.Response(429, headers=headers, request=req), body=None
-    )
-
-
-def test_retry_after_forms() -> None:
-    assert retry_after_s(_status_error({"retry-after-ms": "250"})) == 0.25
-    assert retry_after_s(_status_error({"retry-after": "3"})) == 3.0
-    soon = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert 20 < (retry_after_s(_status_error({"retry-after": soon})) or 0) <= 30
-    assert retry_after_s(_status_error({"retry-after": "whenever"})) is None
-    assert retry_after_s(_status_error({})) is None
-    assert retry_after_s(ValueError("not an HTTP error")) is None
-
-
 def test_json_is_found_bare_fenced_or_wrapped_in_prose() -> None:
     assert parse_json_object('{"a": 1}') == {"a": 1}
     assert parse_json_object('Here it is:\n```json\n{"a": [1, 2]}\n```\nDone.') == {"a": [1, 2]}
     assert parse_json_object('Sure! {"a": {"b": 2}} Hope that helps.') == {"a": {"b": 2}}
     assert parse_json_object("[1, 2]") is None
     assert parse_json_object('{"a": ') is None
-
-
-# --- the instructor internals the backend relies on ------------------------------------------
-
-
-def test_instructor_internals() -> None:
-    """instructor is pinned below 2 because the backend replaces one of its private functions
-    and subclasses its response schema; an upgrade that moves them must fail here, loudly,
-    rather than slow every request down or change what is validated."""
-    problems = openai_compat.instructor_internals()
-    assert problems == [], (
-        "instructor internals changed; update llm_extract/backends/openai_compat.py: "
-        + "; ".join(problems)
-    )
-    from instructor.v2.validation import async_validators
-
-    assert getattr(async_validators.reject_async_validators, "_memoized", False), (
-        "_memoize_async_validator_check did not apply its patch"
-    )
-    assert issubclass(openai_compat._GroundedExtraction, instructor.ResponseSchema)

@@ -33,7 +33,7 @@ def test_forms(headers: dict[str, str], expected: float | None) -> None:
 
 
 def test_the_transport_and_the_backend_read_the_same_header() -> None:
-    from llm_extract.backends import openai_compat
+    from llm_extract.backends.chat import client
     from llm_extract.run import transport
 
-    assert transport.retry_after_seconds is openai_compat.retry_after_seconds
+    assert transport.retry_after_seconds is client.retry_after_seconds

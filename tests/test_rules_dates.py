@@ -10,7 +10,7 @@ import pytest
 from rules_helpers import HEAD_126, run
 
 from llm_extract.backends.rules.dates import DateContext, day_list, find_dates
-from llm_extract.backends.rules.extractor import coalition_month
+from llm_extract.backends.rules.extractor import coalition_month, extract
 from llm_extract.normalize import coalition_period, normalize
 
 
@@ -113,3 +113,43 @@ def _month_name(number: int) -> str:
 )
 def test_coalition_month_of_an_opening(opening: str, month: int | None) -> None:
     assert coalition_month(normalize(opening)) == month
+
+
+# --- the publication date anchors a short item's dates ----------------------------------------
+
+# A short item of the project's own, written without its year, as news sites publish them.
+ITEM = (
+    "الحسكة: شنت قوات التحالف الدولي أمس الجمعة غارة جوية على موقع قرب الشدادي.\n"
+    "وكانت القوات قد نفذت يوم الأحد الماضي تدريبا مشتركا مع قسد في قاعدة قسرك.\n"
+    "كما دخلت قافلة من 20 شاحنة في 28 كانون الأول عبر معبر الوليد."
+)
+PUBLISHED = dt.date(2025, 1, 4)  # a Saturday
+
+
+def test_relative_and_yearless_dates_resolve_against_the_publication_date() -> None:
+    extraction, _ = extract(ITEM, "item", PUBLISHED)
+    assert [s.date for s in extraction.strikes] == [dt.date(2025, 1, 3)]  # أمس الجمعة
+    assert [d.date for d in extraction.drills] == [dt.date(2024, 12, 29)]  # الأحد الماضي
+    assert extraction.convoys[0].dates == [dt.date(2024, 12, 28)]  # across the new year
+
+
+def test_without_a_publication_date_they_stay_unknown() -> None:
+    extraction, _ = extract(ITEM, "item")
+    assert [s.date for s in extraction.strikes] == [None]
+    assert [d.date for d in extraction.drills] == [None]
+    assert extraction.convoys[0].dates == []
+
+
+def test_a_weekday_that_contradicts_the_publication_date_is_no_date() -> None:
+    # "أمس الجمعة" published on a Sunday: yesterday was Saturday, so the text is wrong.
+    strike_only = ITEM.splitlines()[0]
+    extraction, _ = extract(strike_only, "item", dt.date(2025, 1, 5))
+    assert [s.date for s in extraction.strikes] == [None]
+    extraction, _ = extract(strike_only, "item", dt.date(2025, 1, 4))
+    assert [s.date for s in extraction.strikes] == [dt.date(2025, 1, 3)]
+
+
+def test_the_publication_date_never_moves_a_monthly_reports_dates() -> None:
+    norm = normalize("للشهر 118 على التوالي. 14 حزيران")
+    with_period = DateContext.of(norm, coalition_period(118), dt.date(2030, 1, 1))
+    assert [d.date for d in find_dates("14 حزيران", with_period)] == [dt.date(2024, 6, 14)]

@@ -124,6 +124,16 @@ class Seen:
     status: int
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up early (a timeout, a size limit) is expected, not news."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class WebServer:
     """``routes[path] = Answer | fn(server, request_headers) -> Answer``; every request is
     recorded in ``seen``; ``max_in_flight`` is the most requests served at once."""
@@ -136,7 +146,7 @@ class WebServer:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="web-server")
 

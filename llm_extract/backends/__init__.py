@@ -4,21 +4,33 @@ through one registry.
 Each entry says which model names it serves, what it can do (:class:`Capabilities`) and how
 to build it. Adding a backend means writing its module and adding one line to
 :data:`REGISTRY`; nothing else compares model names. Backends are imported only when one is
-built, so listing capabilities costs no import of ``openai`` or ``instructor``.
+built, so listing capabilities costs no import of ``httpx`` or ``pydantic`` models.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from llm_extract.backends.base import Backend, Capabilities, ModelSettings
 
 if TYPE_CHECKING:
     import httpx
 
-Factory = Callable[[ModelSettings, "httpx.AsyncClient | None"], Backend]
+    from llm_extract.backends.chat.auto import ModeMemory
+
+
+class Factory(Protocol):
+    """Builds a backend; the HTTP client (when given) carries the run's transport layers, and
+    ``memory`` keeps what ``--mode auto`` learns about a server between runs."""
+
+    def __call__(
+        self,
+        settings: ModelSettings,
+        http_client: httpx.AsyncClient | None = None,
+        memory: ModeMemory | None = None,
+    ) -> Backend: ...
 
 
 @dataclass(frozen=True)
@@ -34,16 +46,24 @@ class BackendSpec:
     create: Factory
 
 
-def _rules(settings: ModelSettings, http_client: httpx.AsyncClient | None) -> Backend:
+def _rules(
+    settings: ModelSettings,
+    http_client: httpx.AsyncClient | None = None,
+    memory: ModeMemory | None = None,
+) -> Backend:
     from llm_extract.backends.rules import RulesBackend
 
     return RulesBackend()
 
 
-def _openai(settings: ModelSettings, http_client: httpx.AsyncClient | None) -> Backend:
+def _openai(
+    settings: ModelSettings,
+    http_client: httpx.AsyncClient | None = None,
+    memory: ModeMemory | None = None,
+) -> Backend:
     from llm_extract.backends.openai_compat import OpenAIBackend
 
-    return OpenAIBackend(settings, http_client=http_client)
+    return OpenAIBackend(settings, http_client=http_client, memory=memory)
 
 
 #: Model name of the offline pattern extractor.
@@ -81,6 +101,10 @@ def capabilities(model: str) -> Capabilities:
     return spec_for(model).capabilities
 
 
-def get_backend(settings: ModelSettings, http_client: httpx.AsyncClient | None = None) -> Backend:
+def get_backend(
+    settings: ModelSettings,
+    http_client: httpx.AsyncClient | None = None,
+    memory: ModeMemory | None = None,
+) -> Backend:
     """A new backend for ``settings.model`` (the caller closes it with ``aclose``)."""
-    return spec_for(settings.model).create(settings, http_client)
+    return spec_for(settings.model).create(settings, http_client, memory)

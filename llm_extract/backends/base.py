@@ -16,6 +16,7 @@ from llm_extract.settings import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
     Mode,
+    static_mode,
 )
 
 Message = dict[str, str]
@@ -52,6 +53,11 @@ class ModelSettings:
     base_url: str | None = field(default=None, repr=False)  # may carry a password
     api_key: str | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # auto on OpenAI's own API is tools, decided here once: the request key, the batch
+        # files and the backend all see the same concrete mode.
+        object.__setattr__(self, "mode", static_mode(self.mode, self.base_url))
+
 
 @dataclass(frozen=True)
 class ExtractionRequest:
@@ -74,6 +80,8 @@ class BackendResponse:
     usage: Usage = field(default_factory=Usage)
     dropped: list[DroppedRecord] = field(default_factory=list)
     raw: str | None = None
+    #: the concrete mode that produced the answer (None: unknown, e.g. an old cache entry)
+    mode: str | None = None
 
 
 class Backend(Protocol):

@@ -1,280 +1,118 @@
-"""Backend for OpenAI and any OpenAI-compatible server (openai client + instructor + tenacity).
+"""Backend for OpenAI and any OpenAI-compatible chat-completions server.
 
-Who retries what:
+Who does what:
 
-- **tenacity** is the only transport retry loop: 429 (honouring ``Retry-After``), 408/409,
-  5xx, timeouts and dropped connections are retried with exponential backoff and jitter,
-  ``settings.max_retries`` times. The SDK's own retries are off (``max_retries=0``).
-  400/401/403/404... fail at once with ``ProviderError(kind="http_<code>")``.
-- **instructor** only re-asks on validation errors (``settings.max_reasks`` times), sending
-  the error back to the model. Validation runs with the report as context, so evidence that
-  is not in the report is a validation error (grounding).
-- After the last re-ask, the valid records of the last answer are kept and the others are
+- a **mode** (:mod:`llm_extract.backends.modes`, one module each) says how the request holds
+  the answer to the schema and where the answer is in the completion; ``auto`` finds the
+  mode the server takes (:mod:`llm_extract.backends.chat.auto`);
+- the request body is built **once** per report (model, messages, the mode's parameters,
+  temperature, ``max_tokens``), encoded once, and sent as it is by
+  :class:`~llm_extract.backends.chat.client.ChatClient`, the one transport retry loop
+  (tenacity): transient failures are retried, a request the server rejects as invalid is
+  not, whatever its status;
+- this module validates each answer against the report (pydantic, with the report as
+  context, so evidence that is not in the report is a validation error: grounding) and
+  **re-asks** after a validation error (``settings.max_reasks`` times, stopping early when the
+  same error comes back twice), sending the errors back in the mode's own way;
+- after the last re-ask, the valid records of the last answer are kept and the others are
   returned as dropped records (:mod:`llm_extract.backends.salvage`).
 
-Every completion that comes back (re-asks included) is counted in the usage. The API key is
-scrubbed from every error text raised here.
+Every completion that comes back (re-asks included) is counted in the usage. The API key and
+the base URL's secrets are scrubbed from every error text raised here.
+
+Why not instructor: it knew three of these modes, and what it still did for them (the re-ask
+loop) is the short loop below; its per-request work and the private functions the backend had
+to patch are gone with it.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import httpx
-import instructor
-import openai
-from instructor.core import IncompleteOutputException, InstructorRetryException
-from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_any,
-    wait_random_exponential,
-)
-from tenacity.stop import (
-    stop_base,
-)
 
 from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
+from llm_extract.backends.chat.auto import AutoMode, ModeMemory, server_id
+from llm_extract.backends.chat.client import (
+    DEFAULT_RETRY_POLICY,
+    ChatClient,
+    Rejected,
+    RetryPolicy,
+)
+from llm_extract.backends.chat.rejection import Rejection
+from llm_extract.backends.modes import AUTO_ORDER, ModeHandler, handler_for
 from llm_extract.backends.salvage import error_summary, salvage
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.redact import redact, url_secrets
 from llm_extract.results import Usage
-from llm_extract.retry_after import retry_after_seconds
 from llm_extract.schemas import ReportExtraction
-from llm_extract.settings import Mode
+from llm_extract.settings import ConcreteMode
 
-# instructor logs every failed attempt at ERROR; without a handler Python would print them
-# on stderr. Callers that configure logging still see them.
-logging.getLogger("instructor").addHandler(logging.NullHandler())
+__all__ = ["NO_KEY", "OpenAIBackend", "RetryPolicy", "completion_usage"]
 
-
-def instructor_internals() -> list[str]:
-    """The instructor internals this backend relies on that are missing (empty: all there).
-
-    pyproject.toml pins instructor below 2; ``tests/test_openai_compat.py`` fails with this
-    list when an upgrade within that range moves them, naming what to update.
-    """
-    problems: list[str] = []
-    try:
-        from instructor.v2.core import patch as _patch
-        from instructor.v2.validation import async_validators as _checks
-    except ImportError as exc:
-        return [f"_memoize_async_validator_check: cannot import instructor.v2 ({exc})"]
-    if not callable(getattr(_checks, "reject_async_validators", None)):
-        problems.append(
-            "_memoize_async_validator_check: instructor.v2.validation.async_validators"
-            ".reject_async_validators is gone"
-        )
-    if not hasattr(_patch, "reject_async_validators"):
-        problems.append(
-            "_memoize_async_validator_check: instructor.v2.core.patch no longer imports "
-            "reject_async_validators"
-        )
-    if not isinstance(getattr(instructor, "ResponseSchema", None), type):
-        problems.append("_GroundedExtraction: instructor.ResponseSchema is gone")
-    return problems
-
-
-def _memoize_async_validator_check() -> None:
-    """instructor 1.17 walks the whole response model (~0.3 ms) to reject async validators
-    half a dozen times per request, about half the client's own time per report. The
-    answer depends on the class only: remember the classes that passed.
-
-    A private function of instructor is replaced: :func:`instructor_internals` says when an
-    upgrade moved it (then this does nothing, and a test fails)."""
-    if instructor_internals():
-        return
-    from instructor.v2.core import patch as _patch
-    from instructor.v2.validation import async_validators as _checks
-
-    original = getattr(_checks, "reject_async_validators", None)
-    if original is None or getattr(original, "_memoized", False):
-        return
-    passed: set[Any] = set()
-
-    def reject_async_validators(response_model: Any) -> None:
-        try:
-            if response_model in passed:
-                return
-        except TypeError:  # an unhashable annotation: check it every time
-            original(response_model)
-            return
-        original(response_model)
-        passed.add(response_model)
-
-    reject_async_validators._memoized = True  # type: ignore[attr-defined]  # marker attribute
-    _checks.reject_async_validators = reject_async_validators
-    if getattr(_patch, "reject_async_validators", None) is original:
-        # patch.py imported the function by name when it was loaded
-        setattr(_patch, "reject_async_validators", reject_async_validators)  # noqa: B010
-
-
-_memoize_async_validator_check()
-
-
-class _SameErrorAgain(stop_base):
-    """Stops instructor's re-asks when a validation error repeats the previous one."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if exc is None:
-            return False
-        summary = error_summary(exc) if isinstance(exc, ValidationError) else str(exc)
-        repeated = bool(self.seen) and self.seen[-1] == summary
-        self.seen.append(summary)
-        return repeated
-
-
-def reask_policy(max_reasks: int) -> AsyncRetrying:
-    """instructor's re-ask loop: up to ``max_reasks`` re-asks, but stop as soon as the model
-    answers with the same validation error twice in a row (re-asking again rarely helps and
-    costs a full request each time)."""
-    return AsyncRetrying(
-        stop=stop_any(stop_after_attempt(max(0, max_reasks) + 1), _SameErrorAgain()),
-        retry=retry_if_exception_type((ValidationError, json.JSONDecodeError)),
-        reraise=True,
-    )
-
+logger = logging.getLogger(__name__)
 
 #: Key sent to servers that need none (a local server with a base URL and no key set).
 NO_KEY = "no-key"
 
-_INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
-    "tools": instructor.Mode.TOOLS,
-    "json_schema": instructor.Mode.JSON_SCHEMA,
-    "md_json": instructor.Mode.MD_JSON,
-}
-_TRANSIENT_STATUS = frozenset({408, 409, 429})
+Accepted = Callable[[], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff of the transport retries (seconds)."""
-
-    base_s: float = 1.0
-    cap_s: float = 30.0
-    retry_after_cap_s: float = 60.0
-
-
-#: Used by backends built without an explicit policy (tests shrink it).
-DEFAULT_RETRY_POLICY = RetryPolicy()
-
-# --- grounding through instructor ------------------------------------------------------------
-
-# The validation context of the report being extracted. It is not handed to instructor as
-# ``context`` because instructor then renders every message as a Jinja template (and dedents
-# it): the prompt's messages must go out exactly as rendered.
-_GROUNDING: ContextVar[dict[str, Any] | None] = ContextVar("grounding", default=None)
-
-
-class _GroundedExtraction(ReportExtraction, instructor.ResponseSchema):
-    """What instructor validates: a :class:`ReportExtraction` grounded in ``_GROUNDING``.
-
-    Already a ``ResponseSchema``, so instructor does not wrap it in a fresh class on every
-    call, and its schemas are computed once (they are the strict schema of ReportExtraction).
-    """
-
-    model_config = ReportExtraction.model_config | {"title": "ReportExtraction"}
-
-    @classmethod
-    def model_validate_json(
-        cls,
-        json_data: str | bytes | bytearray,
-        *,
-        strict: bool | None = None,
-        extra: Any = None,
-        context: Any | None = None,
-        **kwargs: Any,
-    ) -> _GroundedExtraction:
-        return super().model_validate_json(
-            json_data,
-            strict=strict,
-            extra=extra,
-            context=context if context is not None else _GROUNDING.get(),
-            **kwargs,
-        )
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if args or kwargs:
-            return super().model_json_schema(*args, **kwargs)
-        # A fresh copy for every caller (instructor may adjust it); decoding the cached JSON
-        # text is several times faster than copy.deepcopy of the nested dict.
-        copied: dict[str, Any] = json.loads(_report_schema_json())
-        return copied
-
-
-@functools.cache
-def _report_schema_json() -> str:
-    return json.dumps(ReportExtraction.model_json_schema(), ensure_ascii=False)
-
-
-def _plain(parsed: ReportExtraction) -> ReportExtraction:
-    """The same data as a plain :class:`ReportExtraction` (instructor returns a subclass)."""
-    values = {name: getattr(parsed, name) for name in ReportExtraction.model_fields}
-    return ReportExtraction.model_construct(_fields_set=set(parsed.model_fields_set), **values)
-
-
-# --- per-call bookkeeping ----------------------------------------------------------------------
-
-
-def completion_text(completion: ChatCompletion) -> str:
-    """The answer of a completion: the tool call's arguments, else the message content."""
-    if not completion.choices:
-        return ""
-    message = completion.choices[0].message
-    for call in message.tool_calls or []:
-        function = getattr(call, "function", None)
-        if function is not None:
-            return str(function.arguments or "")
-    return message.content or ""
-
-
-def completion_usage(completion: ChatCompletion) -> Usage:
+def completion_usage(completion: dict[str, Any]) -> Usage:
     """Tokens of one completion (one attempt)."""
-    raw = completion.usage
-    if raw is None:
+    raw = completion.get("usage")
+    if not isinstance(raw, dict):
         return Usage(attempts=1)
-    details = raw.prompt_tokens_details
+    details = raw.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    prompt, answer = _count(raw.get("prompt_tokens")), _count(raw.get("completion_tokens"))
+    total = _count(raw.get("total_tokens")) or prompt + answer
     return Usage(
-        prompt_tokens=raw.prompt_tokens,
-        completion_tokens=raw.completion_tokens,
-        total_tokens=raw.total_tokens,
-        cached_prompt_tokens=(details.cached_tokens or 0) if details else 0,
+        prompt_tokens=prompt,
+        completion_tokens=answer,
+        total_tokens=total,
+        cached_prompt_tokens=_count(cached),
         attempts=1,
     )
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _first_choice(completion: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The message and finish reason of a completion's first choice (empty when none)."""
+    choices = completion.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        message = choices[0].get("message")
+        reason = choices[0].get("finish_reason")
+        return (message if isinstance(message, dict) else {}), (
+            reason if isinstance(reason, str) else None
+        )
+    return {}, None
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """The request body as sent (compact UTF-8 JSON)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 @dataclass
 class _Call:
-    """What one ``extract`` saw: the usage and answer of every completion, in order.
-
-    Recorded as each completion arrives: instructor later overwrites ``completion.usage``
-    with its running total.
-    """
+    """What one report's extraction saw: the usage and answer of every completion."""
 
     usages: list[Usage] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
 
-    def record(self, completion: ChatCompletion) -> None:
-        self.usages.append(completion_usage(completion))
-        self.texts.append(completion_text(completion))
+    def record(self, usage: Usage, text: str) -> None:
+        self.usages.append(usage)
+        self.texts.append(text)
 
     @property
     def attempts(self) -> int:
@@ -293,39 +131,13 @@ class _Call:
         return total.model_copy(update={"cost_usd": load_price_table().cost(model, total)})
 
 
-# --- transport errors ------------------------------------------------------------------------
+class _ModeRefused(Exception):
+    """The server refused the mode itself (the first request of the mode)."""
 
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # timeouts and dropped connections too
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in _TRANSIENT_STATUS or exc.status_code >= 500
-    return False
-
-
-def retry_after_s(exc: BaseException | None) -> float | None:
-    """Seconds the server asked to wait before retrying ``exc``, if it is an HTTP error."""
-    if not isinstance(exc, openai.APIStatusError):
-        return None
-    return retry_after_seconds(exc.response.headers)
-
-
-def _error_kind(exc: BaseException) -> str:
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.APIConnectionError):
-        return "unavailable"
-    if isinstance(exc, openai.APIStatusError):
-        if exc.status_code == 429:
-            return "rate_limited"
-        if exc.status_code >= 500:
-            return "unavailable"
-        return f"http_{exc.status_code}"
-    return "unavailable"
-
-
-# --- the backend -----------------------------------------------------------------------------
+    def __init__(self, mode: ConcreteMode, rejection: Rejection) -> None:
+        self.mode = mode
+        self.rejection = rejection
+        super().__init__(rejection.reason)
 
 
 class OpenAIBackend:
@@ -337,14 +149,11 @@ class OpenAIBackend:
         *,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        memory: ModeMemory | None = None,
     ) -> None:
-        if settings.mode not in _INSTRUCTOR_MODES:
-            raise UsageError(
-                f"unknown mode {settings.mode!r}: choose one of {', '.join(_INSTRUCTOR_MODES)}"
-            )
         self.name = settings.model
         self.settings = settings
-        self.retry_policy = retry_policy or DEFAULT_RETRY_POLICY
+        self._fixed = None if settings.mode == "auto" else handler_for(settings.mode)
         base_url = settings.base_url or None
         key = settings.api_key or None
         if key is None:
@@ -357,172 +166,203 @@ class OpenAIBackend:
         # The key, and the password or secret query values of the base URL: no message that
         # leaves this module carries them (nor any URL's credentials: see redact()).
         self._secrets = (key, *url_secrets(base_url))
-        self._client = openai.AsyncOpenAI(
-            api_key=key,
+        self.memory = memory
+        self._auto = AutoMode(server_id(base_url), settings.model, memory)
+        self._client = ChatClient(
             base_url=base_url,
-            timeout=settings.timeout_s,
-            max_retries=0,  # tenacity is the only transport retry loop
-            # openai 3 is typed for httpx2 clients but accepts (legacy) httpx ones at runtime
-            http_client=http_client,  # type: ignore[arg-type]
+            api_key=key,
+            timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
+            policy=retry_policy or DEFAULT_RETRY_POLICY,
+            http_client=http_client,
         )
-        self._schema = ReportExtraction.model_json_schema()
+        self._params: dict[str, Any] = {"temperature": settings.temperature}
+        if settings.max_tokens is not None:
+            self._params["max_tokens"] = settings.max_tokens
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._client.aclose()
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
+    # --- choosing the mode ---------------------------------------------------------------------
+
     async def extract(self, request: ExtractionRequest) -> BackendResponse:
+        if self._fixed is not None:
+            try:
+                return await self._extract(self._fixed, request)
+            except _ModeRefused as refused:
+                raise await self._refusal_error(refused) from None
+        return await self._extract_auto(request)
+
+    async def _extract_auto(self, request: ExtractionRequest) -> BackendResponse:
+        for _ in range(2):  # a remembered mode refused now: probe once more
+            mode = await self._auto.acquire()
+            if mode is None:
+                return await self._probe(request)
+            try:
+                return await self._extract(handler_for(mode), request)
+            except _ModeRefused as refused:
+                if not await self._auto.refused(mode):
+                    raise await self._refusal_error(refused) from None
+                logger.info("the server now refuses mode %s: probing again", mode)
+        raise ProviderError(  # pragma: no cover  (a server that flips between refusals)
+            "the server keeps refusing the modes it took before; give --mode",
+            kind="mode_refused",
+        )
+
+    async def _probe(self, request: ExtractionRequest) -> BackendResponse:
+        """This report finds the mode: each of AUTO_ORDER until one is not refused."""
+        settled = False
+        refused: _ModeRefused | None = None
+        try:
+            for mode in AUTO_ORDER:
+
+                async def accepted(mode: ConcreteMode = mode) -> None:
+                    nonlocal settled
+                    settled = True
+                    await self._auto.settle(mode)
+
+                try:
+                    return await self._extract(handler_for(mode), request, on_accepted=accepted)
+                except _ModeRefused as exc:
+                    logger.info("auto: the server refuses mode %s: %s", mode, exc.rejection.reason)
+                    refused = exc
+            assert refused is not None  # AUTO_ORDER is not empty
+            raise await self._refusal_error(refused) from None
+        finally:
+            if not settled:
+                await self._auto.settle(None)
+
+    # --- one report in one mode ----------------------------------------------------------------
+
+    async def _extract(
+        self,
+        mode: ModeHandler,
+        request: ExtractionRequest,
+        *,
+        on_accepted: Accepted | None = None,
+    ) -> BackendResponse:
+        """Send, validate, re-ask: the extraction of one report in ``mode``."""
         settings = self.settings
         context = request.report.validation_context()
         call = _Call()
-        create = cast(
-            Callable[..., Awaitable[_GroundedExtraction]],
-            instructor.patch(create=self._sender(call), mode=_INSTRUCTOR_MODES[settings.mode]),
-        )
-        params: dict[str, Any] = {"temperature": settings.temperature}
-        if settings.max_tokens is not None:
-            params["max_tokens"] = settings.max_tokens
-        token = _GROUNDING.set(context)
-        try:
-            parsed = await create(
-                response_model=_GroundedExtraction,
-                messages=[dict(m) for m in request.messages],
-                model=settings.model,
-                max_retries=reask_policy(settings.max_reasks),
-                strict=False,
-                **params,
+        body: dict[str, Any] = {"model": settings.model, **mode.request(request.messages)}
+        body.update(self._params)
+        seen: list[str] = []
+        last_error: ValidationError | None = None
+        for attempt in range(max(0, settings.max_reasks) + 1):
+            completion = await self._send(mode, body, call, first=attempt == 0)
+            if attempt == 0 and on_accepted is not None:
+                await on_accepted()
+            message, finish_reason = _first_choice(completion)
+            text = mode.answer(message)
+            call.record(completion_usage(completion), text)
+            if finish_reason == "length":
+                raise ExtractionError(
+                    f"the answer was cut off at max_tokens={settings.max_tokens} "
+                    "(finish_reason=length); raise max_tokens",
+                    kind="truncated",
+                    attempts=call.attempts,
+                    last_completion=self._redact(text),
+                    usage=call.usage(self.name),
+                    mode=mode.name,
+                )
+            try:
+                extraction = ReportExtraction.model_validate_json(
+                    mode.json_text(text), context=context
+                )
+            except ValidationError as exc:
+                last_error = exc
+                summary = error_summary(exc)
+                if seen and seen[-1] == summary:
+                    break  # the same error twice in a row: another re-ask rarely helps
+                seen.append(summary)
+                body["messages"] = [*body["messages"], *mode.reask(message, str(exc))]
+                continue
+            return BackendResponse(
+                extraction=extraction, usage=call.usage(self.name), raw=text, mode=mode.name
             )
-        except IncompleteOutputException as exc:
-            raise ExtractionError(
-                f"the answer was cut off at max_tokens={settings.max_tokens} "
-                "(finish_reason=length); raise max_tokens",
-                kind="truncated",
-                attempts=call.attempts,
-                last_completion=self._redact(call.last_text or ""),
+        return self._after_failure(mode, call, context, last_error)
+
+    async def _send(
+        self, mode: ModeHandler, body: dict[str, Any], call: _Call, *, first: bool
+    ) -> dict[str, Any]:
+        try:
+            return await self._client.send(encode(body))
+        except Rejected as exc:
+            if first and exc.rejection.refuses(mode.params):
+                raise _ModeRefused(mode.name, exc.rejection) from None
+            status = exc.rejection.status
+            raise ProviderError(
+                self._redact(f"{exc.rejection.reason} (HTTP {status}, not retried)"),
+                kind=f"http_{status}",
+                attempts=1,
                 usage=call.usage(self.name),
-            ) from exc
-        except InstructorRetryException as exc:
-            return self._after_failure(exc, call, context)
-        finally:
-            _GROUNDING.reset(token)
-        return BackendResponse(
-            extraction=_plain(parsed),
-            usage=call.usage(self.name),
-            raw=call.last_text,
+                mode=mode.name,
+            ) from None
+        except ProviderError as exc:
+            exc.args = (self._redact(str(exc)),)
+            exc.usage = call.usage(self.name)
+            exc.mode = mode.name
+            raise
+
+    async def _refusal_error(self, refused: _ModeRefused) -> ProviderError:
+        """A one-line error that starts with the server's reason and names the mode to use."""
+        rejection, mode = refused.rejection, refused.mode
+        use = await self._suggestion(rejection, mode)
+        hint = (
+            f"use --mode {use}, or --mode auto to find the mode it takes"
+            if use
+            else "use --mode auto to find the mode it takes"
+        )
+        return ProviderError(
+            self._redact(
+                f"{rejection.reason} (HTTP {rejection.status}, not retried): "
+                f"this server refuses --mode {mode}; {hint}"
+            ),
+            kind="mode_refused",
+            attempts=1,
+            mode=mode,
         )
 
+    async def _suggestion(self, rejection: Rejection, refused: ConcreteMode) -> str | None:
+        """A mode this server takes, when known: the one remembered for it, else a mode its
+        refusal names (llama.cpp's: "Input should be 'text' or 'json_object'")."""
+        known = await self._auto.known()
+        if known is not None and known != refused:
+            return known
+        reason = rejection.reason.lower()
+        for mode in AUTO_ORDER:
+            if mode != refused and f"'{mode}'" in reason:
+                return mode
+        return None
+
     def _after_failure(
-        self, exc: InstructorRetryException, call: _Call, context: dict[str, Any]
+        self,
+        mode: ModeHandler,
+        call: _Call,
+        context: dict[str, Any],
+        error: ValidationError | None,
     ) -> BackendResponse:
-        """A transport error is re-raised; a validation failure is salvaged if it can be."""
-        cause = exc.__cause__
-        usage = call.usage(self.name)
-        if isinstance(cause, ExtractionError):
-            cause.usage = usage
-            raise cause
-        if not exc.failed_attempts:
-            raise ExtractionError(
-                self._redact(f"model call failed: {cause or exc}"),
-                kind="unexpected",
-                attempts=call.attempts,
-                usage=usage,
-            ) from None  # its chain may quote the request or the answer verbatim
+        """Keep the valid records of the last answer, or fail with ``invalid_output``."""
         text = call.last_text or ""
+        usage = call.usage(self.name)
         rescued = salvage(text, context)
         if rescued is None:
             raise ExtractionError(
                 self._redact(
                     f"invalid output after {call.attempts} attempt(s): "
-                    + (
-                        error_summary(cause)
-                        if isinstance(cause, ValidationError)
-                        else _first_line(str(cause or exc))
-                    )
+                    + (error_summary(error) if error is not None else "no answer")
                 ),
                 kind="invalid_output",
                 attempts=call.attempts,
                 last_completion=self._redact(text),
                 usage=usage,
-            ) from None  # idem: only redacted text leaves this module
+                mode=mode.name,
+            )
         extraction, dropped = rescued
-        return BackendResponse(extraction=extraction, usage=usage, dropped=dropped, raw=text)
-
-    def _sender(self, call: _Call) -> Callable[..., Awaitable[ChatCompletion]]:
-        """The ``create`` instructor drives: one request with transport retries, recorded."""
-
-        async def send(**kwargs: Any) -> ChatCompletion:
-            self._finish_request(kwargs)
-            completion = await self._send_with_retries(kwargs)
-            call.record(completion)
-            return completion
-
-        return send
-
-    def _finish_request(self, kwargs: dict[str, Any]) -> None:
-        """json_schema mode: OpenAI strict structured outputs with our strict schema.
-
-        The schema-carrying parameters (``tools``, ``response_format``) and the messages are
-        plain JSON already, so they travel in ``extra_body``: the request body is the same, but
-        the SDK no longer walks the whole schema and every message through its parameter
-        transformer on every request (about 2 ms of the client's own time per report).
-        """
-        response_format = kwargs.get("response_format")
-        if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "ReportExtraction", "schema": self._schema, "strict": True},
-            }
-        extra: dict[str, Any] = {
-            key: kwargs.pop(key) for key in ("tools", "response_format") if key in kwargs
-        }
-        # The messages are plain JSON too (a report and the prompt's example: thousands of
-        # characters the transformer would walk); the SDK gets an empty list in their place,
-        # which the extra body overrides: the body sent is the same.
-        if "messages" in kwargs:
-            extra["messages"] = list(kwargs["messages"])
-            kwargs["messages"] = []
-        if extra:
-            kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extra}
-
-    def _wait(self, state: RetryCallState) -> float:
-        policy = self.retry_policy
-        exc = state.outcome.exception() if state.outcome else None
-        asked = retry_after_s(exc)
-        if asked is not None:
-            return min(asked, policy.retry_after_cap_s)
-        backoff = wait_random_exponential(multiplier=policy.base_s, max=policy.cap_s)
-        return float(backoff(state))
-
-    async def _send_with_retries(self, kwargs: dict[str, Any]) -> ChatCompletion:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(_is_transient),
-            reraise=True,
+        return BackendResponse(
+            extraction=extraction, usage=usage, dropped=dropped, raw=text, mode=mode.name
         )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    completion: ChatCompletion = await self._client.chat.completions.create(
-                        **kwargs
-                    )
-                    return completion
-        except openai.OpenAIError as exc:
-            attempts = int(retrying.statistics.get("attempt_number", 1))
-            kind = _error_kind(exc)
-            gave_up = " (gave up)" if _is_transient(exc) else ""
-            raise ProviderError(
-                self._redact(
-                    f"{kind} after {attempts} attempt(s){gave_up}: {_first_line(str(exc))}"
-                ),
-                kind=kind,
-                attempts=attempts,
-            ) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
-
-
-def _first_line(text: str, limit: int = 300) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."

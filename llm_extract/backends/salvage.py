@@ -38,6 +38,18 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
+def json_block(text: str) -> str:
+    """The JSON text of an answer written as prose: the last fenced block, else the span from
+    the first ``{`` to the last ``}``, else the whole answer."""
+    blocks = _FENCE.findall(text)
+    if blocks:
+        return str(blocks[-1]).strip()
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        return text[start : end + 1]
+    return text
+
+
 def error_summary(exc: ValidationError) -> str:
     """One line per pydantic error: ``field.path: message`` (without echoing inputs)."""
     parts = []
@@ -55,6 +67,15 @@ def salvage(
     data = parse_json_object(text)
     if data is None:
         return None
+    return salvage_data(data, context)
+
+
+def salvage_data(
+    data: dict[str, Any], context: dict[str, Any]
+) -> tuple[ReportExtraction, list[DroppedRecord]] | None:
+    """The valid part of an extraction given as data (a model's parsed answer, or what the
+    offline extractor built) and its dropped records; None when the document itself does not
+    validate. The one way of keeping the valid records, for every backend."""
     kept: dict[str, list[Any]] = {}
     dropped: list[DroppedRecord] = []
     for category, model in RECORD_TYPES.items():

@@ -56,8 +56,10 @@ ModeOption = Annotated[
     str | None,
     typer.Option(
         "--mode",
-        help=f"How the answer is held to the schema: {' | '.join(MODES)} "
-        "(default: the prompt's, else tools).",
+        help=f"How the answer is held to the schema: {' | '.join(MODES)} (default: the "
+        "prompt's, else auto: tools on OpenAI's API; on other servers the first of "
+        "json_schema, json_object, tools, md_json the server takes, remembered). "
+        "See docs/servers.md.",
     ),
 ]
 TemperatureOption = Annotated[
@@ -116,6 +118,14 @@ ChunkOverlapOption = Annotated[
 MaxCharsOption = Annotated[
     int | None,
     typer.Option("--max-chars", help="Longest report accepted, in characters (default 100000)."),
+]
+
+ReportTextsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--reports",
+        help="Folder of the report texts, repeatable (default: each result's source.path).",
+    ),
 ]
 
 #: name -> (annotation, default). The flags (``--no-cache``, ``--log``) default to False and

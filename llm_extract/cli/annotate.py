@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from llm_extract.cli._common import cli_errors, echo_error, fail
+from llm_extract.cli._options import ReportTextsOption
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.annotate import audit
@@ -45,13 +46,7 @@ def annotate_command(
         Path | None,
         typer.Option("--gold-dir", help="Where gold files are saved (default: <evals-dir>/gold)."),
     ] = None,
-    reports: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--reports",
-            help="Folder of the report texts, repeatable (default: each result's source.path).",
-        ),
-    ] = None,
+    reports: ReportTextsOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 0,
     no_browser: Annotated[

@@ -48,7 +48,14 @@ from llm_extract.run.batch import (
 )
 from llm_extract.run.ratelimit import estimate_body_tokens
 from llm_extract.run.runner import Runner
-from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, MODES, Mode, Settings, load_settings
+from llm_extract.settings import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    CONCRETE_MODES,
+    Mode,
+    Settings,
+    load_settings,
+)
 from llm_extract.sources.files import read_reports
 
 app = typer.Typer(
@@ -244,7 +251,7 @@ def collect_command(
                 raise InputError(file, f"cannot read ({exc.strerror})") from exc
             except UnicodeDecodeError as exc:
                 raise InputError(file, "not a UTF-8 results file") from exc
-        mode: Mode = next((m for m in MODES if m == loaded.mode), "tools")
+        mode: Mode = next((m for m in CONCRETE_MODES if m == loaded.mode), "tools")
         settings = ModelSettings(model=loaded.model, mode=mode)
         collected = collect_results(lines, loaded, settings=settings)
         with JsonlWriter(output, append=False) as writer:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from llm_extract.cli._common import cli_errors, refuse_overwriting_inputs
+from llm_extract.cli._options import ReportTextsOption
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.view import write_view
 from llm_extract.sources.texts import TEXT_OK
@@ -22,13 +23,7 @@ def view_command(
         Path | None,
         typer.Option("--gold", help="Gold folder (<id>.json): mark matched, spurious, missed."),
     ] = None,
-    reports: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--reports",
-            help="Folder of the report texts, repeatable (default: each result's source.path).",
-        ),
-    ] = None,
+    reports: ReportTextsOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="HTML file (default: <stem>_review.html)."),

@@ -28,6 +28,7 @@ as missing. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,23 @@ class ManifestEntry(BaseModel):
     sha256: str
     request_key: str
     text: str
+    url: str | None = None
+    title: str | None = None
+    published: dt.date | dt.datetime | None = None
+    fetched_at: dt.datetime | None = None
+
+    def report(self) -> Report:
+        """The report this entry was made from, provenance included."""
+        return Report(
+            report_id=self.report_id,
+            text=self.text,
+            path=self.path,
+            sha256=self.sha256,
+            url=self.url,
+            title=self.title,
+            published=self.published,
+            fetched_at=self.fetched_at,
+        )
 
 
 class Manifest(BaseModel):
@@ -75,10 +93,7 @@ class Manifest(BaseModel):
     entries: dict[str, ManifestEntry]
 
     def request_for(self, custom_id: str, settings: ModelSettings) -> ExtractionRequest:
-        entry = self.entries[custom_id]
-        report = Report(
-            report_id=entry.report_id, text=entry.text, path=entry.path, sha256=entry.sha256
-        )
+        report = self.entries[custom_id].report()
         return ExtractionRequest(report=report, messages=[], settings=settings, prompt=self.prompt)
 
 
@@ -118,8 +133,11 @@ def prepare_batch(
     requests: Sequence[ExtractionRequest],
     bodies: dict[str, dict[str, Any]],
     keys: dict[str, str],
+    *,
+    mode: str | None = None,
 ) -> PreparedBatch:
-    """One Batch API request line per request (``bodies`` and ``keys`` by report id).
+    """One Batch API request line per request (``bodies`` and ``keys`` by report id), rendered
+    in ``mode`` (by default the requests' own; ``collect`` reads the answers in it).
 
     Raises UsageError on an empty batch or a repeated report id.
     """
@@ -137,10 +155,17 @@ def prepare_batch(
             sha256=report.sha256,
             request_key=keys[report.report_id],
             text=report.text,
+            url=report.url,
+            title=report.title,
+            published=report.published,
+            fetched_at=report.fetched_at,
         )
         lines.append(batch_line(report.report_id, bodies[report.report_id]))
     manifest = Manifest(
-        model=first.settings.model, mode=first.settings.mode, prompt=first.prompt, entries=entries
+        model=first.settings.model,
+        mode=mode or first.settings.mode,
+        prompt=first.prompt,
+        entries=entries,
     )
     return PreparedBatch(lines=lines, manifest=manifest)
 
@@ -154,9 +179,10 @@ async def prepare_reports(runner: Runner, plan: Plan) -> PreparedBatch:
         raise UsageError(f"model {runner.settings.model!r} has no Batch API; use extract")
     requests = plan.requests
     check_unique_ids(requests)  # before rendering anything
-    bodies = await render_bodies(runner, requests)
+    mode = runner.render_mode()
+    bodies = await render_bodies(runner, requests, mode=mode)
     keys = {r.report.report_id: r.key for r in requests}
-    return prepare_batch(requests, bodies, keys)
+    return prepare_batch(requests, bodies, keys, mode=mode)
 
 
 def _part_path(path: Path, part: int, parts: int) -> Path:
@@ -300,7 +326,9 @@ def _failed(
 ) -> ExtractionResult:
     return ExtractionResult(
         report_id=entry.report_id if entry else custom_id,
-        source=SourceInfo(path=entry.path if entry else "", sha256=entry.sha256 if entry else ""),
+        source=(
+            SourceInfo.from_report(entry.report()) if entry else SourceInfo(path="", sha256="")
+        ),
         prompt=manifest.prompt,
         model=manifest.model,
         status="failed",
@@ -400,7 +428,7 @@ def collect_results(
             ordered.append(
                 ExtractionResult(
                     report_id=entry.report_id,
-                    source=SourceInfo(path=entry.path, sha256=entry.sha256),
+                    source=SourceInfo.from_report(entry.report()),
                     prompt=manifest.prompt,
                     model=str(answers[custom_id].get("model") or manifest.model),
                     status="ok",

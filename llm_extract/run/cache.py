@@ -1,7 +1,9 @@
 """SQLite response cache keyed by :func:`llm_extract.run.keys.request_key`.
 
 One row per request key: the validated extraction (JSON), the dropped records, the usage of
-the call that produced it, the model, the last raw completion and when it was stored. The API
+the call that produced it, the model, the mode it was asked in (what ``auto`` chose; NULL in
+rows stored before modes were recorded: a column added to older files on open), the last raw
+completion and when it was stored. The API
 key is never part of a row (nor of the key). The file is shared with other tools of the
 package (WAL journal, busy timeout; a fresh connection per call), so two processes or threads
 can read and write it at once. The file (and the folder, when the tool creates it) is readable
@@ -36,7 +38,8 @@ CREATE TABLE IF NOT EXISTS responses (
     dropped    TEXT NOT NULL,
     usage      TEXT NOT NULL,
     raw        TEXT,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    mode       TEXT
 )
 """
 
@@ -66,6 +69,9 @@ class ResponseCache:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(responses)")}
+            if "mode" not in columns:  # a cache file from before modes were recorded
+                db.execute("ALTER TABLE responses ADD COLUMN mode TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -83,13 +89,13 @@ class ResponseCache:
         (two files with the same text share one key)."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT model, extraction, dropped, usage, raw, created_at "
+                "SELECT model, extraction, dropped, usage, raw, created_at, mode "
                 "FROM responses WHERE key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        model, extraction_json, dropped_json, usage_json, raw, created_at = row
+        model, extraction_json, dropped_json, usage_json, raw, created_at, mode = row
         try:
             extraction = ReportExtraction.model_validate_json(extraction_json)
             dropped = _DROPPED.validate_json(dropped_json)
@@ -100,7 +106,13 @@ class ResponseCache:
             ) from exc
         if report_id is not None:
             extraction.report_id = report_id
-        response = BackendResponse(extraction=extraction, usage=usage, dropped=dropped, raw=raw)
+        response = BackendResponse(
+            extraction=extraction,
+            usage=usage,
+            dropped=dropped,
+            raw=raw,
+            mode=mode if isinstance(mode, str) else None,
+        )
         return CachedResponse(key=key, model=model, response=response, created_at=created_at)
 
     def put(self, key: str, response: BackendResponse, model: str) -> None:
@@ -113,12 +125,13 @@ class ResponseCache:
             response.usage.model_dump_json(),
             response.raw,
             time.time(),
+            response.mode,
         )
         with self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO responses "
-                "(key, model, extraction, dropped, usage, raw, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "(key, model, extraction, dropped, usage, raw, created_at, mode) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
 

@@ -14,9 +14,10 @@ kept once.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest
@@ -105,7 +106,7 @@ def split_report(report: Report, max_chars: int, overlap_chars: int = 0) -> list
     if len(chunks) == 1:
         return [report]
     return [
-        Report(report_id=f"{report.report_id}#{c.index}", text=c.text, path=report.path)
+        replace(report, report_id=f"{report.report_id}#{c.index}", text=c.text, sha256="")
         for c in chunks
     ]
 
@@ -136,6 +137,7 @@ def merge_extractions(
     parts: Sequence[tuple[Chunk, ReportExtraction]],
     whole: str,
     report_id: str | None = None,
+    published: dt.date | dt.datetime | None = None,
 ) -> ReportExtraction:
     """One extraction of ``whole`` from the extractions of its chunks (see the module doc)."""
     month = next((p.coalition_month for _, p in parts if p.coalition_month is not None), None)
@@ -169,7 +171,7 @@ def merge_extractions(
         ]
         spans[category] = [span for _, span, _ in kept]
     merged = ReportExtraction.model_validate(
-        data, context={"source": whole, "report_id": report_id}
+        data, context={"source": whole, "report_id": report_id, "published": published}
     )
     # Grounding against the whole text finds an evidence's first occurrence; the chunk tells
     # which occurrence the model quoted, so keep that one.
@@ -207,8 +209,12 @@ class ChunkedBackend:
         parts: list[tuple[Chunk, ReportExtraction]] = []
         usage = Usage()
         dropped: list[DroppedRecord] = []
+        mode: str | None = None
         for chunk in chunks:
-            part = Report(f"{report.report_id}#{chunk.index}", chunk.text, report.path)
+            # A chunk keeps the report's provenance (its publication date anchors dates).
+            part = replace(
+                report, report_id=f"{report.report_id}#{chunk.index}", text=chunk.text, sha256=""
+            )
             sub = ExtractionRequest(
                 report=part,
                 messages=self.prompt.render(part),
@@ -225,13 +231,14 @@ class ChunkedBackend:
                 exc.args = (f"chunk {chunk.index + 1} of {len(chunks)}: {exc}",)
                 raise
             usage = usage.add(answer.usage)
+            mode = mode or answer.mode
             parts.append((chunk, answer.extraction))
             dropped.extend(
                 d.model_copy(update={"reason": f"chunk {chunk.index + 1}: {d.reason}"})
                 for d in answer.dropped
             )
-        merged = merge_extractions(parts, report.text, report.report_id)
-        return BackendResponse(extraction=merged, usage=usage, dropped=dropped)
+        merged = merge_extractions(parts, report.text, report.report_id, report.published)
+        return BackendResponse(extraction=merged, usage=usage, dropped=dropped, mode=mode)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -1,6 +1,6 @@
 """What a run would send, without sending it: ``--dry-run`` estimates and ``batch prepare``.
 
-The model backend renders each request exactly as it would send it (instructor included);
+The model backend renders each request exactly as it would send it (in the mode it would use);
 its HTTP client goes through a :class:`~llm_extract.run.transport.CaptureTransport` that
 keeps the body and answers 400, so the backend gives up at once.
 """
@@ -21,6 +21,7 @@ from llm_extract.run.pipeline import prepare_request
 from llm_extract.run.ratelimit import estimate_body_tokens, estimate_prompt_tokens
 from llm_extract.run.runner import Plan, Runner
 from llm_extract.run.transport import CaptureTransport, tag_requests
+from llm_extract.settings import ConcreteMode
 
 #: OpenAI caches a prompt prefix of at least this many tokens.
 PROMPT_CACHE_MIN_TOKENS = 1024
@@ -55,17 +56,23 @@ class DryRun:
 
 
 async def render_bodies(
-    runner: Runner, requests: Sequence[ExtractionRequest]
+    runner: Runner, requests: Sequence[ExtractionRequest], *, mode: ConcreteMode | None = None
 ) -> dict[str, dict[str, Any]]:
     """The exact HTTP body the runner's backend would send for each request (by report id),
-    sending nothing."""
+    sending nothing, in ``mode`` (by default :meth:`Runner.render_mode`: ``auto`` probes
+    nothing here)."""
     if not runner.capabilities.http:
         raise UsageError(f"model {runner.settings.model!r} sends no requests")
     import httpx
 
     capture = CaptureTransport()
-    probe = replace(runner.call, api_key=runner.call.api_key or "dry-run", max_retries=0)
-    probe = replace(probe, max_reasks=0)
+    probe = replace(
+        runner.call,
+        api_key=runner.call.api_key or "dry-run",
+        max_retries=0,
+        max_reasks=0,
+        mode=mode or runner.render_mode(),
+    )
     backend = runner.spec.create(probe, httpx.AsyncClient(transport=capture))
     try:
         for request in requests:

@@ -285,30 +285,9 @@ async def extract_reports(
             await active.aclose()
 
 
-def run_extraction(
-    reports: Sequence[Report],
-    *,
-    prompt: Prompt,
-    settings: ModelSettings,
-    backend: Backend | None = None,
-    cache: ResponseCache | None = None,
-    concurrency: int = 8,
-    on_result: ResultCallback | None = None,
-    progress: bool = False,
-) -> list[ExtractionResult]:
+def run_extraction(reports: Sequence[Report], **options: Any) -> list[ExtractionResult]:
     """Synchronous :func:`extract_reports` (runs its own event loop)."""
-    return run_async(
-        extract_reports(
-            reports,
-            prompt=prompt,
-            settings=settings,
-            backend=backend,
-            cache=cache,
-            concurrency=concurrency,
-            on_result=on_result,
-            progress=progress,
-        )
-    )
+    return run_async(extract_reports(reports, **options))
 
 
 def _base(
@@ -341,6 +320,8 @@ async def _extract_one(
         return _ok(base, response, settings, started, cached=False, prices=prices)
     except ExtractionError as exc:
         usage = exc.usage if isinstance(exc.usage, Usage) else Usage()
+        if exc.mode is not None:
+            base["mode"] = exc.mode
         return _finish(
             base,
             status_kind=exc.kind,
@@ -384,6 +365,8 @@ def _ok(
     extraction = response.extraction
     if extraction.report_id != base["report_id"]:
         extraction = extraction.model_copy(update={"report_id": base["report_id"]})
+    if response.mode is not None:
+        base = {**base, "mode": response.mode}
     return ExtractionResult(
         **base,
         status="ok",

@@ -38,7 +38,7 @@ from llm_extract.run.pipeline import (
 )
 from llm_extract.run.stack import Stack, build_stack, model_settings
 from llm_extract.run.tally import Tally
-from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, Settings
+from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, CONCRETE_MODES, ConcreteMode, Settings
 
 if TYPE_CHECKING:
     import httpx
@@ -113,6 +113,25 @@ class Runner:
                 f"model {self.settings.model!r} needs {API_KEY_ENV} (or {BASE_URL_ENV} for a "
                 "local server, which needs no key); use --model rules to run offline"
             )
+
+    def render_mode(self) -> ConcreteMode:
+        """The concrete mode of requests rendered without being sent (``--dry-run``, ``batch
+        prepare``): the configured mode; for ``auto``, the mode remembered for this server
+        and model, else the first mode ``auto`` would try."""
+        mode = self.call.mode
+        if mode != "auto":
+            return mode
+        from llm_extract.backends.chat.auto import server_id
+        from llm_extract.backends.modes import AUTO_ORDER
+        from llm_extract.run.modestore import ModeStore
+
+        try:
+            found = ModeStore(self.settings.cache_db_path).recall(
+                server_id(self.call.base_url), self.call.model
+            )
+        except CacheError:
+            found = None
+        return next((m for m in CONCRETE_MODES if m == found), AUTO_ORDER[0])
 
     # --- preparing ---------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@
    goes chunk by chunk;
 2. :class:`~llm_extract.run.budget.BudgetedBackend`: ``--max-cost`` / ``--max-tokens-total``;
 3. :class:`TaggedBackend`: marks the HTTP requests of each report with its id and request key;
-4. the model backend, made on the first request that reaches it when its answers are cached
-   (:class:`DeferredBackend`: a fully cached run never imports the SDK); for backends that
-   make HTTP requests, its HTTP client goes through an
+4. the model backend, with the table where ``--mode auto`` remembers what each server takes
+   (:class:`~llm_extract.run.modestore.ModeStore`), made on the first request that reaches it
+   when its answers are cached (:class:`DeferredBackend`: a run answered from the cache never
+   imports the backend); for backends that make HTTP requests, its HTTP client goes through an
    :class:`~llm_extract.run.transport.InstrumentedTransport` that applies ``--rpm`` /
    ``--tpm`` to every attempt (retries and re-asks too) and logs each request and answer
    (``--log``).
@@ -29,6 +30,7 @@ from llm_extract.pricing import PriceTable
 from llm_extract.prompts import Prompt
 from llm_extract.run.budget import Budget, BudgetedBackend
 from llm_extract.run.chunking import ChunkedBackend
+from llm_extract.run.modestore import ModeStore
 from llm_extract.run.tags import tag_requests
 from llm_extract.settings import Settings
 
@@ -128,12 +130,13 @@ def build_stack(
     log: RequestLog | None = None
     if spec.capabilities.http and http_client is None:
         http_client, limiter, log = _instrumented_client(settings)
+    memory = ModeStore(settings.cache_db_path) if spec.capabilities.http else None
     backend: Backend
     if spec.capabilities.cacheable:
         client = http_client
-        backend = DeferredBackend(lambda: spec.create(call, client), settings.model)
+        backend = DeferredBackend(lambda: spec.create(call, client, memory), settings.model)
     else:
-        backend = spec.create(call, http_client)
+        backend = spec.create(call, http_client, memory)
     if spec.capabilities.http:
         backend = TaggedBackend(backend)
     if budget is None and spec.capabilities.http:

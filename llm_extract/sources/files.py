@@ -22,8 +22,11 @@ in the text store (:mod:`.texts`) so that the review page can show it later.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import errno
 import glob
+import stat
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -128,9 +131,8 @@ def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
         if is_url(raw):
             add_url(raw)
             continue
-        files, error = expand(raw)
-        if error is not None:
-            errors.append(error)
+        files, problems = expand(raw)
+        errors.extend(problems)
         for file in files:
             key = str(file.resolve())
             if key in seen:
@@ -146,25 +148,58 @@ def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
     return inputs, errors
 
 
-def expand(raw: str) -> tuple[list[Path], InputError | None]:
-    """The files one argument stands for, or the error that says why there are none."""
+def expand(raw: str) -> tuple[list[Path], list[InputError]]:
+    """The files one argument stands for, and an error for each thing that is not one: a
+    missing path, a link loop, an unreadable folder, a pipe or device inside a folder."""
     if not raw.strip():  # an unset shell variable: never "the current folder"
-        return [], InputError(repr(raw), "empty argument: no file or folder named")
+        return [], [InputError(repr(raw), "empty argument: no file or folder named")]
     path = Path(raw)
-    if path.is_dir():
-        files = sorted(
-            p for p in path.iterdir() if p.suffix.lower() in _FOLDER_SUFFIXES and p.is_file()
-        )
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if _GLOB_CHARS & set(raw) and exc.errno == errno.ENOENT:
+            files = sorted(Path(p) for p in glob.glob(raw) if Path(p).is_file())
+            return files, [] if files else [InputError(raw, "no file matches this pattern")]
+        return [], [InputError(path, _stat_problem(path, exc))]
+    if stat.S_ISDIR(mode):
+        return _folder(path)
+    if stat.S_ISREG(mode):
+        return [path], []
+    return [], [InputError(path, "not a regular file (a pipe, socket or device)")]
+
+
+def _folder(path: Path) -> tuple[list[Path], list[InputError]]:
+    """Every supported file of a folder; the entries that cannot be read are named."""
+    try:
+        entries = sorted(path.iterdir())
+    except OSError as exc:
+        return [], [InputError(path, f"cannot read the folder ({exc.strerror or exc})")]
+    files: list[Path] = []
+    errors: list[InputError] = []
+    for entry in entries:
+        if entry.suffix.lower() not in _FOLDER_SUFFIXES:
+            continue
+        try:
+            mode = entry.stat().st_mode
+        except OSError as exc:
+            errors.append(InputError(entry, _stat_problem(entry, exc)))
+            continue
+        if stat.S_ISREG(mode):
+            files.append(entry)
+        elif not stat.S_ISDIR(mode):
+            errors.append(InputError(entry, "not a regular file (a pipe, socket or device)"))
+    if not files and not errors:
         kinds = ", ".join(sorted(_FOLDER_SUFFIXES))
-        return files, None if files else InputError(path, f"folder holds no report ({kinds})")
-    if path.is_file():
-        return [path], None
-    if _GLOB_CHARS & set(raw):
-        files = sorted(Path(p) for p in glob.glob(raw) if Path(p).is_file())
-        return files, None if files else InputError(raw, "no file matches this pattern")
-    if path.exists():
-        return [], InputError(path, "not a regular file")
-    return [], InputError(path, "no such file or folder")
+        errors.append(InputError(path, f"folder holds no report ({kinds})"))
+    return files, errors
+
+
+def _stat_problem(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return "broken symbolic link" if path.is_symlink() else "no such file or folder"
+    return f"cannot read ({exc.strerror or exc})"
 
 
 def _kind(path: Path) -> Kind:
@@ -256,18 +291,35 @@ def read_source_text(path: Path) -> str:
 
 
 def decode_report(data: bytes, origin: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The text of one report, or an :class:`InputError` saying why it is not one."""
-    if b"\x00" in data:
+    """The text of one report, or an :class:`InputError` saying why it is not one.
+
+    UTF-8 (with or without a byte order mark), and UTF-16 or UTF-32 with their byte order
+    mark (what Windows editors save as "Unicode")."""
+    encoding = _bom_encoding(data)
+    if encoding is None and b"\x00" in data:
         raise InputError(origin, "binary file (NUL bytes), not a text report")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(origin, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+        name = encoding.upper() if encoding else "UTF-8"
+        raise InputError(origin, f"not {name} text (bad byte at offset {exc.start})") from exc
+    if "\x00" in text:
+        raise InputError(origin, "binary file (NUL characters), not a text report")
     if not text.strip():
         raise InputError(origin, "empty file")
     if not has_arabic(text) and _lists_urls(text):
         raise InputError(origin, "lists URLs, not a report; name the file *.urls to fetch them")
     return check_text(text, origin, max_chars)
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    """``utf-32``/``utf-16`` when ``data`` starts with their byte order mark (UTF-32 first:
+    its little-endian mark begins like UTF-16's)."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 def check_text(text: str, origin: str, max_chars: int) -> str:

@@ -15,7 +15,7 @@ class RulesBackend:
 
     async def extract(self, request: ExtractionRequest) -> BackendResponse:
         report = request.report
-        extraction, dropped = extract(report.text, report.report_id)
+        extraction, dropped = extract(report.text, report.report_id, report.published)
         return BackendResponse(
             extraction=extraction,
             usage=Usage(attempts=1, cost_usd=0.0),

@@ -65,7 +65,8 @@ class Ctx:
                 in_sentence = find_dates(span.text, dates, last)
                 found.append(Sentence(number, span, in_sentence, colon=colon))
                 last = in_sentence[-1].date if in_sentence else last
-        first = next((d.date for s in found for d in s.dates), None)
+        # A dateline is written out ("الحسكه – 7 مارس 2024:"); "أمس" dates an event, not the item.
+        first = next((d.date for s in found for d in s.dates if not d.relative), None)
         return cls(doc, dates, tuple(found), first)
 
     @property

@@ -1,8 +1,11 @@
-"""Dates in normalised report text: "14 حزيران", "التاسع من تموز", "5 شباط 2024", "5/2/2024".
+"""Dates in normalised report text: "14 حزيران", "التاسع من تموز", "5 شباط 2024", "5/2/2024",
+and, with a publication date, "أمس", "اليوم", "يوم الأحد الماضي", "الثامن من الشهر الجاري".
 
 Monthly reports never write the year: it is the one nearest the coalition month's period
-(:func:`llm_extract.normalize.resolve_date`). Short items carry it in a dateline. A date whose
-year cannot be known is left out rather than guessed.
+(:func:`llm_extract.normalize.resolve_date`). A short item takes the year that puts the date on
+or before its publication date (:func:`llm_extract.date_expressions.on_or_before`), else the
+year of its dateline. Relative expressions resolve against the publication date only. A date
+whose year cannot be known is left out rather than guessed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from llm_extract.backends.rules.numbers import NA, NB, ORDINAL, parse_ordinal
+from llm_extract.date_expressions import DateKind, find_date_expressions, on_or_before
 from llm_extract.normalize import MONTH_PATTERN, Period, month_number, parse_day_list, resolve_date
 
 # Spellings of Levantine months without the article ("كانون ثاني", "تشرين اول").
@@ -39,17 +43,22 @@ _SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
 
 @dataclass(frozen=True)
 class DateContext:
-    """What fixes the year: the coalition month's period, else a year written in the text."""
+    """What fixes the year: the coalition month's period, else the publication date, else a
+    year written in the text. The publication date also anchors relative expressions."""
 
     period: Period | None = None
     year: int | None = None
+    published: dt.date | None = None
 
     @classmethod
-    def of(cls, norm: str, period: Period | None) -> DateContext:
+    def of(
+        cls, norm: str, period: Period | None, published: dt.date | dt.datetime | None = None
+    ) -> DateContext:
+        day = published.date() if isinstance(published, dt.datetime) else published
         if period is not None:
-            return cls(period=period)
+            return cls(period=period, published=day)
         match = _YEAR_RE.search(norm)
-        return cls(year=int(match.group(1)) if match else None)
+        return cls(year=int(match.group(1)) if match else None, published=day)
 
     def resolve(self, month: int, day: int, year: int | None = None) -> dt.date | None:
         try:
@@ -57,6 +66,8 @@ class DateContext:
                 return dt.date(year, month, day)
             if self.period is not None:
                 return resolve_date(month, day, self.period)
+            if self.published is not None:
+                return on_or_before(month, day, self.published)
             if self.year is not None:
                 return dt.date(self.year, month, day)
         except ValueError:
@@ -69,6 +80,8 @@ class FoundDate:
     start: int
     end: int
     date: dt.date
+    #: named relative to the publication date ("أمس", "يوم الأحد")
+    relative: bool = False
 
 
 def find_dates(text: str, ctx: DateContext, last: dt.date | None = None) -> list[FoundDate]:
@@ -76,6 +89,7 @@ def find_dates(text: str, ctx: DateContext, last: dt.date | None = None) -> list
     month" ("12 من الشهر ذاته", "31 منه") takes the month of the date before it (in ``text``,
     else ``last``)."""
     found = _named_dates(text, ctx)
+    found += _relative_dates(text, ctx, found)
     for match in _SAME_MONTH_RE.finditer(text):
         before = [d.date for d in found if d.end <= match.start()]
         month_of = before[-1] if before else last
@@ -117,6 +131,23 @@ def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
                     match.start("day") if match.group("day") else match.start(), match.end(), date
                 )
             )
+    return found
+
+
+def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list[FoundDate]:
+    """ "أمس", "اليوم", weekdays and "الجاري" days, resolved against the publication date
+    (none without one). Expressions that overlap a date already found are left to it."""
+    if ctx.published is None:
+        return []
+    found: list[FoundDate] = []
+    for item in find_date_expressions(text):
+        if item.expression.kind is DateKind.EXPLICIT:
+            continue  # "14 حزيران" and the like: _named_dates reads them
+        if any(d.start < item.end and item.start < d.end for d in named):
+            continue
+        date = item.expression.resolve(ctx.published, ctx.period)
+        if date is not None:
+            found.append(FoundDate(item.start, item.end, date, relative=True))
     return found
 
 

@@ -12,19 +12,19 @@ evidence would not ground is dropped, never kept unchecked.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
-
-from pydantic import ValidationError
 
 from llm_extract.backends.rules import arrests, convoys, drills, strikes
 from llm_extract.backends.rules.context import Claims, Ctx, Step
 from llm_extract.backends.rules.dates import DateContext
 from llm_extract.backends.rules.numbers import NA, NB, NUMBER, ORDINAL, parse_number, parse_ordinal
 from llm_extract.backends.rules.segment import Doc
+from llm_extract.backends.salvage import salvage_data
 from llm_extract.normalize import coalition_period
 from llm_extract.results import DroppedRecord
-from llm_extract.schemas import CATEGORIES, Arrest, Convoy, Drill, ReportExtraction, Strike
+from llm_extract.schemas import Arrest, Convoy, Drill, ReportExtraction, Strike
 
 #: The categories in the order they read a report.
 #:
@@ -72,12 +72,13 @@ def coalition_month(norm: str) -> int | None:
     return None
 
 
-def build(text: str) -> dict[str, Any]:
-    """The extraction of ``text`` as unvalidated data (see :func:`extract`)."""
+def build(text: str, published: dt.date | dt.datetime | None = None) -> dict[str, Any]:
+    """The extraction of ``text`` as unvalidated data (see :func:`extract`); ``published``
+    anchors yearless and relative dates of a report with no coalition month."""
     doc = Doc(text)
     month = coalition_month(doc.norm)
     period = coalition_period(month) if month is not None else None
-    ctx = Ctx.build(doc, DateContext.of(doc.norm, period))
+    ctx = Ctx.build(doc, DateContext.of(doc.norm, period, published))
     totals: dict[str, int] = {}
     data: dict[str, Any] = {"coalition_month": month, "stated_totals": totals}
     claims = Claims()
@@ -90,46 +91,13 @@ def build(text: str) -> dict[str, Any]:
 
 
 def extract(
-    text: str, report_id: str | None = None
+    text: str, report_id: str | None = None, published: dt.date | dt.datetime | None = None
 ) -> tuple[ReportExtraction, list[DroppedRecord]]:
     """Extract ``text``; records that fail validation are returned as dropped."""
-    data = build(text)
-    context = {"source": text, "report_id": report_id}
-    dropped: list[DroppedRecord] = []
-    for _ in range(50):  # each round removes at least one failing record
-        try:
-            return ReportExtraction.model_validate(data, context=context), dropped
-        except ValidationError as error:
-            removed = _drop_failing(data, error, dropped)
-            if not removed:
-                raise
-    return ReportExtraction.model_validate(data, context=context), dropped
-
-
-def _drop_failing(
-    data: dict[str, Any], error: ValidationError, dropped: list[DroppedRecord]
-) -> bool:
-    bad: dict[str, set[int]] = {}
-    for item in error.errors():
-        loc = item["loc"]
-        if len(loc) >= 2 and loc[0] in CATEGORIES and isinstance(loc[1], int):
-            bad.setdefault(str(loc[0]), set()).add(loc[1])
-            reason = item["msg"]
-            record = data[loc[0]][loc[1]]
-            dropped.append(
-                DroppedRecord(category=str(loc[0]), reason=reason, record=_jsonable(record))
-            )
-    for category, indices in bad.items():
-        data[category] = [r for i, r in enumerate(data[category]) if i not in indices]
-    return bool(bad)
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: (
-            str(value)
-            if not isinstance(value, (int, float, bool, str, list, type(None)))
-            else value
-        )
-        for key, value in record.items()
-    }
+    data = build(text, published)
+    context = {"source": text, "report_id": report_id, "published": published}
+    salvaged = salvage_data(data, context)
+    if salvaged is None:  # the document the code built does not validate: a bug, not data
+        ReportExtraction.model_validate(data, context=context)
+        raise AssertionError("salvage_data refused a document that validates")
+    return salvaged
