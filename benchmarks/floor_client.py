@@ -6,7 +6,8 @@ Sends the first N bodies of BODIES (one JSON request body per line, as recorded 
 benchmarks/loopback_server.py --record from a run of ``llm-extract extract``) to
 ``URL/chat/completions``, at most ``--concurrency`` at a time, and reads each answer as JSON.
 No SDK, no validation, no cache, no output: what any client must at least do to send the
-same requests. Timed as a whole command by benchmarks/bench_throughput.py.
+same requests. Timed as a whole command by benchmarks/bench_throughput.py; prints the wall and
+CPU seconds of the sending alone as JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 
 import httpx
 
@@ -45,8 +47,10 @@ def main() -> int:
         bodies = [line.rstrip(b"\n") for line in handle if line.strip()]
     if args.n:
         bodies = bodies[: args.n]
+    cpu, start = time.process_time(), time.perf_counter()
     ok = asyncio.run(send_all(bodies, f"{args.base_url}/chat/completions", args.concurrency))
-    print(f"{ok}/{len(bodies)} ok")
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"ok": ok, "sent": len(bodies), "wall_s": wall, "cpu_s": cpu}))
     return 0 if ok == len(bodies) else 1
 
 

@@ -177,3 +177,27 @@ def test_locked_database_gives_a_typed_error(tmp_path: Path) -> None:
         holder.close()
     cache.put("k", make_response(), "m")
     assert "k" in cache
+
+
+def test_a_held_cache_keeps_its_journal_and_answers_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    cache = ResponseCache(path)
+    wal = path.with_name(path.name + "-wal")
+    with cache.held():
+        for n in range(5):
+            cache.put(f"k{n}", make_response(), "gpt-4o-mini")
+            # another connection stays open: closing the call's own does not checkpoint
+            assert wal.exists()
+        hit = cache.get("k3", report_id="r999")
+        assert hit is not None and hit.response.extraction.report_id == "r999"
+        assert cache.get("missing") is None
+    assert len(cache) == 5 and "k4" in cache
+    # once released, the last connection to close checkpoints the journal away
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_holding_a_cache_that_cannot_open_is_no_error(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite3")
+    cache.path = tmp_path / "no-such-folder" / "cache.sqlite3"  # the file went away
+    with cache.held(), pytest.raises(CacheError):
+        cache.get("k")

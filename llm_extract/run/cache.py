@@ -13,6 +13,7 @@ the reports; SQLite gives its ``-wal`` and ``-shm`` files the same mode.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -75,14 +76,38 @@ class ResponseCache:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A short-lived connection in a transaction; sqlite errors become :class:`CacheError`."""
+        """A short-lived connection in a transaction; sqlite errors become :class:`CacheError`.
+
+        ``synchronous=NORMAL``: in WAL mode a commit is safe from a crash of the process (a
+        ``kill -9`` loses nothing committed) without an fsync per answer; only a crash of the
+        machine can lose the last answers, which are then asked again."""
         try:
             with closing(sqlite3.connect(self.path, timeout=self.timeout_s)) as db:
                 db.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
+                db.execute("PRAGMA synchronous=NORMAL")
                 with db:
                     yield db
         except sqlite3.Error as exc:
             raise CacheError(self.path, f"response cache unusable ({exc})") from exc
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the file open for a run. Each call still has its own connection, but while
+        one stays open the others' closing is cheap: the last connection to close a WAL
+        database checkpoints it and deletes its journal, which made every ``put`` of a run
+        cost about 1 ms (and every ``get`` 0.2 ms) instead of a tenth of that. Only an
+        optimisation: a file that cannot be held is left to the calls."""
+        try:
+            keeper = sqlite3.connect(self.path, timeout=self.timeout_s)
+        except sqlite3.Error:
+            yield
+            return
+        try:
+            with contextlib.suppress(sqlite3.Error):
+                keeper.execute("PRAGMA schema_version").fetchall()  # opens the journal, ends
+            yield
+        finally:
+            keeper.close()
 
     def get(self, key: str, *, report_id: str | None = None) -> CachedResponse | None:
         """The answer stored under ``key``, or None. ``report_id`` replaces the stored id

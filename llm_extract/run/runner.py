@@ -14,6 +14,7 @@ the same prepared requests.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -212,15 +213,16 @@ class Runner:
         requests = plan.requests
         stack = self.build()
         try:
-            await stream_requests(
-                requests,
-                backend=stack.backend,
-                cache=guard,
-                concurrency=self.settings.concurrency,
-                on_result=sink,
-                progress=len(requests) if progress else None,
-                prices=self.prices,
-            )
+            with guard.cache.held() if guard.cache is not None else contextlib.nullcontext():
+                await stream_requests(
+                    requests,
+                    backend=stack.backend,
+                    cache=guard,
+                    concurrency=self.settings.concurrency,
+                    on_result=sink,
+                    progress=len(requests) if progress else None,
+                    prices=self.prices,
+                )
         finally:
             await stack.aclose()
         if stack.log is not None and stack.log.problem and self.on_warning is not None:
