@@ -105,7 +105,12 @@ def eval_command(
         layout = EvalLayout.load(base.evals_dir)
         items = load_gold_items(layout, gold, reports, split)
         done = run_async(
-            run_grid(items, grid, progress=True, on_warning=lambda m: echo_error(f"warning: {m}"))
+            run_grid(
+                items,
+                grid,
+                progress=sys.stderr.isatty(),
+                on_warning=lambda m: echo_error(f"warning: {m}"),
+            )
         )
         config: dict[str, Any] = {
             "command": "llm-extract " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

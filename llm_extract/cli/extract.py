@@ -97,13 +97,14 @@ def extract_command(
             print_dry_run(run_async(estimate(runner, plan)))
             raise typer.Exit(EXIT_OK)
         single = output is None and len(plan) == 1
+        bar = sys.stderr.isatty()  # a progress bar for a person, not for a log or a pipe
         shown: list[ExtractionResult] = []
         if output is not None:
             with JsonlWriter(output, append=resume) as writer:
-                outcome = runner.run_sync(plan, on_result=writer.write_async, progress=True)
+                outcome = runner.run_sync(plan, on_result=writer.write_async, progress=bar)
         else:
             sink = shown.append if single else _to_stdout
-            outcome = runner.run_sync(plan, on_result=sink, progress=True)
+            outcome = runner.run_sync(plan, on_result=sink, progress=bar)
     if shown:
         typer.echo(pretty(shown[0]))
     for result in outcome.tally.failures:
