@@ -177,3 +177,27 @@ def test_write_async_syncs_each_line_in_the_writer_thread_before_returning(
     assert on_disk_when_counted == [True] * 10
     assert sorted(r.report_id for r in read_results(out)) == [f"r{i:04d}" for i in range(10)]
     assert writer.written == 10
+
+
+def test_the_next_request_goes_out_while_a_line_is_still_being_written() -> None:
+    prompt = load_prompt("minimal")
+    second_sent = asyncio.Event()
+    waited: list[bool] = []
+
+    class Watching(Counting):
+        """Counts like its parent, and says when the second request has gone out."""
+
+        async def extract(self, request: ExtractionRequest) -> BackendResponse:
+            if self.calls == 1:
+                second_sent.set()
+            return await super().extract(request)
+
+    async def slow_write(result: ExtractionResult) -> None:
+        if not waited:  # the first line: its disk is slow until the next request is out
+            await asyncio.wait_for(second_sent.wait(), timeout=5)
+        waited.append(True)
+
+    backend = Watching()
+    requests = [prepare_request(r, prompt, SETTINGS) for r in copies(5)]
+    run_async(stream_requests(requests, backend=backend, concurrency=1, on_result=slow_write))
+    assert waited == [True] * 5 and backend.calls == 5

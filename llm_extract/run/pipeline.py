@@ -162,21 +162,21 @@ async def stream_requests(
     prices: PriceTable | None = None,
 ) -> None:
     """Extract every request with ``backend``, at most ``concurrency`` at a time, and hand
-    each result to ``on_result`` as soon as it is done (awaited when it returns an awaitable:
-    a writer that syncs its line to disk off the event loop, so the report counts as done only
-    once its line is on disk). Only the reports in flight are held: a request is taken from
-    ``requests`` when a worker frees up, and no result is kept.
+    each result to ``on_result`` as soon as it is done. Only the reports in flight are held: a
+    request is taken from ``requests`` when a worker frees up, and no result is kept.
 
-    ``progress``: the number of requests, for a progress bar on stderr (None: no bar).
-    Never raises for one report's failure; an error of ``on_result`` stops the run. The
-    backend is left open.
+    ``on_result`` may return an awaitable (a writer that syncs its line to disk in a thread):
+    the worker then goes on to its next request at once while the awaitable finishes, and the
+    report counts as done (progress) only when it has. At most ``concurrency`` results wait
+    so. ``progress``: the number of requests, for a progress bar on stderr (None: no bar).
+    Never raises for one report's failure; an error of ``on_result`` stops the run (no new
+    request is sent) and is raised once the reports in flight are done. The backend is left
+    open.
     """
 
-    async def sink(_: int, result: ExtractionResult) -> None:
-        if on_result is not None:
-            done = on_result(result)
-            if inspect.isawaitable(done):
-                await done
+    def sink(_: int, result: ExtractionResult) -> Awaitable[None] | None:
+        done = on_result(result) if on_result is not None else None
+        return done if done is not None and inspect.isawaitable(done) else None
 
     await _pool(requests, backend, _guard(cache), concurrency, sink, progress, prices)
 
@@ -197,7 +197,7 @@ async def extract_requests(
     """
     done: dict[int, ExtractionResult] = {}
 
-    async def keep(n: int, result: ExtractionResult) -> None:
+    def keep(n: int, result: ExtractionResult) -> None:
         done[n] = result
         if on_result is not None:
             on_result(result)
@@ -212,32 +212,69 @@ async def _pool(
     backend: Backend,
     cache: CacheGuard,
     concurrency: int,
-    sink: Callable[[int, ExtractionResult], Awaitable[None]],
+    sink: Callable[[int, ExtractionResult], Awaitable[None] | None],
     progress: int | None,
     prices: PriceTable | None,
 ) -> None:
-    """``concurrency`` workers taking the next request from one shared iterator."""
+    """``concurrency`` workers taking the next request from one shared iterator; a sink that
+    returns an awaitable finishes beside them (see :func:`stream_requests`)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     pending = enumerate(requests)
     bar = _progress_bar(progress is not None and progress > 1)
+    finishing: set[asyncio.Future[None]] = set()
+    room = asyncio.Semaphore(concurrency)  # results whose sink has not finished yet
+    failures: list[BaseException] = []
     with bar as live:
         task = live.add_task("extracting", total=progress) if live else None
 
+        def advance() -> None:
+            if live is not None and task is not None:
+                live.advance(task)
+
+        async def finish(awaitable: Awaitable[None]) -> None:
+            try:
+                await awaitable
+                advance()
+            finally:
+                room.release()
+
+        def finished(future: asyncio.Future[None]) -> None:
+            finishing.discard(future)
+            if not future.cancelled() and future.exception() is not None:
+                failures.append(future.exception())  # type: ignore[arg-type]  # not None
+
         async def worker() -> None:
             for n, request in pending:
-                await sink(n, await _extract_one(request, backend, cache, prices))
-                if live is not None and task is not None:
-                    live.advance(task)
+                if failures:
+                    return
+                result = await _extract_one(request, backend, cache, prices)
+                await room.acquire()
+                try:
+                    handed = sink(n, result)
+                except BaseException:
+                    room.release()
+                    raise
+                if handed is None:
+                    room.release()
+                    advance()
+                    continue
+                future = asyncio.ensure_future(finish(handed))
+                finishing.add(future)
+                future.add_done_callback(finished)
 
         count = min(concurrency, len(requests)) if isinstance(requests, Sized) else concurrency
         workers = [asyncio.ensure_future(worker()) for _ in range(count)]
         try:
             await asyncio.gather(*workers)
+            while finishing:
+                await asyncio.gather(*list(finishing), return_exceptions=True)
+            if failures:
+                raise failures[0]
         except BaseException:
-            for one in workers:
+            for one in [*workers, *finishing]:
                 one.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*workers, *finishing, return_exceptions=True)
             raise
 
 

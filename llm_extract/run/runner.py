@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -193,23 +193,32 @@ class Runner:
             for n, item in enumerate(plan.items):
                 positions.setdefault(_report_id(item), []).append(n)
 
-        async def sink(result: ExtractionResult) -> None:
-            if _not_sent(result):
-                outcome.not_sent += 1
-                if outcome.stop_reason is None and result.error is not None:
-                    outcome.stop_reason = result.error.message
-                return
-            if on_result is not None:
-                done = on_result(result)
-                if inspect.isawaitable(done):
-                    await done
+        def count(result: ExtractionResult) -> None:
             outcome.tally.add(result)
             if keep_results:
                 kept.append((positions[result.report_id].pop(0), result))
 
+        async def counted(written: Awaitable[None], result: ExtractionResult) -> None:
+            await written
+            count(result)
+
+        def sink(result: ExtractionResult) -> Awaitable[None] | None:
+            if _not_sent(result):
+                outcome.not_sent += 1
+                if outcome.stop_reason is None and result.error is not None:
+                    outcome.stop_reason = result.error.message
+                return None
+            done = on_result(result) if on_result is not None else None
+            if done is not None and inspect.isawaitable(done):
+                return counted(done, result)  # counted once its line is on disk
+            count(result)
+            return None
+
         for item in plan.items:
             if isinstance(item, ExtractionResult):
-                await sink(item)
+                done = sink(item)
+                if done is not None:
+                    await done
         requests = plan.requests
         stack = self.build()
         try:
