@@ -116,3 +116,17 @@ def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_two_lock_files_pin_the_same_versions() -> None:
+    """requirements-dev.lock (the README's install) is requirements-ci.lock (CI's) without the
+    local model server: the packages they share have one version."""
+
+    def pins(name: str) -> dict[str, str]:
+        text = (REPO / name).read_text(encoding="utf-8")
+        return dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", text, flags=re.MULTILINE))
+
+    dev, ci = pins("requirements-dev.lock"), pins("requirements-ci.lock")
+    assert set(dev) <= set(ci)
+    assert {name: (dev[name], ci[name]) for name in dev if dev[name] != ci[name]} == {}
+    assert "llama-cpp-python" in ci and "llama-cpp-python" not in dev
