@@ -81,7 +81,9 @@ def test_200_reports_with_20_percent_transient_faults_all_finish(
         if n % 5 == 0:  # one report in five meets one to three faults in a row
             faults[n] = [kinds[(n // 5 + k) % len(kinds)] for k in range(1 + (n // 5) % 3)]
     plan = FaultPlan(faults=faults)
-    results = run(openai_server, 200, plan, concurrency=32)
+    # Room for a retry the server never sees (a pooled connection it closed while another
+    # report's fault dropped one): every planned fault is still met, once.
+    results = run(openai_server, 200, plan, concurrency=32, max_retries=8)
     assert [r.status for r in results].count("ok") == 200, [
         r.error for r in results if r.status != "ok"
     ][:3]
