@@ -13,12 +13,12 @@ retried, whatever its status (:class:`Rejected`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import httpx2
+import orjson
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -159,8 +159,8 @@ class ChatClient:
                 retry_after=retry_after_seconds(response.headers),
             )
         try:
-            completion = json.loads(response.content)
-        except ValueError:
+            completion = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
             completion = None
         if not isinstance(completion, dict):
             raise ProviderError(
