@@ -3,6 +3,7 @@ answers grounded in them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 # Coalition month 120 runs from 2024-08-23 to 2024-09-22.
@@ -80,3 +81,11 @@ def answer(report_id: str) -> dict[str, Any]:
 def answers_by_month() -> dict[str, dict[str, Any]]:
     """For ``OpenAIServer.answer_by_text``: a phrase unique to each sample -> its answer."""
     return {f"للشهر {rid[1:]}": answer(rid) for rid in SAMPLES}
+
+
+def write_samples(folder: Path) -> Path:
+    """The sample reports as ``<folder>/<id>.txt`` (the folder is made); the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for report_id, text in SAMPLES.items():
+        (folder / f"{report_id}.txt").write_text(text, encoding="utf-8")
+    return folder

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from openai_server import OpenAIServer, Reply, Status, error_body
 from paths import SEED_IDS, SEEDS, requires_seeds
-from report_samples import SAMPLES, answers_by_month
+from report_samples import SAMPLES, answers_by_month, write_samples
 from typer.testing import CliRunner, Result
 
 from llm_extract.cli import app
@@ -30,11 +30,7 @@ def server(openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> Open
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    for report_id, text in SAMPLES.items():
-        (reports / f"{report_id}.txt").write_text(text, encoding="utf-8")
-    return reports
+    return write_samples(tmp_path / "reports")
 
 
 def run(*args: str, stdin: str | None = None) -> Result:

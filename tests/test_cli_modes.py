@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from openai_server import OpenAIServer
-from report_samples import SAMPLES, answers_by_month
+from report_samples import answers_by_month, write_samples
 from typer.testing import CliRunner, Result
 
 from llm_extract.backends.base import ModelSettings
@@ -37,11 +37,7 @@ def server(openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> Open
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    target = tmp_path / "reports"
-    target.mkdir()
-    for report_id, text in SAMPLES.items():
-        (target / f"{report_id}.txt").write_text(text, encoding="utf-8")
-    return target
+    return write_samples(tmp_path / "reports")
 
 
 def cli(*args: str) -> Result:
