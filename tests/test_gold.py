@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 from paths import EVALS, GOLD_DIR, REPORTS_DIR, SEED_IDS, SEEDS, requires_seeds, with_seed_marks
+from typer.testing import CliRunner
 
 from llm_extract.cli import app
 from llm_extract.errors import GoldError
