@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from web_pages import article_page
 
 from llm_extract.cli import app as cli_app
-from llm_extract.reporting.annotate.inputs import annotation_results
 from llm_extract.reporting.annotate.app import TOKEN_HEADER, create_app, loopback_hosts, new_token
+from llm_extract.reporting.annotate.inputs import annotation_results
 from llm_extract.reporting.annotate.server import ThreadedServer, bind
 from llm_extract.reporting.annotate.session import Workspace
 from llm_extract.reporting.annotate.store import GoldStore

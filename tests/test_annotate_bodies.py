@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from annotate_app import Files, RunningApp, decide_all, draft_body, make_files
+from annotate_app import RunningApp, decide_all, draft_body, make_files
 
 from llm_extract.reporting.annotate.app import MAX_BODY, TOKEN_HEADER
 

@@ -15,8 +15,8 @@ from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.cli._options import ReportTextsOption
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.reporting.annotate import audit
-from llm_extract.reporting.annotate.inputs import annotation_results
 from llm_extract.reporting.annotate.app import create_app, loopback_hosts, new_token
+from llm_extract.reporting.annotate.inputs import annotation_results
 from llm_extract.reporting.annotate.server import (
     bind,
     is_loopback,

@@ -48,7 +48,7 @@ class FolderLock:
             return os.open(self.path, flags, 0o600)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise InputError(self.path, "is a symbolic link; refusing to lock through it") from exc
+                raise InputError(self.path, "is a symbolic link; not locked through it") from exc
             raise InputError(self.path, f"cannot open the lock ({exc.strerror or exc})") from exc
 
     def _acquire(self) -> None:

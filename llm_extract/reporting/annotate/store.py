@@ -9,8 +9,9 @@ then renamed over the target (``os.replace``), and the folder fsynced, so a cras
 old file or the new one, never a part. A process killed between writing its temporary file
 and renaming it leaves that file behind; :meth:`GoldStore.check_writable` (run when the app
 starts) removes such leftovers, under the folder's lock (:mod:`.lock`: every write happens
-under it, so no temporary file of a live process is ever removed). A report id becomes a file name only when it is a plain name (letters, digits,
-``_``, ``-``, ``.``; no path separator, no ``..``) that stays inside its folder.
+under it, so no temporary file of a live process is ever removed). A report id becomes a
+file name only when it is a plain name (letters, digits, ``_``, ``-``, ``.``; no path
+separator, no ``..``) that stays inside its folder.
 """
 
 from __future__ import annotations
