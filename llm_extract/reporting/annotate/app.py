@@ -14,7 +14,8 @@ Routes (every ``/api`` call carries the session token in the ``X-Annotate-Token`
     POST   /api/reports/{id}/done           write the gold file    {version}
     GET    /api/reports/{id}/find?q=TEXT    where TEXT occurs (normalised), for selection
 
-Answers: 200 with the report (as ``GET /api/reports/{id}``); 403 without the token, from a
+Answers: 200 with the report (as ``GET /api/reports/{id}``); 400 a body that is not JSON;
+413 a body over :data:`MAX_BODY`; 403 without the token, from a
 foreign ``Host`` (DNS rebinding) or ``Origin`` (another site); 404 unknown report; 409
 ``conflict`` (saved elsewhere since the page loaded it, or the gold file changed) or
 ``read_only``; 422 ``invalid`` with ``errors`` (``index``/``uid`` of the record, ``path`` of
