@@ -17,10 +17,11 @@ from typing import Any
 import httpx
 from paths import REPORTS_DIR
 from typer.testing import CliRunner
+from web_pages import article_page
 
 from llm_extract.cli import app as cli_app
-from llm_extract.jsonl import read_results
 from llm_extract.reporting.annotate.app import TOKEN_HEADER, create_app, loopback_hosts, new_token
+from llm_extract.reporting.annotate.inputs import annotation_results
 from llm_extract.reporting.annotate.server import ThreadedServer, bind
 from llm_extract.reporting.annotate.session import Workspace
 from llm_extract.reporting.annotate.store import GoldStore
@@ -55,6 +56,27 @@ def make_files(base: Path, ids: Sequence[str] = REPORT_IDS, source: Path = REPOR
     return Files(out=out, reports=reports, gold=base / "gold")
 
 
+#: the title and publication date of the saved pages of :func:`make_page_files`
+PAGES = {
+    "month_116": ("التحالف في شهره 116", "2024-05-23T10:00:00+03:00"),
+    "item_convoy_walid": ("قافلة إلى قاعدة الوليد", "2024-05-30"),
+}
+
+
+def make_page_files(base: Path) -> Files:
+    """As :func:`make_files`, from the reports saved as news pages (``.html``) with a title
+    and a publication date (a time for one, a day for the other)."""
+    reports = base / "reports"
+    reports.mkdir(parents=True)
+    for report_id, (title, published) in PAGES.items():
+        text = (REPORTS_DIR / f"{report_id}.txt").read_text(encoding="utf-8")
+        page = article_page(text, title, published=published)
+        (reports / f"{report_id}.html").write_text(page, encoding="utf-8")
+    out = base / "out.jsonl"
+    extract_rules([reports / f"{i}.html" for i in PAGES], out)
+    return Files(out=out, reports=reports, gold=base / "gold")
+
+
 def edit_lines(out: Path, change: Any) -> None:
     """Rewrite each JSON line of ``out`` through ``change(dict) -> dict``."""
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -69,7 +91,7 @@ class RunningApp:
 
     def __init__(self, files: Files, *, skipped: Sequence[str] = (), blank: bool = False) -> None:
         self.files = files
-        results = read_results(files.out)
+        results = annotation_results(files.out)
         self.store = GoldStore(files.gold)
         self.store.check_writable()
         self.workspace = Workspace(

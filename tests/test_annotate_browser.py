@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from annotate_app import Files, RunningApp, edit_lines, extract_rules, make_files
+from annotate_app import (
+    PAGES,
+    Files,
+    RunningApp,
+    edit_lines,
+    extract_rules,
+    make_files,
+    make_page_files,
+)
 from paths import REPORTS_DIR, SEED_IDS, SEEDS, requires_seeds
 from PIL import Image
 from typer.testing import CliRunner
@@ -450,6 +458,64 @@ def test_both_real_reports_corrected_with_the_keyboard_only(tmp_path: Path) -> N
 
 def seed_text_of(seed: str) -> str:
     return (SEEDS / f"{seed}.txt").read_text(encoding="utf-8")
+
+
+def test_reports_from_dated_pages_show_their_own_title(tmp_path: Path) -> None:
+    """Reports extracted from saved news pages carry a title and a publication date: each
+    opens with its own id, title and date (the app once answered 500 for them and the page
+    went on showing the previous report); a report the server cannot answer for leaves
+    nothing of the previous one on screen."""
+    files = make_page_files(tmp_path)
+    with RunningApp(files) as running, browser_page() as page:
+        page.goto(running.url + "#r=month_116")
+        page.wait_for_selector("html[data-ready='1']")
+        title = page.locator('[data-testid="report-title"]')
+        source = page.locator('[data-testid="report-source"]')
+        assert title.inner_text() == "month_116"
+        assert (
+            source.inner_text() == f"{PAGES['month_116'][0]} · published 2024-05-23T10:00:00+03:00"
+        )
+        page.locator(
+            '[data-testid="report-item"][data-report-id="item_convoy_walid"] button'
+        ).click()
+        _idle(page)
+        assert title.inner_text() == "item_convoy_walid"
+        assert source.inner_text() == f"{PAGES['item_convoy_walid'][0]} · published 2024-05-30"
+        assert page.locator('[data-testid="message"]').inner_text() == ""
+        assert page.locator('[data-testid="record"]').count() >= 1
+        page.keyboard.press("A")
+        _idle(page)
+        page.keyboard.press("D")
+        _idle(page)
+        # done: the gold file is written and the next report to do opens, with its own title
+        assert (files.gold / "item_convoy_walid.json").is_file()
+        assert title.inner_text() == "month_116"
+        assert source.inner_text().startswith(PAGES["month_116"][0])
+
+        def refuse(route: Any) -> None:
+            route.fulfill(
+                status=500,
+                content_type="application/json",
+                body='{"error": "io", "message": "the disk is gone"}',
+            )
+
+        page.route("**/api/reports/item_convoy_walid", refuse)
+        page.keyboard.press("]")
+        _idle(page)
+        assert page.locator("#report").is_hidden()
+        assert page.locator("#empty").inner_text() == (
+            "Could not open item_convoy_walid: the disk is gone (R tries again)."
+        )
+        active = page.locator('[data-testid="report-item"].active')
+        assert active.get_attribute("data-report-id") == "item_convoy_walid"
+        page.unroute("**/api/reports/item_convoy_walid")
+        page.keyboard.press("R")
+        _idle(page)
+        assert title.inner_text() == "item_convoy_walid" and page.locator("#report").is_visible()
+        status = page.locator('[data-testid="report-status"]')
+        assert status.get_attribute("data-status") == "done"
+    gold = json.loads((files.gold / "item_convoy_walid.json").read_text(encoding="utf-8"))
+    assert gold["annotation"]["source"]["published"] == "2024-05-30"
 
 
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"

@@ -185,3 +185,55 @@ def test_stats_without_corrections_say_so(files: Files) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout)["reports"] == []
     assert "no corrections recorded yet" in result.stderr
+
+
+# --- one report id, two lines -----------------------------------------------------------------
+
+
+def _lines(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def _write(out: Path, lines: list[dict[str, Any]]) -> None:
+    out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+
+
+def test_a_report_id_on_two_finished_lines_is_refused(files: Files) -> None:
+    """Two outputs pasted together: which line would become the gold file? Refused, naming
+    the id and both lines, before the app starts or anything is written."""
+    first, second = _lines(files.out)
+    other = {**first, "model": "another-model"}
+    _write(files.out, [first, second, other])
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = str(taken.getsockname()[1])  # were the app to start, it would fail, not serve
+    for extra in (["--no-browser", "--port", port], ["--stats"]):
+        result = _cli("annotate", str(files.out), "--gold-dir", str(files.gold), *extra)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == (
+            f"error: {files.out}: report id '{first['report_id']}' is on line 1 and on line 3: "
+            "annotate writes one gold file per report id; keep one of the two lines, or give "
+            "the reports distinct ids"
+        )
+        assert result.stdout == ""
+    taken.close()
+    assert not files.gold.exists()
+
+
+def test_a_failed_line_and_its_retry_are_one_report(files: Files) -> None:
+    """``extract --resume`` appends the retry of a failed report after the failed line: the
+    retry is the report, as for every reader of result files."""
+    first, second = _lines(files.out)
+    failed = {
+        **second,
+        "status": "failed",
+        "extraction": None,
+        "error": {"kind": "timeout", "message": "the server did not answer"},
+    }
+    _write(files.out, [failed, first, second])
+    with RunningApp(files) as running:
+        reports = running.client.get("/api/reports").json()["reports"]
+        assert [r["report_id"] for r in reports] == [second["report_id"], first["report_id"]]
+        shown = running.report(second["report_id"])
+        assert shown["extraction_status"] == "ok" and shown["draft"]["records"]

@@ -14,9 +14,9 @@ from rich.table import Table
 from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.cli._options import ReportTextsOption
 from llm_extract.evaluation.layout import EvalLayout
-from llm_extract.jsonl import read_results
 from llm_extract.reporting.annotate import audit
 from llm_extract.reporting.annotate.app import create_app, loopback_hosts, new_token
+from llm_extract.reporting.annotate.inputs import annotation_results
 from llm_extract.reporting.annotate.server import (
     bind,
     is_loopback,
@@ -74,7 +74,7 @@ def annotate_command(
     finished report as a gold file. The first line printed is the URL to open."""
     skipped: list[str] = []
     with cli_errors():
-        results = read_results(output, skipped=skipped)
+        results = annotation_results(output, skipped=skipped)
         for line in skipped:
             echo_error(f"skipped: {line}")
         gold = gold_dir if gold_dir is not None else EvalLayout.load().gold_dir

@@ -14,28 +14,37 @@ Routes (every ``/api`` call carries the session token in the ``X-Annotate-Token`
     POST   /api/reports/{id}/done           write the gold file    {version}
     GET    /api/reports/{id}/find?q=TEXT    where TEXT occurs (normalised), for selection
 
-Answers: 200 with the report (as ``GET /api/reports/{id}``); 403 without the token, from a
+Answers: 200 with the report (as ``GET /api/reports/{id}``); 400 a body that is not JSON;
+413 a body over :data:`MAX_BODY`; 403 without the token, from a
 foreign ``Host`` (DNS rebinding) or ``Origin`` (another site); 404 unknown report; 409
 ``conflict`` (saved elsewhere since the page loaded it, or the gold file changed) or
 ``read_only``; 422 ``invalid`` with ``errors`` (``index``/``uid`` of the record, ``path`` of
 the field, ``message``); nothing is saved then.
 
 Every endpoint is ``async`` and does its small file work inline, so requests are handled one
-at a time: two tabs cannot interleave a read and a write.
+at a time: two tabs cannot interleave a read and a write. Between processes, the gold
+folder's lock does the same (:mod:`.lock`).
+
+Bodies are hostile: read in chunks up to :data:`MAX_BODY` bytes (413 as soon as a body,
+declared or streamed, goes over; nothing larger is ever held), and decoded strictly by orjson:
+a body that is not UTF-8, not JSON, nested deeper than orjson's 1024 levels or holding a
+number no float can hold is refused with 400, never a traceback. Answers are encoded by orjson
+too (dates and times as ISO 8601 text, pydantic models as their JSON).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 from typing import Any
 
+import orjson
+from pydantic_core import to_jsonable_python
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,6 +61,7 @@ from llm_extract.reporting.view import CATEGORY_COLOURS
 
 TOKEN_HEADER = "x-annotate-token"
 MAX_BODY = 4 * 1024 * 1024
+_MAX_LENGTH_DIGITS = 18
 STATIC_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
@@ -86,8 +96,18 @@ def _static() -> dict[str, bytes]:
     return {name: folder.joinpath(name).read_bytes() for name in STATIC_TYPES}
 
 
+class JSONAnswer(Response):
+    """A JSON answer encoded by orjson: dates and times as ISO 8601, pydantic models and
+    other values through pydantic's JSON mode."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=to_jsonable_python)
+
+
 def _forbidden(reason: str) -> Response:
-    return JSONResponse({"error": "forbidden", "message": reason}, status_code=403)
+    return JSONAnswer({"error": "forbidden", "message": reason}, status_code=403)
 
 
 class Guard:
@@ -143,24 +163,48 @@ def _bearer(value: str | None) -> str | None:
     return None
 
 
-def _error(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": kind, "message": message, **extra}, status_code=status)
+def _error(status: int, kind: str, message: str, **extra: Any) -> JSONAnswer:
+    return JSONAnswer({"error": kind, "message": message, **extra}, status_code=status)
+
+
+class _BadBody(Exception):
+    """A request body refused before it reaches the workspace."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
+def _too_large() -> _BadBody:
+    return _BadBody(413, "too_large", f"the body is over {MAX_BODY} bytes")
 
 
 async def _body(request: Request) -> Any:
+    """The JSON body of ``request`` (``{}`` when empty), read in chunks and refused as soon as
+    it is over :data:`MAX_BODY` bytes; :class:`_BadBody` when it cannot be one."""
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY:
-        raise _TooLarge
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise _TooLarge
-    if not raw:
+    if length is not None and (
+        not length.isdigit() or len(length) > _MAX_LENGTH_DIGITS or int(length) > MAX_BODY
+    ):
+        raise _too_large() if length.isdigit() else _BadBody(400, "bad_body", "bad length")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise _too_large()
+    if not raw.strip():
         return {}
-    return json.loads(raw)
-
-
-class _TooLarge(Exception):
-    pass
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _BadBody(
+            400, "bad_body", f"the body is not UTF-8 text (byte {exc.start} is not)"
+        ) from None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise _BadBody(400, "bad_json", f"the body is not JSON ({exc.msg})") from None
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -171,7 +215,9 @@ def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         try:
-            return JSONResponse(await handler(request))
+            return JSONAnswer(await handler(request))
+        except _BadBody as exc:
+            return _error(exc.status, exc.kind, str(exc))
         except UnknownReport as exc:
             return _error(404, "not_found", str(exc))
         except ReadOnlyReport as exc:
@@ -182,10 +228,6 @@ def _api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return _error(422, "invalid", str(exc), errors=exc.errors)
         except InputError as exc:
             return _error(500, "io", str(exc))
-        except json.JSONDecodeError as exc:
-            return _error(400, "bad_json", f"the body is not JSON ({exc.msg})")
-        except _TooLarge:
-            return _error(413, "too_large", f"the body is over {MAX_BODY} bytes")
 
     return endpoint
 

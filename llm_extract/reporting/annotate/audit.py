@@ -91,17 +91,32 @@ def corrections(draft: Draft, *, done: str, time: str) -> list[dict[str, Any]]:
 
 
 def append_lines(path: Path, lines: list[dict[str, Any]]) -> None:
-    """Append ``lines`` to the log in one write, flushed and fsynced."""
+    """Append ``lines`` to the log in one write, flushed and fsynced (after a newline when
+    the log ends with a line cut short, so that the cut line alone is lost)."""
     if not lines:
         return
     payload = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in lines)
     try:
-        with path.open("a", encoding="utf-8", newline="\n") as handle:
+        with path.open("a+", encoding="utf-8", newline="\n") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            if end and _last_byte(path) != b"\n":
+                payload = "\n" + payload
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
         raise InputError(path, f"cannot write the audit log ({exc.strerror or exc})") from exc
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as raw:
+        raw.seek(-1, os.SEEK_END)
+        return raw.read(1)
+
+
+def has_snapshot(path: Path, done: str) -> bool:
+    """Whether the log holds the lines of snapshot ``done``."""
+    return any(item.get("done") == done for item in read_lines(path))
 
 
 def read_lines(path: Path, problems: list[str] | None = None) -> list[dict[str, Any]]:

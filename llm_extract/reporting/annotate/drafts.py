@@ -50,6 +50,18 @@ class DraftRecord(BaseModel):
     data: dict[str, Any]
 
 
+class Finishing(BaseModel):
+    """A "done" under way: written into the draft before the gold file, so that a process
+    killed between the gold file and the draft leaves enough to finish the job (see
+    :meth:`llm_extract.reporting.annotate.session.Workspace.done`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gold_sha256: str  # of the gold file being written
+    done: str  # the snapshot id of its audit lines
+    time: str
+
+
 class Draft(BaseModel):
     """The saved state of one report's annotation (``.annotate/drafts/<id>.json``)."""
 
@@ -68,6 +80,7 @@ class Draft(BaseModel):
     base_report: dict[str, Any] = Field(default_factory=dict)
     base_records: dict[str, dict[str, Any]] = Field(default_factory=dict)
     updated_at: str | None = None
+    finishing: Finishing | None = None
 
     def pending(self) -> list[DraftRecord]:
         return [r for r in self.records if r.decision == "pending"]

@@ -89,7 +89,11 @@ def url_host(host: str) -> str:
 
 
 def _config(app: ASGIApp) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # h11 (pure Python, always there) rather than httptools when installed: one behaviour
+    # everywhere. It buffers at most 64 KiB of a body the app has not asked for yet, and
+    # reads and drops the rest of a body the app refused (413) instead of resetting the
+    # connection, so the client gets the answer.
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http="h11")
 
 
 def serve_forever(app: ASGIApp, sock: socket.socket) -> None:

@@ -12,6 +12,16 @@ Version check: every draft carries a version, bumped by each save. A save or "do
 the version it was made on; another one on the server means another tab or process saved in
 between, and the request is refused (:class:`AnnotationConflict`) instead of overwriting it.
 A gold file is only written when it is still the one the draft started from (its sha256).
+Each change reads, checks and writes under the gold folder's lock (:mod:`.lock`), so the
+check holds between processes too: of two requests made on one version, one is accepted.
+
+"Done" writes three files, in this order: the draft with a note of the gold file about to be
+written (:class:`~llm_extract.reporting.annotate.drafts.Finishing`: its sha256 and the
+snapshot id of its audit lines), the gold file, the audit lines, then the finished draft. A
+process killed anywhere in between leaves a draft with that note; whoever reads the report
+next finishes the job (the gold file on disk is the one noted: the audit lines are added if
+they are missing and the draft marked done) or undoes it (the gold file is not the one
+noted: the note is dropped and the draft is as before). A report is never stuck.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ from llm_extract.reporting.annotate.drafts import (
     Draft,
     DraftEdit,
     DraftRecord,
+    Finishing,
     apply_edit,
     exact_offsets,
     extraction_of,
@@ -117,6 +128,8 @@ class Workspace:
         notes: list[str] = []
         try:
             draft = self.store.read_draft(item.report_id)
+            if draft is not None and draft.finishing is not None:
+                draft = self._settle(item.report_id)
         except InputError as exc:
             return State(None, f"{exc}; start again (X) to drop it", [])
         if draft is not None:
@@ -140,6 +153,25 @@ class Workspace:
                 )
             return State(draft, None, notes)
         return self._fresh(item, item.text)
+
+    def _settle(self, report_id: str) -> Draft | None:
+        """The draft after finishing or undoing a "done" that a killed process left half
+        made (see the module doc)."""
+        with self.store.locked():
+            draft = self.store.read_draft(report_id)  # again: another process may have settled it
+            if draft is None or draft.finishing is None:
+                return draft
+            note = draft.finishing
+            if self.store.gold_sha256(report_id) != note.gold_sha256:
+                undone = draft.model_copy(update={"finishing": None})
+                self.store.write_draft(undone)
+                return undone
+            finished = _finished(draft, note)
+            if not audit.has_snapshot(self.store.audit_path, note.done):
+                lines = audit.corrections(finished, done=note.done, time=note.time)
+                audit.append_lines(self.store.audit_path, lines)
+            self.store.write_draft(finished)
+            return finished
 
     def _fresh(self, item: Item, text: str | None) -> State:
         raw = self.store.read_gold(item.report_id)
@@ -205,10 +237,10 @@ class Workspace:
             "reason": state.read_only,
             "notes": state.notes,
             "text": item.text if item.text_state == TEXT_OK else None,
-            "source": result.source.model_dump(),
+            "source": result.source.model_dump(mode="json"),
             "model": result.model,
             "extraction_status": result.status,
-            "extraction_error": result.error.model_dump() if result.error else None,
+            "extraction_error": result.error.model_dump(mode="json") if result.error else None,
             "gold_path": str(self.store.root / f"{report_id}.json"),
             "saved": saved,
             "draft": None,
@@ -308,16 +340,22 @@ class Workspace:
             raise InvalidAnnotation(
                 "the request is not a draft", [_edit_error(e) for e in exc.errors()]
             ) from exc
-        _, draft, text = self._editable(report_id, body)
-        changed = apply_edit(draft, edit, text)
-        saved = changed.model_copy(
-            update={"version": draft.version + 1, "status": "in_progress", "updated_at": now()}
-        )
-        self.store.write_draft(saved)
+        with self.store.locked():
+            _, draft, text = self._editable(report_id, body)
+            changed = apply_edit(draft, edit, text)
+            saved = changed.model_copy(
+                update={"version": draft.version + 1, "status": "in_progress", "updated_at": now()}
+            )
+            self.store.write_draft(saved)
         return self.report(report_id)
 
     def done(self, report_id: str, body: Any) -> dict[str, Any]:
         """``POST /api/reports/{id}/done``: write the gold file and log the corrections."""
+        with self.store.locked():
+            path = self._done(report_id, body)
+        return self.report(report_id, saved=str(path))
+
+    def _done(self, report_id: str, body: Any) -> Path:
         item, draft, text = self._editable(report_id, body)
         pending = draft.pending()
         if pending:
@@ -343,39 +381,57 @@ class Workspace:
             )
         time = now()
         document = gold_text(gold_document(draft, text, item.result, saved_at=time))
-        self.store.gold_path(report_id).parent.mkdir(parents=True, exist_ok=True)
-        path = self.store.write_gold(report_id, document)
-        finished = draft.model_copy(
-            update={
-                "version": draft.version + 1,
-                "status": "done",
-                "gold_sha256": sha256_bytes(document.encode("utf-8")),
-                "updated_at": time,
-            }
+        note = Finishing(
+            gold_sha256=sha256_bytes(document.encode("utf-8")),
+            done=f"{time}/{uuid.uuid4().hex[:8]}",
+            time=time,
         )
-        self.store.write_draft(finished)
-        lines = audit.corrections(finished, done=f"{time}/{uuid.uuid4().hex[:8]}", time=time)
+        finished = _finished(draft, note)
+        lines = audit.corrections(finished, done=note.done, time=time)
+        self.store.write_draft(draft.model_copy(update={"finishing": note}))
+        try:
+            path = self.store.write_gold(report_id, document)
+        except InputError:
+            self.store.write_draft(draft)  # nothing was written: as before
+            raise
         audit.append_lines(self.store.audit_path, lines)
-        return self.report(report_id, saved=str(path))
+        self.store.write_draft(finished)
+        return path
 
     def discard(self, report_id: str, body: Any) -> dict[str, Any]:
         """``DELETE /api/reports/{id}/draft``: drop the draft, start again from the gold file
         (or the model's output). The version check applies."""
         item = self._item(report_id)
         version = body.get("version") if isinstance(body, dict) else None
-        try:
-            draft = self.store.read_draft(report_id)
-        except InputError:
-            draft = None  # a broken draft may always be discarded
-        if draft is not None and version != draft.version:
-            raise AnnotationConflict(
-                f"{report_id} was saved from another tab or window since this page loaded it; "
-                "reload before discarding"
-            )
         if unsafe_id_reason(item.report_id) is not None:
             raise ReadOnlyReport(f"{report_id} is read-only: {unsafe_id_reason(report_id)}")
-        self.store.delete_draft(report_id)
+        with self.store.locked():
+            try:
+                draft = self.store.read_draft(report_id)
+                if draft is not None and draft.finishing is not None:
+                    draft = self._settle(report_id)
+            except InputError:
+                draft = None  # a broken draft may always be discarded
+            if draft is not None and version != draft.version:
+                raise AnnotationConflict(
+                    f"{report_id} was saved from another tab or window since this page loaded "
+                    "it; reload before discarding"
+                )
+            self.store.delete_draft(report_id)
         return self.report(report_id)
+
+
+def _finished(draft: Draft, note: Finishing) -> Draft:
+    """``draft`` once its gold file (``note``) is written."""
+    return draft.model_copy(
+        update={
+            "version": draft.version + 1,
+            "status": "done",
+            "gold_sha256": note.gold_sha256,
+            "updated_at": note.time,
+            "finishing": None,
+        }
+    )
 
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,9 +5,13 @@
     <gold-dir>/.annotate/drafts/<report_id>.json  drafts, resumed when the app starts again
 
 Every file is written atomically: a temporary file in the same folder, flushed and fsynced,
-then renamed over the target (``os.replace``), so a crash leaves the old file or the new one,
-never a part. A report id becomes a file name only when it is a plain name (letters, digits,
-``_``, ``-``, ``.``; no path separator, no ``..``) that stays inside its folder.
+then renamed over the target (``os.replace``), and the folder fsynced, so a crash leaves the
+old file or the new one, never a part. A process killed between writing its temporary file
+and renaming it leaves that file behind; :meth:`GoldStore.check_writable` (run when the app
+starts) removes such leftovers, under the folder's lock (:mod:`.lock`: every write happens
+under it, so no temporary file of a live process is ever removed). A report id becomes a
+file name only when it is a plain name (letters, digits, ``_``, ``-``, ``.``; no path
+separator, no ``..``) that stays inside its folder.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -24,9 +29,14 @@ from pydantic import ValidationError
 from llm_extract.errors import InputError
 from llm_extract.reporting.annotate.audit import AUDIT_FILE
 from llm_extract.reporting.annotate.drafts import Draft
+from llm_extract.reporting.annotate.lock import LOCK_FILE, FolderLock
 
-DRAFTS = Path(".annotate") / "drafts"
+STATE = Path(".annotate")
+DRAFTS = STATE / "drafts"
 _SAFE_ID = re.compile(r"\w[\w.\-]{0,199}")
+_TEMP_SUFFIX = ".tmp"
+#: the temporary files this module makes (``mkstemp``: 8 random letters, digits or ``_``)
+_TEMP_NAME = re.compile(r"\.(?:[\w.\-]+\.json|write-test)\.[a-z0-9_]{8}\.tmp")
 
 
 def unsafe_id_reason(report_id: str) -> str | None:
@@ -42,7 +52,7 @@ def unsafe_id_reason(report_id: str) -> str | None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -82,22 +92,60 @@ class GoldStore:
         self.root = Path(gold_dir)
         self.drafts_dir = self.root / DRAFTS
         self.audit_path = self.root / AUDIT_FILE
+        self.lock = FolderLock(self.root / STATE / LOCK_FILE)
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """The folder to this process for a ``with`` block (see :mod:`.lock`)."""
+        return self.lock.held()
 
     def check_writable(self) -> None:
-        """Create the folders and prove that files can be written there (at start, not at
-        the first save). Raises :class:`InputError` naming the folder."""
+        """Create the folders, prove that files can be written there (at start, not at the
+        first save) and remove the temporary files of killed processes. Raises
+        :class:`InputError` naming the folder."""
         for folder in (self.root, self.drafts_dir):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=".tmp")
-                os.close(fd)
-                os.unlink(probe)
             except OSError as exc:
                 raise InputError(
                     folder, f"the gold folder cannot be written ({exc.strerror or exc})"
                 ) from exc
+        with self.locked():
+            for folder in (self.root, self.drafts_dir):
+                try:
+                    fd, probe = tempfile.mkstemp(
+                        dir=folder, prefix=".write-test.", suffix=_TEMP_SUFFIX
+                    )
+                    os.close(fd)
+                    os.unlink(probe)
+                except OSError as exc:
+                    raise InputError(
+                        folder, f"the gold folder cannot be written ({exc.strerror or exc})"
+                    ) from exc
+            self.remove_stale_temporaries()
         if self.audit_path.exists() and not os.access(self.audit_path, os.W_OK):
             raise InputError(self.audit_path, "the audit log cannot be written")
+
+    def stale_temporaries(self) -> Iterator[Path]:
+        """The temporary files of this module's writes in the gold and drafts folders."""
+        for folder in (self.root, self.drafts_dir):
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            for name in names:
+                path = folder / name
+                if _TEMP_NAME.fullmatch(name) and path.is_file() and not path.is_symlink():
+                    yield path
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Remove what killed writers left (call with the lock held: a live writer's
+        temporary file exists only while it holds the lock). Returns what was removed."""
+        removed = []
+        for path in list(self.stale_temporaries()):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+        return removed
 
     def _inside(self, folder: Path, report_id: str) -> Path:
         reason = unsafe_id_reason(report_id)

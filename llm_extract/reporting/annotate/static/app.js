@@ -260,7 +260,7 @@
 
   async function openReport(reportId, keepMessage) {
     var res = await api("GET", "/api/reports/" + enc(reportId));
-    if (!res.ok) { failed(res); return; }
+    if (!res.ok) { unopened(reportId, res); return; }
     if (!keepMessage) { message(""); }
     S.reportId = reportId;
     S.editor = null;
@@ -274,6 +274,24 @@
     history.replaceState(null, "", window.location.pathname + window.location.search + "#r=" + enc(reportId));
     $("records").scrollTop = 0;
     $("text").scrollTop = 0;
+  }
+
+  /* A report that could not be opened: nothing of the previous report stays on screen
+     (its title, text or records would be taken for this one's); R tries again. */
+  function unopened(reportId, res) {
+    failed(res);
+    S.current = null;
+    S.reportId = reportId;
+    S.active = null;
+    S.editor = null;
+    S.chooser = null;
+    S.lastSelection = null;
+    S.map = null;
+    $("report").hidden = true;
+    $("empty").hidden = false;
+    $("empty").textContent = "Could not open " + reportId + ": " +
+      ((res.data && res.data.message) || ("HTTP " + res.status)) + " (R tries again).";
+    if (S.list) { renderList(); }
   }
 
   /* The next report (step 1) or the previous one (-1), wrapping; with statuses, the next
@@ -337,6 +355,10 @@
     status.setAttribute("data-status", p.report.status);
     $("report-meta").textContent = " model " + p.model + " · " + p.source.path +
       (d ? " · draft v" + d.version + (d.base === "gold" ? " (from the gold file)" : d.base === "blank" ? " (blank start)" : "") : "");
+    var source = [p.source.title, p.source.published ? "published " + p.source.published : null]
+      .filter(function (part) { return part; }).join(" · ");
+    $("report-source").textContent = source;
+    $("report-source").hidden = !source;
     var warnings = $("report-warnings");
     warnings.replaceChildren();
     if (p.read_only) {
