@@ -32,7 +32,6 @@ from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 from llm_extract.backends import capabilities, get_backend
 from llm_extract.backends.base import BackendResponse, ModelSettings
 from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend
-from llm_extract.backends.salvage import parse_json_object
 from llm_extract.errors import ProviderError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.run import stack
@@ -342,14 +341,3 @@ def test_environment_gives_the_server_and_a_local_server_needs_no_key(
     assert_good(response)
     assert openai_server.requests[0].headers["authorization"] == f"Bearer {NO_KEY}"
     assert response.usage.cost_usd is None  # no price for this model
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def test_json_is_found_bare_fenced_or_wrapped_in_prose() -> None:
-    assert parse_json_object('{"a": 1}') == {"a": 1}
-    assert parse_json_object('Here it is:\n```json\n{"a": [1, 2]}\n```\nDone.') == {"a": [1, 2]}
-    assert parse_json_object('Sure! {"a": {"b": 2}} Hope that helps.') == {"a": {"b": 2}}
-    assert parse_json_object("[1, 2]") is None
-    assert parse_json_object('{"a": ') is None
