@@ -5,6 +5,8 @@ Lines output of ``extract`` (network-free types shared by the run layer, outputs
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +20,13 @@ Status = Literal["ok", "failed"]
 
 
 class Usage(BaseModel):
-    """Tokens spent on one report, summed over every attempt (retries and re-asks included)."""
+    """Tokens spent on one report, summed over every attempt (retries and re-asks included).
+
+    ``attempts`` counts every HTTP request sent for the report: each completion (re-asks
+    included) and each transport retry. ``retries`` says why the requests that were sent
+    again failed, counted by reason: an HTTP status (``"429"``, ``"500"``), ``"timeout"`` or
+    ``"connection"``; ``{}`` when nothing was retried.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,9 +35,15 @@ class Usage(BaseModel):
     total_tokens: int = 0
     cached_prompt_tokens: int = 0
     attempts: int = 0
+    retries: dict[str, int] = Field(default_factory=dict)
     reasks: int = 0
     reask_tokens: int = 0
     cost_usd: float | None = None
+
+    @property
+    def retried(self) -> int:
+        """How many requests were sent again."""
+        return sum(self.retries.values())
 
     def add(self, other: Usage) -> Usage:
         cost = (
@@ -43,10 +57,16 @@ class Usage(BaseModel):
             total_tokens=self.total_tokens + other.total_tokens,
             cached_prompt_tokens=self.cached_prompt_tokens + other.cached_prompt_tokens,
             attempts=self.attempts + other.attempts,
+            retries=add_counts(self.retries, other.retries),
             reasks=self.reasks + other.reasks,
             reask_tokens=self.reask_tokens + other.reask_tokens,
             cost_usd=cost,
         )
+
+
+def add_counts(one: Mapping[str, int], other: Mapping[str, int]) -> dict[str, int]:
+    """Two counts by reason added up (reasons in sorted order)."""
+    return dict(sorted((Counter(one) + Counter(other)).items()))
 
 
 class DroppedRecord(BaseModel):
