@@ -5,6 +5,7 @@ Lines output of ``extract`` (network-free types shared by the run layer, outputs
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -87,9 +88,11 @@ class ErrorInfo(BaseModel):
 
 
 class SourceInfo(BaseModel):
-    """Where a result's text came from. ``sha256`` is the hash of the exact text extracted
-    (for a page or a PDF, the recovered main text); ``url``, ``title``, ``published`` and
-    ``fetched_at`` are set when the source has them."""
+    """Where a result's text came from. ``path`` is a file's absolute path (so that ``view``
+    and the eval find it from any folder), else the URL fetched or ``-`` for stdin.
+    ``sha256`` is the hash of the exact text extracted (for a page or a PDF, the recovered
+    main text); ``url``, ``title``, ``published`` and ``fetched_at`` are set when the source
+    has them."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -103,13 +106,21 @@ class SourceInfo(BaseModel):
     @classmethod
     def from_report(cls, report: Report) -> SourceInfo:
         return cls(
-            path=report.path,
+            path=recorded_path(report.path),
             sha256=report.sha256,
             url=report.url,
             title=report.title,
             published=report.published,
             fetched_at=report.fetched_at,
         )
+
+
+def recorded_path(path: str) -> str:
+    """A report's path as its result records it: a file's absolute path (a relative one is
+    the folder the run started in); stdin (``-``) and an ``http(s)://`` URL as they are."""
+    if path == "-" or path[:8].lower().startswith(("http://", "https://")):
+        return path
+    return os.path.abspath(path)
 
 
 class PromptInfo(BaseModel):
