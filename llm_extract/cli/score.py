@@ -70,10 +70,11 @@ def score_command(
         extra = sorted({r.report_id for r in results} - known)
         if extra:
             echo_error(f"not in the gold set, ignored: {', '.join(extra)}")
-        configurations = [c for c in score_results(items, results) if c.scores]
+        scored = score_results(items, results)
+        configurations = [c for c in scored if c.scores]
         if not configurations:
             fail(f"{predictions}: no prediction for any report of the gold set")
-        for c in configurations:
+        for c in scored:
             if c.no_prediction:
                 echo_error(unscored_note(c.label, c.no_prediction, len(items)))
         config = {
@@ -102,6 +103,8 @@ def score_command(
 
 def unscored_note(label: str, ids: list[str], gold_reports: int) -> str:
     """``note: gpt-4o-mini: 42 of 44 gold reports have no prediction, not scored: ...``."""
+    if len(ids) == gold_reports:
+        return f"note: {label}: no prediction for any report of the gold set, not scored"
     shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
     return (
         f"note: {label}: {len(ids)} of {gold_reports} gold reports have no prediction, "
