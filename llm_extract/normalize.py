@@ -281,8 +281,15 @@ def coalition_month_of(day: dt.date) -> int:
     return months + 1
 
 
-def resolve_date(month: int, day: int, period: Period) -> dt.date:
-    """The date with this month and day whose year puts it nearest ``period``."""
+def resolve_date(month: int, day: int, period: Period) -> dt.date | None:
+    """The date with this month and day whose year puts it nearest ``period``, or ``None``.
+
+    The candidates are the years of the period and the one on either side. ``None`` when
+    none of them has that day: a day no month has (31 April, 30 February), or a 29 February
+    with no leap year among them (the coalition months 1-3, 41-47...). Such a date is
+    impossible for the report, so the caller keeps it unresolved instead of moving it years
+    away; this never raises.
+    """
     best: dt.date | None = None
     for year in range(period.start.year - 1, period.end.year + 2):
         try:
@@ -291,14 +298,18 @@ def resolve_date(month: int, day: int, period: Period) -> dt.date:
             continue
         if best is None or period.distance(candidate) < period.distance(best):
             best = candidate
-    if best is None:
-        raise ValueError(f"no valid date for day {day} of month {month}")
     return best
 
 
 def nearest_year(day: dt.date, period: Period) -> dt.date:
-    """Move ``day`` to the year that puts it nearest ``period`` (month and day kept)."""
-    return resolve_date(day.month, day.day, period)
+    """Move ``day`` to the year that puts it nearest ``period`` (month and day kept).
+
+    A 29 February goes to the nearest leap year among the candidates of
+    :func:`resolve_date`; with none there, ``day`` is kept as it is (never moved years away,
+    never an error), and stays outside the period for the checks that look at it.
+    """
+    moved = resolve_date(day.month, day.day, period)
+    return day if moved is None else moved
 
 
 # --- lists of days sharing a month name -------------------------------------------------------

@@ -5,6 +5,9 @@ Lines output of ``extract`` (network-free types shared by the run layer, outputs
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +21,13 @@ Status = Literal["ok", "failed"]
 
 
 class Usage(BaseModel):
-    """Tokens spent on one report, summed over every attempt (retries and re-asks included)."""
+    """Tokens spent on one report, summed over every attempt (retries and re-asks included).
+
+    ``attempts`` counts every HTTP request sent for the report: each completion (re-asks
+    included) and each transport retry. ``retries`` says why the requests that were sent
+    again failed, counted by reason: an HTTP status (``"429"``, ``"500"``), ``"timeout"`` or
+    ``"connection"``; ``{}`` when nothing was retried.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,9 +36,15 @@ class Usage(BaseModel):
     total_tokens: int = 0
     cached_prompt_tokens: int = 0
     attempts: int = 0
+    retries: dict[str, int] = Field(default_factory=dict)
     reasks: int = 0
     reask_tokens: int = 0
     cost_usd: float | None = None
+
+    @property
+    def retried(self) -> int:
+        """How many requests were sent again."""
+        return sum(self.retries.values())
 
     def add(self, other: Usage) -> Usage:
         cost = (
@@ -43,10 +58,16 @@ class Usage(BaseModel):
             total_tokens=self.total_tokens + other.total_tokens,
             cached_prompt_tokens=self.cached_prompt_tokens + other.cached_prompt_tokens,
             attempts=self.attempts + other.attempts,
+            retries=add_counts(self.retries, other.retries),
             reasks=self.reasks + other.reasks,
             reask_tokens=self.reask_tokens + other.reask_tokens,
             cost_usd=cost,
         )
+
+
+def add_counts(one: Mapping[str, int], other: Mapping[str, int]) -> dict[str, int]:
+    """Two counts by reason added up (reasons in sorted order)."""
+    return dict(sorted((Counter(one) + Counter(other)).items()))
 
 
 class DroppedRecord(BaseModel):
@@ -67,9 +88,11 @@ class ErrorInfo(BaseModel):
 
 
 class SourceInfo(BaseModel):
-    """Where a result's text came from. ``sha256`` is the hash of the exact text extracted
-    (for a page or a PDF, the recovered main text); ``url``, ``title``, ``published`` and
-    ``fetched_at`` are set when the source has them."""
+    """Where a result's text came from. ``path`` is a file's absolute path (so that ``view``
+    and the eval find it from any folder), else the URL fetched or ``-`` for stdin.
+    ``sha256`` is the hash of the exact text extracted (for a page or a PDF, the recovered
+    main text); ``url``, ``title``, ``published`` and ``fetched_at`` are set when the source
+    has them."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -83,13 +106,21 @@ class SourceInfo(BaseModel):
     @classmethod
     def from_report(cls, report: Report) -> SourceInfo:
         return cls(
-            path=report.path,
+            path=recorded_path(report.path),
             sha256=report.sha256,
             url=report.url,
             title=report.title,
             published=report.published,
             fetched_at=report.fetched_at,
         )
+
+
+def recorded_path(path: str) -> str:
+    """A report's path as its result records it: a file's absolute path (a relative one is
+    the folder the run started in); stdin (``-``) and an ``http(s)://`` URL as they are."""
+    if path == "-" or path[:8].lower().startswith(("http://", "https://")):
+        return path
+    return os.path.abspath(path)
 
 
 class PromptInfo(BaseModel):

@@ -1,5 +1,5 @@
 """Shared fixtures: test isolation, a leak check after every test, and the loopback
-OpenAI-protocol server."""
+OpenAI-protocol server; the Hypothesis profiles of the property tests."""
 
 from __future__ import annotations
 
@@ -10,8 +10,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from openai_server import OpenAIServer
 from paths import EVALS
+
+# Property tests are deterministic: every run, here and in CI, tries the same examples (drawn
+# from a seed derived from each test), so a counterexample fails every run instead of one in
+# three. `derandomize` implies no example database: a counterexample is kept as an explicit
+# @example in its test. To hunt for new ones, `pytest --hypothesis-profile=explore` draws
+# fresh examples and keeps the failing ones in the example database (.hypothesis/, ignored
+# by git), which replays them first on the next explore run.
+settings.register_profile(
+    "llm-extract",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore",
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("llm-extract")
 
 ISOLATED_ENV = (
     "OPENAI_API_KEY",

@@ -5,14 +5,17 @@ that keeps failing is recorded with its reason and does not stop the others."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from fault_server import PERMANENT, TRANSIENT, FaultPlan, answer, make_reports
 from openai_server import OpenAIServer, Reply
+from typer.testing import CliRunner
 
 from llm_extract.backends import openai_compat
 from llm_extract.backends.base import ModelSettings
 from llm_extract.backends.openai_compat import RetryPolicy
+from llm_extract.cli import app
 from llm_extract.prompts import load_prompt
 from llm_extract.results import ExtractionResult
 from llm_extract.run.pipeline import run_extraction
@@ -61,6 +64,11 @@ def per_report(server: OpenAIServer) -> Counter[str]:
     return Counter(f"r{report_number(r):04d}" for r in server.chat_requests())
 
 
+#: the reason a result's ``usage.retries`` gives for each transient fault
+REASON = {"429": "429", "500": "500", "502": "502", "503": "503", "slow": "timeout"}
+REASON["drop"] = "connection"
+
+
 @pytest.mark.parametrize("fault", sorted(TRANSIENT))
 def test_each_transient_fault_is_retried(openai_server: OpenAIServer, fault: str) -> None:
     plan = FaultPlan(faults={0: [fault, fault]})
@@ -70,6 +78,7 @@ def test_each_transient_fault_is_retried(openai_server: OpenAIServer, fault: str
     assert result.extraction.convoys[0].vehicles == 10
     assert plan.injected[fault] == 2
     assert len(openai_server.chat_requests()) == 3
+    assert (result.usage.attempts, result.usage.retries) == (3, {REASON[fault]: 2})
 
 
 def test_200_reports_with_20_percent_transient_faults_all_finish(
@@ -97,6 +106,15 @@ def test_200_reports_with_20_percent_transient_faults_all_finish(
     # Each report was sent once more per fault it met, never more.
     counts = per_report(openai_server)
     assert all(counts[f"r{n:04d}"] == 1 + len(faults.get(n, [])) for n in range(200))
+    # Every retry is in the results' usage, with its reason; the only ones beyond the plan
+    # are the unseen retries of dropped pooled connections.
+    retried: Counter[str] = Counter()
+    for result in results:
+        retried.update(result.usage.retries)
+        assert result.usage.attempts == 1 + result.usage.retried
+    expected = Counter({REASON[kind]: count for kind, count in plan.injected.items()})
+    assert not expected - retried
+    assert set((retried - expected).keys()) <= {"connection"}
 
 
 @pytest.mark.parametrize(
@@ -168,3 +186,29 @@ def test_reasks_go_on_while_the_errors_change(openai_server: OpenAIServer) -> No
     assert len(openai_server.chat_requests()) == 4
     assert result.status == "ok" and result.usage.reasks == 3
     assert result.extraction is not None and result.extraction.convoys[0].vehicles == 10
+
+
+def test_extract_counts_and_shows_every_retry(
+    openai_server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every report gets 429, then 500, then its answer: three attempts each, and the summary
+    # line says what was retried and why (before: usage.attempts 1, and not a word).
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for report in make_reports(3):
+        (folder / report.path).write_text(report.text, encoding="utf-8")
+    plan = FaultPlan(faults={n: ["429", "500"] for n in range(3)})
+    openai_server.default = plan.action()
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-faults-000000")
+    out = tmp_path / "out.jsonl"
+    argv = ["extract", str(folder), "-o", str(out), "--model", "gpt-4o-mini", "--no-cache"]
+    result = CliRunner().invoke(app, [*argv, "--prompt", "minimal"])
+    assert result.exit_code == 0, result.output
+    lines = [ExtractionResult.model_validate_json(x) for x in out.read_text("utf-8").splitlines()]
+    assert len(lines) == 3
+    for line in lines:
+        assert line.status == "ok"
+        assert (line.usage.attempts, line.usage.retries) == (3, {"429": 1, "500": 1})
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("3 ok, 0 failed; 6 retried: 3 x 429, 3 x 500; "), summary

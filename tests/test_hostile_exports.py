@@ -133,7 +133,8 @@ def test_xlsx_has_no_formula_and_keeps_every_value(hostile_run: Path, tmp_path: 
         for value in (LINK, FILE_ID, DDE, HOSTILE["notes"], HOSTILE["target"], "=1+1"):
             assert value in joined, value
         assert f"{FILE_ID}-convoys-1-1" in texts  # event_id starts with the report id
-        assert any(t.startswith(FILE_ID) and t.endswith(".txt") for t in texts)  # source
+        # source: the report file's absolute path, its formula-like name kept as text
+        assert any(t.startswith("/") and t.endswith(f"/{FILE_ID}.txt") for t in texts)
         # Numbers stay numbers: vehicles, counts, offsets, months.
         assert 160 in numbers and 116 in numbers
     finally:

@@ -13,6 +13,7 @@ from llm_extract.normalize import (
     find_span,
     has_arabic,
     month_number,
+    nearest_year,
     normalize,
     normalize_with_offsets,
     parse_day_list,
@@ -151,6 +152,22 @@ def test_resolve_date_leap_day() -> None:
     # Month 113 ends 2024-02-22; 29 February exists only in 2024.
     assert resolve_date(2, 29, coalition_period(114)) == dt.date(2024, 2, 29)
     assert resolve_date(2, 29, coalition_period(126)) == dt.date(2024, 2, 29)
+
+
+def test_a_29_february_with_no_leap_year_near_the_period_is_impossible() -> None:
+    # Month 1 (2014-09-23 .. 2014-10-22): none of 2013-2015 is a leap year. This raised
+    # ValueError before, for 91 of the months 1-400.
+    assert resolve_date(2, 29, coalition_period(1)) is None
+    assert resolve_date(2, 29, coalition_period(41)) is None
+    assert resolve_date(4, 31, coalition_period(118)) is None
+    assert resolve_date(2, 30, coalition_period(114)) is None
+
+
+def test_nearest_year_keeps_a_29_february_it_cannot_place() -> None:
+    leap_day = dt.date(2024, 2, 29)
+    assert nearest_year(leap_day, coalition_period(1)) == leap_day  # kept, not moved to 2016
+    assert nearest_year(leap_day, coalition_period(3)) == leap_day
+    assert nearest_year(dt.date(2012, 2, 29), coalition_period(114)) == leap_day
 
 
 def test_day_list_sharing_month_names() -> None:

@@ -32,7 +32,6 @@ from openai_server import Delay, Drop, OpenAIServer, Reply, Status, Truncated
 from llm_extract.backends import capabilities, get_backend
 from llm_extract.backends.base import BackendResponse, ModelSettings
 from llm_extract.backends.openai_compat import NO_KEY, OpenAIBackend
-from llm_extract.backends.salvage import parse_json_object
 from llm_extract.errors import ProviderError, UsageError
 from llm_extract.pricing import load_price_table
 from llm_extract.run import stack
@@ -205,26 +204,55 @@ def test_429_waits_for_retry_after_then_succeeds(openai_server: OpenAIServer) ->
     assert time.monotonic() - started >= 0.4
     assert_good(response)
     assert len(openai_server.requests) == 2
-    assert response.usage.attempts == 1
+    assert (response.usage.attempts, response.usage.retries) == (2, {"429": 1})
 
 
 @pytest.mark.parametrize("code", [500, 502, 503, 504])
 def test_server_errors_are_retried(openai_server: OpenAIServer, code: int) -> None:
     openai_server.enqueue(Status(code), Reply(GOOD))
-    assert_good(extract(openai_server))
+    response = extract(openai_server)
+    assert_good(response)
     assert len(openai_server.requests) == 2
+    assert (response.usage.attempts, response.usage.retries) == (2, {str(code): 1})
 
 
 def test_timeout_is_retried(openai_server: OpenAIServer) -> None:
     openai_server.enqueue(Delay(3.0, then=Reply(GOOD)), Reply(GOOD))
-    assert_good(extract(openai_server, timeout_s=1.0))
+    response = extract(openai_server, timeout_s=1.0)
+    assert_good(response)
     assert len(openai_server.requests) == 2
+    assert (response.usage.attempts, response.usage.retries) == (2, {"timeout": 1})
 
 
 def test_dropped_connection_is_retried(openai_server: OpenAIServer) -> None:
     openai_server.enqueue(Drop(), Reply(GOOD))
-    assert_good(extract(openai_server))
+    response = extract(openai_server)
+    assert_good(response)
     assert len(openai_server.requests) == 2
+    assert (response.usage.attempts, response.usage.retries) == (2, {"connection": 1})
+
+
+def test_every_attempt_is_counted_with_retries_and_reasks(openai_server: OpenAIServer) -> None:
+    # 429, then 500, then an answer to re-ask, then 500 again, then the good answer: five
+    # requests, two answers, three retried.
+    openai_server.enqueue(
+        Status(429, headers={"Retry-After": "0"}), Status(500), Reply(BAD), Status(500), Reply(GOOD)
+    )
+    response = extract(openai_server, max_retries=2, max_reasks=1)
+    assert_good(response)
+    assert len(openai_server.requests) == 5
+    usage = response.usage
+    assert (usage.attempts, usage.reasks, usage.retried) == (5, 1, 3)
+    assert usage.retries == {"429": 1, "500": 2}
+
+
+def test_the_retries_of_a_request_that_failed_at_last_are_counted(
+    openai_server: OpenAIServer,
+) -> None:
+    openai_server.default = Status(503)
+    error = fail(openai_server, max_retries=2)
+    assert isinstance(error, ProviderError) and error.usage is not None
+    assert (error.usage.attempts, error.usage.retries) == (3, {"503": 2})  # the last not retried
 
 
 def test_a_caller_supplied_httpx_client_is_used(openai_server: OpenAIServer) -> None:
@@ -342,14 +370,3 @@ def test_environment_gives_the_server_and_a_local_server_needs_no_key(
     assert_good(response)
     assert openai_server.requests[0].headers["authorization"] == f"Bearer {NO_KEY}"
     assert response.usage.cost_usd is None  # no price for this model
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def test_json_is_found_bare_fenced_or_wrapped_in_prose() -> None:
-    assert parse_json_object('{"a": 1}') == {"a": 1}
-    assert parse_json_object('Here it is:\n```json\n{"a": [1, 2]}\n```\nDone.') == {"a": [1, 2]}
-    assert parse_json_object('Sure! {"a": {"b": 2}} Hope that helps.') == {"a": {"b": 2}}
-    assert parse_json_object("[1, 2]") is None
-    assert parse_json_object('{"a": ') is None

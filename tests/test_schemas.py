@@ -118,6 +118,16 @@ def test_period_and_years_derived_in_code() -> None:
     assert result.drills[0].date == dt.date(2024, 7, 1)
 
 
+def test_a_29_february_the_period_cannot_hold_is_kept_not_an_error() -> None:
+    # Coalition month 1 is in 2014, with no leap year in 2013-2015: validating this answer
+    # raised (a ValueError inside the validator) and the model was re-asked in vain.
+    result = ReportExtraction.model_validate(
+        {"coalition_month": 1, "drills": [{"date": "2024-02-29", "evidence": "قاعدة قسرك"}]},
+        context={"source": SOURCE},
+    )
+    assert result.drills[0].date == dt.date(2024, 2, 29)
+
+
 def test_period_from_model_answer_is_recomputed() -> None:
     result = ReportExtraction.model_validate(
         {"coalition_month": 113, "period": {"start": "2000-01-01", "end": "2000-01-02"}}

@@ -28,6 +28,7 @@ to patch are gone with it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelS
 from llm_extract.backends.chat.auto import AutoMode, ModeMemory, server_id
 from llm_extract.backends.chat.client import (
     DEFAULT_RETRY_POLICY,
+    Attempts,
     ChatClient,
     Rejected,
     RetryPolicy,
@@ -111,6 +113,8 @@ class _Call:
 
     usages: list[Usage] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    #: every HTTP request sent, transport retries included
+    http: Attempts = field(default_factory=Attempts)
 
     def record(self, usage: Usage, text: str) -> None:
         self.usages.append(usage)
@@ -118,6 +122,7 @@ class _Call:
 
     @property
     def attempts(self) -> int:
+        """The answers the model gave (re-asks included)."""
         return len(self.usages)
 
     @property
@@ -130,6 +135,12 @@ class _Call:
             if i > 0:
                 one = one.model_copy(update={"reasks": 1, "reask_tokens": one.total_tokens})
             total = total.add(one)
+        total = total.model_copy(
+            update={
+                "attempts": self.http.sent,
+                "retries": dict(sorted(Counter(self.http.retried).items())),
+            }
+        )
         return total.model_copy(update={"cost_usd": load_price_table().cost(model, total)})
 
 
@@ -292,7 +303,7 @@ class OpenAIBackend:
         self, mode: ModeHandler, body: dict[str, Any], call: _Call, *, first: bool
     ) -> dict[str, Any]:
         try:
-            return await self._client.send(encode(body))
+            return await self._client.send(encode(body), call.http)
         except Rejected as exc:
             if first and exc.rejection.refuses(mode.params):
                 raise _ModeRefused(mode.name, exc.rejection) from None

@@ -85,7 +85,8 @@ def summary_line(
     skipped: int = 0,
     cache_off: bool = False,
 ) -> str:
-    """``3 ok, 1 failed, ...; 12,345 tokens, $0.0021; 4.2 s`` (tokens and cost of new calls)."""
+    """``3 ok, 1 failed, ...; 5 retried: 3 x 429, 2 x 500; 12,345 tokens, $0.0021; 4.2 s``
+    (retries, tokens and cost of the requests made in this run)."""
     cost = "cost unknown" if tally.cost_usd is None else f"${tally.cost_usd:.4f}"
     parts = [f"{tally.ok} ok", f"{tally.failed} failed"]
     if bad_inputs:
@@ -96,4 +97,12 @@ def summary_line(
         parts.append(f"{tally.cached} from cache")
     if cache_off:
         parts.append("cache off")
-    return f"{', '.join(parts)}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+    retried = f"; {retries_text(tally.retries)}" if tally.retries else ""
+    return f"{', '.join(parts)}{retried}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+
+
+def retries_text(retries: Mapping[str, int]) -> str:
+    """``37 retried: 20 x 429, 17 x 500`` (the most frequent reason first)."""
+    reasons = sorted(retries.items(), key=lambda item: (-item[1], item[0]))
+    listed = ", ".join(f"{count} x {reason}" for reason, count in reasons)
+    return f"{sum(retries.values())} retried: {listed}"

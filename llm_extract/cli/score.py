@@ -1,7 +1,10 @@
 """``llm-extract score``: an ``extract`` output against the gold set, no model call.
 
-Exit codes: 0 ok; 1 some report failed, or a configuration is under ``--fail-under``;
-2 usage or input error.
+Only the gold reports the output has a prediction for are scored; the others are listed
+apart (an output of part of the gold set is not a run that failed on the rest).
+
+Exit codes: 0 ok; 1 some scored report failed, or a configuration is under
+``--fail-under``; 2 usage or input error (or no gold report has a prediction).
 """
 
 from __future__ import annotations
@@ -67,7 +70,13 @@ def score_command(
         extra = sorted({r.report_id for r in results} - known)
         if extra:
             echo_error(f"not in the gold set, ignored: {', '.join(extra)}")
-        configurations = score_results(items, results)
+        scored = score_results(items, results)
+        configurations = [c for c in scored if c.scores]
+        if not configurations:
+            fail(f"{predictions}: no prediction for any report of the gold set")
+        for c in scored:
+            if c.no_prediction:
+                echo_error(unscored_note(c.label, c.no_prediction, len(items)))
         config = {
             "command": "llm-extract " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "predictions": str(predictions),
@@ -80,10 +89,24 @@ def score_command(
         for c in run.configurations:
             c.wall_s = round(time.perf_counter() - started, 3)
         if as_json:
-            payload = {c.label: c.summary.model_dump(mode="json") for c in run.configurations}
+            payload = {
+                c.label: {**c.summary.model_dump(mode="json"), "no_prediction": c.no_prediction}
+                for c in run.configurations
+            }
             typer.echo(json.dumps(payload, indent=1, ensure_ascii=False))
         else:
             print_run(run, out, details=True)
         if save_run:
             save(run, runs_dir or layout.runs_dir, True, out)
     finish(run, fail_under)
+
+
+def unscored_note(label: str, ids: list[str], gold_reports: int) -> str:
+    """``note: gpt-4o-mini: 42 of 44 gold reports have no prediction, not scored: ...``."""
+    if len(ids) == gold_reports:
+        return f"note: {label}: no prediction for any report of the gold set, not scored"
+    shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+    return (
+        f"note: {label}: {len(ids)} of {gold_reports} gold reports have no prediction, "
+        f"not scored: {shown}"
+    )

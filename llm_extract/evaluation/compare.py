@@ -1,7 +1,10 @@
 """Paired comparison of two configurations over the same reports.
 
-For each metric (the F1 of one category, or ``overall``) the per-report difference
-``F1(A) - F1(B)`` is taken over the reports where either side has records (a side with no
+Only the reports **both** sides have a prediction for are compared (a failed extraction is a
+prediction, one that found nothing; a report one side never ran is not); the comparison says
+how many, and which reports only one side has, left out. For each metric (the F1 of one
+category, or ``overall``) the per-report difference ``F1(A) - F1(B)`` is taken over those of
+them where either side has records (a side with no
 gold and no predicted records in that category scores 1: there was nothing to find and it
 invented nothing). A bootstrap over reports (:data:`BOOTSTRAP_RESAMPLES` resamples, fixed
 :data:`BOOTSTRAP_SEED`) gives a 95% interval for the mean difference. When the interval
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from llm_extract.evaluation.metrics import OVERALL, ReportScore
 from llm_extract.schemas import CATEGORIES
@@ -53,6 +56,12 @@ class Comparison(BaseModel):
     b: str
     diffs: list[PairedDiff]
     verdict: str
+    #: the reports both sides have a prediction for: the ones compared (None in runs saved
+    #: before it was recorded)
+    paired: int | None = None
+    #: reports only A, or only B, has a prediction for: left out of the comparison
+    only_a: list[str] = Field(default_factory=list)
+    only_b: list[str] = Field(default_factory=list)
 
     def diff(self, metric: str) -> PairedDiff:
         return next(d for d in self.diffs if d.metric == metric)
@@ -77,13 +86,18 @@ def bootstrap_ci(
     return float(low), float(high)
 
 
+def predicted(scores: Sequence[ReportScore]) -> dict[str, ReportScore]:
+    """The scores of the reports that have a prediction (ok or failed), by report id."""
+    return {s.report_id: s for s in scores if s.status != "missing"}
+
+
 def paired_diff(
     metric: str, a: Sequence[ReportScore], b: Sequence[ReportScore], *, seed: int = BOOTSTRAP_SEED
 ) -> PairedDiff:
-    """Per-report differences of ``metric`` between two score lists of the same reports."""
-    by_id = {s.report_id: s for s in b}
+    """Per-report differences of ``metric`` over the reports both sides have a prediction for."""
+    by_id = predicted(b)
     per_report: dict[str, float] = {}
-    for score_a in a:
+    for score_a in predicted(a).values():
         score_b = by_id.get(score_a.report_id)
         if score_b is None:
             continue
@@ -110,8 +124,15 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def verdict(a: str, b: str, diffs: Sequence[PairedDiff]) -> str:
-    """A plain sentence: which side is better where, and what is within noise."""
+def verdict(
+    a: str,
+    b: str,
+    diffs: Sequence[PairedDiff],
+    paired: int | None = None,
+    left_out: tuple[int, int] = (0, 0),
+) -> str:
+    """A plain sentence: which side is better where, and what is within noise, over how many
+    reports (``paired``, those both sides have; ``left_out``, those only A or only B has)."""
     better: dict[str, list[str]] = {a: [], b: []}
     noise = 0
     for d in diffs:
@@ -122,16 +143,20 @@ def verdict(a: str, b: str, diffs: Sequence[PairedDiff]) -> str:
             better[a if (d.mean_diff or 0.0) > 0 else b].append(label)
         else:
             noise += 1
-    n = max((d.n for d in diffs), default=0)
+    n = max((d.n for d in diffs), default=0) if paired is None else paired
+    reports = f"{n} report{'' if n == 1 else 's'}"
+    if any(left_out):
+        only = [f"{k} only {side} has" for k, side in zip(left_out, (a, b), strict=True) if k]
+        reports += f" both have; left out: {', '.join(only)}"
     clauses = [f"{side} is better on {_join(where)}" for side, where in better.items() if where]
     if not clauses:
         if all(d.ties == d.n for d in diffs):
-            return f"{a} and {b} score the same on every report ({n} reports)"
-        return f"{a} vs {b}: every difference is within noise ({n} reports)"
+            return f"{a} and {b} score the same on every report ({reports})"
+        return f"{a} vs {b}: every difference is within noise ({reports})"
     text = "; ".join(clauses)
     if noise:
         text += "; the other differences are within noise"
-    return f"{text} ({n} reports)"
+    return f"{text} ({reports})"
 
 
 def compare(
@@ -143,9 +168,21 @@ def compare(
     metrics: Sequence[str] = METRICS,
     seed: int = BOOTSTRAP_SEED,
 ) -> Comparison:
-    """Paired comparison of configuration A against B on each metric."""
+    """Paired comparison of configuration A against B on each metric, over the reports both
+    have a prediction for."""
     diffs = [paired_diff(metric, a, b, seed=seed) for metric in metrics]
-    return Comparison(a=a_label, b=b_label, diffs=diffs, verdict=verdict(a_label, b_label, diffs))
+    ids_a, ids_b = set(predicted(a)), set(predicted(b))
+    only_a, only_b = sorted(ids_a - ids_b), sorted(ids_b - ids_a)
+    paired = len(ids_a & ids_b)
+    return Comparison(
+        a=a_label,
+        b=b_label,
+        diffs=diffs,
+        verdict=verdict(a_label, b_label, diffs, paired, (len(only_a), len(only_b))),
+        paired=paired,
+        only_a=only_a,
+        only_b=only_b,
+    )
 
 
 def compare_all(configurations: Sequence[tuple[str, Sequence[ReportScore]]]) -> list[Comparison]:

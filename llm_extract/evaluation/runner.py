@@ -103,9 +103,15 @@ def score_configuration(
     settings: dict[str, Any] | None = None,
     threshold: float = MATCH_THRESHOLD,
     wall_s: float = 0.0,
+    only_predicted: bool = False,
 ) -> ConfigurationRun:
-    """Score ``results`` against the gold set; a gold report with no result is missed."""
+    """Score ``results`` against the gold set. A gold report with no result is missed, or,
+    with ``only_predicted``, left out of the scores and listed in ``no_prediction``."""
     by_id = {r.report_id: r for r in results}
+    no_prediction: list[str] = []
+    if only_predicted:
+        no_prediction = [i.report.report_id for i in items if i.report.report_id not in by_id]
+        items = [i for i in items if i.report.report_id in by_id]
     scores = [
         score_report(
             item.gold,
@@ -128,6 +134,7 @@ def score_configuration(
             if i.report.report_id in by_id
         },
         wall_s=round(wall_s, 3),
+        no_prediction=no_prediction,
     )
 
 
@@ -197,7 +204,8 @@ def score_results(
     items: Sequence[GoldItem], results: Sequence[ExtractionResult]
 ) -> list[ConfigurationRun]:
     """Group ``extract`` results by (prompt, model), the last line of each report winning,
-    and score each group against the gold set."""
+    and score each group against the gold reports it has a prediction for (the others are
+    listed in its ``no_prediction``, not scored)."""
     latest: dict[tuple[str, str, str], ExtractionResult] = {}
     for result in results:
         latest[(result.prompt.name, result.model, result.report_id)] = result
@@ -210,5 +218,5 @@ def score_results(
     for (prompt, model), members in groups.items():
         info = members[0].prompt if capabilities(model).uses_prompt else None
         label = grid_label(prompt, model, names, models)
-        out.append(score_configuration(label, model, info, items, members))
+        out.append(score_configuration(label, model, info, items, members, only_predicted=True))
     return out

@@ -46,6 +46,10 @@ class ConfigurationRun(BaseModel):
     scores: list[ReportScore]
     predictions: dict[str, ExtractionResult] = Field(default_factory=dict)
     wall_s: float = 0.0
+    #: gold reports this configuration has no prediction for, left out of its scores
+    #: (``score`` of an output that covers part of the gold set); ``eval`` ran every gold
+    #: report, so there a report with no prediction is scored as missed instead
+    no_prediction: list[str] = Field(default_factory=list)
 
     def score(self, report_id: str) -> ReportScore | None:
         return next((s for s in self.scores if s.report_id == report_id), None)

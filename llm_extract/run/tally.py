@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from llm_extract.results import ExtractionResult
+from llm_extract.results import ExtractionResult, add_counts
 
 
 @dataclass
 class Tally:
-    """Counts of a run's results: ok, failed, from the cache, and the tokens and cost of the
-    answers that were not from the cache. Failed results are kept, for their messages."""
+    """Counts of a run's results: ok, failed, from the cache, and the tokens, cost and
+    transport retries of the answers that were not from the cache. Failed results are kept,
+    for their messages."""
 
     ok: int = 0
     failed: int = 0
@@ -19,6 +20,8 @@ class Tally:
     tokens: int = 0
     #: their cost in dollars; None when a model's price is unknown
     cost_usd: float | None = 0.0
+    #: the requests of this run that were sent again, by why they failed ("429": 20)
+    retries: dict[str, int] = field(default_factory=dict)
     failures: list[ExtractionResult] = field(default_factory=list)
 
     def add(self, result: ExtractionResult) -> None:
@@ -32,6 +35,8 @@ class Tally:
             return
         usage = result.usage
         self.tokens += usage.total_tokens
+        if usage.retries:
+            self.retries = add_counts(self.retries, usage.retries)
         if usage.total_tokens and self.cost_usd is not None:
             self.cost_usd = None if usage.cost_usd is None else self.cost_usd + usage.cost_usd
 

@@ -4,8 +4,10 @@ The text of a web page, a PDF or stdin exists nowhere on disk once it is extract
 evidence offsets point into it. :func:`save_text` keeps it in a content-addressed store,
 ``<cache folder>/texts/<sha256>.txt``, when the report is read; :func:`report_text` is the
 one function that gives the text of a result back (used by ``view`` and by the annotation
-app): from the store, else from the result's source file (or the ``--reports`` folders)
-read the way ``extract`` read it, and only when its sha256 is the one recorded.
+app): from the store, else from the ``--reports`` folders, then the result's source file
+(its absolute ``source.path``; a relative one, written before, as written and then relative
+to the results file), read the way ``extract`` read it, and only when its sha256 is the one
+recorded.
 """
 
 from __future__ import annotations
@@ -116,17 +118,16 @@ def _candidates(
     from llm_extract.sources.urls import is_url
 
     source = Path(result.source.path)
-    if reports_dirs:
-        paths: list[Path] = []
-        for folder in reports_dirs:
-            if not is_url(result.source.path) and source.name not in ("", ".", ".."):
-                paths.append(folder / source.name)  # a name, never a path (Path.name)
-            paths.extend(  # an unsafe report id is an error, never a file read elsewhere
-                child_path(folder, result.report_id, suffix, what="report id")
-                for suffix in SUPPORTED_SUFFIXES
-            )
-        return list(dict.fromkeys(paths))
-    paths = [source]
-    if not source.is_absolute() and base is not None:
-        paths.append(base / source)
-    return paths
+    paths: list[Path] = []
+    for folder in reports_dirs:
+        if not is_url(result.source.path) and source.name not in ("", ".", ".."):
+            paths.append(folder / source.name)  # a name, never a path (Path.name)
+        paths.extend(  # an unsafe report id is an error, never a file read elsewhere
+            child_path(folder, result.report_id, suffix, what="report id")
+            for suffix in SUPPORTED_SUFFIXES
+        )
+    if not is_url(result.source.path):  # the --reports folders add to source.path
+        paths.append(source)
+        if not source.is_absolute() and base is not None:  # a result written before: relative
+            paths.append(base / source)
+    return list(dict.fromkeys(paths))

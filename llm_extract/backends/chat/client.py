@@ -8,12 +8,13 @@ capture and replay transports). This is the
 one transport retry loop (tenacity): 408/409/429 (honouring ``Retry-After``), 5xx that are
 not request-validation errors, timeouts and dropped connections are retried with exponential
 backoff and jitter, ``max_retries`` times. A request the server rejects as invalid is never
-retried, whatever its status (:class:`Rejected`).
+retried, whatever its status (:class:`Rejected`). Every attempt sent is counted, and why each
+retried one failed (:class:`Attempts`), so that a result's usage shows the retries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -53,6 +54,17 @@ class RetryPolicy:
 DEFAULT_RETRY_POLICY = RetryPolicy()
 
 
+@dataclass
+class Attempts:
+    """The HTTP attempts of one report's requests, added up by :meth:`ChatClient.send`."""
+
+    #: every request sent (the first try, each retry, and one that failed at last)
+    sent: int = 0
+    #: why each attempt that was tried again failed: an HTTP status ("429", "500"),
+    #: "timeout" or "connection", in order
+    retried: list[str] = field(default_factory=list)
+
+
 class Rejected(Exception):
     """The server rejected the request as it is (not retried); ``rejection`` says why."""
 
@@ -64,8 +76,11 @@ class Rejected(Exception):
 class _Transient(Exception):
     """A failure worth another try: ``kind`` and a one-line message."""
 
-    def __init__(self, kind: str, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, kind: str, reason: str, message: str, retry_after: float | None = None
+    ) -> None:
         self.kind = kind
+        self.reason = reason
         self.retry_after = retry_after
         super().__init__(message)
 
@@ -108,29 +123,39 @@ class ChatClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, body: bytes) -> dict[str, Any]:
-        """The completion the server answers to ``body``.
+    async def send(self, body: bytes, attempts: Attempts | None = None) -> dict[str, Any]:
+        """The completion the server answers to ``body``; each attempt, and why each retried
+        one failed, is added to ``attempts``.
 
         Raises :class:`Rejected` when the server rejects the request (at once), and
         :class:`~llm_extract.errors.ProviderError` when a transient failure outlasts the
         retries or the answer is not a JSON object.
         """
+        counted = Attempts() if attempts is None else attempts
+
+        def retried(state: RetryCallState) -> None:  # before each retry's wait
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Transient):  # the only failure retried
+                counted.retried.append(exc.reason)
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
             retry=retry_if_exception_type(_Transient),
+            before_sleep=retried,
             reraise=True,
         )
         try:
             async for attempt in retrying:
                 with attempt:
+                    counted.sent += 1
                     return await self._send_once(body)
         except _Transient as exc:
-            attempts = int(retrying.statistics.get("attempt_number", 1))
+            tries = int(retrying.statistics.get("attempt_number", 1))
             raise ProviderError(
-                f"{exc.kind} after {attempts} attempt(s) (gave up): {exc}",
+                f"{exc.kind} after {tries} attempt(s) (gave up): {exc}",
                 kind=exc.kind,
-                attempts=attempts,
+                attempts=tries,
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
@@ -141,10 +166,12 @@ class ChatClient:
             )
         except _TIMEOUTS:
             raise _Transient(
-                "timeout", f"no answer within {self.timeout_s:g} s (timed out)"
+                "timeout", "timeout", f"no answer within {self.timeout_s:g} s (timed out)"
             ) from None
         except _TRANSPORT_ERRORS as exc:
-            raise _Transient("unavailable", f"connection failed ({type(exc).__name__})") from None
+            raise _Transient(
+                "unavailable", "connection", f"connection failed ({type(exc).__name__})"
+            ) from None
         status = response.status_code
         if status >= 400:
             rejection = read_rejection(status, response.content)
@@ -155,6 +182,7 @@ class ChatClient:
                 kind = "unavailable"
             raise _Transient(
                 kind,
+                str(status),
                 f"HTTP {status}: {rejection.reason}",
                 retry_after=retry_after_seconds(response.headers),
             )

@@ -15,7 +15,7 @@ from textwrap import dedent
 from typing import Any
 
 from llm_extract.backends.modes.base import ChatMessage, ModeHandler, schema_json
-from llm_extract.backends.salvage import json_block
+from llm_extract.backends.salvage import answer_json
 
 _ASK = "Return the correct JSON response within a ```json codeblock. not the JSON_SCHEMA"
 
@@ -69,4 +69,4 @@ class MdJsonMode(ModeHandler):
         return {"messages": _merge_neighbours(sent)}
 
     def json_text(self, answer: str) -> str:
-        return json_block(answer)
+        return answer_json(answer)  # the last JSON object: the rule salvage uses too
