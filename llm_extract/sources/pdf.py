@@ -25,6 +25,7 @@ through :mod:`.pdf_process`, which runs it in a child process with limits.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import logging
@@ -35,8 +36,12 @@ import warnings
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from llm_extract.errors import InputError
+
+if TYPE_CHECKING:
+    from pdfminer.pdfdocument import PDFDocument
 
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _WORD = re.compile(r"\S+")
@@ -135,7 +140,7 @@ class _Budget:
 def _layout_lines(data: bytes, origin: str, budget: _Budget) -> tuple[list[_Line], str | None]:
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams, LTTextContainer, LTTextLine
-    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.pdfexceptions import PDFException
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
@@ -149,7 +154,7 @@ def _layout_lines(data: bytes, origin: str, budget: _Budget) -> tuple[list[_Line
         with warnings.catch_warnings():
             # "extraction not allowed" flags are advisory; pdfminer warns and reads on.
             warnings.simplefilter("ignore")
-            document = PDFDocument(PDFParser(io.BytesIO(data)), password="")
+            document = _document_class()(PDFParser(io.BytesIO(data)), password="")
             title = _title(document)
             manager = PDFResourceManager()
             device = PDFPageAggregator(manager, laparams=LAParams())
@@ -187,6 +192,45 @@ def _layout_lines(data: bytes, origin: str, budget: _Budget) -> tuple[list[_Line
             raise InputError(origin, f"encrypted PDF that cannot be read ({reason})") from exc
         raise InputError(origin, f"broken PDF, cannot be read ({reason[:200]})") from exc
     return _merge_fragments(fragments), title
+
+
+@functools.cache
+def _document_class() -> type[PDFDocument]:
+    """pdfminer's document, reading an encrypted file's permissions ``/P`` right: pdfminer
+    adds 2**32 to every value that is not positive, so ``/P 0`` (nothing allowed; advisory,
+    like every permission) became 2**32 and failed as a ``struct.error``."""
+    from pdfminer.pdfdocument import (
+        PDFDocument,
+        PDFStandardSecurityHandler,
+        PDFStandardSecurityHandlerV4,
+        PDFStandardSecurityHandlerV5,
+    )
+    from pdfminer.pdftypes import int_value
+
+    class Handler(PDFStandardSecurityHandler):
+        def init_params(self) -> None:
+            super().init_params()
+            self.p = int_value(self.param["P"]) & 0xFFFFFFFF
+
+    class HandlerV4(PDFStandardSecurityHandlerV4):
+        def init_params(self) -> None:
+            super().init_params()
+            self.p = int_value(self.param["P"]) & 0xFFFFFFFF
+
+    class HandlerV5(PDFStandardSecurityHandlerV5):
+        def init_params(self) -> None:
+            super().init_params()
+            self.p = int_value(self.param["P"]) & 0xFFFFFFFF
+
+    class Document(PDFDocument):
+        security_handler_registry: ClassVar[dict[int, type[PDFStandardSecurityHandler]]] = {
+            1: Handler,
+            2: Handler,
+            4: HandlerV4,
+            5: HandlerV5,
+        }
+
+    return Document
 
 
 def _line_text(line: Iterable[object]) -> str:
