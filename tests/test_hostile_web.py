@@ -251,13 +251,15 @@ def test_utf16_pages_and_files_are_read(web: WebServer, tmp_path: Path) -> None:
     web.routes["/declared.html"] = Answer(
         200, page.encode("utf-16-le"), {"Content-Type": "text/html; charset=UTF-16LE"}
     )
+    web.routes["/mislabelled.html"] = Answer(
+        200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-16"}
+    )
     saved = tmp_path / "saved.html"
     saved.write_bytes(page.encode("utf-16"))
-    reports, errors = read_reports(
-        [web.url("/bom.html"), web.url("/declared.html"), str(saved)], fetch=FAST
-    )
+    urls = [web.url(p) for p in ("/bom.html", "/declared.html", "/mislabelled.html")]
+    reports, errors = read_reports([*urls, str(saved)], fetch=FAST)
     assert errors == []
-    assert [r.text for r in reports] == [report_text("month_116").strip()] * 3
+    assert [r.text for r in reports] == [report_text("month_116").strip()] * 4
 
 
 def test_a_pdf_served_as_html_is_read_as_a_pdf(web: WebServer, tmp_path: Path) -> None:

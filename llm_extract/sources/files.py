@@ -373,8 +373,8 @@ def _html_input(data: bytes, origin: str, charset: str | None) -> bytes | str:
     would take for binary."""
     encoding = _bom_encoding(data)
     declared = (charset or "").lower().replace("_", "-")
-    if encoding is None and declared.startswith(("utf-16", "utf-32")):
-        encoding = declared
+    if encoding is None and declared.startswith(("utf-16", "utf-32")) and b"\x00" in data[:512]:
+        encoding = declared  # markup in UTF-16 or UTF-32 is full of NULs; else the label lies
     if encoding is None and data[:2] in (b"<\x00", b"\x00<"):
         encoding = "utf-16-le" if data[:1] == b"<" else "utf-16-be"
     if encoding is None:
