@@ -70,10 +70,11 @@ begincmap
 1 begincodespacerange
 <0000> <FFFF>
 endcodespacerange
-3 beginbfrange
-<0020> <007E> <0020>
+4 beginbfrange
+<0020> <00FF> <0020>
 <0600> <06FF> <0600>
-<0660> <0669> <0660>
+<2000> <206F> <2000>
+<FE70> <FEFF> <FE70>
 endbfrange
 endcmap
 CMapName currentdict /CMap defineresource pop

@@ -54,6 +54,12 @@ def test_a_good_pdf_reads_back_in_the_child() -> None:
     assert document.title == "الشهر 116"
 
 
+def test_the_child_answers_in_utf8_whatever_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")  # the child inherits it
+    document = read_pdf_bounded(arabic_pdf(paragraphs("item_drill_shaddadi")), "ascii.pdf")
+    assert words(document.text) == words(report_text("item_drill_shaddadi"))
+
+
 def test_a_widths_range_of_two_billion_is_an_input_error_within_the_cap() -> None:
     started = time.monotonic()
     with pytest.raises(InputError) as caught:

@@ -22,7 +22,8 @@ def main() -> None:
     request = json.loads(header)
     _limit_memory(int(request["memory_mb"]))
     answer = _answer(request)
-    sys.stdout.write(json.dumps(answer, ensure_ascii=False))
+    # Bytes, never text: the locale's encoding might not hold Arabic.
+    sys.stdout.buffer.write(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
     sys.stdout.flush()
 
 
