@@ -140,6 +140,10 @@ def test_the_decoder_hands_on_pieces_and_counts_them() -> None:
     assert out == data and decoder.size == len(data)
     with pytest.raises(TooLarge):
         BodyDecoder("gzip", len(data) - 1).feed(encoded)
+    wrapped = zlib.compress(data)
+    byte_by_byte = BodyDecoder("deflate", len(data))  # the zlib header split across reads
+    pieces = [p for i in range(len(wrapped)) for p in byte_by_byte.feed(wrapped[i : i + 1])]
+    assert b"".join([*pieces, *byte_by_byte.finish()]) == data
     with pytest.raises(DecodingError, match="not supported"):
         BodyDecoder("compress", 10)
     assert BodyDecoder("identity", 10).feed(b"abc") == [b"abc"]

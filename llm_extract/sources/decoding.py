@@ -39,6 +39,7 @@ class _Layer:
         self._inflater: zlib._Decompress | None = None
         self._started = False
         self._done = False
+        self._head = b""  # the first bytes of a deflate body, until there are two
 
     def _new(self, head: bytes) -> zlib._Decompress:
         if self.name == "deflate":
@@ -54,6 +55,11 @@ class _Layer:
                 yield data
             return
         pending = data
+        if self.name == "deflate" and not self._started:
+            self._head += pending  # its first two bytes say whether it is zlib-wrapped
+            if len(self._head) < 2:
+                return
+            pending, self._head = self._head, b""
         while pending and not self._done:
             if self._inflater is None:
                 if self._started and not pending.strip(b"\x00"):
@@ -74,6 +80,8 @@ class _Layer:
     def flush(self) -> Iterator[bytes]:
         """What the inflater still holds; an error if the data stopped before its end."""
         inflater = self._inflater
+        if self._head:
+            raise DecodingError(f"{self.name} data cut off before its end")
         if inflater is None:
             return
         while not inflater.eof:
