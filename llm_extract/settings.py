@@ -64,6 +64,14 @@ DEFAULT_TIMEOUT_S = 120.0
 # The defaults of the fetcher of web pages (sources.web.FetchSettings uses them too).
 DEFAULT_FETCH_PER_HOST = 2
 DEFAULT_FETCH_TIMEOUT_S = 20.0
+DEFAULT_FETCH_DEADLINE_S = 120.0  # one URL, every attempt and pause included
+DEFAULT_FETCH_MAX_BYTES = 10_000_000  # one page, once decoded
+DEFAULT_WEB_CACHE_MAX_MB = 500  # the cache of fetched pages; least recently used go first
+
+# The limits of reading one PDF (sources.pdf_process.PdfLimits uses them too).
+DEFAULT_PDF_MAX_PAGES = 500
+DEFAULT_PDF_TIMEOUT_S = 120.0
+DEFAULT_PDF_MEMORY_MB = 1024
 
 #: The smallest chunk a long report may be cut into (``--chunk-chars``), in characters.
 MIN_CHUNK_CHARS = 200
@@ -109,6 +117,35 @@ class Settings(BaseSettings):
     )
     fetch_timeout: float = Field(
         DEFAULT_FETCH_TIMEOUT_S, gt=0.0, le=600.0, allow_inf_nan=False, description="Seconds."
+    )
+    fetch_deadline: float = Field(
+        DEFAULT_FETCH_DEADLINE_S,
+        gt=0.0,
+        le=3600.0,
+        allow_inf_nan=False,
+        description="Seconds one URL may take, every attempt included.",
+    )
+    fetch_max_bytes: int = Field(
+        DEFAULT_FETCH_MAX_BYTES, ge=1, description="Largest page accepted, once decoded."
+    )
+    web_cache_max_mb: int = Field(
+        DEFAULT_WEB_CACHE_MAX_MB, ge=0, description="Size of the web page cache; 0: none kept."
+    )
+    pdf_max_pages: int = Field(
+        DEFAULT_PDF_MAX_PAGES, ge=1, le=100_000, description="Longest PDF read, in pages."
+    )
+    pdf_timeout: float = Field(
+        DEFAULT_PDF_TIMEOUT_S,
+        gt=0.0,
+        le=3600.0,
+        allow_inf_nan=False,
+        description="Seconds reading one PDF may take.",
+    )
+    pdf_memory_mb: int = Field(
+        DEFAULT_PDF_MEMORY_MB,
+        ge=256,
+        le=1_048_576,
+        description="Memory (address space) reading one PDF may take, in MB.",
     )
 
     # --- where things are --------------------------------------------------------------------
@@ -205,6 +242,7 @@ OPTION_NAMES = {
     "max_chars": "--max-chars",
     "fetch_concurrency": "--fetch-concurrency",
     "fetch_timeout": "--fetch-timeout",
+    "fetch_deadline": "--fetch-deadline",
     "evals_dir": "--evals-dir",
 }
 #: The settings a prompt file's ``[params]`` may give.

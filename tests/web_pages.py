@@ -4,8 +4,8 @@ Pages wrap the project's own reports (``evals/reports``) in the boilerplate of a
 navigation, a sidebar of headlines, share buttons, related links, comments and a footer,
 with the publication date in meta tags and JSON-LD, or in JSON-LD only. The server also
 serves what a fetcher must survive: redirects and a redirect loop, 404 and 500, a page that
-fails before it answers, a slow page, binary content, a huge page, a page with no main
-text, ETag revalidation and a page whose content changes.
+fails before it answers, a slow page, a page that drips a byte at a time, binary content, a
+huge page, a page with no main text, ETag revalidation and a page whose content changes.
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     chunked: bool = False  # stream the body without Content-Length
+    drip_s: float = 0.0  # send the body one byte at a time, this long apart
 
 
 Route = Callable[["WebServer", dict[str, str]], Answer]
@@ -238,6 +239,14 @@ def _handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
+            if answer.drip_s:
+                for index in range(len(answer.body)):
+                    if server._stopping.is_set():
+                        break
+                    self.wfile.write(answer.body[index : index + 1])
+                    self.wfile.flush()
+                    server.pause(answer.drip_s)
+                return
             self.wfile.write(answer.body)
 
     return Handler

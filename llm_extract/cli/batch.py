@@ -30,7 +30,7 @@ from llm_extract.cli._common import (
     fail,
     refuse_overwriting_inputs,
 )
-from llm_extract.cli._fetch import FETCH, fetch_settings
+from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
@@ -109,7 +109,10 @@ def prepare_command(
         if not runner.capabilities.batch_api:
             fail(f"model {settings.model!r} has no Batch API; use extract")
     reports, errors = read_reports(
-        paths, max_chars=settings.max_chars, fetch=fetch_settings(settings)
+        paths,
+        max_chars=settings.max_chars,
+        fetch=fetch_settings(settings),
+        pdf=pdf_limits(settings),
     )
     for error in errors:
         echo_error(f"skipped: {error}")

@@ -23,7 +23,7 @@ from llm_extract.cli._common import (
     refuse_overwriting_inputs,
     summary_line,
 )
-from llm_extract.cli._fetch import FETCH, fetch_settings
+from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, with_options
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
 from llm_extract.results import ExtractionResult
@@ -71,7 +71,10 @@ def extract_command(
         if not dry_run:
             runner.check_credentials()
     reports, errors = read_reports(
-        paths, max_chars=settings.max_chars, fetch=fetch_settings(settings)
+        paths,
+        max_chars=settings.max_chars,
+        fetch=fetch_settings(settings),
+        pdf=pdf_limits(settings),
     )
     for error in errors:
         echo_error(f"skipped: {error}")

@@ -3,11 +3,16 @@
 This is the one place that turns inputs into :class:`~llm_extract.report.Report` objects.
 By kind (the suffix of a file, the content type of a page):
 
-- ``.txt``: UTF-8 text, as is;
-- ``.html`` / ``.htm`` and web pages: the main text and metadata (:mod:`.html`);
-- ``.pdf``: the text layer, Arabic put back in logical order (:mod:`.pdf`);
+- ``.txt``: UTF-8 text (or UTF-16/32 with a byte order mark), as is;
+- ``.html`` / ``.htm`` and web pages: the main text and metadata (:mod:`.html`), decoded by
+  their charset; UTF-16 by its byte order mark or ``charset``;
+- ``.pdf``: the text layer, Arabic put back in logical order (:mod:`.pdf`), read in a child
+  process with a memory limit and a deadline (:mod:`.pdf_process`);
 - ``http://`` / ``https://`` URLs, fetched (:mod:`.web`); a page may be HTML, plain text
-  or a PDF;
+  or a PDF, and each page is read as soon as it arrives (its bytes are not kept);
+- whatever the name or content type says, bytes that start with ``%PDF-`` are read as a
+  PDF, and "text" that is a whole HTML document (``<!DOCTYPE html`` or ``<html`` first)
+  is read as HTML: its text, not its tags, is the report;
 - ``.urls``: a file listing URLs, one per line (:mod:`.urls`);
 - ``-``: stdin (text, or HTML or a PDF, recognised by their first bytes);
 - a folder: every ``.txt``, ``.html``, ``.htm``, ``.pdf`` and ``.urls`` file in it.
@@ -22,6 +27,7 @@ in the text store (:mod:`.texts`) so that the review page can show it later.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import datetime as dt
 import errno
@@ -50,6 +56,7 @@ from llm_extract.sources.urls import (
 )
 
 if TYPE_CHECKING:
+    from llm_extract.sources.pdf_process import PdfLimits
     from llm_extract.sources.web import Fetched
 
 DEFAULT_MAX_CHARS = 100_000
@@ -80,22 +87,19 @@ def read_reports(
     stdin: BinaryIO | None = None,
     fetch: FetchSettings | None = None,
     keep_texts: bool = True,
+    pdf: PdfLimits | None = None,
 ) -> tuple[list[Report], list[InputError]]:
     """Reports from ``paths`` (see the module doc), in input order (folders and globs
     sorted), and one :class:`InputError` per input that could not be read. The same file or
-    URL named twice is read once. URLs are fetched concurrently within ``fetch``'s limits.
+    URL named twice is read once. URLs are fetched concurrently within ``fetch``'s limits,
+    each page read as it arrives; PDFs are read within ``pdf``'s limits.
     """
     inputs, errors = _plan(paths)
-    urls = [i.url for i in inputs if i.url is not None]
-    pages: dict[str, Fetched | InputError] = {}
-    if urls:
-        from llm_extract.sources.web import fetch_urls  # httpx: only when there are URLs
-
-        pages = dict(zip(urls, fetch_urls(urls, fetch), strict=True))
+    pages = _read_pages([i for i in inputs if i.url is not None], max_chars, fetch, pdf)
     reports: list[Report] = []
     for item in inputs:
         try:
-            report = _read_one(item, max_chars, stdin, pages)
+            report = _read_one(item, max_chars, stdin, pages, pdf)
         except InputError as exc:
             errors.append(exc)
             continue
@@ -105,6 +109,37 @@ def read_reports(
 
             save_text(report.text)
     return disambiguate(reports), errors
+
+
+def _read_pages(
+    items: Sequence[_Input],
+    max_chars: int,
+    fetch: FetchSettings | None,
+    pdf: PdfLimits | None,
+) -> dict[str, Report | InputError]:
+    """The report of each URL, or its error: each page becomes a report as soon as it is
+    fetched, and its bytes are let go (memory holds reports, not pages)."""
+    if not items:
+        return {}
+    from llm_extract.sources.web import fetch_each  # httpx: only when there are URLs
+
+    by_url = {item.url: item for item in items if item.url is not None}
+
+    def to_report(page: Fetched) -> Report:
+        item = by_url[page.url]
+        report = report_from_bytes(
+            page.body,
+            page.kind,
+            item.origin,
+            item.report_id,
+            max_chars,
+            pdf=pdf,
+            charset=page.charset,
+        )
+        return replace(report, url=page.final_url, fetched_at=page.fetched_at)
+
+    urls = list(by_url)
+    return dict(zip(urls, asyncio.run(fetch_each(urls, to_report, fetch)), strict=True))
 
 
 def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
@@ -208,23 +243,27 @@ def _kind(path: Path) -> Kind:
 
 
 def _read_one(
-    item: _Input, max_chars: int, stdin: BinaryIO | None, pages: dict[str, Fetched | InputError]
+    item: _Input,
+    max_chars: int,
+    stdin: BinaryIO | None,
+    pages: dict[str, Report | InputError],
+    pdf: PdfLimits | None,
 ) -> Report:
     if item.url is not None:
         page = pages[item.url]
         if isinstance(page, InputError):
             raise page
-        report = report_from_bytes(page.body, page.kind, item.origin, item.report_id, max_chars)
-        return replace(report, url=page.final_url, fetched_at=page.fetched_at)
+        return page
     if item.file is not None:
         try:
             data = item.file.read_bytes()
         except OSError as exc:
             raise InputError(item.file, f"cannot read ({exc.strerror})") from exc
-        return report_from_bytes(data, _kind(item.file), item.origin, item.report_id, max_chars)
+        kind = _kind(item.file)
+        return report_from_bytes(data, kind, item.origin, item.report_id, max_chars, pdf=pdf)
     source = stdin if stdin is not None else sys.stdin.buffer
     data = source.read()
-    return report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars)
+    return report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars, pdf=pdf)
 
 
 def sniff(data: bytes) -> Kind:
@@ -232,11 +271,25 @@ def sniff(data: bytes) -> Kind:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
     if head.startswith(b"%pdf-"):
         return "pdf"
-    if head.startswith((b"<!doctype html", b"<html")) or (
-        head.startswith(b"<") and b"<body" in data[:4096].lower()
-    ):
+    if _is_html_document(head) or (head.startswith(b"<") and b"<body" in data[:4096].lower()):
         return "html"
     return "text"
+
+
+def _is_html_document(head: bytes) -> bool:
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _true_kind(data: bytes, kind: Kind) -> Kind:
+    """``kind`` corrected by the content: bytes that start with ``%PDF-`` are a PDF (a PDF
+    served as ``text/html``, or saved as ``.html``), and text that is a whole HTML
+    document is HTML (a page served as ``text/plain``): a report is its text, not tags."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if head.startswith(b"%pdf-"):
+        return "pdf"
+    if kind == "text" and _is_html_document(head):
+        return "html"
+    return kind
 
 
 def report_from_bytes(
@@ -247,20 +300,22 @@ def report_from_bytes(
     max_chars: int = DEFAULT_MAX_CHARS,
     *,
     fetched_at: dt.datetime | None = None,
+    pdf: PdfLimits | None = None,
+    charset: str | None = None,
 ) -> Report:
-    """One report from the bytes of a file, a page or stdin, by kind."""
+    """One report from the bytes of a file, a page or stdin, by kind (corrected by the
+    content, see the module doc); ``charset`` is a web page's declared one."""
+    kind = _true_kind(data, kind)
     if kind == "pdf":
-        from llm_extract.sources.pdf import read_pdf
+        from llm_extract.sources.pdf_process import read_pdf_bounded
 
-        document = read_pdf(data, origin)
+        document = read_pdf_bounded(data, origin, max_chars=max_chars, limits=pdf)
         text = check_text(document.text, origin, max_chars)
         return Report(report_id, text, origin, title=document.title, fetched_at=fetched_at)
     if kind == "html":
         from llm_extract.sources.html import parse_html
 
-        if b"\x00" in data[:4096]:
-            raise InputError(origin, "binary content (NUL bytes), not a web page")
-        page = parse_html(data, origin)
+        page = parse_html(_html_input(data, origin, charset), origin)
         text = check_text(page.text, origin, max_chars)
         return Report(
             report_id,
@@ -310,6 +365,27 @@ def decode_report(data: bytes, origin: str, *, max_chars: int = DEFAULT_MAX_CHAR
     if not has_arabic(text) and _lists_urls(text):
         raise InputError(origin, "lists URLs, not a report; name the file *.urls to fetch them")
     return check_text(text, origin, max_chars)
+
+
+def _html_input(data: bytes, origin: str, charset: str | None) -> bytes | str:
+    """A page's bytes, or its text when it is UTF-16 or UTF-32 (by byte order mark, by
+    ``charset``, or by a first ``<`` followed or preceded by a NUL), which the HTML parser
+    would take for binary."""
+    encoding = _bom_encoding(data)
+    declared = (charset or "").lower().replace("_", "-")
+    if encoding is None and declared.startswith(("utf-16", "utf-32")) and b"\x00" in data[:512]:
+        encoding = declared  # markup in UTF-16 or UTF-32 is full of NULs; else the label lies
+    if encoding is None and data[:2] in (b"<\x00", b"\x00<"):
+        encoding = "utf-16-le" if data[:1] == b"<" else "utf-16-be"
+    if encoding is None:
+        if b"\x00" in data[:4096]:
+            raise InputError(origin, "binary content (NUL bytes), not a web page")
+        return data
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputError(origin, f"not {encoding.upper()} text, as it claims to be") from exc
+    return text.removeprefix("\ufeff")
 
 
 def _bom_encoding(data: bytes) -> str | None:

@@ -12,6 +12,9 @@ as text it would count the story's event twice). Metadata:
   guessed from the running text;
 - ``url``: the page's canonical URL (``<link rel=canonical>``, ``og:url``), credentials
   masked.
+
+A page nested :data:`MAX_DEPTH` or more elements deep is an error that says so: the HTML
+parser (libxml2) stops reading there, and the text of what it read would be a cut report.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ _META_XPATHS = (
     '//meta[@name="DC.date.issued"]/@content',
 )
 _EARLIEST_YEAR = 1990
+#: The depth at which libxml2's HTML parser stops reading a document.
+MAX_DEPTH = 255
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,14 @@ def parse_html(data: bytes | str, origin: str, *, url: str | None = None) -> Htm
     tree = trafilatura.load_html(data)  # decodes by the page's charset, else detects it
     if tree is None:
         raise InputError(origin, "not an HTML page (it does not parse)")
+    if tree.xpath(f"boolean(//*[count(ancestor::*) >= {MAX_DEPTH}])"):
+        # libxml2 stops reading a document at this depth: what follows is lost, and the
+        # "main text" of the rest would be a wrong report.
+        raise InputError(
+            origin,
+            f"HTML nested {MAX_DEPTH} or more elements deep, where the HTML parser stops "
+            "reading; the page cannot be read whole",
+        )
     document = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -17,20 +17,31 @@ printed by Chromium reversed character by character. Recovery, line by line:
    it left) and the gap between them is a line's, not a paragraph's.
 
 A PDF without a text layer (a scan) is an error, "no text layer; OCR is not supported"; an
-encrypted PDF that needs a password or a broken one is an error naming the file.
+encrypted PDF that needs a password or a broken one is an error naming the file. Pages are
+laid out one at a time and reading stops at the first one past ``max_pages``, or once the
+text is past ``max_chars``. This module trusts pdfminer's memory and time: readers call it
+through :mod:`.pdf_process`, which runs it in a child process with limits.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
+import logging
 import re
+import struct
 import unicodedata
 import warnings
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from llm_extract.errors import InputError
+
+if TYPE_CHECKING:
+    from pdfminer.pdfdocument import PDFDocument
 
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _WORD = re.compile(r"\S+")
@@ -57,9 +68,12 @@ class _Line:
     raw: str
 
 
-def read_pdf(data: bytes, origin: str) -> PdfText:
-    """The logical text (paragraphs one per line) and title of a PDF."""
-    lines, title = _layout_lines(data, origin)
+def read_pdf(
+    data: bytes, origin: str, *, max_chars: int | None = None, max_pages: int | None = None
+) -> PdfText:
+    """The logical text (paragraphs one per line) and title of a PDF; an
+    :class:`InputError` once it is past ``max_pages`` pages or ``max_chars`` characters."""
+    lines, title = _layout_lines(data, origin, _Budget(origin, max_chars, max_pages))
     if not any(line.raw.strip() for line in lines):
         raise InputError(origin, "no text layer; OCR is not supported")
     visual = is_visual_order(" ".join(line.raw for line in lines))
@@ -92,10 +106,41 @@ def logical_line(raw: str, visual: bool) -> str:
     return " ".join(unicodedata.normalize("NFKC", line).split())
 
 
-def _layout_lines(data: bytes, origin: str) -> tuple[list[_Line], str | None]:
+@dataclass
+class _Budget:
+    """The page and character limits, checked as each page is laid out."""
+
+    origin: str
+    max_chars: int | None
+    max_pages: int | None
+    chars: int = 0
+
+    def page(self, number: int) -> None:
+        """Called before page ``number`` (from 0) is laid out."""
+        if self.max_pages is not None and number >= self.max_pages:
+            raise InputError(
+                self.origin,
+                f"more than {self.max_pages} pages, the limit (LLM_EXTRACT_PDF_MAX_PAGES)",
+            )
+
+    def text(self, raw: str, number: int) -> None:
+        """Counts a line's characters (white space and controls aside: a lower bound of
+        what the line adds to the text)."""
+        if self.max_chars is None:
+            return
+        self.chars += len(_CONTROL.sub("", "".join(unicodedata.normalize("NFKC", raw).split())))
+        if self.chars > self.max_chars:
+            raise InputError(
+                self.origin,
+                f"more than {self.max_chars} characters by page {number + 1}, longer than "
+                f"the limit of {self.max_chars} (--max-chars)",
+            )
+
+
+def _layout_lines(data: bytes, origin: str, budget: _Budget) -> tuple[list[_Line], str | None]:
     from pdfminer.converter import PDFPageAggregator
     from pdfminer.layout import LAParams, LTTextContainer, LTTextLine
-    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.pdfexceptions import PDFException
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
@@ -103,16 +148,19 @@ def _layout_lines(data: bytes, origin: str) -> tuple[list[_Line], str | None]:
     from pdfminer.psexceptions import PSException
 
     fragments: list[_Line] = []
+    # "Could not get FontBBox from font descriptor": pdfminer's remark on ordinary PDFs.
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             # "extraction not allowed" flags are advisory; pdfminer warns and reads on.
             warnings.simplefilter("ignore")
-            document = PDFDocument(PDFParser(io.BytesIO(data)), password="")
+            document = _document_class()(PDFParser(io.BytesIO(data)), password="")
             title = _title(document)
             manager = PDFResourceManager()
             device = PDFPageAggregator(manager, laparams=LAParams())
             interpreter = PDFPageInterpreter(manager, device)
             for number, page in enumerate(PDFPage.create_pages(document)):
+                budget.page(number)
                 interpreter.process_page(page)
                 for element in device.get_result():
                     if not isinstance(element, LTTextContainer):
@@ -121,17 +169,68 @@ def _layout_lines(data: bytes, origin: str) -> tuple[list[_Line], str | None]:
                         if isinstance(item, LTTextLine):
                             raw = _line_text(item)
                             if raw.strip():
+                                budget.text(raw, number)
                                 fragments.append(
                                     _Line(number, item.x0, item.y0, item.x1, item.y1, raw)
                                 )
     except PDFPasswordIncorrect as exc:
         raise InputError(origin, "encrypted PDF that needs a password; skipped") from exc
-    except (PDFException, PSException, ValueError, KeyError, TypeError, AssertionError) as exc:
+    except (
+        PDFException,
+        PSException,
+        ValueError,
+        KeyError,
+        TypeError,
+        AssertionError,
+        IndexError,
+        AttributeError,
+        struct.error,
+        zlib.error,
+    ) as exc:
         reason = str(exc).strip() or type(exc).__name__
         if "encrypt" in reason.lower():
             raise InputError(origin, f"encrypted PDF that cannot be read ({reason})") from exc
         raise InputError(origin, f"broken PDF, cannot be read ({reason[:200]})") from exc
     return _merge_fragments(fragments), title
+
+
+@functools.cache
+def _document_class() -> type[PDFDocument]:
+    """pdfminer's document, reading an encrypted file's permissions ``/P`` right: pdfminer
+    adds 2**32 to every value that is not positive, so ``/P 0`` (nothing allowed; advisory,
+    like every permission) became 2**32 and failed as a ``struct.error``."""
+    from pdfminer.pdfdocument import (
+        PDFDocument,
+        PDFStandardSecurityHandler,
+        PDFStandardSecurityHandlerV4,
+        PDFStandardSecurityHandlerV5,
+    )
+    from pdfminer.pdftypes import int_value
+
+    class Handler(PDFStandardSecurityHandler):
+        def init_params(self) -> None:
+            super().init_params()
+            self.p = int_value(self.param["P"]) & 0xFFFFFFFF
+
+    class HandlerV4(PDFStandardSecurityHandlerV4):
+        def init_params(self) -> None:
+            super().init_params()
+            self.p = int_value(self.param["P"]) & 0xFFFFFFFF
+
+    class HandlerV5(PDFStandardSecurityHandlerV5):
+        def init_params(self) -> None:
+            super().init_params()
+            self.p = int_value(self.param["P"]) & 0xFFFFFFFF
+
+    class Document(PDFDocument):
+        security_handler_registry: ClassVar[dict[int, type[PDFStandardSecurityHandler]]] = {
+            1: Handler,
+            2: Handler,
+            4: HandlerV4,
+            5: HandlerV5,
+        }
+
+    return Document
 
 
 def _line_text(line: Iterable[object]) -> str:

@@ -5,12 +5,19 @@
   connections, honouring ``Retry-After`` up to :attr:`FetchSettings.max_wait_s`; other HTTP
   errors (404, 403...) fail at once;
 - redirects followed up to :attr:`FetchSettings.max_redirects` (a loop ends there);
-- a size limit, checked on ``Content-Length`` and while the body streams in;
-- HTML, plain text and PDF accepted; any other content type is a clear error;
+- a deadline per URL (:attr:`FetchSettings.deadline_s`), every attempt and pause included:
+  a server that drips its answer a byte at a time is cut there;
+- a size limit, checked on ``Content-Length`` and while the body streams in, on the
+  decoded bytes: ``Content-Encoding`` is undone a piece at a time
+  (:mod:`llm_extract.sources.decoding`), so a compression bomb stops at the limit;
+- HTML, plain text and PDF accepted (a body that starts with ``%PDF-`` is a PDF whatever its
+  content type says); any other content type is a clear error;
 - at most :attr:`FetchSettings.per_host` requests in flight per host, and
   :attr:`FetchSettings.concurrency` in all;
 - an on-disk cache of pages revalidated with ``ETag`` / ``Last-Modified``
-  (:mod:`llm_extract.sources.webcache`).
+  (:mod:`llm_extract.sources.webcache`), of bounded size;
+- pages handed on as they arrive (:func:`fetch_each`): at most
+  :attr:`FetchSettings.concurrency` bodies are held at once, however many URLs there are.
 
 Every failure is an :class:`~llm_extract.errors.InputError` naming the URL with its
 credentials masked (:func:`llm_extract.redact.redact_url`); the other URLs still run.
@@ -20,12 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.message
 import email.utils
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +47,7 @@ from tenacity import (
 from llm_extract import __version__
 from llm_extract.errors import InputError
 from llm_extract.redact import redact, redact_url
+from llm_extract.sources.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingError, TooLarge
 from llm_extract.sources.fetch_settings import FetchSettings
 from llm_extract.sources.webcache import CachedPage, WebCache
 
@@ -50,8 +59,17 @@ _KINDS: dict[str, ContentKind] = {
     "application/pdf": "pdf",
     "text/plain": "text",
 }
-__all__ = ["USER_AGENT", "FetchSettings", "Fetched", "content_kind", "fetch_all", "fetch_urls"]
+__all__ = [
+    "USER_AGENT",
+    "FetchSettings",
+    "Fetched",
+    "content_kind",
+    "fetch_all",
+    "fetch_each",
+    "fetch_urls",
+]
 _TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,7 @@ class Fetched:
     body: bytes
     fetched_at: dt.datetime
     from_cache: bool = False  # True when the server answered 304 Not Modified
+    charset: str | None = None  # the Content-Type's charset parameter, if any
 
 
 class _Transient(Exception):
@@ -76,15 +95,16 @@ class _Transient(Exception):
 
 
 def content_kind(content_type: str, body_start: bytes) -> ContentKind | None:
-    """The kind of a response from its ``Content-Type`` (sniffed from the body if absent)."""
+    """The kind of a response from its ``Content-Type`` (sniffed from the body if absent);
+    a body that starts with ``%PDF-`` is a PDF whatever the type says."""
+    if body_start.lstrip()[:5] == b"%PDF-":
+        return "pdf"
     media = content_type.split(";", 1)[0].strip().lower()
     if media in _KINDS:
         return _KINDS[media]
     if media and media not in {"application/octet-stream", "binary/octet-stream"}:
         return None
     head = body_start.lstrip()[:64].lower()
-    if head.startswith(b"%pdf-"):
-        return "pdf"
     if head.startswith((b"<!doctype html", b"<html")):
         return "html"
     return None
@@ -94,25 +114,52 @@ async def fetch_all(
     urls: Sequence[str], settings: FetchSettings | None = None, cache: WebCache | None = None
 ) -> list[Fetched | InputError]:
     """Fetch every URL concurrently (within the limits); results in the order of ``urls``."""
+    return await fetch_each(urls, _same, settings, cache)
+
+
+def _same(page: Fetched) -> Fetched:
+    return page
+
+
+async def fetch_each(
+    urls: Sequence[str],
+    handle: Callable[[Fetched], _T],
+    settings: FetchSettings | None = None,
+    cache: WebCache | None = None,
+) -> list[_T | InputError]:
+    """Fetch every URL concurrently (within the limits) and hand each page to ``handle`` as
+    it arrives (in a worker thread, one page at a time; an :class:`InputError` it raises is
+    that URL's): what ``handle`` returns, in the order of ``urls``. A page's body is let go
+    once handled, and a fetch slot is held until then, so at most ``concurrency`` bodies
+    are in memory whatever the number of URLs."""
     chosen = settings or FetchSettings()
-    store = cache if cache is not None else (WebCache() if chosen.use_cache else None)
+    store = cache
+    if store is None and chosen.use_cache:
+        store = WebCache(max_bytes=chosen.cache_max_bytes)
     hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
         lambda: asyncio.Semaphore(chosen.per_host)
     )
     overall = asyncio.Semaphore(chosen.concurrency)
+    handling = asyncio.Semaphore(1)
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(chosen.timeout_s),
         follow_redirects=True,
         max_redirects=chosen.max_redirects,
-        headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5"},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5",
+            "Accept-Encoding": ACCEPT_ENCODING,  # only what decoding.py undoes within limits
+        },
         trust_env=False,  # no proxy or netrc credentials from the environment
     ) as client:
 
-        async def one(url: str) -> Fetched | InputError:
+        async def one(url: str) -> _T | InputError:
             host = (urlsplit(url).hostname or "").lower()
             async with overall:
                 try:
-                    return await _fetch(client, url, chosen, store, hosts[host])
+                    page = await _fetch(client, url, chosen, store, hosts[host])
+                    async with handling:
+                        return await asyncio.to_thread(handle, page)
                 except InputError as error:
                     return error
 
@@ -141,14 +188,25 @@ async def _fetch(
         wait=_waiter(settings),
         reraise=True,
     )
+    loop = asyncio.get_running_loop()
     try:
-        async for attempt in retrying:
-            with attempt:
-                async with host_slot:
-                    fetched = await _get(client, url, settings, cached)
+        # The deadline starts when the URL first gets its host's slot (not while it waits
+        # behind other URLs of the host) and covers every attempt and pause after that.
+        async with asyncio.timeout(None) as deadline:
+            async for attempt in retrying:
+                with attempt:
+                    async with host_slot:
+                        if deadline.when() is None:
+                            deadline.reschedule(loop.time() + settings.deadline_s)
+                        fetched = await _get(client, url, settings, cached)
         if cache is not None and not fetched.from_cache:
             cache.put(url, fetched.page)
         return fetched.result
+    except TimeoutError as exc:
+        raise InputError(
+            shown,
+            f"not fetched within the deadline of {settings.deadline_s:g} s (--fetch-deadline)",
+        ) from exc
     except _Transient as exc:
         tries = settings.attempts
         raise InputError(shown, f"{exc.reason} (after {tries} attempt{'s' * (tries > 1)})") from exc
@@ -178,10 +236,18 @@ async def _get(
         async with client.stream("GET", url, headers=headers) as response:
             final = redact_url(str(response.url))
             status = response.status_code
-            if status == 304 and cached is not None:
+            if status == 304:
+                if cached is None:
+                    raise InputError(
+                        shown, "server answered 304 Not Modified but no cached copy exists"
+                    )
                 kind = content_kind(cached.content_type, cached.body[:64])
                 assert kind is not None  # only accepted pages are stored
-                result = Fetched(url, cached.final_url, kind, cached.body, now, from_cache=True)
+                charset = _charset(cached.content_type)
+                body = cached.body
+                result = Fetched(
+                    url, cached.final_url, kind, body, now, from_cache=True, charset=charset
+                )
                 return _Got(result, cached, from_cache=True)
             if status in _TRANSIENT:
                 raise _Transient(f"HTTP {status}", _retry_after(response))
@@ -207,7 +273,8 @@ async def _get(
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
             )
-            return _Got(Fetched(url, final, kind, body, now), page, from_cache=False)
+            result = Fetched(url, final, kind, body, now, charset=_charset(content_type))
+            return _Got(result, page, from_cache=False)
     except httpx.TimeoutException as exc:
         raise _Transient(f"timed out ({settings.timeout_s:g} s per attempt)") from exc
     except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -216,14 +283,32 @@ async def _get(
 
 
 async def _read_limited(response: httpx.Response, shown: str, settings: FetchSettings) -> bytes:
+    """The body, its ``Content-Encoding`` undone a piece at a time (httpx would inflate a
+    whole chunk first), at most ``max_bytes`` sent and ``max_bytes`` decoded."""
     chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > settings.max_bytes:
-            raise InputError(shown, _too_large(size, settings, partial=True))
-        chunks.append(chunk)
+    received = 0
+    try:
+        decoder = BodyDecoder(response.headers.get("content-encoding", ""), settings.max_bytes)
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received > settings.max_bytes:
+                raise InputError(shown, _too_large(received, settings, partial=True))
+            chunks.extend(decoder.feed(chunk))
+        chunks.extend(decoder.finish())
+    except TooLarge as exc:
+        limit = f"{settings.max_bytes:,}"
+        raise InputError(shown, f"larger than the limit of {limit} bytes once decoded") from exc
+    except DecodingError as exc:
+        raise InputError(shown, f"cannot decode the page: {exc}") from exc
     return b"".join(chunks)
+
+
+def _charset(content_type: str) -> str | None:
+    """The ``charset`` parameter of a ``Content-Type`` value, lower case, or None."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    charset = message.get_content_charset()
+    return charset.strip() or None if charset else None
 
 
 def _too_large(size: int, settings: FetchSettings, *, partial: bool = False) -> str:

@@ -8,6 +8,10 @@ of the same URL sends ``If-None-Match`` / ``If-Modified-Since`` and, on ``304 No
 Modified``, uses the stored body. Entries are written atomically (temporary file, then
 rename); an unreadable entry counts as absent.
 
+The cache holds at most ``max_bytes`` (the ``web_cache_max_mb`` setting): a read marks an
+entry as used (its ``.json`` file's modification time), and each write removes the least
+recently used entries until the rest fit. A page larger than the whole cache is not kept.
+
 Written here rather than with an HTTP caching library: those store the request URL in clear
 (secrets in query strings would reach the disk) and cache by HTTP freshness rules, where
 this cache always revalidates.
@@ -15,6 +19,7 @@ this cache always revalidates.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_extract.paths import private_dir
-from llm_extract.settings import environment
+from llm_extract.settings import DEFAULT_WEB_CACHE_MAX_MB, environment
 
 
 def default_web_cache_dir() -> Path:
@@ -53,8 +58,9 @@ class CachedPage:
 class WebCache:
     """Fetched pages by URL (see the module doc)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, max_bytes: int | None = None) -> None:
         self.root = root if root is not None else default_web_cache_dir()
+        self.max_bytes = DEFAULT_WEB_CACHE_MAX_MB * 1024 * 1024 if max_bytes is None else max_bytes
 
     @staticmethod
     def key(url: str) -> str:
@@ -77,6 +83,8 @@ class WebCache:
             return None
         if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
             return None  # a body cut off or changed by hand
+        with contextlib.suppress(OSError):
+            os.utime(self.root / f"{key}.json")  # used now: the last to be evicted
         return page
 
     def put(self, url: str, page: CachedPage) -> None:
@@ -92,12 +100,54 @@ class WebCache:
             "sha256": hashlib.sha256(page.body).hexdigest(),
             "size": len(page.body),
         }
+        data = json.dumps(meta).encode("utf-8")
+        if len(page.body) + len(data) > self.max_bytes:
+            return  # larger than the whole cache
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             _write_atomic(self.root / f"{key}.body", page.body)
-            _write_atomic(self.root / f"{key}.json", json.dumps(meta).encode("utf-8"))
+            _write_atomic(self.root / f"{key}.json", data)
+            self.evict(keep=key)
         except OSError:
             return
+
+    def size(self) -> int:
+        """The bytes the cache holds (entries and their metadata)."""
+        return sum(size for _, _, size in self._entries())
+
+    def evict(self, keep: str | None = None) -> None:
+        """Remove the least recently used entries (never ``keep``) until the cache holds at
+        most ``max_bytes``."""
+        entries = sorted(self._entries())
+        total = sum(size for _, _, size in entries)
+        for _, key, size in entries:
+            if total <= self.max_bytes:
+                break
+            if key == keep:
+                continue
+            for suffix in (".json", ".body"):
+                (self.root / f"{key}{suffix}").unlink(missing_ok=True)
+            total -= size
+
+    def _entries(self) -> list[tuple[float, str, int]]:
+        """``(last use, key, bytes)`` of every entry; a body without its metadata counts as
+        the oldest entry."""
+        found: dict[str, list[float]] = {}
+        try:
+            listing = list(os.scandir(self.root))
+        except OSError:
+            return []
+        for entry in listing:
+            key, dot, suffix = entry.name.partition(".")
+            if not dot or suffix not in ("json", "body") or len(key) != 64:
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            used, size = found.setdefault(key, [0.0, 0.0])
+            found[key] = [info.st_mtime if suffix == "json" else used, size + info.st_size]
+        return [(used, key, int(size)) for key, (used, size) in found.items()]
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
