@@ -60,11 +60,17 @@ def extract_command(
             help="Render every request; print the token and cost estimate; send nothing.",
         ),
     ] = False,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Also add the results to this dataset (needs -o)."),
+    ] = None,
 ) -> None:
     """Extract validated, source-grounded records from each report."""
     started = time.perf_counter()
     if resume and output is None:
         fail("--resume needs -o/--output (the file to continue)")
+    if db is not None and output is None:
+        fail("--db needs -o/--output (the results file it adds)")
     with cli_errors():
         settings, prompt = configure(opts.settings_values())
         runner = Runner(settings, prompt, on_warning=lambda m: echo_error(f"warning: {m}"))
@@ -125,6 +131,10 @@ def extract_command(
             f"stopped: {reason}; {outcome.not_sent} report(s) not sent"
             + (f"; run again with --resume -o {output} to finish them" if output else "")
         )
+    if db is not None and output is not None:
+        from llm_extract.cli.db import add_to_dataset
+
+        add_to_dataset(db, [output])
     failed = outcome.tally.failed > 0
     raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
 
