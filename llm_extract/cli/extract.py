@@ -30,6 +30,7 @@ from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
 from llm_extract.sources.files import read_reports
+from llm_extract.sources.meta import with_published
 
 app = typer.Typer(add_completion=False)
 
@@ -64,6 +65,10 @@ def extract_command(
         Path | None,
         typer.Option("--db", help="Also add the results to this dataset (needs -o)."),
     ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option("--published", help="Publication date (ISO) of the one report given."),
+    ] = None,
 ) -> None:
     """Extract validated, source-grounded records from each report."""
     started = time.perf_counter()
@@ -83,6 +88,9 @@ def extract_command(
         echo_error(f"skipped: {error}")
     if not reports:
         fail("no report to extract" if not errors else "none of the inputs could be read")
+    if published is not None:
+        with cli_errors():
+            reports = [with_published(reports, published)]
     with cli_errors():
         refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
 

@@ -3,7 +3,8 @@
 This is the one place that turns inputs into :class:`~llm_extract.report.Report` objects.
 By kind (the suffix of a file, the content type of a page):
 
-- ``.txt``: UTF-8 text, as is;
+- ``.txt``: UTF-8 text, as is, with its publication date, title and URL from a sidecar
+  ``NAME.meta.json`` or front matter (:mod:`.meta`);
 - ``.html`` / ``.htm`` and web pages: the main text and metadata (:mod:`.html`);
 - ``.pdf``: the text layer, Arabic put back in logical order (:mod:`.pdf`);
 - ``http://`` / ``https://`` URLs, fetched (:mod:`.web`); a page may be HTML, plain text
@@ -39,6 +40,7 @@ from llm_extract.normalize import has_arabic
 from llm_extract.redact import redact_url
 from llm_extract.report import Report
 from llm_extract.sources.fetch_settings import FetchSettings
+from llm_extract.sources.meta import with_text_metadata
 from llm_extract.sources.urls import (
     URLS_SUFFIX,
     check_url,
@@ -221,10 +223,12 @@ def _read_one(
             data = item.file.read_bytes()
         except OSError as exc:
             raise InputError(item.file, f"cannot read ({exc.strerror})") from exc
-        return report_from_bytes(data, _kind(item.file), item.origin, item.report_id, max_chars)
+        report = report_from_bytes(data, _kind(item.file), item.origin, item.report_id, max_chars)
+        return with_text_metadata(report, item.file) if _kind(item.file) == "text" else report
     source = stdin if stdin is not None else sys.stdin.buffer
     data = source.read()
-    return report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars)
+    report = report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars)
+    return with_text_metadata(report, None) if sniff(data) == "text" else report
 
 
 def sniff(data: bytes) -> Kind:
@@ -281,7 +285,8 @@ def read_report_file(path: Path, *, max_chars: int = sys.maxsize) -> Report:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from exc
-    return report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
+    report = report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
+    return with_text_metadata(report, path) if _kind(path) == "text" else report
 
 
 def read_source_text(path: Path) -> str:
