@@ -138,8 +138,10 @@ def eval_links_command(
     evals: Annotated[
         Path, typer.Option("--evals-dir", help="The eval folder of the monthly reports.")
     ] = Path("evals"),
-    tolerance: Annotated[int, typer.Option("--tolerance", min=0, max=7)] = TOLERANCE_DAYS,
-    threshold: Annotated[float, typer.Option("--threshold")] = THRESHOLD,
+    tolerance: Annotated[
+        int, typer.Option("--tolerance", min=0, max=7, help="Days two mentions may differ.")
+    ] = TOLERANCE_DAYS,
+    threshold: Annotated[float, typer.Option("--threshold", help="Points of a link.")] = THRESHOLD,
     show: Annotated[bool, typer.Option("--show", help="List the wrong pairs.")] = False,
 ) -> None:
     """Precision and recall of the linking on the links gold."""
@@ -229,15 +231,18 @@ def export_command(
 @app.command("serve")
 def serve_command(
     db: DbOption = Path("events.db"),
-    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8001,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: a free one).")
+    ] = 8001,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Do not open a browser.")
     ] = False,
 ) -> None:
     """Open the dataset in Datasette on 127.0.0.1 (needs llm-extract[dataset])."""
-    from llm_extract.dataset.browse import build_app
+    from llm_extract.dataset.browse import build_datasette
     from llm_extract.dataset.events import ensure_linked
     from llm_extract.dataset.schema import open_store
+    from llm_extract.reporting.annotate.server import bind, serve_forever
 
     if not db.is_file():
         fail(f"{db}: no such dataset")
@@ -247,13 +252,12 @@ def serve_command(
             ensure_linked(store)
         finally:
             store.close()
-        asgi = build_app(db)
-    import uvicorn
-
-    url = f"http://127.0.0.1:{port}/"
-    echo_error(f"serving {db} at {url} (Ctrl-C to stop)")
+        asgi = build_datasette(db).app()
+        sock = bind("127.0.0.1", port)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    echo_error(f"serving {db} at {url} (Ctrl+C to stop)")
     if not no_browser:
         import webbrowser
 
         webbrowser.open(url)
-    uvicorn.run(asgi, host="127.0.0.1", port=port, log_level="warning")
+    serve_forever(asgi, sock)

@@ -3,7 +3,7 @@
 Search runs over ``records.evidence_norm`` (the evidence after
 :func:`llm_extract.normalize.normalize`, indexed by ``records_fts``). The query is
 normalised the same way before it reaches SQLite, so "الحسكة" finds "الحسكه" and
-"أسقطت" finds "اسقطت": the plugin below rewrites the ``_search`` parameter of every request
+"أسقطت" finds "اسقطت": the plugin here rewrites the ``_search`` parameter of every request
 (the search box of a table page), and registers ``ar_norm()`` for SQL, which the canned query
 ``search_evidence`` uses (``ar_norm(:q)``). Datasette is an optional dependency
 (``pip install 'llm-extract[dataset]'``); this module imports it only when serving.
@@ -43,69 +43,71 @@ _RECORD_COLUMNS = {
     "evidence_norm": "The evidence after Arabic normalisation (what search matches)",
 }
 
-METADATA: dict[str, Any] = {
-    "title": "llm-extract event dataset",
-    "description": (
-        "Reports, runs, records, corrections and linked events. Search the records' evidence "
-        "in Arabic: spelling variants (ة/ه, أ/ا, diacritics, Arabic-Indic digits) match."
-    ),
-    "databases": {
-        "*": {
-            "tables": {
-                "reports": {
-                    "description": "One row per report (the same text added twice is one).",
-                    "facets": ["coalition_month"],
-                },
-                "runs": {
-                    "description": "One row per run: prompt, model, mode, tokens and cost.",
-                    "facets": ["model", "prompt_name"],
-                },
-                "records": {
-                    "description": "One row per extracted or corrected record.",
-                    "facets": ["category", "governorate"],
-                    "columns": _RECORD_COLUMNS,
-                    "fts_table": "records_fts",
-                    "fts_pk": "rowid",
-                    "searchmode": "raw",
-                },
-                "current_records": {
-                    "description": (
-                        "The records of each report's current view: its correction, else the "
-                        "preferred configuration, else its latest run (chosen_by)."
-                    ),
-                    "facets": ["category", "governorate", "chosen_by"],
-                },
-                "events": {
-                    "description": (
-                        "One row per real event, linked across reports; counts per mention in "
-                        "counts (never averaged)."
-                    ),
-                    "facets": ["category", "governorate", "month"],
-                    "columns": {
-                        "mentions": "How many records (in different reports) describe it",
-                        "reports": "How many reports mention it",
-                        "counts": "Each mention's counts (JSON), kept when they disagree",
-                        "counts_disagree": "1 when mentions give different counts",
-                        "month": "Calendar month of the event's date",
-                    },
-                },
-                "mentions": {"description": "Which record is a mention of which event."},
-                "corrections": {"description": "Gold files added with `db add --gold`."},
-                "failures": {"description": "Reports a run could not extract."},
-                "dropped": {"description": "Records a model returned that failed validation."},
-                "current": {"description": "Per report, where its current records come from."},
+
+def metadata(database: str) -> dict[str, Any]:
+    """Datasette's metadata for the dataset served as ``database`` (the file's stem)."""
+    return {"title": TITLE, "description": DESCRIPTION, "databases": {database: _DATABASE}}
+
+
+TITLE = "llm-extract event dataset"
+DESCRIPTION = (
+    "Reports, runs, records, corrections and linked events. Search the records' evidence "
+    "in Arabic: spelling variants (ة/ه, أ/ا, diacritics, Arabic-Indic digits) match."
+)
+_DATABASE: dict[str, Any] = {
+    "tables": {
+        "reports": {
+            "description": "One row per report (the same text added twice is one).",
+            "facets": ["coalition_month"],
+        },
+        "runs": {
+            "description": "One row per run: prompt, model, mode, tokens and cost.",
+            "facets": ["model", "prompt_name"],
+        },
+        "records": {
+            "description": "One row per extracted or corrected record.",
+            "facets": ["category", "governorate"],
+            "columns": _RECORD_COLUMNS,
+            "fts_table": "records_fts",
+            "fts_pk": "rowid",
+            "searchmode": "raw",
+        },
+        "current_records": {
+            "description": (
+                "The records of each report's current view: its correction, else the "
+                "preferred configuration, else its latest run (chosen_by)."
+            ),
+            "facets": ["category", "governorate", "chosen_by"],
+        },
+        "events": {
+            "description": (
+                "One row per real event, linked across reports; counts per mention in "
+                "counts (never averaged)."
+            ),
+            "facets": ["category", "governorate", "month"],
+            "columns": {
+                "mentions": "How many records (in different reports) describe it",
+                "reports": "How many reports mention it",
+                "counts": "Each mention's counts (JSON), kept when they disagree",
+                "counts_disagree": "1 when mentions give different counts",
+                "month": "Calendar month of the event's date",
             },
-            "queries": {
-                "search_evidence": {
-                    "title": "Search the evidence (Arabic normalised)",
-                    "sql": (
-                        "SELECT records.report_id, records.category, records.date, "
-                        "records.governorate, records.evidence FROM records_fts "
-                        "JOIN records ON records.rowid = records_fts.rowid "
-                        "WHERE records_fts MATCH ar_norm(:q) ORDER BY records.date"
-                    ),
-                }
-            },
+        },
+        "mentions": {"description": "Which record is a mention of which event."},
+        "corrections": {"description": "Gold files added with `db add --gold`."},
+        "failures": {"description": "Reports a run could not extract."},
+        "dropped": {"description": "Records a model returned that failed validation."},
+        "current": {"description": "Per report, where its current records come from."},
+    },
+    "queries": {
+        "search_evidence": {
+            "title": "Search the evidence (Arabic normalised)",
+            "sql": (
+                "SELECT records.report_id, records.category, records.date, "
+                "records.governorate, records.evidence FROM records_fts "
+                "JOIN records ON records.rowid = records_fts.rowid "
+                "WHERE records_fts MATCH ar_norm(:q) ORDER BY records.date"
+            ),
         }
     },
 }
@@ -136,7 +138,7 @@ def search_middleware(app: App) -> App:
 
 
 class ArabicSearchPlugin:
-    """The Datasette plugin (registered by :func:`build_app`)."""
+    """The Datasette plugin (registered by :func:`build_datasette`)."""
 
     @staticmethod
     def prepare_connection(conn: sqlite3.Connection) -> None:
@@ -147,9 +149,10 @@ class ArabicSearchPlugin:
         return search_middleware
 
 
-def build_app(path: str | Path) -> Any:
-    """The Datasette ASGI app over the dataset at ``path`` (read-only, with the metadata
-    and the Arabic search plugin). Raises :class:`UsageError` when Datasette is missing."""
+def build_datasette(path: str | Path) -> Any:
+    """A Datasette over the dataset at ``path``, with the metadata and the Arabic search
+    plugin (serve its ``.app()``; its ``executor`` is shut down when done). Raises
+    :class:`UsageError` when Datasette is missing."""
     try:
         from datasette import hookimpl
         from datasette.app import Datasette
@@ -167,5 +170,4 @@ def build_app(path: str | Path) -> Any:
             },
         )
         pm.register(plugin, name=name)
-    datasette = Datasette([str(path)], immutables=[], metadata=METADATA, settings={})
-    return datasette.app()
+    return Datasette([str(path)], metadata=metadata(Path(path).stem))
