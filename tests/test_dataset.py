@@ -333,3 +333,25 @@ def test_extract_db_hook(tmp_path: Path) -> None:
         app, ["extract", str(reports[0]), "--model", "rules", "--db", str(db)]
     )
     assert refused.exit_code == 2 and "--db needs -o" in refused.output
+
+
+def test_a_failed_add_leaves_the_dataset_as_it_was(tmp_path: Path) -> None:
+    ids = ["links_hol_sweep_0312", "month_114"]
+    reports = tmp_path / "reports"
+    copy_reports(reports, ids)
+    gold = copy_gold(tmp_path / "gold", ids)
+    # The second gold file (in name order) cites evidence its report does not hold.
+    broken = json.loads((gold / "month_114.json").read_text(encoding="utf-8"))
+    broken["arrests"][0]["evidence"] = "نص لا يرد في التقرير"
+    (gold / "month_114.json").write_text(json.dumps(broken, ensure_ascii=False), "utf-8")
+    db_path = tmp_path / "events.db"
+    done = CliRunner().invoke(
+        app, ["db", "add", "--gold", str(gold), "--reports", str(reports), "--db", str(db_path)]
+    )
+    assert done.exit_code == 2 and "month_114.json" in done.output
+    assert "Traceback" not in done.output
+    db = open_store(db_path)
+    assert _count(db, "SELECT COUNT(*) FROM corrections") == 0
+    assert _count(db, "SELECT COUNT(*) FROM records") == 0
+    assert _count(db, "SELECT COUNT(*) FROM reports") == 0
+    db.close()

@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from llm_extract.dataset.linking import THRESHOLD, TOLERANCE_DAYS, Mention, event_id, link
+from llm_extract.dataset.schema import insert_rows, transaction
 from llm_extract.dataset.store import state
 from llm_extract.normalize import coalition_month_of
 
@@ -114,11 +115,11 @@ def link_store(
             }
             for i in group
         )
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM mentions")
         db.execute("DELETE FROM events")
-        db.table("events").insert_all(events, batch_size=2000)
-        db.table("mentions").insert_all(links, batch_size=2000)
+        insert_rows(db, "events", events)
+        insert_rows(db, "mentions", links)
         db.execute(
             "INSERT INTO state (key, value) VALUES ('linked', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

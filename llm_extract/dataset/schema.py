@@ -9,7 +9,10 @@ migration that has shipped: add the next one.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -184,6 +187,34 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction around the block: committed at its end, rolled back on an error.
+    (sqlite-utils commits each write made outside a transaction that is already open.)"""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
+def insert_rows(db: sqlite_utils.Database, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) into ``table``, ignoring rows whose key is
+    already there, inside the caller's transaction (sqlite-utils' ``insert_all`` commits
+    each batch, so a failed add would leave half a run behind)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    db.conn.executemany(
+        f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})",
+        ([row[c] for c in columns] for row in rows),
+    )
+
+
 def version(db: sqlite_utils.Database) -> int:
     row = db.execute("PRAGMA user_version").fetchone()
     return int(row[0])
@@ -211,6 +242,9 @@ def open_store(path: str | Path) -> sqlite_utils.Database:
     try:
         conn = sqlite3.connect(file)
         conn.execute("PRAGMA journal_mode = WAL")
+        # WAL with synchronous NORMAL: a commit survives a crash of the process; only a
+        # power loss can take back the last commits (never corrupt the file).
+        conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         db = sqlite_utils.Database(conn)
         migrate(db)

@@ -4,7 +4,8 @@ annotate's gold files (corrections), and the analyst's preferred configuration.
 Everything added is keyed by its content, so adding the same thing again changes nothing:
 a report is one report however many runs saw it (:mod:`.identity`); a run's id is the sha256
 of its configuration and of what it answered for which report; a correction's id is the
-sha256 of its report and its gold file. Each call is one transaction.
+sha256 of its report and its gold file. Each call is one transaction: an add that fails
+half-way leaves the dataset as it was.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlite_utils
 
 from llm_extract.dataset.identity import report_identity
 from llm_extract.dataset.rows import Row, record_id, record_row
+from llm_extract.dataset.schema import insert_rows, transaction
 from llm_extract.errors import GoldError, InputError
 from llm_extract.evaluation.gold import ANNOTATION_KEY, find_report, load_gold_file
 from llm_extract.jsonl import read_results
@@ -30,8 +32,6 @@ from llm_extract.report import Report, sha256_text
 from llm_extract.reporting.gazetteer import Gazetteer, default_gazetteer
 from llm_extract.results import ExtractionResult
 from llm_extract.schemas import CATEGORIES, ReportExtraction
-
-_BATCH = 2000
 
 
 @dataclass
@@ -101,16 +101,20 @@ class _Reports:
             if found is not None:
                 break
         report_id = found or identity.primary
+        # Plain statements inside the caller's transaction (sqlite-utils' insert commits).
         if found is None:
-            self.db.table("reports").insert(
-                {"id": report_id, "name": name, "added_at": _now(), **meta}, pk="id"
-            )
+            row = {"id": report_id, "name": name, "added_at": _now(), **meta}
+            columns = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            self.db.execute(f"INSERT INTO reports ({columns}) VALUES ({marks})", list(row.values()))
             self.new += 1
         else:  # fill what an earlier add did not know
-            known = self.db.table("reports").get(report_id)
-            fill = {k: v for k, v in meta.items() if v is not None and known.get(k) is None}
-            if fill:
-                self.db.table("reports").update(report_id, fill)
+            for key, value in meta.items():
+                if value is not None:
+                    self.db.execute(
+                        f"UPDATE reports SET {key} = ? WHERE id = ? AND {key} IS NULL",
+                        [value, report_id],
+                    )
         for key in identity.keys:
             self.keys[key] = report_id
             self.db.execute(
@@ -180,7 +184,7 @@ def add_results(
     added = Added()
     files = [Path(p) for p in paths]
     loaded = [(file, read_results(file)) for file in files]
-    with db.conn:
+    with transaction(db):
         reports = _Reports(db)
         for file, results in loaded:
             _add_file(db, file, results, reports, gazetteer, added)
@@ -243,26 +247,30 @@ def _insert_run(
     prompt_name, prompt_hash, model, mode = config
     usage = [r.usage for _, r in members]
     costs = [u.cost_usd for u in usage if u.cost_usd is not None]
-    db.table("runs").insert(
-        {
-            "id": run_id,
-            "prompt_name": prompt_name,
-            "prompt_hash": prompt_hash,
-            "model": model,
-            "mode": mode,
-            "settings": json.dumps({"mode": mode}),
-            "tool_version": _tool_version(),
-            "time": time,
-            "added_at": _now(),
-            "source_file": str(file),
-            "reports": len(members),
-            "ok": sum(r.status == "ok" for _, r in members),
-            "failed": sum(r.status == "failed" for _, r in members),
-            "prompt_tokens": sum(u.prompt_tokens for u in usage),
-            "completion_tokens": sum(u.completion_tokens for u in usage),
-            "total_tokens": sum(u.total_tokens for u in usage),
-            "cost_usd": sum(costs) if costs else None,
-        }
+    insert_rows(
+        db,
+        "runs",
+        [
+            {
+                "id": run_id,
+                "prompt_name": prompt_name,
+                "prompt_hash": prompt_hash,
+                "model": model,
+                "mode": mode,
+                "settings": json.dumps({"mode": mode}),
+                "tool_version": _tool_version(),
+                "time": time,
+                "added_at": _now(),
+                "source_file": str(file),
+                "reports": len(members),
+                "ok": sum(r.status == "ok" for _, r in members),
+                "failed": sum(r.status == "failed" for _, r in members),
+                "prompt_tokens": sum(u.prompt_tokens for u in usage),
+                "completion_tokens": sum(u.completion_tokens for u in usage),
+                "total_tokens": sum(u.total_tokens for u in usage),
+                "cost_usd": sum(costs) if costs else None,
+            }
+        ],
     )
     run_rows: list[Row] = []
     records: list[Row] = []
@@ -308,10 +316,10 @@ def _insert_run(
                 }
             )
     # Two inputs of one run with the same text are one report: the first one's rows stay.
-    db.table("run_reports").insert_all(run_rows, batch_size=_BATCH, ignore=True)
-    db.table("records").insert_all(records, batch_size=_BATCH, ignore=True)
-    db.table("failures").insert_all(failures, batch_size=_BATCH, ignore=True)
-    db.table("dropped").insert_all(dropped, batch_size=_BATCH, ignore=True)
+    insert_rows(db, "run_reports", run_rows)
+    insert_rows(db, "records", records)
+    insert_rows(db, "failures", failures)
+    insert_rows(db, "dropped", dropped)
     added.records += len(records)
     added.failures += len(failures)
     added.dropped += len(dropped)
@@ -335,7 +343,7 @@ def add_gold(
     if not folder.is_dir():
         raise InputError(folder, "gold folder not found")
     added = Added()
-    with db.conn:
+    with transaction(db):
         reports = _Reports(db)
         for path in sorted(folder.glob("*.json")):
             _add_correction(db, path, [Path(d) for d in report_dirs], reports, gazetteer, added)
@@ -398,21 +406,25 @@ def _add_correction(
         added.corrections_known += 1
         return
     prompt = note.get("prompt")
-    db.table("corrections").insert(
-        {
-            "id": correction_id,
-            "report_id": report_id,
-            "gold_file": str(path),
-            "from_model": note.get("model") if isinstance(note.get("model"), str) else None,
-            "from_prompt": prompt.get("name") if isinstance(prompt, dict) else None,
-            "saved_at": note.get("saved_at") if isinstance(note.get("saved_at"), str) else None,
-            "added_at": _now(),
-        }
+    insert_rows(
+        db,
+        "corrections",
+        [
+            {
+                "id": correction_id,
+                "report_id": report_id,
+                "gold_file": str(path),
+                "from_model": note.get("model") if isinstance(note.get("model"), str) else None,
+                "from_prompt": prompt.get("name") if isinstance(prompt, dict) else None,
+                "saved_at": note.get("saved_at") if isinstance(note.get("saved_at"), str) else None,
+                "added_at": _now(),
+            }
+        ],
     )
     rows = extraction_rows(
         gold, report_id, f"correction:{correction_id}", gaz, {"correction_id": correction_id}
     )
-    db.table("records").insert_all(rows, batch_size=_BATCH, ignore=True)
+    insert_rows(db, "records", rows)
     added.records += len(rows)
     added.corrections += 1
 
@@ -423,9 +435,11 @@ def prefer(db: sqlite_utils.Database, prompt: str, model: str) -> int:
     runs = db.table("runs").count_where("prompt_name = ? AND model = ?", [prompt, model])
     if not runs:
         raise InputError("dataset", f"no run with prompt {prompt!r} and model {model!r}")
-    with db.conn:
-        db.table("preference").upsert(
-            {"id": 1, "prompt_name": prompt, "model": model, "set_at": _now()}, pk="id"
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO preference (id, prompt_name, model, set_at) "
+            "VALUES (1, ?, ?, ?)",
+            [prompt, model, _now()],
         )
         refresh_current(db)
         _changed(db)
