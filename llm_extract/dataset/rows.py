@@ -10,11 +10,13 @@ A governorate or coordinates taken from the gazetteer (not from the text) are ma
 from __future__ import annotations
 
 import hashlib
-import json
+import weakref
 from typing import Any
 
+import orjson
+
 from llm_extract.normalize import normalize
-from llm_extract.reporting.gazetteer import Gazetteer
+from llm_extract.reporting.gazetteer import Gazetteer, Place
 from llm_extract.schemas import Arrest, Convoy, Drill, Grounded, Strike
 
 Row = dict[str, Any]
@@ -61,6 +63,21 @@ def _injured(record: Grounded) -> int | None:
     return None
 
 
+_PLACES: weakref.WeakKeyDictionary[Gazetteer, dict[str, Place | None]] = weakref.WeakKeyDictionary()
+
+
+def _lookup(gaz: Gazetteer, name: str | None) -> Place | None:
+    """``gaz.lookup(name)``, remembered (a dataset names the same few hundred places)."""
+    if not name:
+        return None
+    known = _PLACES.setdefault(gaz, {})
+    if name not in known:
+        if len(known) > 100_000:
+            known.clear()
+        known[name] = gaz.lookup(name)
+    return known[name]
+
+
 def record_row(record: Grounded, category: str, index: int, gaz: Gazetteer) -> Row:
     """The columns of one record (without its ids: see :func:`record_id`)."""
     if isinstance(record, Convoy):
@@ -73,7 +90,7 @@ def record_row(record: Grounded, category: str, index: int, gaz: Gazetteer) -> R
         first = last = day.isoformat() if day is not None else None
         kind = record.kind.value if isinstance(record, Strike) else None
     name = _place_name(record)
-    place = gaz.lookup(name)
+    place = _lookup(gaz, name)
     written = getattr(record, "governorate", None)
     governorate = written.value if written is not None else None
     derived_gov = False
@@ -94,13 +111,13 @@ def record_row(record: Grounded, category: str, index: int, gaz: Gazetteer) -> R
         "latitude": place.lat if place else None,
         "longitude": place.lon if place else None,
         "coordinates_derived": int(place is not None),
-        "actors": json.dumps(_actors(record)),
+        "actors": orjson.dumps(_actors(record)).decode(),
         "count": getattr(record, "count", None) if not isinstance(record, Convoy) else None,
         "killed": _killed(record),
         "injured": _injured(record),
         "detained": record.detained if isinstance(record, Arrest) else None,
         "vehicles": record.vehicles if isinstance(record, Convoy) else None,
-        "fields": json.dumps(record.model_dump(mode="json"), ensure_ascii=False),
+        "fields": record.model_dump_json(),
         "evidence": record.evidence,
         "evidence_norm": normalize(record.evidence),
         "evidence_start": record.evidence_start,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -22,12 +21,12 @@ from typing import Any
 
 import sqlite_utils
 
-from llm_extract.dataset.identity import report_identity
+from llm_extract.dataset.identity import ReportIdentity, report_identity
 from llm_extract.dataset.rows import Row, record_id, record_row
 from llm_extract.dataset.schema import insert_rows, transaction
 from llm_extract.errors import GoldError, InputError
 from llm_extract.evaluation.gold import ANNOTATION_KEY, find_report, load_gold_file
-from llm_extract.jsonl import read_results
+from llm_extract.jsonl import stream_results
 from llm_extract.report import Report, sha256_text
 from llm_extract.reporting.gazetteer import Gazetteer, default_gazetteer
 from llm_extract.results import ExtractionResult
@@ -47,6 +46,10 @@ class Added:
     corrections: int = 0
     corrections_known: int = 0
     skipped: list[str] = field(default_factory=list)
+
+
+#: reports whose rows are written at once (bounds the memory an add takes)
+BATCH_REPORTS = 500
 
 
 def _now() -> str:
@@ -81,15 +84,8 @@ class _Reports:
         self.new = 0
 
     def resolve(
-        self,
-        name: str,
-        *,
-        text: str | None,
-        sha256: str | None,
-        meta: Row,
-        extraction: ReportExtraction | None,
+        self, name: str, identity: ReportIdentity, meta: Row, month: Month | None = None
     ) -> str:
-        identity = report_identity(text=text, sha256=sha256, url=meta.get("url"))
         found: str | None = None
         for key in identity.keys:
             found = self.keys.get(key)
@@ -121,24 +117,28 @@ class _Reports:
                 "INSERT OR IGNORE INTO report_keys (key, report_id) VALUES (?, ?)",
                 [key, report_id],
             )
-        if extraction is not None:
-            self._period(report_id, extraction)
+        if month is not None:
+            self.db.execute(
+                "UPDATE reports SET coalition_month = ?, period_start = ?, period_end = ? "
+                "WHERE id = ? AND coalition_month IS NULL",
+                [*month, report_id],
+            )
         return report_id
 
-    def _period(self, report_id: str, extraction: ReportExtraction) -> None:
-        if extraction.coalition_month is None:
-            return
-        period = extraction.period
-        self.db.execute(
-            "UPDATE reports SET coalition_month = ?, period_start = ?, period_end = ? "
-            "WHERE id = ? AND coalition_month IS NULL",
-            [
-                extraction.coalition_month,
-                period.start.isoformat() if period else None,
-                period.end.isoformat() if period else None,
-                report_id,
-            ],
-        )
+
+#: a report's coalition month and period (start, end), as the extraction gives them
+Month = tuple[int, str | None, str | None]
+
+
+def month_of(extraction: ReportExtraction | None) -> Month | None:
+    if extraction is None or extraction.coalition_month is None:
+        return None
+    period = extraction.period
+    return (
+        extraction.coalition_month,
+        period.start.isoformat() if period else None,
+        period.end.isoformat() if period else None,
+    )
 
 
 def _meta(result: ExtractionResult) -> Row:
@@ -170,83 +170,141 @@ def extraction_rows(
     return rows
 
 
-def _run_key(config: tuple[str, str, str, str | None], answers: list[str]) -> str:
-    text = json.dumps([list(config), sorted(answers)], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+Config = tuple[str, str, str, str | None]
+
+
+@dataclass
+class _RunPlan:
+    """What the first pass over a file learns of one configuration's run."""
+
+    config: Config
+    digests: list[bytes] = field(default_factory=list)
+    reports: int = 0
+    ok: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    costs: list[float] = field(default_factory=list)
+
+    def run_id(self) -> str:
+        digest = hashlib.sha256(json.dumps(list(self.config)).encode("utf-8"))
+        for answer in sorted(self.digests):
+            digest.update(answer)
+        return digest.hexdigest()[:24]
 
 
 def add_results(
     db: sqlite_utils.Database, paths: Iterable[str | Path], gaz: Gazetteer | None = None
 ) -> Added:
-    """Add result files: each distinct (prompt, prompt hash, model, mode) of a file is a run.
-    Raises :class:`InputError` for a file that is not a results file (nothing is added)."""
+    """Add result files: each distinct (prompt, prompt hash, model, mode) of a file is a run;
+    the last line of a report id counts, as for every reader of result files. Each file is
+    read one line at a time, in passes (what the runs are, then their rows), so its size
+    does not matter. Raises :class:`InputError` for a file that is not a results file;
+    nothing is added then."""
     gazetteer = gaz or default_gazetteer()
     added = Added()
-    files = [Path(p) for p in paths]
-    loaded = [(file, read_results(file)) for file in files]
     with transaction(db):
         reports = _Reports(db)
-        for file, results in loaded:
-            _add_file(db, file, results, reports, gazetteer, added)
+        for file in (Path(p) for p in paths):
+            _add_file(db, file, reports, gazetteer, added)
         added.reports = reports.new
         refresh_current(db)
         _changed(db)
     return added
 
 
+def _config(result: ExtractionResult) -> Config:
+    return (result.prompt.name, result.prompt.hash, result.model, result.mode)
+
+
+@dataclass
+class _Line:
+    """What the first pass keeps of one line: little, whatever the size of the answer."""
+
+    number: int
+    name: str
+    identity: ReportIdentity
+    meta: Row
+    month: Month | None
+    config: Config
+    answer: bytes
+    status: str
+    usage: tuple[int, int, int, float | None]
+
+
+def _line(number: int, result: ExtractionResult) -> _Line:
+    text = _local_text(result.source.path, result.source.sha256)
+    meta = _meta(result)
+    extraction = result.extraction.model_dump_json() if result.extraction else ""
+    answer = f"{result.status}\n{result.request_key or ''}\n{extraction}"
+    usage = result.usage
+    return _Line(
+        number=number,
+        name=result.report_id,
+        identity=report_identity(text=text, sha256=result.source.sha256, url=meta["url"]),
+        meta=meta,
+        month=month_of(result.extraction),
+        config=_config(result),
+        answer=hashlib.sha256(answer.encode("utf-8")).digest(),
+        status=result.status,
+        usage=(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.cost_usd),
+    )
+
+
 def _add_file(
-    db: sqlite_utils.Database,
-    file: Path,
-    results: list[ExtractionResult],
-    reports: _Reports,
-    gaz: Gazetteer,
-    added: Added,
+    db: sqlite_utils.Database, file: Path, reports: _Reports, gaz: Gazetteer, added: Added
 ) -> None:
-    groups: dict[tuple[str, str, str, str | None], list[tuple[str, ExtractionResult]]]
-    groups = defaultdict(list)
-    for result in results:
-        text = _local_text(result.source.path, result.source.sha256)
-        report_id = reports.resolve(
-            result.report_id,
-            text=text,
-            sha256=result.source.sha256,
-            meta=_meta(result),
-            extraction=result.extraction,
-        )
-        config = (result.prompt.name, result.prompt.hash, result.model, result.mode)
-        groups[config].append((report_id, result))
+    # Pass 1: what each line is (the last line of a report id counts); then each line's
+    # report and each run's id. Pass 2: the rows of the runs not already in the dataset.
+    lines: dict[str, _Line] = {}
+    for number, result in stream_results(file):
+        lines.pop(result.report_id, None)  # keeps the file's order of the last lines
+        lines[result.report_id] = _line(number, result)
+    plans: dict[Config, _RunPlan] = {}
+    report_of: dict[int, str] = {}
+    for line in sorted(lines.values(), key=lambda item: item.number):
+        report_id = reports.resolve(line.name, line.identity, line.meta, line.month)
+        report_of[line.number] = report_id
+        plan = plans.setdefault(line.config, _RunPlan(line.config))
+        plan.digests.append(hashlib.sha256(report_id.encode() + b"\n" + line.answer).digest())
+        plan.reports += 1
+        plan.ok += line.status == "ok"
+        plan.failed += line.status == "failed"
+        prompt_tokens, completion_tokens, total_tokens, cost = line.usage
+        plan.prompt_tokens += prompt_tokens
+        plan.completion_tokens += completion_tokens
+        plan.total_tokens += total_tokens
+        if cost is not None:
+            plan.costs.append(cost)
     try:
         stamp = dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC)
         time = stamp.isoformat(timespec="seconds")
     except OSError:
         time = _now()
-    for config, members in groups.items():
-        answers = [
-            f"{rid}\n{r.status}\n{r.request_key or ''}\n"
-            f"{r.extraction.model_dump_json() if r.extraction else ''}"
-            for rid, r in members
-        ]
-        run_id = _run_key(config, answers)
+    new_runs: dict[Config, str] = {}
+    for config, plan in plans.items():
+        run_id = plan.run_id()
         if db.table("runs").count_where("id = ?", [run_id]):
             added.runs_known += 1
             continue
-        _insert_run(db, run_id, config, members, file, time, gaz, added)
+        _insert_run_row(db, run_id, plan, file, time)
+        new_runs[config] = run_id
         added.runs += 1
+    if not new_runs:
+        return
+    batch = _Batch(db, gaz, added)
+    for number, result in stream_results(file):
+        target = new_runs.get(_config(result)) if number in report_of else None
+        if target is not None:
+            batch.add(target, report_of[number], result)
+    batch.flush()
 
 
-def _insert_run(
-    db: sqlite_utils.Database,
-    run_id: str,
-    config: tuple[str, str, str, str | None],
-    members: list[tuple[str, ExtractionResult]],
-    file: Path,
-    time: str,
-    gaz: Gazetteer,
-    added: Added,
+def _insert_run_row(
+    db: sqlite_utils.Database, run_id: str, plan: _RunPlan, file: Path, time: str
 ) -> None:
-    prompt_name, prompt_hash, model, mode = config
-    usage = [r.usage for _, r in members]
-    costs = [u.cost_usd for u in usage if u.cost_usd is not None]
+    prompt_name, prompt_hash, model, mode = plan.config
     insert_rows(
         db,
         "runs",
@@ -262,22 +320,33 @@ def _insert_run(
                 "time": time,
                 "added_at": _now(),
                 "source_file": str(file),
-                "reports": len(members),
-                "ok": sum(r.status == "ok" for _, r in members),
-                "failed": sum(r.status == "failed" for _, r in members),
-                "prompt_tokens": sum(u.prompt_tokens for u in usage),
-                "completion_tokens": sum(u.completion_tokens for u in usage),
-                "total_tokens": sum(u.total_tokens for u in usage),
-                "cost_usd": sum(costs) if costs else None,
+                "reports": plan.reports,
+                "ok": plan.ok,
+                "failed": plan.failed,
+                "prompt_tokens": plan.prompt_tokens,
+                "completion_tokens": plan.completion_tokens,
+                "total_tokens": plan.total_tokens,
+                "cost_usd": sum(plan.costs) if plan.costs else None,
             }
         ],
     )
-    run_rows: list[Row] = []
-    records: list[Row] = []
-    failures: list[Row] = []
-    dropped: list[Row] = []
-    for report_id, result in members:
-        run_rows.append(
+
+
+class _Batch:
+    """Rows of a run's reports, written every :data:`BATCH_REPORTS` reports."""
+
+    def __init__(self, db: sqlite_utils.Database, gaz: Gazetteer, added: Added) -> None:
+        self.db, self.gaz, self.added = db, gaz, added
+        self.tables: dict[str, list[Row]] = {
+            "run_reports": [],
+            "records": [],
+            "failures": [],
+            "dropped": [],
+        }
+        self.size = 0
+
+    def add(self, run_id: str, report_id: str, result: ExtractionResult) -> None:
+        self.tables["run_reports"].append(
             {
                 "run_id": run_id,
                 "report_id": report_id,
@@ -288,13 +357,13 @@ def _insert_run(
             }
         )
         if result.status == "ok" and result.extraction is not None:
-            records.extend(
+            self.tables["records"].extend(
                 extraction_rows(
-                    result.extraction, report_id, f"run:{run_id}", gaz, {"run_id": run_id}
+                    result.extraction, report_id, f"run:{run_id}", self.gaz, {"run_id": run_id}
                 )
             )
         elif result.error is not None:
-            failures.append(
+            self.tables["failures"].append(
                 {
                     "run_id": run_id,
                     "report_id": report_id,
@@ -303,7 +372,7 @@ def _insert_run(
                 }
             )
         for index, drop in enumerate(result.dropped):
-            dropped.append(
+            self.tables["dropped"].append(
                 {
                     "run_id": run_id,
                     "report_id": report_id,
@@ -315,14 +384,20 @@ def _insert_run(
                     else None,
                 }
             )
-    # Two inputs of one run with the same text are one report: the first one's rows stay.
-    insert_rows(db, "run_reports", run_rows)
-    insert_rows(db, "records", records)
-    insert_rows(db, "failures", failures)
-    insert_rows(db, "dropped", dropped)
-    added.records += len(records)
-    added.failures += len(failures)
-    added.dropped += len(dropped)
+        self.size += 1
+        if self.size >= BATCH_REPORTS:
+            self.flush()
+
+    def flush(self) -> None:
+        # Two inputs of one run with the same text are one report: the first one's rows stay.
+        for table, rows in self.tables.items():
+            insert_rows(self.db, table, rows)
+        self.added.records += len(self.tables["records"])
+        self.added.failures += len(self.tables["failures"])
+        self.added.dropped += len(self.tables["dropped"])
+        for rows in self.tables.values():
+            rows.clear()
+        self.size = 0
 
 
 def add_gold(
@@ -386,12 +461,9 @@ def _add_correction(
         report = Report.from_path(text_path, text)
     gold = load_gold_file(path, report=report) if report else load_gold_file(path)
     if report_id is None and report is not None:
+        identity = report_identity(text=report.text)
         report_id = reports.resolve(
-            path.stem,
-            text=report.text,
-            sha256=report.sha256,
-            meta={"source_path": report.path},
-            extraction=gold,
+            path.stem, identity, {"source_path": report.path}, month_of(gold)
         )
     if report_id is None:
         rows = db.execute("SELECT id FROM reports WHERE name = ?", [path.stem]).fetchall()
