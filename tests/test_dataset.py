@@ -355,3 +355,35 @@ def test_a_failed_add_leaves_the_dataset_as_it_was(tmp_path: Path) -> None:
     assert _count(db, "SELECT COUNT(*) FROM records") == 0
     assert _count(db, "SELECT COUNT(*) FROM reports") == 0
     db.close()
+
+
+def test_the_last_line_of_a_report_counts_and_a_torn_line_is_left_out(tmp_path: Path) -> None:
+    reports = copy_reports(tmp_path / "reports", NEWS[:2])
+    extract_rules(reports, tmp_path / "ok.jsonl")
+    first, second = read_results(tmp_path / "ok.jsonl")
+    failed = first.model_copy(
+        update={
+            "status": "failed",
+            "extraction": None,
+            "error": ErrorInfo(kind="timeout", message="no answer"),
+        }
+    )
+    # A failed line, then the same report's ok line (a --resume), then a killed write.
+    path = tmp_path / "resumed.jsonl"
+    with JsonlWriter(path) as writer:
+        writer.write(failed)
+        writer.write(second)
+        writer.write(first)
+    with path.open("ab") as handle:
+        handle.write(b'{"report_id": "cut off')
+    db = open_store(tmp_path / "events.db")
+    added = add_results(db, [path])
+    assert (added.runs, added.failures) == (1, 0)
+    assert db.execute("SELECT ok, failed, reports FROM runs").fetchall() == [(2, 0, 2)]
+    # A line in the middle that is not a result refuses the whole file, naming the line.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"not json\n" + path.read_bytes())
+    with pytest.raises(InputError, match="line 1"):
+        add_results(db, [bad])
+    assert _count(db, "SELECT COUNT(*) FROM runs") == 1
+    db.close()
