@@ -41,7 +41,7 @@ BLOCKING = (
 
 def frame() -> tuple[pd.DataFrame, set[frozenset[str]]]:
     gold = load_link_gold(ROOT / "evals" / "links", ROOT / "evals")
-    mentions, refs = gold_mentions(gold.extractions)
+    mentions, _ = gold_mentions(gold.extractions)
     rows = []
     for mention in mentions:
         rows.append(
@@ -106,7 +106,8 @@ def main() -> int:
     rule = score_links(load_link_gold(ROOT / "evals" / "links", ROOT / "evals"))
     print(f"{len(df)} dated mentions, {len(truth)} gold pairs")
     print(
-        f"rule (llm_extract.dataset.linking): precision {rule.precision:.3f}  recall {rule.recall:.3f}"
+        f"rule (llm_extract.dataset.linking): precision {rule.precision:.3f}  "
+        f"recall {rule.recall:.3f}"
     )
     labels = pd.DataFrame(
         [
