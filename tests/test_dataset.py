@@ -387,3 +387,21 @@ def test_the_last_line_of_a_report_counts_and_a_torn_line_is_left_out(tmp_path: 
         add_results(db, [bad])
     assert _count(db, "SELECT COUNT(*) FROM runs") == 1
     db.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["summary"],
+        ["export", "-o", "x.csv"],
+        ["places", "--unknown"],
+        ["link"],
+        ["serve", "--no-browser"],
+        ["prefer", "--prompt", "p", "--model", "m"],
+    ],
+)
+def test_reading_a_missing_dataset_is_refused(tmp_path: Path, command: list[str]) -> None:
+    db = tmp_path / "missing.db"
+    done = CliRunner().invoke(app, ["db", *command, "--db", str(db)])
+    assert done.exit_code == 2 and "no such dataset" in done.output
+    assert not db.exists()

@@ -24,6 +24,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True)
 DbOption = Annotated[Path, typer.Option("--db", help="The dataset file (created when absent).")]
 
 
+def _existing(db: Path) -> None:
+    """Commands that read the dataset refuse a file that is not there (never create it)."""
+    if not db.is_file():
+        fail(f"{db}: no such dataset (llm-extract db add ... --db {db} makes one)")
+
+
 @app.callback()
 def _db() -> None:
     """The event dataset: reports, runs, records, corrections and linked events."""
@@ -96,6 +102,7 @@ def prefer_command(
     db: DbOption = Path("events.db"),
 ) -> None:
     """Prefer one configuration's runs where a report has no correction."""
+    _existing(db)
     from llm_extract.dataset.schema import open_store
     from llm_extract.dataset.store import prefer
 
@@ -117,6 +124,7 @@ def link_command(
     threshold: Annotated[float, typer.Option("--threshold", help="Points of a link.")] = THRESHOLD,
 ) -> None:
     """Link the current records into events (summary, export and serve do it when needed)."""
+    _existing(db)
     from llm_extract.dataset.events import link_store
     from llm_extract.dataset.schema import open_store
 
@@ -170,6 +178,7 @@ def places_command(
     ] = False,
 ) -> None:
     """Places of the current records; --unknown: those the gazetteer lacks."""
+    _existing(db)
     from llm_extract.dataset.reading import unknown_places
     from llm_extract.dataset.schema import open_store
 
@@ -193,6 +202,7 @@ def summary_command(
     by: Annotated[str, typer.Option("--by", help="coalition or calendar months.")] = "coalition",
 ) -> None:
     """Events per month and category, each event counted once."""
+    _existing(db)
     from llm_extract.dataset.reading import month_series
     from llm_extract.dataset.schema import open_store
 
@@ -215,6 +225,7 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or xlsx.")] = "csv",
 ) -> None:
     """One row per event (ACLED-style) with its mentions, sources and provenance."""
+    _existing(db)
     from llm_extract.dataset.reading import export_events
     from llm_extract.dataset.schema import open_store
 
@@ -244,8 +255,7 @@ def serve_command(
     from llm_extract.dataset.schema import open_store
     from llm_extract.reporting.annotate.server import bind, serve_forever
 
-    if not db.is_file():
-        fail(f"{db}: no such dataset")
+    _existing(db)
     with cli_errors():
         store = open_store(db)
         try:
