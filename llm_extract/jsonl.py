@@ -106,6 +106,39 @@ def iter_results(
     yield from scan(path, skipped=skipped).results
 
 
+def stream_results(path: str | Path) -> Iterator[tuple[int, ExtractionResult]]:
+    """``(line number, result)`` for every result of ``path``, read one line at a time, so a
+    file of any size takes little memory (the dataset's ``add``). The same checks as
+    :func:`scan`, made as the lines come: a complete line that is not a result raises
+    :class:`InputError` naming it (after the lines before it were yielded), and a torn last
+    line is left out."""
+    file = Path(path)
+    if not file.exists():
+        raise InputError(file, "no such results file")
+    if file.is_dir():
+        raise InputError(file, "is a folder, not a results file")
+    if not _is_regular(file):
+        _read_special(file)
+    try:
+        with file.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                raw = line[len(_BOM) :] if number == 1 and line.startswith(_BOM) else line
+                if not raw.strip():
+                    continue
+                if raw.endswith(b"\n"):
+                    yield number, _parse(file, raw[:-1], number)
+                    continue
+                try:  # the last line, without its newline: whole, or torn
+                    result = _parse(file, raw, number)
+                except InputError:
+                    if raw.lstrip().startswith(b"{"):
+                        return
+                    raise
+                yield number, result
+    except OSError as exc:
+        raise InputError(file, f"cannot read ({exc.strerror or exc})") from exc
+
+
 def read_results(path: str | Path, *, skipped: list[str] | None = None) -> list[ExtractionResult]:
     """The results of ``path``, one per report id (the last line of each id wins), in the
     order in which report ids first appear (``skipped``: see :func:`scan`)."""

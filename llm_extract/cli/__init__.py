@@ -50,6 +50,9 @@ COMMANDS: dict[str, CommandEntry] = {
     "summary": CommandEntry(
         "summary", "Per-month totals of an output: a table, and a chart (PNG, SVG or PDF)."
     ),
+    "db": CommandEntry(
+        "db", "The event dataset: add runs and corrections, link events, summary, export, serve."
+    ),
 }
 
 _LISTING = "llm_extract.cli.listing"

@@ -30,6 +30,7 @@ from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
 from llm_extract.sources.files import read_reports
+from llm_extract.sources.meta import with_published
 
 app = typer.Typer(add_completion=False)
 
@@ -60,11 +61,21 @@ def extract_command(
             help="Render every request; print the token and cost estimate; send nothing.",
         ),
     ] = False,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Also add the results to this dataset (needs -o)."),
+    ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option("--published", help="Publication date (ISO) of the one report given."),
+    ] = None,
 ) -> None:
     """Extract validated, source-grounded records from each report."""
     started = time.perf_counter()
     if resume and output is None:
         fail("--resume needs -o/--output (the file to continue)")
+    if db is not None and output is None:
+        fail("--db needs -o/--output (the results file it adds)")
     with cli_errors():
         settings, prompt = configure(opts.settings_values())
         runner = Runner(settings, prompt, on_warning=lambda m: echo_error(f"warning: {m}"))
@@ -80,6 +91,9 @@ def extract_command(
         echo_error(f"skipped: {error}")
     if not reports:
         fail("no report to extract" if not errors else "none of the inputs could be read")
+    if published is not None:
+        with cli_errors():
+            reports = [with_published(reports, published)]
     with cli_errors():
         refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
 
@@ -128,6 +142,10 @@ def extract_command(
             f"stopped: {reason}; {outcome.not_sent} report(s) not sent"
             + (f"; run again with --resume -o {output} to finish them" if output else "")
         )
+    if db is not None and output is not None:
+        from llm_extract.cli.db import add_to_dataset
+
+        add_to_dataset(db, [output])
     failed = outcome.tally.failed > 0
     raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
 

@@ -3,7 +3,8 @@
 This is the one place that turns inputs into :class:`~llm_extract.report.Report` objects.
 By kind (the suffix of a file, the content type of a page):
 
-- ``.txt``: UTF-8 text (or UTF-16/32 with a byte order mark), as is;
+- ``.txt``: UTF-8 text (or UTF-16/32 with a byte order mark), as is, with its publication
+  date, title and URL from a sidecar ``NAME.meta.json`` or front matter (:mod:`.meta`);
 - ``.html`` / ``.htm`` and web pages: the main text and metadata (:mod:`.html`), decoded by
   their charset; UTF-16 by its byte order mark or ``charset``;
 - ``.pdf``: the text layer, Arabic put back in logical order (:mod:`.pdf`), read in a child
@@ -45,6 +46,7 @@ from llm_extract.normalize import has_arabic
 from llm_extract.redact import redact_url
 from llm_extract.report import Report
 from llm_extract.sources.fetch_settings import FetchSettings
+from llm_extract.sources.meta import with_text_metadata
 from llm_extract.sources.urls import (
     URLS_SUFFIX,
     check_url,
@@ -260,10 +262,13 @@ def _read_one(
         except OSError as exc:
             raise InputError(item.file, f"cannot read ({exc.strerror})") from exc
         kind = _kind(item.file)
-        return report_from_bytes(data, kind, item.origin, item.report_id, max_chars, pdf=pdf)
+        report = report_from_bytes(data, kind, item.origin, item.report_id, max_chars, pdf=pdf)
+        return with_text_metadata(report, item.file) if kind == "text" else report
     source = stdin if stdin is not None else sys.stdin.buffer
     data = source.read()
-    return report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars, pdf=pdf)
+    kind = sniff(data)
+    report = report_from_bytes(data, kind, STDIN, STDIN_ID, max_chars, pdf=pdf)
+    return with_text_metadata(report, None) if kind == "text" else report
 
 
 def sniff(data: bytes) -> Kind:
@@ -336,7 +341,8 @@ def read_report_file(path: Path, *, max_chars: int = sys.maxsize) -> Report:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from exc
-    return report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
+    report = report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
+    return with_text_metadata(report, path) if _kind(path) == "text" else report
 
 
 def read_source_text(path: Path) -> str:
