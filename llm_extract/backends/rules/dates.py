@@ -7,7 +7,7 @@ date (its dateline) takes that year, and counts its relative words from that day
 it takes the year that puts the date on or before its publication date
 (:func:`llm_extract.date_expressions.on_or_before`), else the year written in it. Relative
 expressions resolve against the dateline or the publication date only, and a written date
-wins over a relative word in the same sentence. A date whose year cannot be known is left out
+wins over a relative word in the same clause. A date whose year cannot be known is left out
 rather than guessed.
 """
 
@@ -18,7 +18,12 @@ import re
 from dataclasses import dataclass
 
 from llm_extract.backends.rules.numbers import NA, NB, ORDINAL, parse_ordinal
-from llm_extract.date_expressions import DateKind, find_date_expressions, on_or_before
+from llm_extract.date_expressions import (
+    DateKind,
+    FoundExpression,
+    find_date_expressions,
+    on_or_before,
+)
 from llm_extract.normalize import MONTH_PATTERN, Period, month_number, parse_day_list, resolve_date
 
 # Spellings of Levantine months without the article ("كانون ثاني", "تشرين اول").
@@ -161,7 +166,7 @@ def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
 def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list[FoundDate]:
     """ "أمس", "اليوم", weekdays and "الجاري" days, resolved against the publication date
     (none without one). Expressions that overlap a date already found are left to it, and a
-    word with no day number ("اليوم", "أمس", a weekday) in a sentence that writes its date
+    word with no day number ("اليوم", "أمس", a weekday) in the clause of a written date
     ("1 تموز، نفذت ... اليوم، تدريبات") is no second date: the written one wins."""
     if ctx.anchor is None:
         return []
@@ -169,7 +174,7 @@ def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list
     for item in find_date_expressions(text):
         if item.expression.kind is DateKind.EXPLICIT:
             continue  # "14 حزيران" and the like: _named_dates reads them
-        if named and item.expression.day is None:
+        if item.expression.day is None and _same_clause(text, item, named):
             continue
         if any(d.start < item.end and item.start < d.end for d in named):
             continue
@@ -177,6 +182,21 @@ def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list
         if date is not None:
             found.append(FoundDate(item.start, item.end, date, relative=True))
     return found
+
+
+#: Words that open another clause, with its own date: "... يوم الأحد الماضي، بينما وصلت في 28
+#: كانون الأول قافلة".
+_CLAUSE_RE = re.compile(rf"{NB}(?:بينما|فيما|في حين|كما|ثم|بعد|قبل|منذ){NA}")
+
+
+def _same_clause(text: str, item: FoundExpression, named: list[FoundDate]) -> bool:
+    """Whether a written date of ``named`` shares the clause of ``item`` (no word that opens
+    another clause between them)."""
+    for found in named:
+        a, b = (found.end, item.start) if found.end <= item.start else (item.end, found.start)
+        if _CLAUSE_RE.search(text, a, b) is None:
+            return True
+    return False
 
 
 def day_list(text: str, ctx: DateContext) -> list[dt.date]:
