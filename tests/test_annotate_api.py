@@ -358,6 +358,7 @@ def test_done_writes_a_gold_file_the_loader_accepts(running: RunningApp) -> None
     assert annotation["source"] == {
         "path": str(files.reports / "month_116.txt"),
         "sha256": payload["source"]["sha256"],
+        "text_key": payload["source"]["text_key"],
     }
     assert annotation["model"] == "rules" and annotation["started_from"] == "model"
     assert "period" not in document and "flags" not in document
