@@ -487,7 +487,7 @@ def test_hostile_text_stays_text_and_unusable_reports_are_read_only(tmp_path: Pa
     (reports / "month_116.txt").write_text(month + HOSTILE + "\n", encoding="utf-8")
     odd_id = "<img src=x onerror=alert(1)>"
     shutil.copy(REPORTS_DIR / "item_convoy_walid.txt", reports / "item_convoy_walid.txt")
-    shutil.copy(REPORTS_DIR / "item_convoy_walid.txt", reports / f"{odd_id}.txt")
+    shutil.copy(REPORTS_DIR / "item_drone_conoco.txt", reports / f"{odd_id}.txt")
     out = tmp_path / "out.jsonl"
     extract_rules(sorted(reports.glob("*.txt")), out)
     (reports / "item_convoy_walid.txt").unlink()  # its text is gone since the extraction
