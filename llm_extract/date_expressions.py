@@ -116,7 +116,8 @@ _NUMERIC_RE = re.compile(
 )
 _WEEKDAY_RE = re.compile(
     rf"{_NB}{_CLITIC}(?:(?P<rel>امس|اليوم){_NA}\s+|(?P<tod>{_TIME_OF_DAY})\s+)?(?P<yom>يوم\s+)?"
-    rf"{_NB}(?P<weekday>{_WEEKDAY}){_NA}(?:\s+(?P<wref>{_PAST}|{_NEXT}){_NA})?"
+    rf"{_NB}(?P<weekday>{_WEEKDAY}){_NA}(?:\s*[-–—]\s*(?P<until>{_WEEKDAY}){_NA})?"
+    rf"(?:\s+(?P<wref>{_PAST}|{_NEXT}){_NA})?"
 )
 _DAY_WORD_RE = re.compile(
     rf"{_NB}{_CLITIC}(?:(?:{_TIME_OF_DAY})\s+)?(?:يوم\s+)?"
@@ -240,10 +241,14 @@ def on_or_before(month: int, day: int, anchor: dt.date | dt.datetime) -> dt.date
 def parse_date_expression(text: str) -> DateExpression | None:
     """The date expression ``text`` holds (e.g. a record's verbatim ``date_text``), or None.
 
-    When ``text`` holds several, the first (longest at the same place) counts.
+    When ``text`` holds several, a written date (one with a day number) wins over a word relative
+    to the day of publication ("1 تموز ... اليوم" is 1 July, whichever comes first); among
+    the same sort, the first (longest at the same place) counts.
     """
     found = find_date_expressions(text, strict=False)
-    return found[0].expression if found else None
+    written = [item for item in found if item.expression.day is not None]
+    chosen = written or found
+    return chosen[0].expression if chosen else None
 
 
 def resolve_date_expression(
@@ -351,7 +356,8 @@ def _from_numeric(match: re.Match[str], strict: bool) -> DateExpression | None:
 
 
 def _from_weekday(match: re.Match[str], strict: bool) -> DateExpression | None:
-    weekday = WEEKDAYS[match.group("weekday")]
+    # "ليل الإثنين – الثلاثاء": a night that ends on the Tuesday is dated by the Tuesday.
+    weekday = WEEKDAYS[match.group("until") or match.group("weekday")]
     rel, ref = match.group("rel"), match.group("wref")
     if rel is not None:
         return DateExpression(DateKind.RELATIVE, offset=_DAY_WORDS[rel], weekday=weekday)

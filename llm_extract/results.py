@@ -7,15 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm_extract.report import Duplicate, Identity, Report, canonical_url, one_per_report
 from llm_extract.schemas import ReportExtraction
-
-if TYPE_CHECKING:
-    from llm_extract.report import Report
 
 Status = Literal["ok", "failed"]
 
@@ -91,13 +89,15 @@ class SourceInfo(BaseModel):
     """Where a result's text came from. ``path`` is a file's absolute path (so that ``view``
     and the eval find it from any folder), else the URL fetched or ``-`` for stdin.
     ``sha256`` is the hash of the exact text extracted (for a page or a PDF, the recovered
-    main text); ``url``, ``title``, ``published`` and ``fetched_at`` are set when the source
-    has them."""
+    main text); ``text_key`` the report's identity (the hash of its normalised text,
+    :func:`llm_extract.report.text_key`; None in results written before it was recorded);
+    ``url``, ``title``, ``published`` and ``fetched_at`` are set when the source has them."""
 
     model_config = ConfigDict(extra="forbid")
 
     path: str
     sha256: str
+    text_key: str | None = None
     url: str | None = None
     title: str | None = None
     published: dt.datetime | dt.date | None = None
@@ -108,6 +108,7 @@ class SourceInfo(BaseModel):
         return cls(
             path=recorded_path(report.path),
             sha256=report.sha256,
+            text_key=report.text_key,
             url=report.url,
             title=report.title,
             published=report.published,
@@ -150,3 +151,58 @@ class ExtractionResult(BaseModel):
     #: how the answer was held to the schema (``--mode``; what ``auto`` chose); None in
     #: results written before modes were recorded, and for backends that have none
     mode: str | None = None
+
+
+def result_identity(result: ExtractionResult) -> Identity:
+    """The report a result is about (:class:`llm_extract.report.Identity`); a result written
+    before ``text_key`` was recorded is known by the hash of its exact text."""
+    source = result.source
+    return Identity(
+        source.text_key or source.sha256, canonical_url(source.url) if source.url else None
+    )
+
+
+def configuration(result: ExtractionResult) -> tuple[str, str]:
+    """The (prompt, model) that produced ``result``."""
+    return (result.prompt.name, result.model)
+
+
+def one_result_per_report(
+    results: Iterable[ExtractionResult],
+    *,
+    per_configuration: bool = False,
+    known: Iterable[str] = (),
+) -> tuple[list[ExtractionResult], list[Duplicate[ExtractionResult]]]:
+    """One result per report (:func:`llm_extract.report.one_per_report`): the first successful
+    one, else the first, one whose id is ``known`` (has a gold file) first; with
+    ``per_configuration``, per prompt and model (``score``). Several lines of one report id
+    (a run finished with ``--resume``) are one result, the last line winning, as in
+    :func:`llm_extract.jsonl.read_results`; they are not duplicates."""
+    ids = set(known)
+    latest: dict[tuple[tuple[str, str] | None, str], ExtractionResult] = {}
+    for result in results:
+        where = configuration(result) if per_configuration else None
+        latest[(where, result.report_id)] = result
+
+    def rank(result: ExtractionResult) -> tuple[bool, bool]:
+        return (result.report_id in ids, result.status == "ok")
+
+    def better(new: ExtractionResult, kept: ExtractionResult) -> bool:
+        return rank(new) > rank(kept)
+
+    return one_per_report(
+        latest.values(),
+        result_identity,
+        better=better,
+        scope=configuration if per_configuration else None,
+    )
+
+
+def duplicate_note(duplicates: list[Duplicate[ExtractionResult]], *, limit: int = 10) -> str:
+    """``2 duplicate report(s) counted once: b (same text as a), ...`` for a command's
+    message; empty when there is none."""
+    if not duplicates:
+        return ""
+    shown = [f"{d.item.report_id} ({d.reason} as {d.kept.report_id})" for d in duplicates[:limit]]
+    more = " ..." if len(duplicates) > limit else ""
+    return f"{len(duplicates)} duplicate report(s) counted once: {', '.join(shown)}{more}"

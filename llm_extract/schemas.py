@@ -6,8 +6,10 @@ require (every property required, optional ones nullable, no additional properti
 defaults), while Python code and gold files may leave out fields that have defaults.
 
 Fields the model must not decide are computed in code and left out of the schema
-(``SkipJsonSchema``): ``report_id``, ``period``, the evidence offsets and ``flags``. Dates
-are moved to the year that puts them nearest the report's period.
+(``SkipJsonSchema``): ``report_id``, ``period``, the evidence offsets and ``flags``. A date
+is never moved silently: only a date whose ``date_text`` the report wrote without a year takes
+the year nearest the report's period (see below); any other date outside the period is kept
+as given and flagged (:func:`date_warnings`).
 
 Validation context (``model_validate(data, context={...})``):
 
@@ -21,6 +23,8 @@ Validation context (``model_validate(data, context={...})``):
   is null without it, never guessed; a day and month without a year take the period's year,
   else the year that puts them on or before ``published``. Without ``source`` (a stored
   result read back) dates are kept as they are.
+- ``keep_dates``: true for values an analyst typed (the annotation app): a ``date_text``
+  fills a date only where the record has none; a date given is never replaced.
 """
 
 from __future__ import annotations
@@ -438,11 +442,11 @@ class ReportExtraction(_Model):
         if self.coalition_month is not None:
             period = coalition_period(self.coalition_month)
             self.period = PeriodModel(start=period.start, end=period.end)
-            resolve_years(self, period)
         if context.get("source") is not None:
             published = publication_date(context.get("published"))
-            resolve_date_texts(self, self.period_value(), published)
-        self.flags = consistency_flags(self)
+            keep = bool(context.get("keep_dates"))
+            resolve_date_texts(self, self.period_value(), published, keep_dates=keep)
+        self.flags = consistency_flags(self) + period_flags(self)
         return self
 
     def period_value(self) -> Period | None:
@@ -456,18 +460,43 @@ class ReportExtraction(_Model):
         return records
 
 
-def resolve_years(extraction: ReportExtraction, period: Period) -> None:
-    """Move every date of ``extraction`` to the year nearest ``period`` (in place)."""
-    for convoy in extraction.convoys:
-        convoy.dates = [nearest_year(day, period) for day in convoy.dates]
-    dated: list[Drill | Strike | Arrest] = [
-        *extraction.drills,
-        *extraction.strikes,
-        *extraction.arrests,
+#: How far outside its period a report's date may lie unflagged: reports list days from
+#: just before their period (month 118 lists 14 June), never a month or more away. A wrong
+#: year always lies further.
+DATE_MARGIN_DAYS = 31
+
+
+def date_warnings(record: Grounded, period: Period) -> list[tuple[str, str]]:
+    """``(field, message)`` for each date of ``record`` outside ``period`` (by more than
+    :data:`DATE_MARGIN_DAYS`), kept as given.
+
+    ``field`` is the record's field (``date``, or ``dates.<i>`` for a convoy). Nothing is
+    moved: a wrong year is shown to the analyst, who decides.
+    """
+    if isinstance(record, Convoy):
+        days = [(f"dates.{i}", day) for i, day in enumerate(record.dates)]
+    else:
+        day = getattr(record, "date", None)
+        days = [("date", day)] if isinstance(day, dt.date) else []
+    margin = dt.timedelta(days=DATE_MARGIN_DAYS)
+    return [
+        (path, f"{day.isoformat()} is outside the report's period {period.start} – {period.end}")
+        for path, day in days
+        if not period.start - margin <= day <= period.end + margin
     ]
-    for record in dated:
-        if record.date is not None:
-            record.date = nearest_year(record.date, period)
+
+
+def period_flags(extraction: ReportExtraction) -> list[str]:
+    """One flag per date outside the report's period (:func:`date_warnings`)."""
+    period = extraction.period_value()
+    if period is None:
+        return []
+    flags: list[str] = []
+    for category in CATEGORIES:
+        for i, record in enumerate(extraction.records(category)):
+            for path, message in date_warnings(record, period):
+                flags.append(f"{category}[{i}].{path}: {message}")
+    return flags
 
 
 def publication_date(value: object) -> dt.date | None:
@@ -485,14 +514,21 @@ def publication_date(value: object) -> dt.date | None:
 
 
 def resolve_date_texts(
-    extraction: ReportExtraction, period: Period | None, published: dt.date | None
+    extraction: ReportExtraction,
+    period: Period | None,
+    published: dt.date | None,
+    *,
+    keep_dates: bool = False,
 ) -> None:
     """Dates from each record's verbatim ``date_text`` (in place), code over the model.
 
     A relative expression takes the day it names from ``published``, or null without it. A
-    day and month take the year nearest ``period``, else the one on or before ``published``;
-    with neither, the model's date stays. An expression the parser does not read leaves the
-    record's date as the model gave it.
+    day and month written without a year take the year nearest ``period``, else the one on
+    or before ``published``; with neither, the model's date stays. This is the only place a
+    year is chosen in code, and only where the report wrote none: a date with a year, or
+    with no ``date_text`` the parser reads, stays as the model gave it (and is flagged when
+    outside the period, :func:`period_flags`). With ``keep_dates`` (values an analyst
+    typed) a date is filled only where the record has none.
     """
     dated: list[Drill | Strike | Arrest] = [
         *extraction.drills,
@@ -500,7 +536,7 @@ def resolve_date_texts(
         *extraction.arrests,
     ]
     for record in dated:
-        if record.date_text is None:
+        if record.date_text is None or (keep_dates and record.date is not None):
             continue
         expression = parse_date_expression(record.date_text)
         if expression is None:
@@ -509,7 +545,7 @@ def resolve_date_texts(
         if resolved is not None or expression.kind is DateKind.RELATIVE:
             record.date = resolved
     for convoy in extraction.convoys:
-        if convoy.date_text is None:
+        if convoy.date_text is None or (keep_dates and convoy.dates):
             continue
         expression = parse_date_expression(convoy.date_text)
         if expression is None:
@@ -517,6 +553,8 @@ def resolve_date_texts(
         if expression.kind is DateKind.RELATIVE:
             resolved = expression.resolve(published, period)
             convoy.dates = [resolved] if resolved is not None else []
+        elif period is not None and expression.kind is DateKind.YEARLESS:
+            convoy.dates = [nearest_year(day, period) for day in convoy.dates]
         elif period is None and published is not None and expression.kind is DateKind.YEARLESS:
             days = parse_day_list(convoy.date_text)
             dates: list[dt.date] = []

@@ -279,7 +279,7 @@ def test_an_edit_is_validated_like_the_pipeline(running: RunningApp) -> None:
     text = _text(running.files, "month_116")
     body = draft_body(running.report("month_116"))
     drill = next(r for r in body["records"] if r["category"] == "drills")
-    drill["data"]["date"] = "2021-05-04"  # the year is moved to the report's period
+    drill["data"]["date"] = "2021-05-04"  # outside the period: kept as typed, with a warning
     evidence = "تدريب على صد هجوم بري"
     at = text.index(evidence)
     body["records"].append(
@@ -297,7 +297,14 @@ def test_an_edit_is_validated_like_the_pipeline(running: RunningApp) -> None:
     )
     saved = running.put("month_116", body).json()
     drills = [r for r in saved["draft"]["records"] if r["category"] == "drills"]
-    assert drills[0]["data"]["date"] == "2024-05-04"
+    assert drills[0]["data"]["date"] == "2021-05-04"
+    assert drills[0]["warnings"] == [
+        {
+            "path": "date",
+            "message": "2021-05-04 is outside the report's period 2024-04-23 – 2024-05-22",
+        }
+    ]
+    assert "drills[0].date: 2021-05-04 is outside" in " ".join(saved["flags"])
     assert drills[0]["edited"] and drills[0]["decision"] == "pending"
     added = [r for r in saved["draft"]["records"] if r["origin"] == "added"]
     assert [(r["uid"], r["category"]) for r in added] == [("added-1", "arrests")]
@@ -351,6 +358,7 @@ def test_done_writes_a_gold_file_the_loader_accepts(running: RunningApp) -> None
     assert annotation["source"] == {
         "path": str(files.reports / "month_116.txt"),
         "sha256": payload["source"]["sha256"],
+        "text_key": payload["source"]["text_key"],
     }
     assert annotation["model"] == "rules" and annotation["started_from"] == "model"
     assert "period" not in document and "flags" not in document

@@ -307,6 +307,31 @@ def _active(page: Any) -> tuple[str | None, str | None]:
 
 
 @requires_seeds
+def test_a_typed_date_outside_the_period_is_kept_and_shown_with_a_warning(
+    files: Files,
+) -> None:
+    """Issue 18: a drill date typed as 2019 in a report of 2024 is saved as typed (never moved
+    to the period's year), and the page says so on the record and on the field."""
+    with RunningApp(files) as running, browser_page() as page:
+        _open(page, running)
+        _row(page, "drills", 0).locator('[data-testid="edit"]').click()
+        page.locator('[data-testid="field-date"]').fill("2019-05-04")
+        page.locator('[data-testid="apply-edit"]').click()
+        _idle(page)
+        saved = running.report("month_116")["draft"]["records"]
+        drill = next(r for r in saved if r["category"] == "drills")
+        assert drill["data"]["date"] == "2019-05-04"
+        shown = page.locator('[data-testid="message"]').inner_text()
+        assert "Record saved." in shown and "2019-05-04 is outside the report's period" in shown
+        warning = _row(page, "drills", 0).locator('[data-testid="record-warning"]')
+        assert warning.get_attribute("data-path") == "date"
+        assert "2024-04-23 – 2024-05-22" in warning.inner_text()
+        _row(page, "drills", 0).locator('[data-testid="edit"]').click()
+        assert page.locator('[data-testid="field-date"]').input_value() == "2019-05-04"
+        field = page.locator('[data-testid="field-warning"][data-path="date"]')
+        assert "outside the report's period" in field.inner_text()
+
+
 def test_both_real_reports_corrected_with_the_keyboard_only(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     extract_rules([SEEDS / f"{seed}.txt" for seed in SEED_IDS], out)
@@ -528,7 +553,7 @@ def test_hostile_text_stays_text_and_unusable_reports_are_read_only(tmp_path: Pa
     (reports / "month_116.txt").write_text(month + HOSTILE + "\n", encoding="utf-8")
     odd_id = "<img src=x onerror=alert(1)>"
     shutil.copy(REPORTS_DIR / "item_convoy_walid.txt", reports / "item_convoy_walid.txt")
-    shutil.copy(REPORTS_DIR / "item_convoy_walid.txt", reports / f"{odd_id}.txt")
+    shutil.copy(REPORTS_DIR / "item_drone_conoco.txt", reports / f"{odd_id}.txt")
     out = tmp_path / "out.jsonl"
     extract_rules(sorted(reports.glob("*.txt")), out)
     (reports / "item_convoy_walid.txt").unlink()  # its text is gone since the extraction

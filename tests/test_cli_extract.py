@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from openai_server import OpenAIServer, Reply, Status, error_body
 from paths import SEED_IDS, SEEDS, requires_seeds
-from report_samples import SAMPLES, answers_by_month, write_samples
+from report_samples import SAMPLES, answer, answers_by_month, write_samples
 from typer.testing import CliRunner, Result
 
 from llm_extract.cli import app
@@ -382,3 +382,34 @@ def test_seed_reports_through_the_local_server(
         assert extraction.convoys[0].dates[0].isoformat() == "2024-06-24"
         # The answer lists one of the ten drills the report states: flagged, not fixed.
         assert extraction.flags == ["drills: 10 stated but 1 recorded"]
+
+
+def test_a_model_date_in_another_year_is_kept_and_flagged(
+    openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 18: the model puts 2019 on a date the report wrote with no year and gives no
+    date_text: the result line keeps 2019 and flags it (never silently moved to 2024); with
+    the date as written in date_text, the year is chosen in code."""
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    wrong = answer("r120")
+    wrong["drills"][0]["date"] = "2019-09-03"
+    openai_server.answer_by_text({"للشهر 120": wrong})
+    folder = write_samples(tmp_path / "reports")
+    out = tmp_path / "out.jsonl"
+    done = run(str(folder / "r120.txt"), "-o", str(out), "--model", "gpt-4o-mini")
+    assert done.exit_code == 0, done.output
+    (result,) = lines(out)
+    assert result.extraction is not None
+    assert str(result.extraction.drills[0].date) == "2019-09-03"
+    assert result.extraction.flags == [
+        "drills[0].date: 2019-09-03 is outside the report's period 2024-08-23 – 2024-09-22"
+    ]
+    wrong["drills"][0]["date_text"] = "3 أيلول"
+    openai_server.answer_by_text({"للشهر 120": wrong})
+    again = tmp_path / "again.jsonl"
+    done = run(str(folder / "r120.txt"), "-o", str(again), "--model", "gpt-4o-mini", "--no-cache")
+    assert done.exit_code == 0, done.output
+    (fixed,) = lines(again)
+    assert fixed.extraction is not None and str(fixed.extraction.drills[0].date) == "2024-09-03"
+    assert fixed.extraction.flags == []

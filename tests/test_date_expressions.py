@@ -194,3 +194,38 @@ def test_convoy_dates_from_a_relative_or_yearless_date_text() -> None:
     )
     assert result.convoys[0].dates == [dt.date(2025, 1, 1)]
     assert result.convoys[1].dates == [dt.date(2024, 12, 30), dt.date(2024, 12, 31)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1 تموز، نفذت القوات اليوم تدريبات", "نفذت القوات اليوم، في 1 تموز، تدريبات", "أمس 1 تموز"],
+)
+def test_a_written_date_wins_over_a_relative_word(text: str) -> None:
+    """Issue 18: "1 تموز ... اليوم" is 1 July, whichever of the two comes first."""
+    expression = parse_date_expression(text)
+    assert expression is not None and expression.kind is DateKind.YEARLESS
+    assert resolve(text, dt.date(2024, 7, 20)) == dt.date(2024, 7, 1)
+
+
+def test_contract_date_text_with_a_written_date_and_today() -> None:
+    text = "يواصل التحالف نشاطه للشهر 118 على التوالي. في 1 تموز، نفذت القوات اليوم تدريبات."
+    answer = {
+        "coalition_month": 118,
+        "drills": [
+            {
+                "date_text": "1 تموز، نفذت القوات اليوم",
+                "date": "2024-07-20",
+                "evidence": "نفذت القوات اليوم تدريبات",
+            }
+        ],
+    }
+    result = ReportExtraction.model_validate(
+        answer, context={"source": text, "published": dt.date(2024, 7, 20)}
+    )
+    assert result.drills[0].date == dt.date(2024, 7, 1)
+
+
+def test_a_night_between_two_weekdays_is_dated_by_the_second() -> None:
+    tuesday = dt.date(2022, 8, 9)
+    assert resolve("ليل الإثنين – الثلاثاء", tuesday) == tuesday
+    assert resolve("ليل الإثنين", tuesday) == dt.date(2022, 8, 8)

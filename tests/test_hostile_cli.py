@@ -70,7 +70,7 @@ def outputs(tmp_path: Path) -> Path:
 def test_extract_refuses_an_output_that_is_an_input(tmp_path: Path) -> None:
     first, second = tmp_path / "r1.txt", tmp_path / "r2.txt"
     shutil.copy(REPORT, first)
-    shutil.copy(REPORT, second)
+    second.write_text(REPORT.read_text(encoding="utf-8") + "\nخبر آخر.\n", encoding="utf-8")
     before = first.read_bytes()
     one_line_usage_error(invoke("extract", str(first), str(second), "-o", str(first)))
     link = tmp_path / "link.jsonl"
@@ -330,10 +330,18 @@ def test_a_utf16_report_with_its_byte_order_mark_is_read(tmp_path: Path) -> None
     text = REPORT.read_text(encoding="utf-8")
     (tmp_path / "windows.txt").write_bytes(text.encode("utf-16"))  # BOM + UTF-16-LE
     (tmp_path / "plain.txt").write_text(text, encoding="utf-8")
+    # Read from a folder, the two are one report: the UTF-16 file is the same text.
     out = tmp_path / "o.jsonl"
     done = invoke("extract", str(tmp_path), "--model", "rules", "-o", str(out))
     assert done.exit_code == 0, done.output
-    windows, plain = sorted(read_results(out), key=lambda r: r.report_id, reverse=True)
+    assert f"skipped: {tmp_path / 'windows.txt'}: same report as {tmp_path / 'plain.txt'}" in (
+        done.stderr
+    )
+    (plain,) = read_results(out)
+    alone = tmp_path / "w.jsonl"
+    done = invoke("extract", str(tmp_path / "windows.txt"), "--model", "rules", "-o", str(alone))
+    assert done.exit_code == 0, done.output
+    (windows,) = read_results(alone)
     assert windows.report_id == "windows" and windows.source.sha256 == plain.source.sha256
     assert windows.extraction == plain.extraction.model_copy(update={"report_id": "windows"})
 

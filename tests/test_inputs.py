@@ -38,7 +38,7 @@ def test_folder_reads_every_txt_sorted(tmp_path: Path) -> None:
 
 def test_files_globs_and_stdin_in_input_order(tmp_path: Path) -> None:
     folder = sample_folder(tmp_path / "reports")
-    stdin = io.BytesIO(SAMPLES["r122"].encode("utf-8"))
+    stdin = io.BytesIO(("من المصدر: " + SAMPLES["r122"]).encode("utf-8"))
     reports, errors = read_reports(
         [str(folder / "r121.txt"), str(folder / "r12[02].txt"), "-"],
         max_chars=100_000,
@@ -46,7 +46,7 @@ def test_files_globs_and_stdin_in_input_order(tmp_path: Path) -> None:
     )
     assert errors == []
     assert [r.report_id for r in reports] == ["r121", "r120", "r122", "stdin"]
-    assert reports[-1].text == SAMPLES["r122"]
+    assert reports[-1].text == "من المصدر: " + SAMPLES["r122"]
 
 
 def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_duplicate_stems_get_distinct_ids(tmp_path: Path) -> None:
     a = write(tmp_path / "a" / "month.txt", SAMPLES["r120"])
     b = write(tmp_path / "b" / "month.txt", SAMPLES["r121"])
     c = write(tmp_path / "c" / "a__month.txt", SAMPLES["r122"])
-    d = write(tmp_path / "d" / "a" / "month.txt", SAMPLES["r122"])
+    d = write(tmp_path / "d" / "a" / "month.txt", SAMPLES["r122"] + "\nسطر آخر.")
     reports, errors = read_reports([str(p) for p in (a, b, c, d)], max_chars=100_000)
     assert errors == []
     ids = [r.report_id for r in reports]

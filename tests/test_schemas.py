@@ -103,19 +103,59 @@ def test_without_source_evidence_is_not_checked() -> None:
     assert result.convoys[0].evidence_start is None
 
 
-def test_period_and_years_derived_in_code() -> None:
+def test_a_full_date_outside_the_period_is_kept_and_flagged() -> None:
+    """A model's date with a year is never moved to the period: it is kept and flagged."""
     result = ReportExtraction.model_validate(
         {
             "coalition_month": 118,
-            "convoys": [_convoy(dates=["2019-06-24", "2031-07-08"])],
+            "convoys": [_convoy(dates=["2019-06-24", "2024-07-08"])],
             "drills": [{"date": "2000-07-01", "evidence": "قاعدة قسرك"}],
         },
         context={"source": SOURCE},
     )
     assert result.period is not None
     assert (result.period.start, result.period.end) == (dt.date(2024, 6, 23), dt.date(2024, 7, 22))
+    assert result.convoys[0].dates == [dt.date(2019, 6, 24), dt.date(2024, 7, 8)]
+    assert result.drills[0].date == dt.date(2000, 7, 1)
+    assert result.flags == [
+        "convoys[0].dates.0: 2019-06-24 is outside the report's period 2024-06-23 – 2024-07-22",
+        "drills[0].date: 2000-07-01 is outside the report's period 2024-06-23 – 2024-07-22",
+    ]
+
+
+def test_a_year_is_chosen_only_where_the_report_wrote_none() -> None:
+    """The date_text path: the report wrote "24 حزيران و8 تموز" and "1 تموز" without a year,
+    so the year nearest the period is chosen in code, whatever year the model put."""
+    result = ReportExtraction.model_validate(
+        {
+            "coalition_month": 118,
+            "convoys": [_convoy(date_text="24 حزيران و8 تموز", dates=["2019-06-24", "2031-07-08"])],
+            "drills": [{"date_text": "1 تموز", "date": "2000-07-01", "evidence": "قاعدة قسرك"}],
+        },
+        context={"source": SOURCE},
+    )
     assert result.convoys[0].dates == [dt.date(2024, 6, 24), dt.date(2024, 7, 8)]
     assert result.drills[0].date == dt.date(2024, 7, 1)
+    assert result.flags == []
+
+
+def test_typed_dates_are_kept_with_keep_dates() -> None:
+    """An analyst's date (``keep_dates``) is kept even with a yearless date_text; the
+    date_text only fills a date that is empty."""
+    document = {
+        "coalition_month": 118,
+        "drills": [
+            {"date_text": "1 تموز", "date": "2019-07-01", "evidence": "قاعدة قسرك"},
+            {"date_text": "1 تموز", "date": None, "evidence": "قاعدة قسرك"},
+        ],
+    }
+    result = ReportExtraction.model_validate(
+        document, context={"source": SOURCE, "keep_dates": True}
+    )
+    assert [d.date for d in result.drills] == [dt.date(2019, 7, 1), dt.date(2024, 7, 1)]
+    assert result.flags == [
+        "drills[0].date: 2019-07-01 is outside the report's period 2024-06-23 – 2024-07-22"
+    ]
 
 
 def test_a_29_february_the_period_cannot_hold_is_kept_not_an_error() -> None:

@@ -13,6 +13,7 @@ from web_pages import report_text
 
 from llm_extract.backends.rules.extractor import extract
 from llm_extract.normalize import normalize
+from llm_extract.report import Duplicate, Report
 from llm_extract.sources.files import read_reports
 from llm_extract.sources.pdf import is_visual_order, logical_line
 
@@ -137,8 +138,15 @@ def test_the_real_reports_printed_and_as_web_pages(seed: str, tmp_path: Path) ->
     (tmp_path / f"{seed}.html").write_text(
         article_page(text, "تقرير", published="2024-07-23"), encoding="utf-8"
     )
-    reports, errors = read_reports([str(tmp_path)])
-    assert errors == [] and len(reports) == 2
+    # Read together, the PDF and the page are one report (the same text after normalisation).
+    duplicates: list[Duplicate[Report]] = []
+    (kept,), errors = read_reports([str(tmp_path)], duplicates=duplicates)
+    assert errors == [] and [(d.item.path, d.kept.path) for d in duplicates] == [
+        (str(tmp_path / f"{seed}.pdf"), kept.path)
+    ]
+    reports = [
+        read_reports([str(tmp_path / f"{seed}.{suffix}")])[0][0] for suffix in ("html", "pdf")
+    ]
     for report in reports:
         assert normalize(report.text) == normalize(text)
         assert _records(report.text) == _records(text)

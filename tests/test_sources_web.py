@@ -20,7 +20,7 @@ from web_pages import (
 
 from llm_extract.errors import InputError
 from llm_extract.normalize import normalize
-from llm_extract.report import sha256_text
+from llm_extract.report import Duplicate, Report, sha256_text
 from llm_extract.sources.files import read_reports
 from llm_extract.sources.texts import stored_text
 from llm_extract.sources.web import USER_AGENT, FetchSettings, fetch_urls
@@ -230,8 +230,14 @@ def test_files_of_urls_and_folders(web: WebServer, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (folder / "notes.md").write_text("ignored", encoding="utf-8")
-    reports, errors = read_reports([str(folder)], fetch=FAST)
-    assert [r.report_id for r in reports] == ["a", "report", "moved"]
+    duplicates: list[Duplicate[Report]] = []
+    reports, errors = read_reports([str(folder)], fetch=FAST, duplicates=duplicates)
+    assert [r.report_id for r in reports] == ["a", "report"]
+    # "/moved" is the same page: read, then left out as the same report (its URL after the
+    # redirect, and its text).
+    assert [(d.item.path, d.kept.path, d.reason) for d in duplicates] == [
+        (web.url("/moved"), web.url("/report.html"), "same URL")
+    ]
     assert [e.path for e in errors] == [f"{folder / 'links.urls'}:5", f"{folder / 'links.urls'}:6"]
     assert all(e.reason.startswith("not an http:// or https:// URL") for e in errors)
 

@@ -11,11 +11,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from review_data import EXTRACTION_A, REPORT_A, make_result, write_run
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-from llm_extract.evaluation.gold import load_gold_set
+from llm_extract.evaluation.fields import compare_fields
+from llm_extract.evaluation.gold import load_gold_file, load_gold_set
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.view import ViewRecord, build_view, highlight, write_view
 from llm_extract.results import ExtractionResult, PromptInfo, SourceInfo
@@ -53,7 +55,7 @@ def _classes(attrs: dict[str, str | None]) -> set[str]:
 
 
 def _record(rid: str, start: int, end: int, kind: str = "pred") -> ViewRecord:
-    return ViewRecord(rid, "drills", 0, kind, "unscored", [], "", "", start, end)
+    return ViewRecord(rid, "drills", 0, kind, "unscored", [], "", [], start, end)
 
 
 def test_highlight_nests_and_splits_crossing_spans() -> None:
@@ -130,6 +132,155 @@ def test_gold_statuses(tmp_path: Path) -> None:
     }
     missed = next(r for r in report.records if r.status == "missed")
     assert missed.start is not None  # outlined in the text
+
+
+def _wrong_field_run(tmp_path: Path) -> tuple[Path, Path]:
+    """The gold says the drill was not live fire and at another base; the model's record
+    still matches it (same date, evidence and participants)."""
+    jsonl, gold_dir = _scored_run(tmp_path)
+    gold = json.loads((gold_dir / "r120.json").read_text(encoding="utf-8"))
+    gold["drills"][0]["live_fire"] = False
+    gold["drills"][0]["location"] = "قاعدة الشدادي"
+    (gold_dir / "r120.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    return jsonl, gold_dir
+
+
+class _Fields(HTMLParser):
+    """The cells of each record's field table: ``(rid, field, verdict, column, dir, text)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rid: str | None = None
+        self.row: dict[str, str | None] = {}
+        self.cell: dict[str, str | None] | None = None
+        self.cells: list[tuple[str | None, str | None, str | None, str | None, str | None, str]]
+        self.cells = []
+        self.text = ""
+        self.pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "tr" and "data-rid" in found:
+            self.rid = found["data-rid"]
+        elif tag == "tr" and "data-field" in found:
+            self.row = found
+        elif tag == "td" and self.row and found.get("class") in {"model", "gold"}:
+            self.cell, self.text = found, ""
+        elif tag == "pre":
+            self.pre += 1
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self.cell is not None:
+            self.cells.append(
+                (
+                    self.rid,
+                    self.row.get("data-field"),
+                    self.row.get("data-verdict"),
+                    self.cell.get("class"),
+                    self.cell.get("dir"),
+                    self.text,
+                )
+            )
+            self.cell = None
+
+
+def test_a_matched_record_with_wrong_fields_is_marked_and_shown_side_by_side(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: a record that matched a gold record whose fields differ is not "matched
+    1.00": it is ``wrong``, names its wrong fields (the ones ``score`` counts), and its details
+    show the model's and the gold's values side by side, right to left for Arabic."""
+    jsonl, gold_dir = _wrong_field_run(tmp_path)
+    (report,) = build_view(read_results(jsonl), gold_dir=gold_dir)
+    drill = next(r for r in report.records if r.category == "drills")
+    assert drill.status == "wrong"
+    assert drill.wrong_fields == ["location", "live_fire"]
+    rows = {f.name: f for f in drill.fields}
+    assert (rows["live_fire"].model, rows["live_fire"].gold) == (["yes"], ["no"])
+    assert rows["location"].verdict == "wrong"
+    assert (rows["date"].verdict, rows["date"].model) == ("correct", ["2024-08-30"])
+    # The metrics count exactly these fields wrong.
+    gold = load_gold_file(gold_dir / "r120.json", REPORT_A)
+    pred = read_results(jsonl)[0].extraction
+    assert pred is not None
+    tally = compare_fields(pred.drills[0], gold.drills[0], prefix="drills.")
+    assert sorted(tally.wrong) == ["drills.live_fire", "drills.location"]
+
+    page, _ = write_view(read_results(jsonl), tmp_path / "review.html", gold_dir=gold_dir)
+    html = page.read_text(encoding="utf-8")
+    assert "<pre" not in html  # no left-to-right JSON block
+    assert "1 matched with wrong fields" in html
+    cells = _Fields()
+    cells.feed(html)
+    mine = [c for c in cells.cells if c[0] == drill.rid]
+    assert ("location", "wrong", "model", "auto", "قاعدة حقل العمر") in [c[1:] for c in mine]
+    assert ("location", "wrong", "gold", "auto", "قاعدة الشدادي") in [c[1:] for c in mine]
+    assert ("live_fire", "wrong", "gold", "auto", "no") in [c[1:] for c in mine]
+    assert all(c[4] == "auto" for c in cells.cells)
+    status = re.search(
+        rf'<tr [^>]*data-rid="{drill.rid}".*?<td class="status">(.*?)</td>', html, re.S
+    )
+    assert status is not None and "2 wrong fields: location, live_fire" in status.group(1)
+
+
+@needs_chromium
+def test_wrong_fields_right_to_left_in_chromium(tmp_path: Path) -> None:
+    """In the browser, the Arabic values of the details are laid out right to left and the
+    Latin ones left to right; the wrong rows are marked."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    jsonl, gold_dir = _wrong_field_run(tmp_path)
+    page_path, shown = write_view(read_results(jsonl), tmp_path / "review.html", gold_dir=gold_dir)
+    drill = next(r for r in shown[0].records if r.category == "drills")
+    assert CHROMIUM is not None
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page_path.as_uri())
+            tab.wait_for_selector("html[data-ready='1']")
+            found = tab.evaluate(
+                """(rid) => Array.from(document.querySelectorAll(
+                    `tr[data-rid="${rid}"] table.fields tr[data-field]`)).map((row) => ({
+                    field: row.dataset.field, verdict: row.dataset.verdict,
+                    dirs: Array.from(row.querySelectorAll("bdi")).map(
+                        (b) => [b.textContent, getComputedStyle(b).direction]),
+                    open: row.closest("details").open}))""",
+                drill.rid,
+            )
+        finally:
+            browser.close()
+    rows = {row["field"]: row for row in found}
+    assert rows["location"]["dirs"] == [["قاعدة حقل العمر", "rtl"], ["قاعدة الشدادي", "rtl"]]
+    assert rows["live_fire"]["dirs"] == [["yes", "ltr"], ["no", "ltr"]]
+    assert rows["live_fire"]["verdict"] == "wrong" and rows["date"]["verdict"] == "correct"
+    assert all(row["open"] for row in found)  # a wrong record shows its fields at once
+
+
+def test_a_model_date_outside_the_period_is_kept_and_flagged_on_the_page(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: a model's full date in another year is not moved to the period's year; the
+    result line keeps it and flags it, and the review page shows the flag."""
+    predicted = copy.deepcopy(EXTRACTION_A)
+    predicted["drills"][0]["date"] = "2019-08-30"
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    result = make_result("r120", REPORT_A, predicted, reports)
+    assert result.extraction is not None
+    assert str(result.extraction.drills[0].date) == "2019-08-30"
+    flag = "drills[0].date: 2019-08-30 is outside the report's period 2024-08-23 – 2024-09-22"
+    line = json.loads(result.model_dump_json())
+    assert line["extraction"]["flags"] == [flag]
+    jsonl = tmp_path / "out.jsonl"
+    jsonl.write_text(result.model_dump_json() + "\n", encoding="utf-8")
+    (shown,) = build_view(read_results(jsonl))
+    assert shown.flags == [flag]
+    page, _ = write_view(read_results(jsonl), tmp_path / "p.html")
+    assert str(escape(f"Flag: {flag}")) in page.read_text(encoding="utf-8")
 
 
 def _chromium(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:

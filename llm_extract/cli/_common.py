@@ -5,7 +5,7 @@ end-of-run summary. The only place library errors become messages."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -15,6 +15,7 @@ import typer
 from llm_extract.errors import LlmExtractError, UsageError
 from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.redact import redact
+from llm_extract.report import Duplicate, Report
 from llm_extract.settings import Settings, known_secrets, load_settings
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def summary_line(
     bad_inputs: int = 0,
     skipped: int = 0,
     cache_off: bool = False,
+    duplicates: int = 0,
 ) -> str:
     """``3 ok, 1 failed, ...; 5 retried: 3 x 429, 2 x 500; 12,345 tokens, $0.0021; 4.2 s``
     (retries, tokens and cost of the requests made in this run)."""
@@ -93,6 +95,8 @@ def summary_line(
         parts.append(f"{bad_inputs} bad input{'s' if bad_inputs != 1 else ''}")
     if skipped:
         parts.append(f"{skipped} skipped (already done)")
+    if duplicates:
+        parts.append(f"{duplicates} duplicate{'s' if duplicates != 1 else ''} skipped")
     if tally.cached:
         parts.append(f"{tally.cached} from cache")
     if cache_off:
@@ -106,3 +110,12 @@ def retries_text(retries: Mapping[str, int]) -> str:
     reasons = sorted(retries.items(), key=lambda item: (-item[1], item[0]))
     listed = ", ".join(f"{count} x {reason}" for reason, count in reasons)
     return f"{sum(retries.values())} retried: {listed}"
+
+
+def echo_duplicates(duplicates: Sequence[Duplicate[Report]]) -> None:
+    """One line per input left out as the same report as another, naming the one kept."""
+    for duplicate in duplicates:
+        echo_error(
+            f"skipped: {duplicate.item.path}: same report as {duplicate.kept.path} "
+            f"({duplicate.reason}); kept {duplicate.kept.path}"
+        )

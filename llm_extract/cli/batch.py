@@ -26,6 +26,7 @@ from llm_extract.cli._common import (
     EXIT_OK,
     cli_errors,
     configure,
+    echo_duplicates,
     echo_error,
     fail,
     refuse_overwriting_inputs,
@@ -34,6 +35,7 @@ from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
+from llm_extract.report import Duplicate, Report
 from llm_extract.results import ExtractionResult, Usage
 from llm_extract.run.aio import run_async
 from llm_extract.run.batch import (
@@ -108,14 +110,17 @@ def prepare_command(
         runner = Runner(settings, prompt)
         if not runner.capabilities.batch_api:
             fail(f"model {settings.model!r} has no Batch API; use extract")
+    duplicates: list[Duplicate[Report]] = []
     reports, errors = read_reports(
         paths,
         max_chars=settings.max_chars,
         fetch=fetch_settings(settings),
         pdf=pdf_limits(settings),
+        duplicates=duplicates,
     )
     for error in errors:
         echo_error(f"skipped: {error}")
+    echo_duplicates(duplicates)
     if not reports:
         fail("no report to put in a batch")
     with cli_errors():

@@ -10,6 +10,7 @@ import typer
 from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import FORMATS, TABLES, export_tables
+from llm_extract.results import duplicate_note, one_result_per_report
 
 app = typer.Typer(add_completion=False)
 
@@ -49,7 +50,7 @@ def export_command(
     if unknown:
         fail(f"--table must be among {', '.join(TABLES)} (got {', '.join(unknown)})")
     with cli_errors():
-        results = read_results(output)
+        results, duplicates = one_result_per_report(read_results(output))
         if out is None:
             suffix = f"_{tables[0]}" if len(tables) == 1 else ""
             target = output.with_name(f"{output.stem}{suffix}.{fmt}")
@@ -65,3 +66,5 @@ def export_command(
         typer.echo(f"{name}: {path}")
     note = f" ({skipped} failed report{'s' if skipped != 1 else ''} skipped)" if skipped else ""
     typer.echo(f"exported {ok} report{'s' if ok != 1 else ''}{note}", err=True)
+    if duplicates:
+        typer.echo(duplicate_note(duplicates), err=True)

@@ -18,6 +18,7 @@ from llm_extract.cli._common import (
     EXIT_OK,
     cli_errors,
     configure,
+    echo_duplicates,
     echo_error,
     fail,
     refuse_overwriting_inputs,
@@ -26,6 +27,7 @@ from llm_extract.cli._common import (
 from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, with_options
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
+from llm_extract.report import Duplicate, Report
 from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
@@ -81,14 +83,17 @@ def extract_command(
         runner = Runner(settings, prompt, on_warning=lambda m: echo_error(f"warning: {m}"))
         if not dry_run:
             runner.check_credentials()
+    duplicates: list[Duplicate[Report]] = []
     reports, errors = read_reports(
         paths,
         max_chars=settings.max_chars,
         fetch=fetch_settings(settings),
         pdf=pdf_limits(settings),
+        duplicates=duplicates,
     )
     for error in errors:
         echo_error(f"skipped: {error}")
+    echo_duplicates(duplicates)
     if not reports:
         fail("no report to extract" if not errors else "none of the inputs could be read")
     if published is not None:
@@ -134,6 +139,7 @@ def extract_command(
             bad_inputs=len(errors),
             skipped=skipped,
             cache_off=outcome.cache_problem is not None,
+            duplicates=len(duplicates),
         )
     )
     if outcome.not_sent:

@@ -36,6 +36,7 @@ from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
 from llm_extract.evaluation.runner import assemble_run, score_results
 from llm_extract.jsonl import iter_results
+from llm_extract.results import duplicate_note, one_result_per_report
 from llm_extract.settings import load_settings
 
 app = typer.Typer(add_completion=False)
@@ -67,6 +68,9 @@ def score_command(
         if not results:
             fail(f"{predictions}: no extraction result in the file")
         known = {i.report.report_id for i in items}
+        results, duplicates = one_result_per_report(results, per_configuration=True, known=known)
+        if duplicates:
+            echo_error(duplicate_note(duplicates))
         extra = sorted({r.report_id for r in results} - known)
         if extra:
             echo_error(f"not in the gold set, ignored: {', '.join(extra)}")

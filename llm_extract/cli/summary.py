@@ -11,6 +11,7 @@ from rich.console import Console
 from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.summary import chart_format, plot_summary, rich_table, summarize
+from llm_extract.results import duplicate_note
 
 app = typer.Typer(add_completion=False)
 
@@ -41,6 +42,8 @@ def summary_command(
         results = read_results(output)
         summary = summarize(results, "calendar" if by == "calendar" else "coalition")
         Console(width=160, markup=False).print(rich_table(summary))
+        if summary.duplicates:
+            typer.echo(duplicate_note(summary.duplicates), err=True)
         if summary.failed:
             typer.echo(f"{len(summary.failed)} failed report(s) left out", err=True)
         if summary.undated:

@@ -21,7 +21,9 @@ def view_command(
     output: Annotated[Path, typer.Argument(help="JSONL written by `llm-extract extract`.")],
     gold: Annotated[
         Path | None,
-        typer.Option("--gold", help="Gold folder (<id>.json): mark matched, spurious, missed."),
+        typer.Option(
+            "--gold", help="Gold folder (<id>.json): mark matched, wrong fields, spurious, missed."
+        ),
     ] = None,
     reports: ReportTextsOption = None,
     out: Annotated[
@@ -48,6 +50,14 @@ def view_command(
     no_text = [r.report_id for r in shown if r.text_state != TEXT_OK]
     typer.echo(str(path))
     typer.echo(f"{len(shown)} reports, {records} records, {highlighted} highlighted", err=True)
+    if gold is not None:
+        kinds = ("matched", "wrong", "spurious", "missed")
+        counts = {s: sum(r.n_status(s) for r in shown) for s in kinds}
+        typer.echo(
+            f"gold: {counts['matched']} matched, {counts['wrong']} matched with wrong fields, "
+            f"{counts['spurious']} spurious, {counts['missed']} missed",
+            err=True,
+        )
     if no_text:
         typer.echo(
             f"{len(no_text)} report(s) without usable text (shown without highlights): "

@@ -91,24 +91,50 @@ def _merge(mine: dict[str, N], theirs: dict[str, N]) -> None:
         mine[key] = mine.get(key, value * 0) + value
 
 
-def compare_fields(pred: Grounded, gold: Grounded, prefix: str = "") -> FieldTally:
-    """Score every field of a matched pair; keys are ``<category>.<field>`` with ``prefix``."""
-    tally = FieldTally()
+@dataclass(frozen=True)
+class FieldVerdict:
+    """How one field of a matched pair compares: ``correct``, ``wrong`` (a gold value the
+    prediction does not reach), ``fabricated`` (a value where the gold has none) or
+    ``absent`` (neither has one). The one rule the metrics and the review page share."""
+
+    name: str
+    verdict: str
+    score: float | None
+    pred: Any
+    gold: Any
+
+
+def field_verdicts(pred: Grounded, gold: Grounded) -> list[FieldVerdict]:
+    """Every compared field of a matched pair, in the order of the record type."""
+    verdicts: list[FieldVerdict] = []
     for name, info in type(gold).model_fields.items():
         if name in SKIPPED_FIELDS:
             continue
-        key = f"{prefix}{name}"
         gold_value = getattr(gold, name)
         pred_value = getattr(pred, name)
         default = info.default
         if is_absent(gold_value, default):
-            tally.absent[key] = tally.absent.get(key, 0) + 1
-            if not is_absent(pred_value, default):
-                tally.fabricated[key] = tally.fabricated.get(key, 0) + 1
+            verdict = "absent" if is_absent(pred_value, default) else "fabricated"
+            verdicts.append(FieldVerdict(name, verdict, None, pred_value, gold_value))
             continue
         score = field_score(pred_value, gold_value)
+        verdict = "correct" if score >= 1.0 else "wrong"
+        verdicts.append(FieldVerdict(name, verdict, score, pred_value, gold_value))
+    return verdicts
+
+
+def compare_fields(pred: Grounded, gold: Grounded, prefix: str = "") -> FieldTally:
+    """Score every field of a matched pair; keys are ``<category>.<field>`` with ``prefix``."""
+    tally = FieldTally()
+    for item in field_verdicts(pred, gold):
+        key = f"{prefix}{item.name}"
+        if item.score is None:
+            tally.absent[key] = tally.absent.get(key, 0) + 1
+            if item.verdict == "fabricated":
+                tally.fabricated[key] = tally.fabricated.get(key, 0) + 1
+            continue
         tally.scored[key] = tally.scored.get(key, 0) + 1
-        tally.correct[key] = tally.correct.get(key, 0.0) + score
-        if score < 1.0:
+        tally.correct[key] = tally.correct.get(key, 0.0) + item.score
+        if item.verdict == "wrong":
             tally.wrong[key] = tally.wrong.get(key, 0) + 1
     return tally

@@ -43,7 +43,7 @@ import pandas as pd
 from llm_extract.errors import InputError, UsageError
 from llm_extract.reporting.gazetteer import Gazetteer, Place, default_gazetteer
 from llm_extract.reporting.sheets import write_csv, write_parquet, write_xlsx
-from llm_extract.results import ExtractionResult
+from llm_extract.results import ExtractionResult, one_result_per_report
 from llm_extract.schemas import (
     CATEGORIES,
     Actor,
@@ -334,7 +334,10 @@ _ROW_BUILDERS: dict[str, Callable[[Any, Gazetteer], Row]] = {
 
 
 def _ok(results: Iterable[ExtractionResult]) -> list[tuple[ExtractionResult, ReportExtraction]]:
-    return [(r, r.extraction) for r in results if r.status == "ok" and r.extraction is not None]
+    """The successful results, one per report (a duplicate line counts once:
+    :func:`llm_extract.results.one_result_per_report`)."""
+    kept, _ = one_result_per_report(results)
+    return [(r, r.extraction) for r in kept if r.status == "ok" and r.extraction is not None]
 
 
 def category_rows(

@@ -19,7 +19,10 @@ Months are coalition months (``--by coalition``: the report's ``coalition_month`
 short items the month of their first dated record) or calendar months (``--by calendar``: the
 calendar month holding most of the report's period, or that of the first dated record). A
 report counts whole in one month: monthly reports do not say how a stated total splits
-across calendar months. Reports with neither a month nor a date are counted as undated.
+across calendar months. Reports with neither a month nor a date are counted as undated. A
+report counts once, however many lines hold it (the same text, or the same page under
+another spelling of its URL: :func:`llm_extract.results.one_result_per_report`); the
+duplicates left out are listed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from rich.table import Table
 
 from llm_extract.errors import InputError, UsageError
 from llm_extract.normalize import coalition_month_of, coalition_period
-from llm_extract.results import ExtractionResult
+from llm_extract.report import Duplicate
+from llm_extract.results import ExtractionResult, one_result_per_report
 from llm_extract.schemas import Arrest, Drill, ReportExtraction, Strike, StrikeKind
 
 ITEMS: tuple[str, ...] = (
@@ -75,6 +79,8 @@ class Summary:
     rows: list[MonthRow]
     undated: list[str]
     failed: list[str]
+    #: lines left out as the same report as another (counted once)
+    duplicates: list[Duplicate[ExtractionResult]] = field(default_factory=list)
 
 
 def _strike_count(strike: Strike) -> int:
@@ -153,7 +159,8 @@ def summarize(results: Iterable[ExtractionResult], by: By = "coalition") -> Summ
     rows: dict[str, MonthRow] = {}
     undated: list[str] = []
     failed: list[str] = []
-    for result in results:
+    kept, duplicates = one_result_per_report(results)
+    for result in kept:
         extraction = result.extraction
         if result.status != "ok" or extraction is None:
             failed.append(result.report_id)
@@ -168,7 +175,7 @@ def summarize(results: Iterable[ExtractionResult], by: By = "coalition") -> Summ
         for item, value in report_figures(extraction).items():
             row.values[item] += value
     ordered = sorted(rows.values(), key=lambda r: r.start)
-    return Summary(by=by, rows=ordered, undated=undated, failed=failed)
+    return Summary(by=by, rows=ordered, undated=undated, failed=failed, duplicates=duplicates)
 
 
 def month_label(row: MonthRow, by: By) -> str:

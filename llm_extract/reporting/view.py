@@ -4,9 +4,12 @@ Each report's text is shown right to left with the evidence of every record high
 its category's colour (``<mark data-kind="pred">``, one per record; a span that crosses
 another is split and its later parts carry the class ``cont``). A side table lists the
 records; clicking a row scrolls the text to its span. With gold files, predicted records are
-matched to gold records with :mod:`llm_extract.evaluation.matching` and marked matched or
-spurious, and missed gold records are listed and outlined in the text
-(``data-kind="gold"``).
+matched to gold records with :mod:`llm_extract.evaluation.matching` and marked matched,
+``wrong`` (matched, but a field differs from the gold: the field comparison of
+:func:`llm_extract.evaluation.fields.field_verdicts`, the one ``score`` counts) or spurious,
+and missed gold records are listed and outlined in the text (``data-kind="gold"``). Each
+record's details list its fields, the model's and the gold's values side by side, each value
+in its own direction (``dir="auto"``: Arabic right to left).
 
 The report text is not in the JSONL: it comes from the text store (the text of a web page,
 PDF or stdin is kept there when it is read), else from ``source.path`` (or ``--reports
@@ -18,9 +21,9 @@ records are shown without highlights and the page says why
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -37,11 +40,13 @@ from llm_extract.results import ExtractionResult
 from llm_extract.schemas import (
     CATEGORIES,
     Arrest,
+    Casualty,
     Convoy,
     Drill,
     Grounded,
     ReportExtraction,
     Strike,
+    Target,
 )
 from llm_extract.sources.texts import TEXT_OK, report_text
 
@@ -54,6 +59,18 @@ CATEGORY_COLOURS: dict[str, str] = {
 _Item = TypeVar("_Item")
 
 
+@dataclass(frozen=True)
+class FieldRow:
+    """One field of a record's details: the model's value and, for a gold record or a matched
+    pair, the gold's (each a list of parts, shown one by one in their own direction)."""
+
+    name: str
+    model: list[str] | None
+    gold: list[str] | None
+    #: "" (not scored), "correct", "wrong", "fabricated" (no gold value) or "absent"
+    verdict: str = ""
+
+
 @dataclass
 class ViewRecord:
     """One row of a report's record table (a prediction, or a gold record that was missed)."""
@@ -62,13 +79,18 @@ class ViewRecord:
     category: str
     index: int
     kind: str  # "pred" or "gold"
-    status: str  # "unscored", "matched", "spurious" or "missed"
+    status: str  # "unscored", "matched", "wrong" (matched, some field wrong), "spurious", "missed"
     summary: list[str]
     evidence: str
-    details: str
+    fields: list[FieldRow]
     start: int | None = None
     end: int | None = None
     similarity: float | None = None
+
+    @property
+    def wrong_fields(self) -> list[str]:
+        """The fields the model got wrong, or filled where the gold has nothing."""
+        return [f.name for f in self.fields if f.verdict in {"wrong", "fabricated"}]
 
 
 @dataclass
@@ -167,9 +189,53 @@ def summarize_record(record: Grounded) -> list[str]:
     return [p for p in parts if p]
 
 
-def _details(record: Grounded) -> str:
-    data = record.model_dump(mode="json", exclude={"evidence_start", "evidence_end"})
-    return json.dumps(data, ensure_ascii=False, indent=1)
+_NOT_SHOWN = frozenset({"evidence", "evidence_start", "evidence_end"})
+
+
+def value_parts(value: object) -> list[str]:
+    """A field's value as the parts the page shows (one per list element); none for null."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [part for item in value for part in value_parts(item)]
+    if isinstance(value, bool):
+        return ["yes" if value else "no"]
+    if isinstance(value, Enum):
+        return [str(value.value)]
+    if isinstance(value, dt.date):
+        return [value.isoformat()]
+    if isinstance(value, Target):
+        return [value.name if value.count is None else f"{value.name} ×{value.count}"]
+    if isinstance(value, Casualty):
+        numbers = [
+            f"{n} {word}"
+            for n, word in ((value.killed, "killed"), (value.injured, "injured"))
+            if n is not None
+        ]
+        return [f"{value.party.value}: {', '.join(numbers) or value.note or '?'}"]
+    return [str(value)]
+
+
+def _fields(record: Grounded, kind: str) -> list[FieldRow]:
+    """The fields of a lone record (a prediction without gold, or a missed gold record)."""
+    rows: list[FieldRow] = []
+    for name in type(record).model_fields:
+        if name in _NOT_SHOWN:
+            continue
+        parts = value_parts(getattr(record, name))
+        model, gold = (parts, None) if kind == "pred" else (None, parts)
+        rows.append(FieldRow(name, model, gold))
+    return rows
+
+
+def _pair_fields(pred: Grounded, gold: Grounded) -> list[FieldRow]:
+    """The fields of a matched pair, side by side, with the verdict ``score`` counts."""
+    from llm_extract.evaluation.fields import field_verdicts  # with --gold only
+
+    return [
+        FieldRow(v.name, value_parts(v.pred), value_parts(v.gold), v.verdict)
+        for v in field_verdicts(pred, gold)
+    ]
 
 
 def _offsets(record: Grounded, text: str | None) -> tuple[int | None, int | None]:
@@ -249,6 +315,7 @@ def _records(
         predicted = extraction.records(category) if extraction is not None else []
         statuses = ["unscored"] * len(predicted)
         similarity: dict[int, float] = {}
+        fields = [_fields(record, "pred") for record in predicted]
         missed: list[int] = []
         truth = gold.records(category) if gold is not None else []
         if gold is not None:
@@ -256,7 +323,9 @@ def _records(
 
             matching = match_records(category, predicted, truth)
             for pair in matching.pairs:
-                statuses[pair.pred] = "matched"
+                fields[pair.pred] = _pair_fields(predicted[pair.pred], truth[pair.gold])
+                wrong = any(f.verdict in {"wrong", "fabricated"} for f in fields[pair.pred])
+                statuses[pair.pred] = "wrong" if wrong else "matched"
                 similarity[pair.pred] = pair.similarity
             for index in matching.spurious:
                 statuses[index] = "spurious"
@@ -272,7 +341,7 @@ def _records(
                     status=statuses[index],
                     summary=summarize_record(record),
                     evidence=record.evidence,
-                    details=_details(record),
+                    fields=fields[index],
                     start=start,
                     end=end,
                     similarity=similarity.get(index),
@@ -290,7 +359,7 @@ def _records(
                     status="missed",
                     summary=summarize_record(record),
                     evidence=record.evidence,
-                    details=_details(record),
+                    fields=_fields(record, "gold"),
                     start=start,
                     end=end,
                 )
@@ -390,6 +459,7 @@ def render_html(reports: Sequence[ViewReport], *, title: str, scored: bool) -> s
             "highlighted": sum(r.n_highlighted for r in reports),
             "no_text": sum(r.text_state != TEXT_OK for r in reports),
             "matched": sum(r.n_status("matched") for r in reports),
+            "wrong": sum(r.n_status("wrong") for r in reports),
             "spurious": sum(r.n_status("spurious") for r in reports),
             "missed": sum(r.n_status("missed") for r in reports),
         },

@@ -24,6 +24,10 @@ last path segment); when two reports share one (``a/r1.txt`` and ``b/r1.txt``) e
 prefixed with its folder name or the URL's host (``a__r1``, ``b__r1``), and a number is
 added if that still collides. The text of every report that is not a ``.txt`` file is kept
 in the text store (:mod:`.texts`) so that the review page can show it later.
+
+One report given twice (the same text as a ``.txt`` and as a page, or one page under several
+spellings of its URL; :func:`llm_extract.report.one_per_report`) is read once: the first is
+kept, and the others are handed back as duplicates, for the command to say so.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from llm_extract.errors import InputError
 from llm_extract.normalize import has_arabic
 from llm_extract.redact import redact_url
-from llm_extract.report import Report
+from llm_extract.report import Duplicate, Report, one_per_report
 from llm_extract.sources.fetch_settings import FetchSettings
 from llm_extract.sources.meta import with_text_metadata
 from llm_extract.sources.urls import (
@@ -90,11 +94,14 @@ def read_reports(
     fetch: FetchSettings | None = None,
     keep_texts: bool = True,
     pdf: PdfLimits | None = None,
+    duplicates: list[Duplicate[Report]] | None = None,
 ) -> tuple[list[Report], list[InputError]]:
     """Reports from ``paths`` (see the module doc), in input order (folders and globs
     sorted), and one :class:`InputError` per input that could not be read. The same file or
-    URL named twice is read once. URLs are fetched concurrently within ``fetch``'s limits,
-    each page read as it arrives; PDFs are read within ``pdf``'s limits.
+    URL named twice is read once; the same report given twice (same text, or the same URL
+    spelt otherwise) is kept once, the others appended to ``duplicates``. URLs are fetched
+    concurrently within ``fetch``'s limits, each page read as it arrives; PDFs are read
+    within ``pdf``'s limits.
     """
     inputs, errors = _plan(paths)
     pages = _read_pages([i for i in inputs if i.url is not None], max_chars, fetch, pdf)
@@ -110,7 +117,10 @@ def read_reports(
             from llm_extract.sources.texts import save_text
 
             save_text(report.text)
-    return disambiguate(reports), errors
+    kept, same = one_per_report(reports, Report.identity)
+    if duplicates is not None:
+        duplicates.extend(same)
+    return disambiguate(kept), errors
 
 
 def _read_pages(

@@ -2,10 +2,13 @@
 and, with a publication date, "أمس", "اليوم", "يوم الأحد الماضي", "الثامن من الشهر الجاري".
 
 Monthly reports never write the year: it is the one nearest the coalition month's period
-(:func:`llm_extract.normalize.resolve_date`). A short item takes the year that puts the date on
-or before its publication date (:func:`llm_extract.date_expressions.on_or_before`), else the
-year of its dateline. Relative expressions resolve against the publication date only. A date
-whose year cannot be known is left out rather than guessed.
+(:func:`llm_extract.normalize.resolve_date`). A short item whose opening words write a full
+date (its dateline) takes that year, and counts its relative words from that day; otherwise
+it takes the year that puts the date on or before its publication date
+(:func:`llm_extract.date_expressions.on_or_before`), else the year written in it. Relative
+expressions resolve against the dateline or the publication date only, and a written date
+wins over a relative word in the same clause. A date whose year cannot be known is left out
+rather than guessed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ import re
 from dataclasses import dataclass
 
 from llm_extract.backends.rules.numbers import NA, NB, ORDINAL, parse_ordinal
-from llm_extract.date_expressions import DateKind, find_date_expressions, on_or_before
+from llm_extract.date_expressions import (
+    DateKind,
+    FoundExpression,
+    find_date_expressions,
+    on_or_before,
+)
 from llm_extract.normalize import MONTH_PATTERN, Period, month_number, parse_day_list, resolve_date
 
 # Spellings of Levantine months without the article ("كانون ثاني", "تشرين اول").
@@ -43,12 +51,15 @@ _SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
 
 @dataclass(frozen=True)
 class DateContext:
-    """What fixes the year: the coalition month's period, else the publication date, else a
-    year written in the text. The publication date also anchors relative expressions."""
+    """What fixes the year: the coalition month's period, else a short item's dateline, else
+    the publication date, else a year written in the text. The dateline, else the publication
+    date, anchors relative expressions."""
 
     period: Period | None = None
     year: int | None = None
     published: dt.date | None = None
+    #: The day relative expressions count from: a short item's dateline, else ``published``.
+    anchor: dt.date | None = None
 
     @classmethod
     def of(
@@ -56,9 +67,12 @@ class DateContext:
     ) -> DateContext:
         day = published.date() if isinstance(published, dt.datetime) else published
         if period is not None:
-            return cls(period=period, published=day)
+            return cls(period=period, published=day, anchor=day)
+        dateline = _dateline(norm)
+        if dateline is not None:  # the item's own date: its year, and its "اليوم" and "أمس"
+            return cls(year=dateline.year, anchor=dateline)
         match = _YEAR_RE.search(norm)
-        return cls(year=int(match.group(1)) if match else None, published=day)
+        return cls(year=int(match.group(1)) if match else None, published=day, anchor=day)
 
     def resolve(self, month: int, day: int, year: int | None = None) -> dt.date | None:
         try:
@@ -73,6 +87,21 @@ class DateContext:
         except ValueError:
             return None
         return None
+
+
+#: How far into its first line a short item writes its dateline ("الحسكه – 7 مارس 2024:").
+_DATELINE_CHARS = 120
+
+
+def _dateline(norm: str) -> dt.date | None:
+    """The full date (day, month and year) a short item writes in its opening words: the day
+    it was written, so the day its "اليوم", "أمس" and weekdays count from, whether it was read
+    from a ``.txt`` or from a page that carries a publication date too."""
+    head = norm.split("\n", 1)[0][:_DATELINE_CHARS]
+    for item in find_date_expressions(head):
+        if item.expression.kind is DateKind.EXPLICIT:
+            return item.expression.resolve()
+    return None
 
 
 @dataclass(frozen=True)
@@ -136,19 +165,38 @@ def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
 
 def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list[FoundDate]:
     """ "أمس", "اليوم", weekdays and "الجاري" days, resolved against the publication date
-    (none without one). Expressions that overlap a date already found are left to it."""
-    if ctx.published is None:
+    (none without one). Expressions that overlap a date already found are left to it, and a
+    word with no day number ("اليوم", "أمس", a weekday) in the clause of a written date
+    ("1 تموز، نفذت ... اليوم، تدريبات") is no second date: the written one wins."""
+    if ctx.anchor is None:
         return []
     found: list[FoundDate] = []
     for item in find_date_expressions(text):
         if item.expression.kind is DateKind.EXPLICIT:
             continue  # "14 حزيران" and the like: _named_dates reads them
+        if item.expression.day is None and _same_clause(text, item, named):
+            continue
         if any(d.start < item.end and item.start < d.end for d in named):
             continue
-        date = item.expression.resolve(ctx.published, ctx.period)
+        date = item.expression.resolve(ctx.anchor, ctx.period)
         if date is not None:
             found.append(FoundDate(item.start, item.end, date, relative=True))
     return found
+
+
+#: Words that open another clause, with its own date: "... يوم الأحد الماضي، بينما وصلت في 28
+#: كانون الأول قافلة".
+_CLAUSE_RE = re.compile(rf"{NB}(?:بينما|فيما|في حين|كما|ثم|بعد|قبل|منذ){NA}")
+
+
+def _same_clause(text: str, item: FoundExpression, named: list[FoundDate]) -> bool:
+    """Whether a written date of ``named`` shares the clause of ``item`` (no word that opens
+    another clause between them)."""
+    for found in named:
+        a, b = (found.end, item.start) if found.end <= item.start else (item.end, found.start)
+        if _CLAUSE_RE.search(text, a, b) is None:
+            return True
+    return False
 
 
 def day_list(text: str, ctx: DateContext) -> list[dt.date]:

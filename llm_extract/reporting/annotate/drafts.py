@@ -11,8 +11,9 @@ be told from it alone.
 
 Every edit is validated by the pipeline's own models: the records that are not rejected
 form a :class:`~llm_extract.schemas.ReportExtraction` validated with the report text as
-context (so each evidence is grounded and each date moved to the report's period), and a
-rejected record is validated on its own. Nothing invalid is ever kept.
+context (so each evidence is grounded; a date is kept as the analyst gave it, and one outside
+the report's period is flagged, not moved), and a rejected record is validated on its own.
+Nothing invalid is ever kept.
 """
 
 from __future__ import annotations
@@ -377,8 +378,14 @@ def _summary(errors: list[dict[str, Any]]) -> str:
 
 def _context(draft: Draft, text: str) -> dict[str, Any]:
     """What an edit is validated with: the text, the id and the publication date that anchors
-    yearless and relative dates (the pipeline's own context)."""
-    return {"source": text, "report_id": draft.report_id, "published": draft.source.published}
+    yearless and relative dates (the pipeline's own context), and ``keep_dates``: a date the
+    analyst gave is kept as given (a ``date_text`` only fills an empty one)."""
+    return {
+        "source": text,
+        "report_id": draft.report_id,
+        "published": draft.source.published,
+        "keep_dates": True,
+    }
 
 
 def extraction_of(draft: Draft, text: str) -> ReportExtraction:

@@ -44,7 +44,7 @@ from llm_extract.errors import (
     UnknownReport,
 )
 from llm_extract.evaluation.gold import load_gold_file
-from llm_extract.normalize import coalition_period, find_spans
+from llm_extract.normalize import Period, coalition_period, find_spans
 from llm_extract.reporting.annotate import audit
 from llm_extract.reporting.annotate.drafts import (
     OFFSETS,
@@ -63,7 +63,7 @@ from llm_extract.reporting.annotate.drafts import (
 from llm_extract.reporting.annotate.store import GoldStore, sha256_bytes, unsafe_id_reason
 from llm_extract.reporting.view import span_segments, summarize_record
 from llm_extract.results import ExtractionResult
-from llm_extract.schemas import RECORD_TYPES
+from llm_extract.schemas import RECORD_TYPES, date_warnings
 from llm_extract.sources.texts import TEXT_OK, report_text
 
 MAX_QUERY = 500
@@ -264,6 +264,7 @@ class Workspace:
 
     def _draft_payload(self, draft: Draft) -> dict[str, Any]:
         records = []
+        period = None if draft.coalition_month is None else coalition_period(draft.coalition_month)
         for record in draft.records:
             base = draft.base_records.get(record.uid)
             records.append(
@@ -271,6 +272,7 @@ class Workspace:
                     **record.model_dump(),
                     "edited": base is not None and _fields(base) != _fields(record.data),
                     "summary": _summary(record),
+                    "warnings": _warnings(record, period),
                 }
             )
         return {
@@ -444,6 +446,18 @@ def _summary(record: DraftRecord) -> list[str]:
     except ValidationError:
         return []
     return summarize_record(model)
+
+
+def _warnings(record: DraftRecord, period: Period | None) -> list[dict[str, str]]:
+    """What the analyst should look at twice, on the field it concerns (a date outside the
+    report's period): shown, never changed."""
+    if period is None:
+        return []
+    try:
+        model = RECORD_TYPES[record.category].model_validate(_fields(record.data))
+    except ValidationError:
+        return []
+    return [{"path": path, "message": message} for path, message in date_warnings(model, period)]
 
 
 def _plain_error(path: str, message: str) -> dict[str, Any]:

@@ -446,15 +446,19 @@
             r.edited ? badge("edited", "edited") : null,
             r.origin === "added" ? badge("added", "added") : null,
             r.data.evidence_start === null || r.data.evidence_start === undefined ? badge("no span", "") : null,
+            (r.warnings || []).length ? badge("check", "warn") : null,
             " "
           ].concat(summaryParts(r.summary))),
-          el("div", { class: "ev", dir: "rtl", lang: "ar", text: r.data.evidence }),
+          el("div", { class: "ev", dir: "rtl", lang: "ar", text: r.data.evidence })
+        ].concat((r.warnings || []).map(function (w) {
+          return el("div", { class: "warning", "data-testid": "record-warning", "data-path": w.path, text: w.path + ": " + w.message + " (kept as given)" });
+        })).concat([
           el("div", { class: "buttons" }, [
             el("button", { type: "button", "data-testid": "accept", disabled: disabled, title: "Accept (a)", onclick: function () { act(function () { return decide(r.uid, "accepted"); }); } }, ["Accept ", kbd("a")]),
             el("button", { type: "button", "data-testid": "reject", disabled: disabled, title: "Reject (r)", onclick: function () { act(function () { return decide(r.uid, "rejected"); }); } }, ["Reject ", kbd("r")]),
             el("button", { type: "button", "data-testid": "edit", disabled: disabled, title: "Edit (e)", onclick: function () { S.active = r.uid; openRecordEditor(r.uid); } }, ["Edit ", kbd("e")])
           ])
-        ]);
+        ]));
         row.addEventListener("click", function (event) {
           if (event.target.closest("button, .editor")) { return; }
           setActive(r.uid, true);
@@ -526,7 +530,7 @@
     var r = recordByUid(uid);
     if (!r || readOnly()) { return; }
     S.chooser = null;
-    S.editor = { kind: "record", uid: uid, category: r.category, data: clone(r.data), base: draft().base_records[uid] || null, errors: [], index: null };
+    S.editor = { kind: "record", uid: uid, category: r.category, data: clone(r.data), base: draft().base_records[uid] || null, errors: [], warnings: r.warnings || [], index: null };
     render();
     focusEditor();
   }
@@ -581,6 +585,15 @@
   function errorsAt(path) {
     var k = key(path);
     return S.editor.errors.filter(function (e) { return e.path === k; });
+  }
+
+  function warningsAt(path) {
+    var k = key(path);
+    return (S.editor.warnings || []).filter(function (w) { return w.path === k; });
+  }
+
+  function fieldWarning(path, warning) {
+    return el("div", { class: "field-warning", "data-testid": "field-warning", "data-path": key(path), text: key(path) + ": " + warning.message + " (kept as given; saving it is your decision)" });
   }
 
   function toInteger(raw) {
@@ -654,6 +667,7 @@
         removeButton(path, i)
       ]));
       errorsAt(path.concat([i])).forEach(function (e) { box.appendChild(fieldError(path.concat([i]), e)); });
+      warningsAt(path.concat([i])).forEach(function (w) { box.appendChild(fieldWarning(path.concat([i]), w)); });
     });
     box.appendChild(addButton(path, d.item.kind === "integer" || d.item.kind === "date" ? null : ""));
     return box;
@@ -732,6 +746,7 @@
     grid.appendChild(label);
     grid.appendChild(cell);
     errorsAt(path).forEach(function (e) { grid.appendChild(fieldError(path, e)); });
+    warningsAt(path).forEach(function (w) { grid.appendChild(fieldWarning(path, w)); });
   }
 
   function renderEditor() {
@@ -796,7 +811,9 @@
       // record or editing the totals, go back to the record that was being reviewed.
       S.active = next || previous;
       setCurrent(res.data, false);
-      message(ed.kind === "report" ? "Month and totals saved." : ed.uid ? "Record saved." : "Record added.", "ok");
+      var saved = ed.uid ? recordByUid(ed.uid) : null;
+      var warned = saved && saved.warnings && saved.warnings.length ? " Check: " + saved.warnings.map(function (w) { return w.path + ": " + w.message; }).join("; ") + " (kept as given)." : "";
+      message((ed.kind === "report" ? "Month and totals saved." : ed.uid ? "Record saved." : "Record added.") + warned, "ok");
       setActive(S.active, true);
       return;
     }
