@@ -16,13 +16,14 @@ from paths import EVALS
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-from llm_extract.dataset.identity import canonical_url, report_identity
+from llm_extract.dataset.identity import report_identity
 from llm_extract.dataset.linking import Mention, link, score
 from llm_extract.dataset.reading import export_rows, month_series, unknown_places
 from llm_extract.dataset.schema import MIGRATIONS, open_store
 from llm_extract.dataset.store import add_gold, add_results, prefer
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter, read_results
+from llm_extract.report import canonical_url, text_key
 from llm_extract.results import DroppedRecord, ErrorInfo
 
 MONTH = "month_120"  # 3 Sep 2024: rockets on al-Omar; 9 Sep: shelling of Khasham
@@ -155,12 +156,14 @@ def test_failures_and_dropped_records_have_their_table(tmp_path: Path) -> None:
 
 
 def test_report_identity() -> None:
-    a = report_identity(
-        text="قاعدة  حقل العمر\n", url="http://www.Example.org/a/?utm_source=x&b=1#top"
-    )
-    b = report_identity(text="قاعِدة حقل العمر", url="https://example.org/a?b=1")
-    assert a.primary == b.primary and a.primary.startswith("norm:")
-    assert a.keys[-1] == b.keys[-1] == "url:https://example.org/a?b=1"
+    """The dataset uses the project's one identity rule (report.text_key, canonical_url)."""
+    a = report_identity(text="قاعدة  حقل العمر\n", url="HTTP://Example.org/./a?b=1#top")
+    b = report_identity(text="قاعِدة حقل العمر", url="http://example.org:80/a?b=1")
+    assert a.primary == b.primary == f"norm:{text_key('قاعدة حقل العمر')}"
+    assert a.keys[-1] == b.keys[-1] == "url:http://example.org/a?b=1"
+    # A result line whose text is not at hand is still known by the key it recorded.
+    recorded = report_identity(sha256="ab" * 32, recorded_key=text_key("قاعدة حقل العمر"))
+    assert recorded.primary == a.primary
     assert report_identity(sha256="ab" * 32).primary == f"sha:{'ab' * 32}"
     assert canonical_url("https://example.org:443/") == "https://example.org/"
     with pytest.raises(ValueError):

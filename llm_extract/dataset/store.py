@@ -242,7 +242,12 @@ def _line(number: int, result: ExtractionResult) -> _Line:
     return _Line(
         number=number,
         name=result.report_id,
-        identity=report_identity(text=text, sha256=result.source.sha256, url=meta["url"]),
+        identity=report_identity(
+            text=text,
+            sha256=result.source.sha256,
+            url=meta["url"],
+            recorded_key=result.source.text_key,
+        ),
         meta=meta,
         month=month_of(result.extraction),
         config=_config(result),
