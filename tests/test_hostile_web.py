@@ -19,6 +19,7 @@ from crafted_pdfs import arabic_pdf, widths_bomb_pdf
 from web_pages import Answer, WebServer, article_page, html_answer, report_text
 
 from llm_extract.errors import InputError
+from llm_extract.report import Duplicate, Report
 from llm_extract.sources.decoding import BodyDecoder, DecodingError, TooLarge
 from llm_extract.sources.files import read_reports
 from llm_extract.sources.pdf_process import PdfLimits
@@ -261,9 +262,12 @@ def test_utf16_pages_and_files_are_read(web: WebServer, tmp_path: Path) -> None:
     saved = tmp_path / "saved.html"
     saved.write_bytes(page.encode("utf-16"))
     urls = [web.url(p) for p in ("/bom.html", "/declared.html", "/mislabelled.html")]
-    reports, errors = read_reports([*urls, str(saved)], fetch=FAST)
+    same: list[Duplicate[Report]] = []
+    reports, errors = read_reports([*urls, str(saved)], fetch=FAST, duplicates=same)
     assert errors == []
-    assert [r.text for r in reports] == [report_text("month_116").strip()] * 4
+    # Each decodes to the report's text, so the last three are the first one again.
+    assert [r.text for r in reports] == [report_text("month_116").strip()]
+    assert [d.item.text for d in same] == [report_text("month_116").strip()] * 3
 
 
 def test_a_pdf_served_as_html_is_read_as_a_pdf(web: WebServer, tmp_path: Path) -> None:
@@ -272,11 +276,13 @@ def test_a_pdf_served_as_html_is_read_as_a_pdf(web: WebServer, tmp_path: Path) -
     web.routes["/report.html"] = Answer(200, pdf, {"Content-Type": "text/html"})
     saved = tmp_path / "named.html"
     saved.write_bytes(pdf)
-    reports, errors = read_reports([web.url("/report.html"), str(saved)], fetch=FAST)
+    same: list[Duplicate[Report]] = []
+    reports, errors = read_reports(
+        [web.url("/report.html"), str(saved)], fetch=FAST, duplicates=same
+    )
     assert errors == []
-    assert [" ".join(r.text.split()) for r in reports] == [
-        " ".join(report_text("month_120").split())
-    ] * 2
+    texts = [" ".join(r.text.split()) for r in [*reports, *(d.item for d in same)]]
+    assert texts == [" ".join(report_text("month_120").split())] * 2
 
 
 def test_a_304_without_a_cached_copy_says_so(web: WebServer) -> None:

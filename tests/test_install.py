@@ -107,6 +107,28 @@ def direct_closure() -> set[str]:
     return found
 
 
+# Extras that add a feature (a command that says which extra it needs when it is missing),
+# as opposed to the tools of development and testing.
+TOOL_EXTRAS = {"dev", "local-llm"}
+
+
+def feature_extras_closure() -> set[str]:
+    """Every distribution the project's feature extras bring (``[dataset]``, providers' SDKs):
+    imported only by the command that needs them, which names the extra when it is missing."""
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"].get(
+        "optional-dependencies", {}
+    )
+    found: set[str] = set()
+    for name, lines in extras.items():
+        if name in TOOL_EXTRAS:
+            continue
+        for line in lines:
+            requirement = Requirement(line)
+            if applies(requirement):
+                found |= needs_of(requirement.name)
+    return found
+
+
 def imported_names() -> set[str]:
     """The top-level names every module of the package imports, at its top or in a function."""
     names: set[str] = set()
@@ -151,7 +173,7 @@ def test_every_package_imported_at_run_time_comes_with_the_direct_dependencies()
     loaded = set(json.loads(probe.stdout))
     assert "lxml_html_clean" in loaded  # what reading a page needs, found at run time
     owners = metadata.packages_distributions()
-    closure = direct_closure()
+    closure = direct_closure() | feature_extras_closure()
     missing = {
         name: owners[name]
         for name in sorted(loaded - {"llm_extract"})

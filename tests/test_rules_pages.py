@@ -9,6 +9,7 @@ dates, they win."""
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,11 @@ FAST = FetchSettings(timeout_s=2.0, attempts=2, backoff_s=0.01, max_wait_s=0.05)
 
 
 def _report_files() -> list[Path]:
-    files = sorted(REPORTS_DIR.glob("*.txt"))
+    """The project's reports, less the test splits (no rule-based run ever reads those:
+    a failure here would show their records to whoever writes the rules)."""
+    splits = tomllib.loads((REPORTS_DIR.parent / "splits.toml").read_text(encoding="utf-8"))
+    unseen = {*splits.get("wide_test", []), *splits.get("holdout", [])}
+    files = sorted(f for f in REPORTS_DIR.glob("*.txt") if f.stem not in unseen)
     if HAVE_SEEDS:
         files += [SEEDS / f"{seed}.txt" for seed in SEED_IDS]
     return files
@@ -45,9 +50,10 @@ def _records(extraction: ReportExtraction) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _published(extraction: ReportExtraction) -> dt.date:
+def _published(extraction: ReportExtraction) -> dt.date | None:
     """A publication day inside the report's period: the last day of a monthly report's
-    coalition month, else the first day a short item reports."""
+    coalition month, else the first day a short item reports (None for an item that reports
+    no day: its page has no publication date)."""
     if extraction.coalition_month is not None:
         return coalition_period(extraction.coalition_month).end
     days: list[dt.date] = [
@@ -57,35 +63,40 @@ def _published(extraction: ReportExtraction) -> dt.date:
         for day in [getattr(record, "date", None), *getattr(record, "dates", [])]
         if isinstance(day, dt.date)
     ]
-    assert days, "a short item of the eval set reports a day"
-    return min(days)
+    return min(days) if days else None
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[tuple[WebServer, dict[str, ReportExtraction]]]:
+def site() -> Iterator[tuple[WebServer, dict[str, ReportExtraction], set[str]]]:
     from_txt: dict[str, ReportExtraction] = {}
+    dated: set[str] = set()
     with WebServer() as server:
         for file in _report_files():
             text = file.read_text(encoding="utf-8")
             extraction, dropped = extract(text, file.stem)
             assert dropped == []
             from_txt[file.stem] = extraction
-            published = f"{_published(extraction).isoformat()}T09:00:00+03:00"
+            day = _published(extraction)
+            published = None if day is None else f"{day.isoformat()}T09:00:00+03:00"
+            if published is not None:
+                dated.add(file.stem)
             page = article_page(text, f"تقرير {file.stem}", published=published, meta_date=False)
             server.routes[f"/reports/{file.stem}.html"] = html_answer(page)
-        yield server, from_txt
+        yield server, from_txt, dated
 
 
 def test_every_report_as_a_page_gives_the_records_of_its_txt(
-    site: tuple[WebServer, dict[str, ReportExtraction]],
+    site: tuple[WebServer, dict[str, ReportExtraction], set[str]],
 ) -> None:
-    server, from_txt = site
+    server, from_txt, dated = site
+    assert len(dated) > len(from_txt) // 2  # most pages carry a publication date
     urls = [server.url(f"/reports/{name}.html") for name in from_txt]
     reports, errors = read_reports(urls, fetch=FAST, keep_texts=False)
     assert errors == [] and len(reports) == len(from_txt)
     different: list[str] = []
     for report in reports:
-        assert report.published is not None  # the JSON-LD date was read
+        # the JSON-LD date was read where the page has one
+        assert (report.published is not None) == (report.report_id in dated)
         extraction, dropped = extract(report.text, report.report_id, report.published)
         assert dropped == []
         if _records(extraction) != _records(from_txt[report.report_id]):

@@ -51,6 +51,7 @@ def test_sidecar(tmp_path: Path) -> None:
         "title": "خبر",
         "url": "https://example.org/n",
         "fetched_at": None,
+        "text_key": answer["source"]["text_key"],  # type: ignore[index]
     }
     # A folder does not take the sidecar for a report of its own.
     reports, errors = read_reports([str(tmp_path)])
@@ -66,7 +67,7 @@ def test_front_matter(tmp_path: Path) -> None:
 
 def test_published_option_for_one_file(tmp_path: Path) -> None:
     (tmp_path / "n.txt").write_text(NEWS, encoding="utf-8")
-    (tmp_path / "m.txt").write_text(NEWS, encoding="utf-8")
+    (tmp_path / "m.txt").write_text(NEWS + "\nوفي خبر آخر، لم يُسجَّل أي حادث.\n", encoding="utf-8")
     code, answer, _ = _extract(str(tmp_path / "n.txt"), "--published", "2024-05-03")
     assert code == 0 and _strike_date(answer) == "2024-05-02"
     code, _, output = _extract(
