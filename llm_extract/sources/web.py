@@ -4,7 +4,9 @@
 - retries (tenacity) with exponential backoff and jitter on 429, 5xx, timeouts and dropped
   connections, honouring ``Retry-After`` up to :attr:`FetchSettings.max_wait_s`; other HTTP
   errors (404, 403...) fail at once;
-- redirects followed up to :attr:`FetchSettings.max_redirects` (a loop ends there);
+- redirects followed up to :attr:`FetchSettings.max_redirects` (a loop ends there), never
+  into loopback, private, link-local or other non-public addresses unless the URL given is
+  in that range itself (:mod:`llm_extract.sources.netguard`, checked before connecting);
 - a size limit, checked on ``Content-Length`` and while the body streams in;
 - HTML, plain text and PDF accepted; any other content type is a clear error;
 - at most :attr:`FetchSettings.per_host` requests in flight per host, and
@@ -40,6 +42,7 @@ from llm_extract import __version__
 from llm_extract.errors import InputError
 from llm_extract.redact import redact, redact_url
 from llm_extract.sources.fetch_settings import FetchSettings
+from llm_extract.sources.netguard import ORIGIN, GuardedTransport
 from llm_extract.sources.webcache import CachedPage, WebCache
 
 USER_AGENT = f"llm-extract/{__version__} (report extraction for analysts; python-httpx)"
@@ -91,9 +94,14 @@ def content_kind(content_type: str, body_start: bytes) -> ContentKind | None:
 
 
 async def fetch_all(
-    urls: Sequence[str], settings: FetchSettings | None = None, cache: WebCache | None = None
+    urls: Sequence[str],
+    settings: FetchSettings | None = None,
+    cache: WebCache | None = None,
+    *,
+    transport: GuardedTransport | None = None,
 ) -> list[Fetched | InputError]:
-    """Fetch every URL concurrently (within the limits); results in the order of ``urls``."""
+    """Fetch every URL concurrently (within the limits); results in the order of ``urls``.
+    Every connection goes through ``transport`` (by default a new :class:`GuardedTransport`)."""
     chosen = settings or FetchSettings()
     store = cache if cache is not None else (WebCache() if chosen.use_cache else None)
     hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -106,6 +114,7 @@ async def fetch_all(
         max_redirects=chosen.max_redirects,
         headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5"},
         trust_env=False,  # no proxy or netrc credentials from the environment
+        transport=transport if transport is not None else GuardedTransport(),
     ) as client:
 
         async def one(url: str) -> Fetched | InputError:
@@ -120,10 +129,14 @@ async def fetch_all(
 
 
 def fetch_urls(
-    urls: Sequence[str], settings: FetchSettings | None = None, cache: WebCache | None = None
+    urls: Sequence[str],
+    settings: FetchSettings | None = None,
+    cache: WebCache | None = None,
+    *,
+    transport: GuardedTransport | None = None,
 ) -> list[Fetched | InputError]:
     """Synchronous :func:`fetch_all` (runs its own event loop)."""
-    return asyncio.run(fetch_all(urls, settings, cache))
+    return asyncio.run(fetch_all(urls, settings, cache, transport=transport))
 
 
 async def _fetch(
@@ -175,7 +188,8 @@ async def _get(
     headers = cached.validators() if cached is not None else {}
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        async with client.stream("GET", url, headers=headers) as response:
+        given = {ORIGIN: url}  # the range the redirects may stay in (netguard)
+        async with client.stream("GET", url, headers=headers, extensions=given) as response:
             final = redact_url(str(response.url))
             status = response.status_code
             if status == 304 and cached is not None:
