@@ -382,3 +382,23 @@ def test_seed_reports_through_the_local_server(
         assert extraction.convoys[0].dates[0].isoformat() == "2024-06-24"
         # The answer lists one of the ten drills the report states: flagged, not fixed.
         assert extraction.flags == ["drills: 10 stated but 1 recorded"]
+
+
+def test_the_cache_keeps_servers_apart(
+    server: OpenAIServer, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same model name on another server is another model: its answers do not come from
+    the first server's cache (issue 19, item 11)."""
+    assert run(str(folder), "-o", str(tmp_path / "a.jsonl")).exit_code == 0
+    assert len(server.chat_requests()) == 3
+    with OpenAIServer() as other:
+        other.answer_by_text(answers_by_month())
+        monkeypatch.setenv("OPENAI_BASE_URL", other.base_url.replace("://", "://user:pw-b@"))
+        result = run(str(folder), "-o", str(tmp_path / "b.jsonl"))
+        assert result.exit_code == 0, result.output
+        assert len(other.chat_requests()) == 3
+        assert not any(r.cached for r in lines(tmp_path / "b.jsonl"))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    again = run(str(folder), "-o", str(tmp_path / "a2.jsonl"))
+    assert again.exit_code == 0 and len(server.chat_requests()) == 3  # A's cache still answers
+    assert all(r.cached for r in lines(tmp_path / "a2.jsonl"))
