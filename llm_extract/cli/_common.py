@@ -14,7 +14,7 @@ import typer
 
 from llm_extract.errors import LlmExtractError, UsageError
 from llm_extract.prompts import Prompt, load_prompt
-from llm_extract.redact import redact
+from llm_extract.redact import printable, redact
 from llm_extract.settings import Settings, known_secrets, load_settings
 
 if TYPE_CHECKING:
@@ -39,8 +39,9 @@ def configure(values: Mapping[str, Any], **fixed: Any) -> tuple[Settings, Prompt
 
 
 def echo_error(message: str) -> None:
-    """One line on stderr, never a secret (the API key, the credentials of a URL)."""
-    message = redact(message, known_secrets())
+    """One line on stderr, never a secret (the API key, the credentials of a URL), never a
+    control character or bidi override raw."""
+    message = printable(redact(message, known_secrets()))
     typer.echo(" ".join(message.split()), err=True)
 
 
