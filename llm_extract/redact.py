@@ -39,9 +39,7 @@ _SECRET_NAME = re.compile(
 _URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
 # User information however the start of the URL is mistyped (``https//u:p@h``,
 # ``https:/u:p@h``, ``//u:p@h``).
-_USERINFO = re.compile(
-    r"((?i:\b(?:https?|wss?|ftps?)):?/{1,3}|(?<![\w:/])//)([^/@\s\"'<>`]+)@"
-)
+_USERINFO = re.compile(r"((?i:\b(?:https?|wss?|ftps?)):?/{1,3}|(?<![\w:/])//)([^/@\s\"'<>`]+)@")
 # Characters a terminal must not receive raw: C0 and C1 controls but tab, newline and CR,
 # DEL, and the marks and overrides of the bidi algorithm (Trojan Source).
 _UNPRINTABLE = re.compile(

@@ -7,11 +7,15 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
+from llm_extract.cli._common import cli_errors, echo_error, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import FORMATS, TABLES, export_tables
 
 app = typer.Typer(add_completion=False)
+
+
+def _warn(message: str) -> None:
+    echo_error(f"warning: {message}")
 
 
 @app.command("export")
@@ -58,7 +62,7 @@ def export_command(
         else:
             target = out
         refuse_overwriting_inputs([target], [output])
-        paths = export_tables(results, fmt, target, tables, stem=output.stem)
+        paths = export_tables(results, fmt, target, tables, stem=output.stem, warn=_warn)
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():

@@ -627,8 +627,10 @@ def export_tables(
     gaz: Gazetteer | None = None,
     *,
     stem: str = "export",
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
-    """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table.
+    """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table. ``warn``
+    hears of every xlsx cell cut to Excel's limit.
 
     xlsx: one workbook, one sheet per table. csv/parquet: one file per table
     (``<stem>_<table>.<ext>``) unless a single table is asked for. ``out`` an existing folder:
@@ -649,7 +651,7 @@ def export_tables(
             raise InputError(path, f"cannot create folder ({exc.strerror or exc})") from exc
     try:
         if fmt == "xlsx":
-            write_xlsx(frames, next(iter(paths.values())))
+            write_xlsx(frames, next(iter(paths.values())), warn)
         else:
             write = write_csv if fmt == "csv" else write_parquet
             for table, frame in frames.items():

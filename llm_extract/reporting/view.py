@@ -42,6 +42,7 @@ from llm_extract.schemas import (
     Grounded,
     ReportExtraction,
     Strike,
+    strip_controls,
 )
 from llm_extract.sources.texts import TEXT_OK, report_text
 
@@ -373,9 +374,18 @@ def _template() -> str:
     )
 
 
+def _without_controls(value: Any) -> Any:
+    """Every value printed into the page, without control characters (NUL, ESC...)."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))
+    return strip_controls(value) if isinstance(value, str) else value
+
+
 def render_html(reports: Sequence[ViewReport], *, title: str, scored: bool) -> str:
     """The page's HTML (inline CSS and JS, no external resource)."""
-    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=_without_controls
+    )
     template = env.from_string(_template())
     context: dict[str, Any] = {
         "title": title,
