@@ -30,7 +30,6 @@ from typer.testing import CliRunner
 from llm_extract.cli import app
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import TABLE_COLUMNS, TABLES, export_tables
-from llm_extract.schemas import strip_controls
 from llm_extract.reporting.sheets import (
     CSV_ESCAPE,
     CSV_TRIGGERS,
@@ -41,6 +40,7 @@ from llm_extract.reporting.sheets import (
     write_xlsx,
     xlsx_text,
 )
+from llm_extract.schemas import strip_controls
 
 KEY = "sk-test-HOSTILE-EXPORT-1a2b3c"
 LINK = '=HYPERLINK("http://evil.example/","click")'

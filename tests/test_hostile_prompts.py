@@ -125,8 +125,11 @@ BOMBS = [
 @pytest.mark.parametrize("template", BOMBS)
 def test_a_template_bomb_ends_quickly_with_one_error(template: str, tmp_path: Path) -> None:
     started = time.monotonic()
-    with pytest.raises(PromptError, match=r"system template: .*(too large|longer than|loops "
-                       r"more than|writes more than)"):
+    with pytest.raises(
+        PromptError,
+        match=r"system template: .*(too large|longer than|loops "
+        r"more than|writes more than)",
+    ):
         parse_prompt_file(prompt_file(tmp_path, template))
     assert time.monotonic() - started < 10
 
@@ -161,7 +164,7 @@ def test_llm_extract_prompts_ends_a_bomb_with_one_line_and_bounded_memory(
         text=True,
         check=False,
         timeout=60,
-        preexec_fn=_memory_cap,  # noqa: PLW1509  (no threads in the test process's child)
+        preexec_fn=_memory_cap,
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

@@ -44,6 +44,10 @@ def export_command(
             "Default: beside the JSONL.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace existing files that are not tables of the format."),
+    ] = False,
 ) -> None:
     """Write one flat table per category, or the ACLED-style events table."""
     if fmt not in FORMATS:
@@ -62,7 +66,9 @@ def export_command(
         else:
             target = out
         refuse_overwriting_inputs([target], [output])
-        paths = export_tables(results, fmt, target, tables, stem=output.stem, warn=_warn)
+        paths = export_tables(
+            results, fmt, target, tables, stem=output.stem, warn=_warn, force=force
+        )
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():

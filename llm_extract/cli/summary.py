@@ -30,6 +30,9 @@ def summary_command(
         ),
     ] = None,
     no_chart: Annotated[bool, typer.Option("--no-chart", help="Print the table only.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file that is not a chart.")
+    ] = False,
 ) -> None:
     """Print per month the trucks, cargo flights, drills, attacks, airstrikes, operations and
     detainees (stated totals first, else sums of records), and draw them."""
@@ -52,4 +55,4 @@ def summary_command(
         if not no_chart and summary.rows:
             target = chart or output.with_name(f"{output.stem}_summary.png")
             refuse_overwriting_inputs([target], [output])
-            typer.echo(f"chart: {plot_summary(summary, target)}")
+            typer.echo(f"chart: {plot_summary(summary, target, force=force)}")

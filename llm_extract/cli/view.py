@@ -29,6 +29,9 @@ def view_command(
         typer.Option("--output", "-o", help="HTML file (default: <stem>_review.html)."),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file that is not an HTML page.")
+    ] = False,
 ) -> None:
     """Write one HTML page: each report's text with every record's evidence highlighted."""
     with cli_errors():
@@ -42,6 +45,7 @@ def view_command(
             reports_dirs=reports or [],
             base=output.parent,
             title=title or f"Review of {output.name}",
+            force=force,
         )
     records = sum(r.n_pred for r in shown)
     highlighted = sum(r.n_highlighted for r in shown)

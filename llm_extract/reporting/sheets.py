@@ -107,14 +107,17 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_xlsx(
-    frames: Mapping[str, pd.DataFrame], path: Path, warn: Callable[[str], None] | None = None
+    frames: Mapping[str, pd.DataFrame],
+    path: Path,
+    warn: Callable[[str], None] | None = None,
+    named: Path | None = None,
 ) -> None:
     """One workbook, one sheet per frame; no cell is a formula, none longer than Excel takes
-    (see the module doc)."""
+    (see the module doc). ``named``: the file the warnings name (default ``path``)."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, frame in frames.items():
             text = _map_text(frame, xlsx_text)
-            _cut_long_cells(text, sheet, path, warn)
+            _cut_long_cells(text, sheet, named or path, warn)
             text.to_excel(writer, sheet_name=sheet, index=False)
         for worksheet in writer.book.worksheets:
             for row in worksheet.iter_rows():

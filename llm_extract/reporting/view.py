@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 from llm_extract.errors import InputError
 from llm_extract.evaluation.gold import GOLD_SUFFIX, load_gold_file
 from llm_extract.normalize import find_span
+from llm_extract.outputs import SNIFFERS, refuse_foreign, write_text
 from llm_extract.paths import child_path
 from llm_extract.results import ExtractionResult
 from llm_extract.schemas import (
@@ -415,14 +416,17 @@ def write_view(
     reports_dirs: Sequence[str | Path] = (),
     base: str | Path | None = None,
     title: str = "llm-extract review",
+    force: bool = False,
 ) -> tuple[Path, list[ViewReport]]:
-    """Build and write the review page; returns its path and the reports shown."""
+    """Build and write the review page; returns its path and the reports shown. An existing
+    file that is not an HTML page is not replaced unless ``force``."""
+    target = Path(out)
+    refuse_foreign(target, "an HTML page", SNIFFERS["html"], force=force)
     reports = build_view(results, gold_dir=gold_dir, reports_dirs=reports_dirs, base=base)
     html = render_html(reports, title=title, scored=gold_dir is not None)
-    target = Path(out)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        write_text(target, html)
     except OSError as exc:
         raise InputError(target, f"cannot write the page ({exc.strerror or exc})") from exc
     return target, reports
