@@ -82,3 +82,21 @@ def test_annotate_stats_prints_a_gold_folder_with_brackets(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert result.exception is None
     assert "g[/x]/corrections.jsonl" in result.output  # the folder, brackets and all
+
+
+def test_a_prompt_description_with_terminal_escapes_is_listed_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    (folder / "odd.toml").write_text(
+        'description = "safe\\u001b]0;owned\\u0007 \\u202etxt.exe"\n'
+        "system = 'Extract.'\nuser = '{{ text }}'\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke("prompts")
+    assert result.exit_code == 0, result.output
+    line = next(row for row in result.output.splitlines() if row.startswith("odd"))
+    assert "\x1b" not in line and "\x07" not in line and RLO not in line
+    assert "safe\\x1b]0;owned\\x07 \\u202etxt.exe" in line

@@ -12,11 +12,14 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 from web_pages import Answer, WebServer, html_answer
 
+from llm_extract.cli import app
 from llm_extract.errors import InputError
 from llm_extract.sources.netguard import GuardedTransport, address_range, literal_address
 from llm_extract.sources.web import Fetched, FetchSettings, fetch_urls
@@ -243,3 +246,19 @@ def test_numeric_hosts_in_every_spelling(host: str, expected: str | None) -> Non
 )
 def test_address_ranges(address: str, kind: str) -> None:
     assert address_range(ipaddress.ip_address(address)) == kind
+
+
+def test_the_command_line_fetches_through_the_guard(web: WebServer, tmp_path: Path) -> None:
+    """``extract URL`` with no transport given: a loopback page's redirect to 0.0.0.0 (the
+    unspecified address, which would still reach this machine only) is refused before any
+    connection, and the server never sees the request."""
+    web.routes["/secret"] = html_answer(PAGE)
+    elsewhere = web.url("/secret").replace("127.0.0.1", "0.0.0.0")
+    web.routes["/jump"] = Answer(302, headers={"Location": elsewhere})
+    out = tmp_path / "o.jsonl"
+    done = CliRunner().invoke(
+        app, ["extract", web.url("/jump"), "-o", str(out), "--model", "rules"]
+    )
+    assert done.exit_code == 2
+    assert "refused to connect to 0.0.0.0" in done.output
+    assert [s.path for s in web.seen] == ["/jump"]

@@ -45,6 +45,12 @@ def echo_error(message: str) -> None:
     typer.echo(" ".join(message.split()), err=True)
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """A line of data for a person (a path, a name, a text): control characters and bidi
+    overrides written as visible escapes, never raw on the terminal."""
+    typer.echo(printable(text), err=err)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     echo_error(f"error: {message}")
     raise typer.Exit(code)

@@ -26,6 +26,7 @@ from llm_extract.cli._common import (
     EXIT_OK,
     cli_errors,
     configure,
+    echo,
     echo_error,
     fail,
     refuse_overwriting_inputs,
@@ -135,7 +136,7 @@ def prepare_command(
         settings.model, Usage(prompt_tokens=prompt_tokens, completion_tokens=answer), batch=True
     )
     for file in prepared.files:
-        typer.echo(str(file))
+        echo(str(file))
     echo_error(
         f"{len(prepared.lines)} request(s) in {len(prepared.files)} file(s); manifest "
         f"{manifest_path(output)}; ~{prompt_tokens:,} prompt tokens"
@@ -228,7 +229,7 @@ def _download(client: Any, batch_id: str, output: Path, *, force: bool = False) 
         except OSError as exc:
             fail(f"{target}: cannot write ({exc.strerror})")
         saved.append(target)
-        typer.echo(str(target))
+        echo(str(target))
     echo_error(f"batch {batch_id} ({batch.status}): saved {len(saved)} file(s)")
 
 

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli._common import cli_errors, echo_error, fail, refuse_overwriting_inputs
+from llm_extract.cli._common import (
+    cli_errors,
+    echo,
+    echo_error,
+    fail,
+    refuse_overwriting_inputs,
+)
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import FORMATS, TABLES, export_tables
 
@@ -72,6 +78,6 @@ def export_command(
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():
-        typer.echo(f"{name}: {path}")
+        echo(f"{name}: {path}")
     note = f" ({skipped} failed report{'s' if skipped != 1 else ''} skipped)" if skipped else ""
     typer.echo(f"exported {ok} report{'s' if ok != 1 else ''}{note}", err=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
+from llm_extract.cli._common import cli_errors, echo, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.summary import chart_format, plot_summary, rich_table, summarize
 
@@ -47,7 +47,7 @@ def summary_command(
         if summary.failed:
             typer.echo(f"{len(summary.failed)} failed report(s) left out", err=True)
         if summary.undated:
-            typer.echo(
+            echo(
                 f"{len(summary.undated)} report(s) with no month or date left out: "
                 + ", ".join(summary.undated),
                 err=True,
@@ -55,4 +55,4 @@ def summary_command(
         if not no_chart and summary.rows:
             target = chart or output.with_name(f"{output.stem}_summary.png")
             refuse_overwriting_inputs([target], [output])
-            typer.echo(f"chart: {plot_summary(summary, target, force=force)}")
+            echo(f"chart: {plot_summary(summary, target, force=force)}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli._common import cli_errors, refuse_overwriting_inputs
+from llm_extract.cli._common import cli_errors, echo, refuse_overwriting_inputs
 from llm_extract.cli._options import ReportTextsOption
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.view import write_view
@@ -50,10 +50,10 @@ def view_command(
     records = sum(r.n_pred for r in shown)
     highlighted = sum(r.n_highlighted for r in shown)
     no_text = [r.report_id for r in shown if r.text_state != TEXT_OK]
-    typer.echo(str(path))
+    echo(str(path))
     typer.echo(f"{len(shown)} reports, {records} records, {highlighted} highlighted", err=True)
     if no_text:
-        typer.echo(
+        echo(
             f"{len(no_text)} report(s) without usable text (shown without highlights): "
             + ", ".join(no_text[:10])
             + (" ..." if len(no_text) > 10 else ""),
