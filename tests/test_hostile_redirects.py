@@ -262,3 +262,23 @@ def test_the_command_line_fetches_through_the_guard(web: WebServer, tmp_path: Pa
     assert done.exit_code == 2
     assert "refused to connect to 0.0.0.0" in done.output
     assert [s.path for s in web.seen] == ["/jump"]
+
+
+def test_the_next_checked_address_is_tried_when_one_cannot_connect() -> None:
+    second = "93.184.216.35"
+    inner = LoopbackOnly({second: httpx.Response(200, html=PAGE)})
+    resolver = StubResolver({"two.example": [PUBLIC_IP, "10.0.0.1", second]})
+    result = fetch("http://two.example/a", inner, resolver)
+    assert isinstance(result, Fetched), result
+    assert inner.hosts() == [PUBLIC_IP, second]  # never the private one
+
+
+def test_a_redirect_to_the_same_name_answered_differently_gains_nothing() -> None:
+    """DNS rebinding across a redirect: the name given was public when first resolved; its
+    later answer (127.0.0.1) is not the range of the URL given."""
+    inner = LoopbackOnly({PUBLIC_IP: httpx.Response(302, headers={"Location": "/again"})})
+    resolver = StubResolver({"rebind.example": [[PUBLIC_IP], ["127.0.0.1"]]})
+    result = fetch("http://rebind.example/a", inner, resolver)
+    assert isinstance(result, InputError)
+    assert "refused to connect to rebind.example (127.0.0.1, a loopback address)" in result.reason
+    assert inner.hosts() == [PUBLIC_IP]

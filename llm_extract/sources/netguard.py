@@ -8,8 +8,10 @@ and each redirect alike, it resolves the host once, classifies every address
 address itself (the URL's host is replaced by the address; the ``Host`` header and the TLS
 server name keep the name), so a second DNS answer (rebinding) is never asked for. The URL
 the user gave travels with the request in the extension :data:`ORIGIN` (httpx keeps a
-request's extensions across redirects): the ranges of its addresses may be reached besides
-public ones. A request without it may reach public addresses only.
+request's extensions across redirects): the ranges of its addresses (as first resolved, so a
+redirect to the same name answered differently later gains nothing) may be reached besides
+public ones. A request without it may reach public addresses only. When a checked address
+cannot be connected to, the next checked one is tried.
 
 A host written as a number in any form ``inet_aton`` reads (``2130706433``, ``0x7f000001``,
 ``0177.0.0.1``) is that address, with no DNS; an IPv6 address that carries an IPv4 one
@@ -159,7 +161,12 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 "URL given",
                 request=request,
             )
-        return await self._inner.handle_async_request(_pinned(request, reachable[0]))
+        for address in reachable[:-1]:  # the next checked address when one cannot connect
+            try:
+                return await self._inner.handle_async_request(_pinned(request, address))
+            except httpx.ConnectError:
+                continue
+        return await self._inner.handle_async_request(_pinned(request, reachable[-1]))
 
     async def _addresses_of(self, request: httpx.Request, url: httpx.URL) -> list[IPAddress]:
         try:
@@ -182,14 +189,15 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             origin = httpx.URL(given)
         except httpx.InvalidURL:
             return allowed
-        if origin.host == url.host and origin.port == url.port:
-            allowed.update(address_range(a) for a in found)
-            return allowed
-        if origin.host not in self._origins:
-            try:
-                addresses = await self.addresses(origin.host, origin.port or _default_port(origin))
-            except OSError:
-                addresses = []
+        if origin.host not in self._origins:  # the first answer for it holds (rebinding)
+            if origin.host == url.host:
+                addresses = found
+            else:
+                try:
+                    port = origin.port or _default_port(origin)
+                    addresses = await self.addresses(origin.host, port)
+                except OSError:
+                    addresses = []
             self._origins[origin.host] = {address_range(a) for a in addresses}
         allowed.update(self._origins[origin.host])
         return allowed
