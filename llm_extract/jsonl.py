@@ -45,6 +45,7 @@ from llm_extract.results import ExtractionResult
 _BOM = b"\xef\xbb\xbf"
 #: How every result line starts (the writer's, or one written by hand with spaces).
 _RESULT_START = re.compile(rb'\s*\{\s*"report_id"\s*:')
+_COMPACT_START = b'{"report_id":'
 
 
 @dataclass
@@ -95,7 +96,7 @@ def scan(path: str | Path, *, skipped: list[str] | None = None) -> ResultsFile:
             found.results.append((number, _parse(file, last, number)))
             found.unterminated = True
         except InputError as exc:
-            if _RESULT_START.match(last):  # the cut-off start of a result, nothing else
+            if _is_result_start(last):  # the cut-off start of a result, nothing else
                 found.torn_bytes = len(last)
             elif skipped is not None:
                 skipped.append(str(exc))
@@ -361,6 +362,12 @@ def _refuse_unless_results(path: Path) -> None:
         raise InputError(
             path, "exists and is not a results file of llm-extract; refusing to overwrite it"
         )
+
+
+def _is_result_start(raw: bytes) -> bool:
+    """Whether ``raw`` begins as a result line does (or is a cut-off piece of that start)."""
+    head = raw.lstrip()
+    return _RESULT_START.match(head) is not None or _COMPACT_START.startswith(head)
 
 
 def _is_regular(path: Path) -> bool:

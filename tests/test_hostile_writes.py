@@ -93,7 +93,7 @@ def test_a_read_only_folder_is_named_as_such(tmp_path: Path) -> None:
         folder.chmod(0o755)
 
 
-@pytest.mark.parametrize("content", [b'{"hello": 1', b"{", b'{"report": "x"'])
+@pytest.mark.parametrize("content", [b'{"hello": 1', b'{"report": "x"', b"{}", b"hello"])
 def test_resume_on_a_one_line_file_that_is_not_results_refuses(
     tmp_path: Path, content: bytes
 ) -> None:
