@@ -4,7 +4,8 @@ Prompt files are data a user may have downloaded. jinja2's immutable sandbox kee
 template away from Python (no attribute walk reaches ``os``); this module also keeps it
 from hanging the tool or exhausting its memory:
 
-- **size**: no value a template builds may exceed :data:`MAX_BUILT` characters or items.
+- **size**: no value a template builds may exceed :data:`MAX_BUILT` characters or items
+  (plus twice the length of the values given, so a long report stays usable).
   What could build a larger one is refused *before* it runs: ``*`` and ``**``, ``+`` and
   ``~`` (concatenation), every filter and method call given a number above the limit
   (``'x'|center(900000000)``, ``'x'.ljust(...)``) or a format with a huge width
@@ -56,6 +57,7 @@ _GUARD_CONCAT = "_llm_extract_concat_guard"
 class _Budget:
     deadline: float
     output_limit: int
+    built_limit: int = MAX_BUILT
     steps: int = 0
 
     def tick(self) -> None:
@@ -73,7 +75,9 @@ class budget:
 
     def __init__(self, values: dict[str, Any]) -> None:
         given = sum(len(v) for v in values.values() if isinstance(v, str))
-        self._budget = _Budget(time.monotonic() + MAX_SECONDS, MAX_OUTPUT + 2 * given)
+        self._budget = _Budget(
+            time.monotonic() + MAX_SECONDS, MAX_OUTPUT + 2 * given, MAX_BUILT + 2 * given
+        )
         self._token: contextvars.Token[_Budget | None] | None = None
 
     def __enter__(self) -> None:
@@ -90,13 +94,20 @@ def _tick() -> None:
         current.tick()
 
 
+def _limit() -> int:
+    """The most a value may hold: :data:`MAX_BUILT`, and room for twice the values given
+    (a report longer than the limit is no template's doing)."""
+    current = _CURRENT.get()
+    return current.built_limit if current is not None else MAX_BUILT
+
+
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, str | list | tuple | dict) else 0
 
 
 def _check_built(value: Any) -> Any:
-    if _size(value) > MAX_BUILT:
-        raise SecurityError(f"value too large in a prompt template (over {MAX_BUILT:,})")
+    if _size(value) > _limit():
+        raise SecurityError(f"value too large in a prompt template (over {_limit():,})")
     return value
 
 
@@ -119,21 +130,21 @@ def _check_growth(name: str, subject: Any, args: tuple[Any, ...]) -> None:
     if name == "replace" and len(args) >= 2 and isinstance(subject, str):
         old, new = str(args[0]), str(args[1])
         count = subject.count(old) if old else len(subject) + 1
-        if len(subject) + count * max(0, len(new) - len(old)) > MAX_BUILT:
+        if len(subject) + count * max(0, len(new) - len(old)) > _limit():
             raise SecurityError("value too large in a prompt template (replace)")
     elif name in ("join", "sum") and isinstance(subject, list | tuple | str):
         separator = _text_length(args[0]) if args and name == "join" else 0
         total = sum(_size(item) or len(repr(item)) for item in subject)
-        if total + separator * len(subject) > MAX_BUILT:
+        if total + separator * len(subject) > _limit():
             raise SecurityError(f"value too large in a prompt template ({name})")
     elif name == "expandtabs" and isinstance(subject, str) and args:
         width = args[0] if isinstance(args[0], int) else 8
-        if len(subject) + subject.count("\t") * width > MAX_BUILT:
+        if len(subject) + subject.count("\t") * width > _limit():
             raise SecurityError("value too large in a prompt template (expandtabs)")
     elif name in ("indent", "wordwrap") and isinstance(subject, str):
         pieces = [a for a in args if isinstance(a, str)]
         lines = subject.count("\n") + 1 if name == "indent" else len(subject) + 1
-        if len(subject) + lines * sum(len(p) for p in pieces) > MAX_BUILT:
+        if len(subject) + lines * sum(len(p) for p in pieces) > _limit():
             raise SecurityError(f"value too large in a prompt template ({name})")
     elif name in ("format", "__mod__") and isinstance(subject, str) and _HUGE_WIDTH.search(subject):
         raise SecurityError("format width too large in a prompt template")
@@ -197,8 +208,8 @@ def _loop_guard(value: Any) -> Any:
 def _concat_guard(parts: Iterable[Any]) -> str:
     """``a ~ b ~ c``: refused before joining when the result would be too long."""
     texts = [str(part) for part in parts]
-    if sum(len(t) for t in texts) > MAX_BUILT:
-        raise SecurityError(f"value too large in a prompt template (over {MAX_BUILT:,})")
+    if sum(len(t) for t in texts) > _limit():
+        raise SecurityError(f"value too large in a prompt template (over {_limit():,})")
     return "".join(texts)
 
 
@@ -255,9 +266,9 @@ class Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
             raise SecurityError("number too large in a prompt template")
         if operator == "*":
             sized, times = (left, right) if isinstance(right, int) else (right, left)
-            if isinstance(times, int) and _size(sized) * max(times, 0) > MAX_BUILT:
+            if isinstance(times, int) and _size(sized) * max(times, 0) > _limit():
                 raise SecurityError("value too large in a prompt template")
-        if operator == "+" and _size(left) + _size(right) > MAX_BUILT:
+        if operator == "+" and _size(left) + _size(right) > _limit():
             raise SecurityError("value too large in a prompt template")
         if operator == "%" and isinstance(left, str):
             _check_growth("__mod__", left, ())

@@ -181,5 +181,7 @@ def test_an_ordinary_template_still_renders(tmp_path: Path) -> None:
     prompt = parse_prompt_file(prompt_file(tmp_path, template))
     assert prompt.system == "499500 ab     x 1,2   x   p,q 012"
     long_text = "ن" * 3_000_000  # a long report is no template's doing
-    user = load_prompt(str(prompt_file(tmp_path / "u", "s", "{{ text }}\n{{ text|length }}")))
-    assert user.render_user(long_text, "r1").endswith("\n3000000")
+    template = "{{ ('Report: ' ~ text)|trim }}\n{{ text.strip()|length }}"
+    user = load_prompt(str(prompt_file(tmp_path / "u", "s", template)))
+    rendered = user.render_user(long_text, "r1")
+    assert rendered.startswith("Report: نن") and rendered.endswith("\n3000000")
