@@ -4,7 +4,9 @@ The one writer and the one reader of result files, for every command.
 Reading (:func:`scan`): every complete line must be a result, or the file is refused, naming
 the line. A last line without a final newline is read when it is a whole result (hand-made
 files often end so) and is a *torn* line when it is the cut-off start of one (a run killed
-mid-write). A UTF-8 byte order mark is ignored.
+mid-write: it starts as every result does, with ``{"report_id":``); any other broken last
+line makes the file one that is not a result file, refused and never changed. A UTF-8 byte
+order mark is ignored.
 
 Writing (:class:`JsonlWriter`): one line per result, appended as each report finishes, flushed
 and fsynced (where the output is a regular file), so a killed run loses at most the line being
@@ -26,6 +28,7 @@ import asyncio
 import errno
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +43,9 @@ from llm_extract.errors import InputError
 from llm_extract.results import ExtractionResult
 
 _BOM = b"\xef\xbb\xbf"
+#: How every result line starts (the writer's, or one written by hand with spaces).
+_RESULT_START = re.compile(rb'\s*\{\s*"report_id"\s*:')
+_COMPACT_START = b'{"report_id":'
 
 
 @dataclass
@@ -90,7 +96,7 @@ def scan(path: str | Path, *, skipped: list[str] | None = None) -> ResultsFile:
             found.results.append((number, _parse(file, last, number)))
             found.unterminated = True
         except InputError as exc:
-            if last.lstrip().startswith(b"{"):
+            if _is_result_start(last):  # the cut-off start of a result, nothing else
                 found.torn_bytes = len(last)
             elif skipped is not None:
                 skipped.append(str(exc))
@@ -298,7 +304,12 @@ class JsonlWriter:
 
 
 class _Lock:
-    """An exclusive ``flock`` on a hidden file beside the output, holding the writer's pid."""
+    """An exclusive ``flock`` on a hidden file beside the output, holding the writer's pid.
+
+    The lock belongs to the file the output resolves to (a link and its target share one
+    lock, so two runs writing one file through two names cannot both hold it), and the lock
+    file is never a link: one planted there (``.o.jsonl.lock -> victim.txt``) is refused, not
+    followed."""
 
     def __init__(self, path: Path, handle: IO[str]) -> None:
         self.path = path
@@ -308,16 +319,19 @@ class _Lock:
     def take(cls, output: Path) -> _Lock:
         import fcntl
 
-        path = output.with_name(f".{output.name}.lock")
+        target = output.resolve()
+        path = target.with_name(f".{target.name}.lock")
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            handle = path.open("a+", encoding="utf-8")
+            fd = os.open(path, flags, 0o644)
         except OSError as exc:
-            raise InputError(output, f"cannot lock the output ({exc.strerror})") from exc
+            raise InputError(output, _lock_failure(path, exc)) from exc
+        handle = os.fdopen(fd, "r+", encoding="utf-8")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read(64).strip() or "another process"
             handle.close()
             raise OutputLocked(
                 output, f"another run is writing this file (process {holder}); wait for it"
@@ -336,6 +350,16 @@ class _Lock:
         finally:
             fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
             self.handle.close()
+
+
+def _lock_failure(lock: Path, exc: OSError) -> str:
+    """What stopped the lock file from opening, said as what it is."""
+    if exc.errno == errno.ELOOP:
+        return f"{lock} is a symbolic link; refusing to follow it (remove it if no run is going)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "read-only file system" if exc.errno == errno.EROFS else "permission denied"
+        return f"cannot write in the folder {lock.parent} ({why})"
+    return f"cannot lock the output: {lock} ({exc.strerror or exc})"
 
 
 def result_line(result: ExtractionResult) -> str:
@@ -371,6 +395,12 @@ def _refuse_unless_results(path: Path) -> None:
         raise InputError(
             path, "exists and is not a results file of llm-extract; refusing to overwrite it"
         )
+
+
+def _is_result_start(raw: bytes) -> bool:
+    """Whether ``raw`` begins as a result line does (or is a cut-off piece of that start)."""
+    head = raw.lstrip()
+    return _RESULT_START.match(head) is not None or _COMPACT_START.startswith(head)
 
 
 def _is_regular(path: Path) -> bool:

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.sandbox
-from jinja2.exceptions import SecurityError
 from pydantic import ValidationError
 
 from llm_extract.errors import PromptError
 from llm_extract.report import Report
+from llm_extract.sandbox import Sandbox, budget
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import MODES
 
@@ -42,38 +41,7 @@ PARAM_TYPES: dict[str, tuple[type, ...]] = {
 }
 EXAMPLE_ID = "example-{n}"
 
-#: The longest string or list a template may build with ``*`` (a prompt is a few KB).
-MAX_BUILT = 1_000_000
-
-
-class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
-    """Prompt files are data a user may have downloaded: templates render in jinja2's
-    immutable sandbox, so no attribute walk (``cycler.__init__.__globals__...``) reaches
-    Python, ranges stay small, and ``*`` / ``**`` cannot build a huge value."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(
-        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
-    ) -> Any:
-        if operator == "**" and _power_bits(left, right) > MAX_BUILT:
-            raise SecurityError("number too large in a prompt template")
-        if operator == "*":
-            sized, times = (left, right) if isinstance(right, int) else (right, left)
-            sized_len = len(sized) if isinstance(sized, str | list | tuple) else 0
-            if isinstance(times, int) and sized_len * max(times, 0) > MAX_BUILT:
-                raise SecurityError("value too large in a prompt template")
-        return super().call_binop(context, operator, left, right)
-
-
-def _power_bits(base: Any, exponent: Any) -> int:
-    """About how many bits ``base ** exponent`` takes (0 when it is no large integer)."""
-    if not isinstance(base, int) or not isinstance(exponent, int) or exponent <= 0:
-        return 0
-    return abs(base).bit_length() * exponent if abs(base) > 1 else 0
-
-
-_ENV = _Sandbox(
+_ENV = Sandbox(
     undefined=jinja2.StrictUndefined,
     autoescape=False,  # plain text for a language model, not HTML
     keep_trailing_newline=False,
@@ -94,9 +62,12 @@ def _template(source: str) -> jinja2.Template:
 def _render(template: str, **values: str) -> str:
     """Render an untrusted template; any failure is a :class:`jinja2.TemplateError`."""
     try:
-        return _template(template).render(**values)
+        with budget(dict(values)):
+            return _template(template).render(**values)
     except jinja2.TemplateError:
         raise
+    except MemoryError as exc:
+        raise jinja2.TemplateError("the template ran out of memory") from exc
     except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
         raise jinja2.TemplateError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -9,6 +9,11 @@ or :func:`redact_url` (a server address); each secret becomes :data:`MASK`:
 - in every URL, the user information (``user:password@``) and the value of every query
   parameter whose name says it holds a key, token, secret, password or signature;
 - in JSON values (:func:`scrub_json`), every field whose name says it holds a secret.
+
+A mistyped URL (``https//user:PW@host/v1``, ``//user:PW@host``) keeps no credentials either.
+:func:`printable` makes text safe for a terminal line: control characters and the bidi
+overrides that reorder what a terminal shows (U+202E...) become visible escapes; URLs get
+them percent-encoded (:func:`redact_url`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 _MIN_SECRET = 4  # shorter strings would mask ordinary text
@@ -32,6 +37,14 @@ _SECRET_NAME = re.compile(
 )
 # A URL inside free text: a scheme, then everything up to white space or a quote.
 _URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
+# User information however the start of the URL is mistyped (``https//u:p@h``,
+# ``https:/u:p@h``, ``//u:p@h``).
+_USERINFO = re.compile(r"((?i:\b(?:https?|wss?|ftps?)):?/{1,3}|(?<![\w:/])//)([^/@\s\"'<>`]+)@")
+# Characters a terminal must not receive raw: C0 and C1 controls but tab, newline and CR,
+# DEL, and the marks and overrides of the bidi algorithm (Trojan Source).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def is_secret_name(name: str) -> bool:
@@ -57,10 +70,13 @@ def redact_url(url: str) -> str:
     ``http://***@host:8000/v1?api-key=***&v=2``. Text that does not parse as a URL is
     returned with the same masks applied by pattern, never as it was.
     """
+    url = _UNPRINTABLE.sub(lambda m: quote(m.group(0)), url)
     try:
         parts = urlsplit(url)
         netloc = parts.netloc
     except ValueError:
+        return _redact_userinfo_by_pattern(url)
+    if not netloc:  # not a URL as written (``https//user:pw@host``): mask by pattern
         return _redact_userinfo_by_pattern(url)
     if "@" in netloc:
         netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
@@ -71,7 +87,13 @@ def redact_url(url: str) -> str:
 
 
 def _redact_userinfo_by_pattern(text: str) -> str:
-    return re.sub(r"(?<=://)[^/@\s]*@", f"{MASK}@", text)
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+
+def _malformed_userinfo(url: str) -> str | None:
+    """The user information of a URL that does not parse as one (``https//u:p@host``)."""
+    match = _USERINFO.search(url)
+    return match.group(2) if match else None
 
 
 def url_secrets(url: str | None) -> list[str]:
@@ -87,7 +109,11 @@ def url_secrets(url: str | None) -> list[str]:
         found = [parts.password if parts.password is not None else parts.username]
         found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if is_secret_name(k)]
     except ValueError:
-        return []
+        found = []
+    userinfo = _malformed_userinfo(url) if not found or found == [None] else None
+    if userinfo is not None:
+        name, colon, password = userinfo.partition(":")
+        found.append(password if colon else name)
     out: list[str] = []
     for value in found:
         for form in (value, unquote(value) if value else value):
@@ -102,7 +128,14 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len)[::-1]:
         text = text.replace(secret, MASK)
     text = _KEY_LIKE.sub(MASK, text)
-    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
+    text = _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
+    return _redact_userinfo_by_pattern(text)
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: each control character (but tab, newline and CR) and each bidi
+    mark or override (U+202E...) written as a visible escape (``\\u202e``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 def scrub_json(value: Any) -> Any:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
@@ -72,10 +73,29 @@ class StrictJsonSchema(GenerateJsonSchema):
         return self.generate_inner(schema["schema"])
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without C0 control characters and DEL, tab, newline and CR kept."""
+    return _CONTROLS.sub("", text)
+
+
 class _Model(BaseModel):
-    """Base of every contract model: unknown keys are errors, schema is strict."""
+    """Base of every contract model: unknown keys are errors, schema is strict, and no text
+    keeps a control character (NUL, ESC...; tab, newline and CR stay): a model answer never
+    carries one into a result, a table or a page."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return strip_controls(value)
+        if isinstance(value, list):
+            return [strip_controls(v) if isinstance(v, str) else v for v in value]
+        return value
 
     @classmethod
     def model_json_schema(

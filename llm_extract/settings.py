@@ -324,8 +324,14 @@ def _usage_error(
         else:
             where = OPTION_NAMES.get(name, name)
         value = error.get("input")
-        secretive = name in ("api_key", "base_url")  # a base URL may carry a password
-        shown = "" if secretive or isinstance(value, dict) else f" (got {value!r})"
+        # the error names the field or its variable; a base URL may carry a password
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        if name in ("api_key", API_KEY_ENV):
+            shown = ""
+        elif name in ("base_url", BASE_URL_ENV) and isinstance(value, str):
+            from llm_extract.redact import redact_url
+
+            shown = f" (got {redact_url(value)!r})"
         clauses.append(f"{where}: {message}{shown}")
     return UsageError("; ".join(clauses))
 

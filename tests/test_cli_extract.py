@@ -413,3 +413,23 @@ def test_a_model_date_in_another_year_is_kept_and_flagged(
     (fixed,) = lines(again)
     assert fixed.extraction is not None and str(fixed.extraction.drills[0].date) == "2024-09-03"
     assert fixed.extraction.flags == []
+
+
+def test_the_cache_keeps_servers_apart(
+    server: OpenAIServer, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same model name on another server is another model: its answers do not come from
+    the first server's cache (issue 19, item 11)."""
+    assert run(str(folder), "-o", str(tmp_path / "a.jsonl")).exit_code == 0
+    assert len(server.chat_requests()) == 3
+    with OpenAIServer() as other:
+        other.answer_by_text(answers_by_month())
+        monkeypatch.setenv("OPENAI_BASE_URL", other.base_url.replace("://", "://user:pw-b@"))
+        result = run(str(folder), "-o", str(tmp_path / "b.jsonl"))
+        assert result.exit_code == 0, result.output
+        assert len(other.chat_requests()) == 3
+        assert not any(r.cached for r in lines(tmp_path / "b.jsonl"))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    again = run(str(folder), "-o", str(tmp_path / "a2.jsonl"))
+    assert again.exit_code == 0 and len(server.chat_requests()) == 3  # A's cache still answers
+    assert all(r.cached for r in lines(tmp_path / "a2.jsonl"))

@@ -33,12 +33,14 @@ from llm_extract.reporting.export import TABLE_COLUMNS, TABLES, export_tables
 from llm_extract.reporting.sheets import (
     CSV_ESCAPE,
     CSV_TRIGGERS,
+    XLSX_MAX_CELL,
     csv_cell,
     write_csv,
     write_parquet,
     write_xlsx,
     xlsx_text,
 )
+from llm_extract.schemas import strip_controls
 
 KEY = "sk-test-HOSTILE-EXPORT-1a2b3c"
 LINK = '=HYPERLINK("http://evil.example/","click")'
@@ -222,7 +224,8 @@ TEXT = st.one_of(
 def test_csv_cell_is_inert_and_reversible(text: str) -> None:
     cell = csv_cell(text)
     assert is_inert_csv_cell(cell)
-    assert cell in (text, CSV_ESCAPE + text)  # nothing lost: strip the one quote to undo
+    kept = strip_controls(text)  # NUL, ESC... never reach a CSV file
+    assert cell in (kept, CSV_ESCAPE + kept)  # nothing else lost: strip the one quote to undo
 
 
 @settings(
@@ -238,7 +241,7 @@ def test_csv_file_cells_are_inert(tmp_path: Path, texts: list[str]) -> None:
     assert len(rows) == len(texts) + 1  # quoting kept every value in its own cell
     for row, text in zip(rows[1:], texts, strict=True):
         assert is_inert_csv_cell(row[0])
-        assert row[0] in (text, CSV_ESCAPE + text)
+        assert row[0] in (strip_controls(text), CSV_ESCAPE + strip_controls(text))
         assert int(row[1]) < 0
 
 
@@ -287,3 +290,59 @@ def test_export_library_call_with_a_formula_id(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert rows and all(row["event_id"].startswith("'=1+1-") for row in rows)
     assert all(row["source_report_id"] == "'=1+1" for row in rows)
+
+
+# --- control characters and cell sizes (issue 19, item 13) -----------------------------------
+
+CONTROLS = "\x00\x01\x1b[31m\x07\x7f"
+
+
+def test_control_characters_in_a_model_answer_never_reach_a_result_a_table_or_a_page(
+    openai_server: OpenAIServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    answer: dict[str, Any] = json.loads((GOLD_DIR / "month_116.json").read_text("utf-8"))
+    answer["arrests"][0]["notes"] = f"note{CONTROLS}end"
+    answer["drills"][1]["weapons"] = [f"gun{CONTROLS}"]
+    openai_server.default = Reply(answer)
+    out = tmp_path / "out.jsonl"
+    report = REPORTS_DIR / "month_116.txt"
+    done = CliRunner().invoke(app, ["extract", str(report), "-o", str(out), "--no-cache"])
+    assert done.exit_code == 0, done.output
+    (result,) = read_results(out)
+    assert result.extraction is not None
+    assert result.extraction.arrests[0].notes == "note[31mend"
+    assert result.extraction.drills[1].weapons == ["gun[31m"]
+    export(out, "csv", tmp_path / "t.csv")
+    page = tmp_path / "v.html"
+    viewed = CliRunner().invoke(app, ["view", str(out), "-o", str(page)])
+    assert viewed.exit_code == 0, viewed.output
+    written = [*tmp_path.glob("t_*.csv"), page, out]
+    assert len(written) > 2
+    for path in written:
+        data = path.read_bytes()
+        assert not any(ch in data for ch in (b"\x00", b"\x01", b"\x1b", b"\x07", b"\x7f")), path
+
+
+def test_a_csv_cell_drops_control_characters() -> None:
+    assert csv_cell("a\x00b\x1bc\td\r\ne") == "abc\td\r\ne"
+    assert csv_cell("\x00=1+1") == "'=1+1"
+
+
+def test_an_xlsx_cell_over_excels_limit_is_cut_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "long.xlsx"
+    long = "و" * (XLSX_MAX_CELL + 5000)
+    warnings: list[str] = []
+    frame = pd.DataFrame({"report_id": ["r1", "r2"], "notes": ["short", long]})
+    write_xlsx({"arrests": frame}, path, warnings.append)
+    workbook = openpyxl.load_workbook(path)
+    try:
+        cell = workbook["arrests"]["B3"]
+        assert cell.value == long[:XLSX_MAX_CELL]
+    finally:
+        workbook.close()
+    assert frame["notes"][1] == long  # the caller's frame is not changed
+    (warning,) = warnings
+    assert "sheet arrests, row 3, column notes (report r2)" in warning
+    assert "37,767 characters cut to 32,767" in warning

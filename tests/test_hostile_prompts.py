@@ -4,8 +4,10 @@ process's objects or hangs the tool, whichever folder it is found in."""
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,102 @@ def test_a_hostile_prompt_in_the_current_folder_runs_nothing(
 def test_a_template_cannot_exhaust_memory_or_crash(template: str, tmp_path: Path) -> None:
     with pytest.raises(PromptError):
         parse_prompt_file(prompt_file(tmp_path, template))
+
+
+# --- time and size budgets (issue 19, item 10) ----------------------------------------------
+
+BIG = "{% set a = 'x' * 999999 %}"
+BOMBS = [
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+    "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}"
+    "{% endfor %}{{ ns.s|length }}",
+    "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}"
+    "{% endfor %}",
+    "{% set ns = namespace(s=['x']) %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}"
+    "{% endfor %}",
+    "{{ 'x'|center(900000000) }}",
+    "{{ 'x'.center(900000000) }}",
+    "{{ 'x'.ljust(900000000) }}",
+    "{{ 'x'|indent(900000000) }}",
+    "{{ '%900000000s'|format('x') }}",
+    "{{ '%900000000s' % 'x' }}",
+    "{{ '%*s'|format(900000000, 'x') }}",
+    "{{ '{:900000000}'.format('x') }}",
+    "{{ lipsum(900000000) }}",
+    BIG + "{% set b = a ~ a %}",
+    BIG + "{{ a|replace('', a) }}",
+    BIG + "{{ a.replace('x', a) }}",
+    BIG + "{{ [a, a, a]|join }}",
+    BIG + "{{ ''.join([a, a, a]) }}",
+    BIG + "{{ ([[a]] * 1000)|sum(start=[]) }}",
+    BIG + "{{ a|wordwrap(1, wrapstring=a) }}",
+    BIG + "{{ a }}{{ a }}{{ a }}{{ a }}{{ a }}",
+    "{{ ('\t' * 999999).expandtabs(999999) }}",
+    "{% macro f(s, n) %}{% if n %}{{ f(s ~ s, n - 1) }}{% endif %}{% endmacro %}{{ f('x', 40) }}",
+]
+
+
+@pytest.mark.parametrize("template", BOMBS)
+def test_a_template_bomb_ends_quickly_with_one_error(template: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(
+        PromptError,
+        match=r"system template: .*(too large|longer than|loops "
+        r"more than|writes more than)",
+    ):
+        parse_prompt_file(prompt_file(tmp_path, template))
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("template", [BOMBS[0], BOMBS[2], BOMBS[5]])
+def test_a_template_bomb_in_the_user_template_of_each_report(template: str, tmp_path: Path) -> None:
+    """A user template may branch on the report: the budget holds for every rendering."""
+    user = "{{ text }}{% if 'BOOM' in text %}" + template + "{% endif %}"
+    prompt = load_prompt(str(prompt_file(tmp_path, "plain", user)))
+    assert prompt.render_user("نص", "r1") == "نص"
+    with pytest.raises(PromptError, match="user template"):
+        prompt.render_user("BOOM", "r2")
+
+
+def _memory_cap() -> None:  # pragma: no cover  (runs in the child)
+    cap = 1536 * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+@pytest.mark.parametrize("template", [BOMBS[0], BOMBS[2], BOMBS[5]])
+def test_llm_extract_prompts_ends_a_bomb_with_one_line_and_bounded_memory(
+    template: str, tmp_path: Path
+) -> None:
+    prompt_file(tmp_path / "prompts", template)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLM_EXTRACT_PROMPTS")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(CLI), "prompts"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        preexec_fn=_memory_cap,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "MemoryError" not in done.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_an_ordinary_template_still_renders(tmp_path: Path) -> None:
+    template = (
+        "{% set ns = namespace(n=0) %}{% for i in range(1000) %}{% set ns.n = ns.n + i %}"
+        "{% endfor %}{{ ns.n }} {{ 'a' ~ 'b' }} {{ '%5s'|format('x') }} {{ [1, 2]|join(',') }}"
+        " {{ 'x'.center(5) }} {{ ','.join(['p', 'q']) }} {{ range(3)|map('string')|join }}"
+    )
+    prompt = parse_prompt_file(prompt_file(tmp_path, template))
+    assert prompt.system == "499500 ab     x 1,2   x   p,q 012"
+    long_text = "ن" * 3_000_000  # a long report is no template's doing
+    template = "{{ ('Report: ' ~ text)|trim }}\n{{ text.strip()|length }}"
+    user = load_prompt(str(prompt_file(tmp_path / "u", "s", template)))
+    rendered = user.render_user(long_text, "r1")
+    assert rendered.startswith("Report: نن") and rendered.endswith("\n3000000")

@@ -14,7 +14,7 @@ import typer
 
 from llm_extract.errors import LlmExtractError, UsageError
 from llm_extract.prompts import Prompt, load_prompt
-from llm_extract.redact import redact
+from llm_extract.redact import printable, redact
 from llm_extract.report import Duplicate, Report
 from llm_extract.settings import Settings, known_secrets, load_settings
 
@@ -40,9 +40,16 @@ def configure(values: Mapping[str, Any], **fixed: Any) -> tuple[Settings, Prompt
 
 
 def echo_error(message: str) -> None:
-    """One line on stderr, never a secret (the API key, the credentials of a URL)."""
-    message = redact(message, known_secrets())
+    """One line on stderr, never a secret (the API key, the credentials of a URL), never a
+    control character or bidi override raw."""
+    message = printable(redact(message, known_secrets()))
     typer.echo(" ".join(message.split()), err=True)
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """A line of data for a person (a path, a name, a text): control characters and bidi
+    overrides written as visible escapes, never raw on the terminal."""
+    typer.echo(printable(text), err=err)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -168,4 +168,4 @@ def _stats_table(figures: CorrectionStats, output: Path, store: GoldStore) -> No
             table.add_row("", name, *_tally_cells(tally))
     for name, tally in sorted(figures.report_fields.items()):
         table.add_row("report", name, *_tally_cells(tally))
-    Console(width=120 if not sys.stdout.isatty() else None).print(table)
+    Console(width=120 if not sys.stdout.isatty() else None, markup=False).print(table)

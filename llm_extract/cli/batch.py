@@ -26,6 +26,7 @@ from llm_extract.cli._common import (
     EXIT_OK,
     cli_errors,
     configure,
+    echo,
     echo_duplicates,
     echo_error,
     fail,
@@ -35,6 +36,7 @@ from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
+from llm_extract.outputs import refuse_foreign, write_bytes
 from llm_extract.report import Duplicate, Report
 from llm_extract.results import ExtractionResult, Usage
 from llm_extract.run.aio import run_async
@@ -103,6 +105,9 @@ def prepare_command(
             "--max-requests-per-file", min=1, help="Split the requests into files of this many."
         ),
     ] = MAX_REQUESTS_PER_FILE,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing files that are not request files.")
+    ] = False,
 ) -> None:
     """Write one Batch API request per report (the same body the online path sends)."""
     with cli_errors():
@@ -126,14 +131,20 @@ def prepare_command(
     with cli_errors():
         refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
         prepared = run_async(prepare_reports(runner, runner.prepare(reports)))
-        write_batch(prepared, output, max_requests=max_requests, max_bytes=MAX_BYTES_PER_FILE)
+        write_batch(
+            prepared,
+            output,
+            max_requests=max_requests,
+            max_bytes=MAX_BYTES_PER_FILE,
+            force=force,
+        )
     prompt_tokens = sum(estimate_body_tokens(line["body"]) for line in prepared.lines)
     answer = settings.max_tokens * len(prepared.lines)
     cost = runner.prices.cost(
         settings.model, Usage(prompt_tokens=prompt_tokens, completion_tokens=answer), batch=True
     )
     for file in prepared.files:
-        typer.echo(str(file))
+        echo(str(file))
     echo_error(
         f"{len(prepared.lines)} request(s) in {len(prepared.files)} file(s); manifest "
         f"{manifest_path(output)}; ~{prompt_tokens:,} prompt tokens"
@@ -192,30 +203,41 @@ def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
 def download_command(
     batch_id: Annotated[str, typer.Argument()],
     output: Annotated[Path, typer.Option("-o", "--output", help="Results file (JSONL).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace existing files that are not batch results.")
+    ] = False,
 ) -> None:
     """Save a finished batch's results (and its error file as <output>.errors.jsonl)."""
     with _client() as client:
-        _download(client, batch_id, output)
+        _download(client, batch_id, output, force=force)
 
 
-def _download(client: Any, batch_id: str, output: Path) -> None:
+def _is_batch_output(head: bytes) -> bool:
+    return head.lstrip().startswith(b'{"id"') and b'"custom_id"' in head
+
+
+def _download(client: Any, batch_id: str, output: Path, *, force: bool = False) -> None:
+    errors_file = output.with_name(output.stem + ".errors.jsonl")
+    with cli_errors():
+        for target in (output, errors_file):
+            refuse_foreign(target, "a batch results file", _is_batch_output, force=force)
     batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
     if not batch.output_file_id and not batch.error_file_id:
         fail(f"batch {batch_id} has no results yet (status {batch.status})", EXIT_FAILED)
     saved = []
     for file_id, target in (
         (batch.output_file_id, output),
-        (batch.error_file_id, output.with_name(output.stem + ".errors.jsonl")),
+        (batch.error_file_id, errors_file),
     ):
         if not file_id:
             continue
         content = _api_call(f"file {file_id}", client.files.content, file_id)
         try:
-            target.write_bytes(content.read())
+            write_bytes(target, content.read())
         except OSError as exc:
             fail(f"{target}: cannot write ({exc.strerror})")
         saved.append(target)
-        typer.echo(str(target))
+        echo(str(target))
     echo_error(f"batch {batch_id} ({batch.status}): saved {len(saved)} file(s)")
 
 

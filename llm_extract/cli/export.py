@@ -7,12 +7,22 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
+from llm_extract.cli._common import (
+    cli_errors,
+    echo,
+    echo_error,
+    fail,
+    refuse_overwriting_inputs,
+)
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.export import FORMATS, TABLES, export_tables
 from llm_extract.results import duplicate_note, one_result_per_report
 
 app = typer.Typer(add_completion=False)
+
+
+def _warn(message: str) -> None:
+    echo_error(f"warning: {message}")
 
 
 @app.command("export")
@@ -41,6 +51,10 @@ def export_command(
             "Default: beside the JSONL.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace existing files that are not tables of the format."),
+    ] = False,
 ) -> None:
     """Write one flat table per category, or the ACLED-style events table."""
     if fmt not in FORMATS:
@@ -59,11 +73,13 @@ def export_command(
         else:
             target = out
         refuse_overwriting_inputs([target], [output])
-        paths = export_tables(results, fmt, target, tables, stem=output.stem)
+        paths = export_tables(
+            results, fmt, target, tables, stem=output.stem, warn=_warn, force=force
+        )
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():
-        typer.echo(f"{name}: {path}")
+        echo(f"{name}: {path}")
     note = f" ({skipped} failed report{'s' if skipped != 1 else ''} skipped)" if skipped else ""
     typer.echo(f"exported {ok} report{'s' if ok != 1 else ''}{note}", err=True)
     if duplicates:

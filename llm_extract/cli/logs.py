@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_extract.cli._common import EXIT_USAGE, cli_errors, echo_error, fail
+from llm_extract.cli._common import EXIT_USAGE, cli_errors, echo, echo_error, fail
 from llm_extract.run.logstore import LogEntry, RequestLog
 
 app = typer.Typer(add_completion=False)
@@ -75,15 +75,15 @@ def _show(entry: LogEntry, number: int, full: bool) -> None:
         else ""
     )
     latency = f", {entry.latency_s:.2f} s" if entry.latency_s is not None else ""
-    typer.echo(f"#{number} {when} {entry.model or '?'} {status}{latency}{tokens}")
+    echo(f"#{number} {when} {entry.model or '?'} {status}{latency}{tokens}")
     if entry.request_key:
-        typer.echo(f"  request key {entry.request_key}")
+        echo(f"  request key {entry.request_key}")
     for role, text in _messages(_load(entry.request)):
-        typer.echo(f"  > {role}: {_clip(text, full)}")
+        echo(f"  > {role}: {_clip(text, full)}")
     if entry.error:
-        typer.echo(f"  ! {entry.error}")
+        echo(f"  ! {entry.error}")
     if entry.response is not None:
-        typer.echo(f"  < {_clip(_answer(_load(entry.response)), full)}")
+        echo(f"  < {_clip(_answer(_load(entry.response)), full)}")
 
 
 @app.command("logs")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli._common import cli_errors, fail
+from llm_extract.cli._common import cli_errors, echo, fail
 from llm_extract.prompts import list_prompts, prompt_dirs
 
 app = typer.Typer(add_completion=False)
@@ -32,6 +32,4 @@ def prompts_command(
         fail(f"no prompt files (*.toml) in {', '.join(map(str, dirs)) or 'any prompt folder'}")
     width = max(len(p.name) for p in prompts)
     for prompt in prompts:
-        typer.echo(
-            f"{prompt.name:<{width}}  {prompt.hash[:12]}  {prompt.description}  ({prompt.path})"
-        )
+        echo(f"{prompt.name:<{width}}  {prompt.hash[:12]}  {prompt.description}  ({prompt.path})")

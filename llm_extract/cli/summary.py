@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
+from llm_extract.cli._common import cli_errors, echo, fail, refuse_overwriting_inputs
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.summary import chart_format, plot_summary, rich_table, summarize
 from llm_extract.results import duplicate_note
@@ -31,6 +31,9 @@ def summary_command(
         ),
     ] = None,
     no_chart: Annotated[bool, typer.Option("--no-chart", help="Print the table only.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file that is not a chart.")
+    ] = False,
 ) -> None:
     """Print per month the trucks, cargo flights, drills, attacks, airstrikes, operations and
     detainees (stated totals first, else sums of records), and draw them."""
@@ -47,7 +50,7 @@ def summary_command(
         if summary.failed:
             typer.echo(f"{len(summary.failed)} failed report(s) left out", err=True)
         if summary.undated:
-            typer.echo(
+            echo(
                 f"{len(summary.undated)} report(s) with no month or date left out: "
                 + ", ".join(summary.undated),
                 err=True,
@@ -55,4 +58,4 @@ def summary_command(
         if not no_chart and summary.rows:
             target = chart or output.with_name(f"{output.stem}_summary.png")
             refuse_overwriting_inputs([target], [output])
-            typer.echo(f"chart: {plot_summary(summary, target)}")
+            echo(f"chart: {plot_summary(summary, target, force=force)}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llm_extract.cli._common import cli_errors, refuse_overwriting_inputs
+from llm_extract.cli._common import cli_errors, echo, refuse_overwriting_inputs
 from llm_extract.cli._options import ReportTextsOption
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.view import write_view
@@ -31,6 +31,9 @@ def view_command(
         typer.Option("--output", "-o", help="HTML file (default: <stem>_review.html)."),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file that is not an HTML page.")
+    ] = False,
 ) -> None:
     """Write one HTML page: each report's text with every record's evidence highlighted."""
     with cli_errors():
@@ -44,11 +47,12 @@ def view_command(
             reports_dirs=reports or [],
             base=output.parent,
             title=title or f"Review of {output.name}",
+            force=force,
         )
     records = sum(r.n_pred for r in shown)
     highlighted = sum(r.n_highlighted for r in shown)
     no_text = [r.report_id for r in shown if r.text_state != TEXT_OK]
-    typer.echo(str(path))
+    echo(str(path))
     typer.echo(f"{len(shown)} reports, {records} records, {highlighted} highlighted", err=True)
     if gold is not None:
         kinds = ("matched", "wrong", "spurious", "missed")
@@ -59,7 +63,7 @@ def view_command(
             err=True,
         )
     if no_text:
-        typer.echo(
+        echo(
             f"{len(no_text)} report(s) without usable text (shown without highlights): "
             + ", ".join(no_text[:10])
             + (" ..." if len(no_text) > 10 else ""),

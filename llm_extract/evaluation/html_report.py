@@ -19,6 +19,7 @@ from llm_extract.evaluation.fields import SKIPPED_FIELDS, is_absent
 from llm_extract.evaluation.metrics import OVERALL
 from llm_extract.evaluation.runs import HTML_FILE, Run
 from llm_extract.evaluation.tables import cost, fmt, pct, signed
+from llm_extract.outputs import write_text
 from llm_extract.schemas import CATEGORIES, RECORD_TYPES, Grounded
 
 TEMPLATE = "eval_report.html.j2"
@@ -202,7 +203,7 @@ def write_html(run: Run, path: str | Path) -> Path:
     if target.is_dir():
         target = target / HTML_FILE
     try:
-        target.write_text(render_html(run), encoding="utf-8")
+        write_text(target, render_html(run))
     except OSError as exc:
         raise UsageError(f"{target}: cannot write the HTML report ({exc.strerror or exc})") from exc
     return target

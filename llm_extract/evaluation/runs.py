@@ -21,6 +21,7 @@ from llm_extract.errors import UsageError
 from llm_extract.evaluation.compare import Comparison
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.metrics import ReportScore, Summary
+from llm_extract.outputs import write_text
 from llm_extract.paths import child_path
 from llm_extract.results import ExtractionResult, PromptInfo
 from llm_extract.run.keys import stable_hash
@@ -137,7 +138,7 @@ def save_run(run: Run, runs_dir: str | Path | None = None) -> Path:
     try:
         folder.mkdir(parents=True)
         path = folder / RUN_FILE
-        path.write_text(run.model_dump_json(indent=1), encoding="utf-8")
+        write_text(path, run.model_dump_json(indent=1))
     except OSError as exc:
         raise UsageError(f"{folder}: cannot save the run ({exc.strerror or exc})") from exc
     return path

@@ -34,6 +34,7 @@ No text cell of any format is ever a formula: see :mod:`llm_extract.reporting.sh
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from llm_extract.errors import InputError, UsageError
+from llm_extract.outputs import SNIFFERS, Sniffer, atomic_write, refuse_foreign
 from llm_extract.reporting.gazetteer import Gazetteer, Place, default_gazetteer
 from llm_extract.reporting.sheets import write_csv, write_parquet, write_xlsx
 from llm_extract.results import ExtractionResult, one_result_per_report
@@ -622,6 +624,17 @@ def output_paths(
     return {table: folder / f"{prefix}_{table}.{fmt}" for table in tables}
 
 
+def _csv_table(head: bytes) -> bool:
+    """A CSV file this module wrote: its first line is the header of one of the tables."""
+    first = head.removeprefix(b"\xef\xbb\xbf").split(b"\r\n", 1)[0].split(b"\n", 1)[0]
+    headers = {",".join(columns).encode("utf-8") for columns in TABLE_COLUMNS.values()}
+    return first in headers
+
+
+def _sniffer(fmt: str) -> Sniffer:
+    return _csv_table if fmt == "csv" else SNIFFERS[fmt]
+
+
 def export_tables(
     results: Sequence[ExtractionResult],
     fmt: str,
@@ -630,8 +643,13 @@ def export_tables(
     gaz: Gazetteer | None = None,
     *,
     stem: str = "export",
+    warn: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> dict[str, Path]:
-    """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table.
+    """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table. ``warn``
+    hears of every xlsx cell cut to Excel's limit. Each file is written whole or not at all
+    (:mod:`llm_extract.outputs`), and an existing file that is not a table of this format
+    is not replaced unless ``force``.
 
     xlsx: one workbook, one sheet per table. csv/parquet: one file per table
     (``<stem>_<table>.<ext>``) unless a single table is asked for. ``out`` an existing folder:
@@ -644,6 +662,8 @@ def export_tables(
         if table not in TABLES:
             raise UsageError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     paths = output_paths(Path(out), fmt, tables, stem=stem)
+    for path in set(paths.values()):
+        refuse_foreign(path, f"a {fmt} table", _sniffer(fmt), force=force)
     frames = {table: build_table(results, table, gaz) for table in tables}
     for path in set(paths.values()):
         try:
@@ -652,11 +672,12 @@ def export_tables(
             raise InputError(path, f"cannot create folder ({exc.strerror or exc})") from exc
     try:
         if fmt == "xlsx":
-            write_xlsx(frames, next(iter(paths.values())))
+            target = next(iter(paths.values()))
+            atomic_write(target, lambda temporary: write_xlsx(frames, temporary, warn, target))
         else:
             write = write_csv if fmt == "csv" else write_parquet
             for table, frame in frames.items():
-                write(frame, paths[table])
+                atomic_write(paths[table], functools.partial(write, frame))
     except OSError as exc:
         raise InputError(exc.filename or out, f"cannot write ({exc.strerror or exc})") from exc
     return paths

@@ -38,6 +38,7 @@ from rich.table import Table
 
 from llm_extract.errors import InputError, UsageError
 from llm_extract.normalize import coalition_month_of, coalition_period
+from llm_extract.outputs import SNIFFERS, atomic_write, refuse_foreign
 from llm_extract.report import Duplicate
 from llm_extract.results import ExtractionResult, one_result_per_report
 from llm_extract.schemas import Arrest, Drill, ReportExtraction, Strike, StrikeKind
@@ -220,10 +221,14 @@ def chart_format(path: str | Path) -> str:
     return suffix
 
 
-def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEMS) -> Path:
+def plot_summary(
+    summary: Summary, path: str | Path, items: Sequence[str] = ITEMS, *, force: bool = False
+) -> Path:
     """Draw one bar panel per item against the month (matplotlib's Agg backend), in the
-    format the file's suffix names: PNG, SVG or PDF (see :func:`chart_format`)."""
+    format the file's suffix names: PNG, SVG or PDF (see :func:`chart_format`). An existing
+    file that is not a chart drawn so is not replaced unless ``force``."""
     fmt = chart_format(path)
+    refuse_foreign(Path(path), f"a {fmt.upper()} chart", SNIFFERS[fmt], force=force)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -259,7 +264,7 @@ def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEM
     figure.tight_layout()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(target, format=fmt, dpi=100)
+        atomic_write(target, lambda temporary: figure.savefig(temporary, format=fmt, dpi=100))
     except OSError as exc:
         raise InputError(target, f"cannot write chart ({exc.strerror or exc})") from exc
     finally:

@@ -35,6 +35,7 @@ from markupsafe import Markup, escape
 from llm_extract.errors import InputError
 from llm_extract.evaluation.gold import GOLD_SUFFIX, load_gold_file
 from llm_extract.normalize import find_span
+from llm_extract.outputs import SNIFFERS, refuse_foreign, write_text
 from llm_extract.paths import child_path
 from llm_extract.results import ExtractionResult
 from llm_extract.schemas import (
@@ -47,6 +48,7 @@ from llm_extract.schemas import (
     ReportExtraction,
     Strike,
     Target,
+    strip_controls,
 )
 from llm_extract.sources.texts import TEXT_OK, report_text
 
@@ -442,9 +444,18 @@ def _template() -> str:
     )
 
 
+def _without_controls(value: Any) -> Any:
+    """Every value printed into the page, without control characters (NUL, ESC...)."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))
+    return strip_controls(value) if isinstance(value, str) else value
+
+
 def render_html(reports: Sequence[ViewReport], *, title: str, scored: bool) -> str:
     """The page's HTML (inline CSS and JS, no external resource)."""
-    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=_without_controls
+    )
     template = env.from_string(_template())
     context: dict[str, Any] = {
         "title": title,
@@ -475,14 +486,17 @@ def write_view(
     reports_dirs: Sequence[str | Path] = (),
     base: str | Path | None = None,
     title: str = "llm-extract review",
+    force: bool = False,
 ) -> tuple[Path, list[ViewReport]]:
-    """Build and write the review page; returns its path and the reports shown."""
+    """Build and write the review page; returns its path and the reports shown. An existing
+    file that is not an HTML page is not replaced unless ``force``."""
+    target = Path(out)
+    refuse_foreign(target, "an HTML page", SNIFFERS["html"], force=force)
     reports = build_view(results, gold_dir=gold_dir, reports_dirs=reports_dirs, base=base)
     html = render_html(reports, title=title, scored=gold_dir is not None)
-    target = Path(out)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        write_text(target, html)
     except OSError as exc:
         raise InputError(target, f"cannot write the page ({exc.strerror or exc})") from exc
     return target, reports

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.errors import ExtractionError, InputError, UsageError
+from llm_extract.outputs import refuse_foreign, write_bytes, write_text
 from llm_extract.pricing import load_price_table
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
@@ -185,6 +186,14 @@ async def prepare_reports(runner: Runner, plan: Plan) -> PreparedBatch:
     return prepare_batch(requests, bodies, keys, mode=mode)
 
 
+def _is_requests(head: bytes) -> bool:
+    return head.lstrip().startswith(b'{"custom_id"')
+
+
+def _is_manifest(head: bytes) -> bool:
+    return head.lstrip().startswith(b"{") and b'"requests_files"' in head
+
+
 def _part_path(path: Path, part: int, parts: int) -> Path:
     if parts == 1:
         return path
@@ -197,9 +206,13 @@ def write_batch(
     *,
     max_requests: int = MAX_REQUESTS_PER_FILE,
     max_bytes: int = MAX_BYTES_PER_FILE,
+    force: bool = False,
 ) -> PreparedBatch:
     """Write the request lines to ``path`` (split into ``.partNNN`` files beyond the Batch API's
-    limits) and the manifest beside ``path``. Returns ``prepared`` with ``files`` filled."""
+    limits) and the manifest beside ``path``. Returns ``prepared`` with ``files`` filled.
+
+    Each file is written whole or not at all (:mod:`llm_extract.outputs`); an existing file
+    that is not a request file (or a manifest) is not replaced unless ``force``."""
     target = Path(path)
     groups: list[list[bytes]] = [[]]
     size = 0
@@ -211,14 +224,15 @@ def write_batch(
         groups[-1].append(data)
         size += len(data)
     files = [_part_path(target, i + 1, len(groups)) for i in range(len(groups))]
+    for file in files:
+        refuse_foreign(file, "a Batch API request file", _is_requests, force=force)
+    refuse_foreign(manifest_path(target), "a batch manifest", _is_manifest, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         for file, group in zip(files, groups, strict=True):
-            file.write_bytes(b"".join(group))
+            write_bytes(file, b"".join(group))
         prepared.manifest.requests_files = [f.name for f in files]
-        manifest_path(target).write_text(
-            prepared.manifest.model_dump_json(indent=1), encoding="utf-8"
-        )
+        write_text(manifest_path(target), prepared.manifest.model_dump_json(indent=1))
     except OSError as exc:
         raise InputError(target, f"cannot write the batch file ({exc.strerror})") from exc
     prepared.files = files

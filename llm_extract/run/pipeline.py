@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_extract.backends import get_backend
 from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
+from llm_extract.backends.chat.auto import server_id
 from llm_extract.errors import CacheError, ExtractionError, LlmExtractError
 from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
@@ -33,6 +34,7 @@ from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceI
 from llm_extract.run.aio import run_async
 from llm_extract.run.keys import request_key, stable_hash
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import is_openai_api
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -55,6 +57,14 @@ def request_params(settings: ModelSettings) -> dict[str, Any]:
     }
 
 
+def request_server(base_url: str | None) -> str | None:
+    """The server in a request key: scheme, host, port and path of the base URL, without
+    credentials or query; ``None`` for OpenAI's own API (the keys of earlier versions)."""
+    if is_openai_api(base_url):
+        return None
+    return server_id(base_url)
+
+
 def prepare_request(report: Report, prompt: Prompt, settings: ModelSettings) -> ExtractionRequest:
     """The request for ``report``: its messages and its request key (the one place both are
     computed). Raises :class:`~llm_extract.errors.PromptError` when the prompt cannot render."""
@@ -66,6 +76,7 @@ def prepare_request(report: Report, prompt: Prompt, settings: ModelSettings) -> 
         params=request_params(settings),
         prompt_hash=prompt.hash,
         report_sha256=report.content_key,
+        server=request_server(settings.base_url),
     )
     return ExtractionRequest(
         report=report,

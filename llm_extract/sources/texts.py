@@ -12,13 +12,12 @@ recorded.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from llm_extract.errors import InputError
+from llm_extract.outputs import write_text
 from llm_extract.paths import child_path, private_dir
 from llm_extract.report import sha256_text
 from llm_extract.results import ExtractionResult
@@ -47,10 +46,7 @@ def save_text(text: str, store: Path | None = None) -> Path | None:
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".text.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        os.replace(tmp, path)
+        write_text(path, text)
     except OSError:
         return None
     return path

@@ -4,7 +4,9 @@
 - retries (tenacity) with exponential backoff and jitter on 429, 5xx, timeouts and dropped
   connections, honouring ``Retry-After`` up to :attr:`FetchSettings.max_wait_s`; other HTTP
   errors (404, 403...) fail at once;
-- redirects followed up to :attr:`FetchSettings.max_redirects` (a loop ends there);
+- redirects followed up to :attr:`FetchSettings.max_redirects` (a loop ends there), never
+  into loopback, private, link-local or other non-public addresses unless the URL given is
+  in that range itself (:mod:`llm_extract.sources.netguard`, checked before connecting);
 - a deadline per URL (:attr:`FetchSettings.deadline_s`), every attempt and pause included:
   a server that drips its answer a byte at a time is cut there;
 - a size limit, checked on ``Content-Length`` and while the body streams in, on the
@@ -49,6 +51,7 @@ from llm_extract.errors import InputError
 from llm_extract.redact import redact, redact_url
 from llm_extract.sources.decoding import ACCEPT_ENCODING, BodyDecoder, DecodingError, TooLarge
 from llm_extract.sources.fetch_settings import FetchSettings
+from llm_extract.sources.netguard import ORIGIN, GuardedTransport
 from llm_extract.sources.webcache import CachedPage, WebCache
 
 USER_AGENT = f"llm-extract/{__version__} (report extraction for analysts; python-httpx)"
@@ -111,10 +114,15 @@ def content_kind(content_type: str, body_start: bytes) -> ContentKind | None:
 
 
 async def fetch_all(
-    urls: Sequence[str], settings: FetchSettings | None = None, cache: WebCache | None = None
+    urls: Sequence[str],
+    settings: FetchSettings | None = None,
+    cache: WebCache | None = None,
+    *,
+    transport: GuardedTransport | None = None,
 ) -> list[Fetched | InputError]:
-    """Fetch every URL concurrently (within the limits); results in the order of ``urls``."""
-    return await fetch_each(urls, _same, settings, cache)
+    """Fetch every URL concurrently (within the limits); results in the order of ``urls``.
+    Every connection goes through ``transport`` (by default a new :class:`GuardedTransport`)."""
+    return await fetch_each(urls, _same, settings, cache, transport=transport)
 
 
 def _same(page: Fetched) -> Fetched:
@@ -126,12 +134,15 @@ async def fetch_each(
     handle: Callable[[Fetched], _T],
     settings: FetchSettings | None = None,
     cache: WebCache | None = None,
+    *,
+    transport: GuardedTransport | None = None,
 ) -> list[_T | InputError]:
     """Fetch every URL concurrently (within the limits) and hand each page to ``handle`` as
     it arrives (in a worker thread, one page at a time; an :class:`InputError` it raises is
     that URL's): what ``handle`` returns, in the order of ``urls``. A page's body is let go
     once handled, and a fetch slot is held until then, so at most ``concurrency`` bodies
-    are in memory whatever the number of URLs."""
+    are in memory whatever the number of URLs. Every connection goes through ``transport``
+    (by default a new :class:`GuardedTransport`: no redirect into a private address)."""
     chosen = settings or FetchSettings()
     store = cache
     if store is None and chosen.use_cache:
@@ -151,6 +162,7 @@ async def fetch_each(
             "Accept-Encoding": ACCEPT_ENCODING,  # only what decoding.py undoes within limits
         },
         trust_env=False,  # no proxy or netrc credentials from the environment
+        transport=transport if transport is not None else GuardedTransport(),
     ) as client:
 
         async def one(url: str) -> _T | InputError:
@@ -167,10 +179,14 @@ async def fetch_each(
 
 
 def fetch_urls(
-    urls: Sequence[str], settings: FetchSettings | None = None, cache: WebCache | None = None
+    urls: Sequence[str],
+    settings: FetchSettings | None = None,
+    cache: WebCache | None = None,
+    *,
+    transport: GuardedTransport | None = None,
 ) -> list[Fetched | InputError]:
     """Synchronous :func:`fetch_all` (runs its own event loop)."""
-    return asyncio.run(fetch_all(urls, settings, cache))
+    return asyncio.run(fetch_all(urls, settings, cache, transport=transport))
 
 
 async def _fetch(
@@ -233,7 +249,8 @@ async def _get(
     headers = cached.validators() if cached is not None else {}
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        async with client.stream("GET", url, headers=headers) as response:
+        given = {ORIGIN: url}  # the range the redirects may stay in (netguard)
+        async with client.stream("GET", url, headers=headers, extensions=given) as response:
             final = redact_url(str(response.url))
             status = response.status_code
             if status == 304:
