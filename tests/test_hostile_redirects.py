@@ -50,7 +50,13 @@ class LoopbackOnly(httpx.AsyncBaseTransport):
         canned = self.answers.get(request.url.host)
         if canned is None:
             raise httpx.ConnectError("the test transport connects to 127.0.0.1 only")
-        return httpx.Response(canned.status_code, headers=canned.headers, content=canned.content)
+        # A fresh streamed body each time, as a real transport answers (the fetcher reads
+        # the raw stream and decodes it itself).
+        return httpx.Response(
+            canned.status_code,
+            headers=canned.headers,
+            stream=httpx.ByteStream(canned.content),
+        )
 
     def hosts(self) -> list[str]:
         return [r.url.host for r in self.sent]
