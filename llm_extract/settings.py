@@ -259,6 +259,14 @@ def load_settings(
         raise _usage_error(exc, given, params, prompt_origin) from None
 
 
+def terminal_columns() -> int | None:
+    """The width ``COLUMNS`` asks for, when it is set to a positive number (tables fit it)."""
+    import os
+
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def environment() -> Settings:
     """The settings the environment alone gives (for library callers with no options)."""
     return load_settings()

@@ -129,7 +129,8 @@ def eval_command(
     if done.cache_problem is not None:
         echo_error("note: the response cache was off for part of the run")
     for label, count in done.not_sent.items():
-        echo_error(f"stopped: {label}: {count} report(s) not sent (budget reached)")
+        reason = done.stop_reasons.get(label, "budget reached")
+        echo_error(f"stopped: {label}: {reason}; {count} report(s) not sent")
     finish(run, fail_under, extra_failures=sum(done.not_sent.values()))
 
 

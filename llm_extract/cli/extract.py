@@ -16,6 +16,7 @@ import typer
 from llm_extract.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     cli_errors,
     configure,
     echo_error,
@@ -29,6 +30,7 @@ from llm_extract.jsonl import JsonlWriter, pretty, result_line
 from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
+from llm_extract.settings import BASE_URL_ENV
 from llm_extract.sources.files import read_reports
 
 app = typer.Typer(add_completion=False)
@@ -121,10 +123,14 @@ def extract_command(
     )
     if outcome.not_sent:
         reason = outcome.stop_reason or "budget reached"
+        if outcome.unreachable:
+            reason += f"; check {BASE_URL_ENV}"
         echo_error(
             f"stopped: {reason}; {outcome.not_sent} report(s) not sent"
             + (f"; run again with --resume -o {output} to finish them" if output else "")
         )
+    if outcome.unreachable and not outcome.tally.ok:
+        raise typer.Exit(EXIT_USAGE)  # nothing could run: the server address is wrong
     failed = outcome.tally.failed > 0
     raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
 

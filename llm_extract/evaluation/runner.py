@@ -138,6 +138,8 @@ class GridRun:
     configurations: list[ConfigurationRun]
     #: per configuration label: reports the budget stopped before sending
     not_sent: dict[str, int] = field(default_factory=dict)
+    #: why each configuration stopped early (the budget, or a server that cannot be reached)
+    stop_reasons: dict[str, str] = field(default_factory=dict)
     cache_problem: str | None = None
 
 
@@ -165,6 +167,7 @@ async def run_grid(
         results = outcome.results or []
         if outcome.not_sent:
             out.not_sent[configuration.label] = outcome.not_sent
+            out.stop_reasons[configuration.label] = outcome.stop_reason or "budget reached"
         out.cache_problem = out.cache_problem or outcome.cache_problem
         prompt = configuration.prompt
         out.configurations.append(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from llm_extract.backends import BackendSpec, spec_for
 from llm_extract.backends.base import Capabilities, ExtractionRequest, ModelSettings
-from llm_extract.errors import CacheError, LlmExtractError, UsageError
+from llm_extract.errors import UNREACHABLE_KIND, CacheError, LlmExtractError, UsageError
 from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
 from llm_extract.report import Report
@@ -69,13 +69,16 @@ class Plan:
 class Outcome:
     """What a run produced, without holding its results: their :class:`Tally`, the reports
     the budget stopped before they were sent (no result line; ``--resume`` runs them later),
-    and the cache's failure, if any. ``results`` holds every result in input order only when
+    (or that found the server unreachable: :attr:`unreachable`), and the cache's failure, if
+    any. ``results`` holds every result in input order only when
     the caller asked for them (``keep_results``: an eval scores them all)."""
 
     tally: Tally = field(default_factory=Tally)
     not_sent: int = 0
     #: why the first report was not sent (the budget's message)
     stop_reason: str | None = None
+    #: the run stopped because its server cannot be connected to (``stop_reason`` says which)
+    unreachable: bool = False
     cache_problem: str | None = None
     results: list[ExtractionResult] | None = None
 
@@ -207,6 +210,7 @@ class Runner:
                 outcome.not_sent += 1
                 if outcome.stop_reason is None and result.error is not None:
                     outcome.stop_reason = result.error.message
+                    outcome.unreachable = result.error.kind == UNREACHABLE_KIND
                 return None
             done = on_result(result) if on_result is not None else None
             if done is not None and inspect.isawaitable(done):
@@ -266,5 +270,6 @@ def _report_id(item: ExtractionRequest | ExtractionResult) -> str:
 
 
 def _not_sent(result: ExtractionResult) -> bool:
-    """A report the budget stopped before it was sent (no output line; --resume runs it)."""
-    return result.error is not None and result.error.kind == BUDGET_KIND
+    """A report the budget stopped before it was sent, or whose server could not be connected
+    to (no output line; --resume runs it)."""
+    return result.error is not None and result.error.kind in (BUDGET_KIND, UNREACHABLE_KIND)

@@ -8,7 +8,9 @@ capture and replay transports). This is the
 one transport retry loop (tenacity): 408/409/429 (honouring ``Retry-After``), 5xx that are
 not request-validation errors, timeouts and dropped connections are retried with exponential
 backoff and jitter, ``max_retries`` times. A request the server rejects as invalid is never
-retried, whatever its status (:class:`Rejected`).
+retried, whatever its status (:class:`Rejected`). A server that cannot be connected to at
+all is found once for the run (:mod:`~llm_extract.backends.chat.reachability`), not once per
+report.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tenacity import (
 )
 
 from llm_extract import __version__
+from llm_extract.backends.chat.reachability import Reachability
 from llm_extract.backends.chat.rejection import Rejection, read_rejection
 from llm_extract.errors import ProviderError
 from llm_extract.retry_after import retry_after_seconds
@@ -38,6 +41,8 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 HttpClient = httpx.AsyncClient | httpx2.AsyncClient
 _TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
 _TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
+#: Failures to open a connection (refused, no such host, TLS handshake, connect timeout).
+_CONNECT_ERRORS = (httpx.ConnectError, httpx2.ConnectError, httpx.ConnectTimeout, httpx2.ConnectTimeout)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,14 @@ class _Transient(Exception):
         super().__init__(message)
 
 
+def server_address(url: str) -> str:
+    """``host:port`` of a URL (the port its scheme implies when it has none), no credentials."""
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{host}:{port}"
+
+
 def chat_url(base_url: str | None) -> str:
     """``<base URL>/chat/completions``, keeping the base URL's query (some servers want one)."""
     base = httpx.URL(base_url or OPENAI_BASE_URL)
@@ -93,6 +106,7 @@ class ChatClient:
         self.max_retries = max_retries
         self.policy = policy
         self.timeout_s = timeout_s
+        self.reachability = Reachability(server_address(self.url))
         self.headers = {
             "Authorization": f"Bearer {api_key}",
             "Content-Type": "application/json",
@@ -118,6 +132,7 @@ class ChatClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
+            sleep=self.reachability.sleep,
             retry=retry_if_exception_type(_Transient),
             reraise=True,
         )
@@ -135,16 +150,21 @@ class ChatClient:
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     async def _send_once(self, body: bytes) -> dict[str, Any]:
+        self.reachability.check()
         try:
             response = await self._http.post(
                 self.url, content=body, headers=self.headers, timeout=self.timeout_s
             )
+        except _CONNECT_ERRORS as exc:
+            self.reachability.connect_failed(exc)  # raises once the server counts as down
+            raise _Transient("unavailable", f"connection failed ({type(exc).__name__})") from None
         except _TIMEOUTS:
             raise _Transient(
                 "timeout", f"no answer within {self.timeout_s:g} s (timed out)"
             ) from None
         except _TRANSPORT_ERRORS as exc:
             raise _Transient("unavailable", f"connection failed ({type(exc).__name__})") from None
+        self.reachability.answer()
         status = response.status_code
         if status >= 400:
             rejection = read_rejection(status, response.content)
