@@ -3,9 +3,9 @@ important first, instead of every cell shrinking to ``0.…``.
 
 The width is ``COLUMNS`` when set, else the terminal's; written to a pipe or a file (no
 terminal, no ``COLUMNS``), a table keeps all its columns. Which columns go first is decided
-here, by header, for every table of the tool: the first column (what the row is) and the F1
-scores stay longest, then failures and cost, then the rest; among equals, the rightmost goes
-first. The columns left out are named under the table; ``--json`` has them all.
+here, by header, for every table of the tool: long headers are shortened first; then the
+columns that say what a row is and the F1 scores stay longest, then failures and cost, then
+the rest; among equals, the rightmost goes first. The columns left out are named under the table; ``--json`` has them all.
 """
 
 from __future__ import annotations
@@ -19,6 +19,26 @@ from rich.table import Table
 from llm_extract.schemas import CATEGORIES
 from llm_extract.settings import terminal_columns
 
+#: Shorter headers, tried before any column is dropped.
+SHORT: dict[str, str] = {
+    "configuration": "config",
+    "Coalition month (start)": "Month",
+    "Calendar month": "Month",
+    "Cargo flights": "Flights",
+    "Attacks on bases": "Attacks",
+    "Operations": "Ops",
+    "Detainees": "Detained",
+    "wins/ties/losses": "W/T/L",
+    "95% interval": "95% CI",
+    "wrong fields": "wrong",
+    "grounding": "grnd",
+    "precision": "P",
+    "recall": "R",
+    "overall F1": "F1",
+    "macro F1": "mF1",
+}
+#: Headers that say what a row is: never dropped.
+LABELS = frozenset({"configuration", "run", "report", "category", "field", "A", "B", "metric"})
 #: Rank of each header (lower stays longer); a header not listed ranks :data:`OTHER`.
 RANKS: dict[str, int] = {
     "overall F1": 0,
@@ -26,12 +46,15 @@ RANKS: dict[str, int] = {
     "F1": 0,
     "Reports": 0,
     **dict.fromkeys(CATEGORIES, 1),
-    "macro F1": 2,
+    "macro F1": 3,
     "failures": 2,
     "Trucks": 2,
     "Cargo flights": 2,
     "Attacks on bases": 2,
     "Airstrikes": 2,
+    "Drills": 2,
+    "Operations": 3,
+    "Detainees": 3,
     "Killed": 2,
     "Injured": 2,
     "cost": 3,
@@ -49,9 +72,9 @@ OTHER = 6
 
 
 def _rank(table: Table, index: int) -> int:
-    if index == 0:
-        return -1  # what each row is: never dropped
     header = str(table.columns[index].header)
+    if index == 0 or header in LABELS:
+        return -1  # what each row is: never dropped
     return RANKS.get(header, OTHER)
 
 
@@ -59,8 +82,8 @@ def _natural_width(console: Console, table: Table) -> int:
     return Measurement.get(console, console.options.update(width=100_000), table).maximum
 
 
-def _without(table: Table, keep: list[int]) -> Table:
-    """A copy of ``table`` with only the columns at ``keep``."""
+def _without(table: Table, keep: list[int], *, short: bool = False) -> Table:
+    """A copy of ``table`` with only the columns at ``keep`` (``short``: short headers)."""
     narrow = Table(
         title=table.title,
         title_justify=table.title_justify,
@@ -70,8 +93,9 @@ def _without(table: Table, keep: list[int]) -> Table:
     columns = table.columns
     for i in keep:
         c = columns[i]
+        header = str(c.header)
         narrow.add_column(
-            c.header,
+            SHORT.get(header, header) if short else c.header,
             footer=c.footer,
             justify=c.justify,
             style=c.style,
@@ -92,6 +116,8 @@ def fit(table: Table, width: int | None, console: Console) -> tuple[Table, list[
     if width is None or _natural_width(console, table) <= width:
         return table, []
     keep = list(range(len(table.columns)))
+    if _natural_width(console, _without(table, keep, short=True)) <= width:
+        return _without(table, keep, short=True), []
     dropped: list[str] = []
     by_rank = sorted(keep[1:], key=lambda i: (_rank(table, i), i), reverse=True)
     for index in by_rank:
@@ -99,9 +125,9 @@ def fit(table: Table, width: int | None, console: Console) -> tuple[Table, list[
             break  # the row names and the overall F1 stay; the rest shrinks to fit
         keep.remove(index)
         dropped.append(str(table.columns[index].header))
-        if _natural_width(console, _without(table, keep)) <= width:
+        if _natural_width(console, _without(table, keep, short=True)) <= width:
             break
-    return _without(table, keep), dropped
+    return _without(table, keep, short=True), dropped
 
 
 def print_table(table: Table, *, console: Console | None = None) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.cli._options import ReportTextsOption
+from llm_extract.cli._tables import print_table
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.jsonl import read_results
 from llm_extract.reporting.annotate import audit
@@ -168,4 +168,4 @@ def _stats_table(figures: CorrectionStats, output: Path, store: GoldStore) -> No
             table.add_row("", name, *_tally_cells(tally))
     for name, tally in sorted(figures.report_fields.items()):
         table.add_row("report", name, *_tally_cells(tally))
-    Console(width=120 if not sys.stdout.isatty() else None).print(table)
+    print_table(table)

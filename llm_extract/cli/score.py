@@ -6,7 +6,6 @@ Exit codes: 0 ok; 1 some report failed, or a configuration is under ``--fail-und
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import time
@@ -27,6 +26,7 @@ from llm_extract.cli._gold import (
     finish,
     load_gold_items,
     print_run,
+    run_json,
     save,
 )
 from llm_extract.evaluation.layout import EvalLayout
@@ -56,7 +56,7 @@ def score_command(
 ) -> None:
     """Score existing outputs against the gold set (no model call)."""
     started = time.perf_counter()
-    out = console()
+    out = console(stderr=as_json)
     with cli_errors():
         layout = EvalLayout.load(load_settings({"evals_dir": evals_dir}).evals_dir)
         items = load_gold_items(layout, gold, reports, split)
@@ -80,8 +80,7 @@ def score_command(
         for c in run.configurations:
             c.wall_s = round(time.perf_counter() - started, 3)
         if as_json:
-            payload = {c.label: c.summary.model_dump(mode="json") for c in run.configurations}
-            typer.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+            typer.echo(run_json(run))
         else:
             print_run(run, out, details=True)
         if save_run:

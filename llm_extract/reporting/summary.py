@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from rich.table import Table
 
@@ -195,6 +195,26 @@ def rich_table(summary: Summary) -> Table:
             *(f"{row.values[item]:,}" for item in ITEMS),
         )
     return table
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    """The summary as plain data (``summary --json``): every month, the totals, and the
+    reports left out."""
+    return {
+        "by": summary.by,
+        "months": [
+            {
+                "month": row.key,
+                "start": row.start.isoformat(),
+                "reports": len(row.reports),
+                **row.values,
+            }
+            for row in summary.rows
+        ],
+        "total": {item: sum(r.values[item] for r in summary.rows) for item in ITEMS},
+        "undated": summary.undated,
+        "failed": summary.failed,
+    }
 
 
 CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")

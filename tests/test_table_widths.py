@@ -1,0 +1,116 @@
+"""Every table of the tool fits the terminal: at 80, 100 and 150 columns no line is wider
+than the terminal and no number is cut to ``0.…``; columns are dropped by rank (the overall
+F1 last) and named; a pipe (no terminal, no COLUMNS) gets every column; ``--json`` has them
+all."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from llm_extract.cli import app
+from llm_extract.schemas import CATEGORIES
+
+WIDTHS = (80, 100, 150)
+ALL_RESULTS_COLUMNS = ("overall F1", "macro F1", "failures", "cost", "tokens", "wrong fields")
+
+
+def invoke(*args: str, columns: int | None) -> Result:
+    env = {"COLUMNS": str(columns)} if columns else {"COLUMNS": ""}
+    return CliRunner(env=env).invoke(app, list(args))
+
+
+def assert_fits(output: str, columns: int) -> None:
+    table_lines = [line for line in output.splitlines() if set(line) & set("┃│┏┡└━─")]
+    assert table_lines
+    for line in table_lines:
+        assert len(line.rstrip()) <= columns, f"{len(line)} > {columns}: {line!r}"
+    assert "…" not in output  # nothing cut short
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("runs")
+    for _ in range(2):
+        done = invoke("eval", "--model", "rules", "--no-html", "--runs-dir", str(folder), columns=80)
+        assert done.exit_code == 0, done.output
+    return folder
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_eval_tables_fit(tmp_path: Path, columns: int) -> None:
+    done = invoke(
+        "eval", "--model", "rules", "--no-html", "--runs-dir", str(tmp_path), columns=columns
+    )
+    assert done.exit_code == 0, done.output
+    assert_fits(done.stdout, columns)
+    first = done.stdout.split("rules: per category")[0]
+    assert re.search(r"┃ +(overall )?F1 ┃", first)  # the overall F1 (its header shortened or not)
+    shown = [c for c in CATEGORIES if f" {c} " in done.stdout.split("rules: per category")[0]]
+    assert shown == list(CATEGORIES)  # the F1 of every category stays, even at 80
+    if columns < 150:
+        words = " ".join(done.stdout.split())  # the note wraps at the width too
+        assert "not shown at this width:" in words
+        assert "--json has every column" in words
+
+
+def test_eval_to_a_pipe_has_every_column(tmp_path: Path) -> None:
+    done = invoke("eval", "--model", "rules", "--no-html", "--runs-dir", str(tmp_path), columns=None)
+    assert done.exit_code == 0, done.output
+    assert all(name in done.stdout for name in ALL_RESULTS_COLUMNS)
+    assert "not shown" not in done.stdout and "…" not in done.stdout
+
+
+def test_eval_json(tmp_path: Path) -> None:
+    done = invoke(
+        "eval", "--model", "rules", "--no-html", "--runs-dir", str(tmp_path), "--json", columns=80
+    )
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.stdout)
+    assert payload["rules"]["micro"]["overall"]["f1"] is not None
+    assert "total_tokens" in payload["rules"]
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_score_tables_fit(tmp_path: Path, columns: int) -> None:
+    out = tmp_path / "out.jsonl"
+    reports = Path(__file__).resolve().parents[1] / "evals" / "reports"
+    made = CliRunner().invoke(app, ["extract", str(reports), "-o", str(out), "--model", "rules"])
+    assert made.exit_code == 0, made.output
+    done = invoke("score", str(out), columns=columns)
+    assert done.exit_code in (0, 1), done.output
+    assert_fits(done.stdout, columns)
+    assert " F1 " in done.stdout
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_eval_compare_fits_and_has_json(runs: Path, columns: int) -> None:
+    ids = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    done = invoke("eval", "compare", ids[0], ids[1], "--runs-dir", str(runs), columns=columns)
+    assert done.exit_code == 0, done.output
+    assert_fits(done.stdout, columns)
+    assert "overall F1 per report" in done.stdout
+    as_json = invoke(
+        "eval", "compare", ids[0], ids[1], "--runs-dir", str(runs), "--json", columns=columns
+    )
+    payload = json.loads(as_json.stdout)
+    assert set(payload) == {"A", "B", "comparisons"}
+    assert payload["A"]["configurations"]["rules"]["report_f1"]
+
+
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_summary_fits_and_has_json(tmp_path: Path, columns: int) -> None:
+    out = tmp_path / "out.jsonl"
+    reports = Path(__file__).resolve().parents[1] / "evals" / "reports"
+    made = CliRunner().invoke(app, ["extract", str(reports), "-o", str(out), "--model", "rules"])
+    assert made.exit_code == 0, made.output
+    done = invoke("summary", str(out), "--no-chart", columns=columns)
+    assert done.exit_code == 0, done.output
+    assert_fits(done.stdout, columns)
+    assert "Reports" in done.stdout
+    payload = json.loads(invoke("summary", str(out), "--no-chart", "--json", columns=80).stdout)
+    assert payload["months"] and "trucks" in payload["total"]
