@@ -59,7 +59,9 @@ from llm_extract.settings import (
 from llm_extract.sources.files import read_reports
 
 app = typer.Typer(
-    help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
+    help="OpenAI Batch API: prepare, submit, status, download, collect.",
+    no_args_is_help=True,
+    add_completion=False,  # completion is the top-level command's
 )
 
 

@@ -46,6 +46,7 @@ from llm_extract.settings import Settings, load_settings
 app = typer.Typer(
     help="Score prompts x models on the gold set; `eval compare` shows two saved runs.",
     no_args_is_help=False,
+    add_completion=False,  # completion is the top-level command's
 )
 
 
