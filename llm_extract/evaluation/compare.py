@@ -123,7 +123,12 @@ def verdict(a: str, b: str, diffs: Sequence[PairedDiff]) -> str:
         else:
             noise += 1
     n = max((d.n for d in diffs), default=0)
-    clauses = [f"{side} is better on {_join(where)}" for side, where in better.items() if where]
+    other = {a: b, b: a}
+    clauses = [
+        f"{side} is better than {other[side]} on {_join(where)}"
+        for side, where in better.items()
+        if where
+    ]
     if not clauses:
         if all(d.ties == d.n for d in diffs):
             return f"{a} and {b} score the same on every report ({n} reports)"
