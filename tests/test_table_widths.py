@@ -114,3 +114,37 @@ def test_summary_fits_and_has_json(tmp_path: Path, columns: int) -> None:
     assert "Reports" in done.stdout
     payload = json.loads(invoke("summary", str(out), "--no-chart", "--json", columns=80).stdout)
     assert payload["months"] and "trucks" in payload["total"]
+
+
+def test_rules_scored_on_reports_its_authors_read_is_marked(tmp_path: Path) -> None:
+    done = invoke("eval", "--model", "rules", "--runs-dir", str(tmp_path / "html"), columns=150)
+    assert done.exit_code == 0, done.output
+    assert "rules (seen)" in done.stdout
+    page = next((tmp_path / "html").glob("*/report.html")).read_text(encoding="utf-8")
+    assert "(seen: 44/44 reports)" in page
+    note = " ".join(done.stdout.split())
+    assert "44 of the 44 scored reports were read while it was written" in note
+    payload = json.loads(
+        invoke(
+            "eval", "--model", "rules", "--no-html", "--runs-dir", str(tmp_path), "--json",
+            columns=80,
+        ).stdout
+    )  # fmt: skip
+    assert payload["rules"]["seen_by_author"] == 44
+    run = json.loads(next(tmp_path.glob("2*/run.json")).read_text(encoding="utf-8"))
+    assert len(run["configurations"][0]["seen"]) == 44
+
+
+def test_a_gold_set_without_splits_marks_nothing(tmp_path: Path) -> None:
+    evals = tmp_path / "evals"
+    (evals / "gold").mkdir(parents=True)
+    (evals / "reports").mkdir()
+    project = Path(__file__).resolve().parents[1] / "evals"
+    for name in ("month_116", "month_120"):
+        gold = (project / "gold" / f"{name}.json").read_text(encoding="utf-8")
+        (evals / "gold" / f"{name}.json").write_text(gold, encoding="utf-8")
+        text = (project / "reports" / f"{name}.txt").read_text(encoding="utf-8")
+        (evals / "reports" / f"{name}.txt").write_text(text, encoding="utf-8")
+    done = invoke("eval", "--model", "rules", "--no-html", "--evals-dir", str(evals), columns=150)
+    assert done.exit_code == 0, done.output
+    assert "(seen)" not in done.stdout and "rules" in done.stdout

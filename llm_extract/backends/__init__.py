@@ -75,7 +75,12 @@ REGISTRY: tuple[BackendSpec, ...] = (
         name=RULES_MODEL,
         description="offline pattern extractor for this report series: no key, no network",
         capabilities=Capabilities(
-            needs_credentials=False, http=False, cacheable=False, batch_api=False, uses_prompt=False
+            needs_credentials=False,
+            http=False,
+            cacheable=False,
+            batch_api=False,
+            uses_prompt=False,
+            written_from_gold=True,
         ),
         serves=lambda model: model == RULES_MODEL,
         create=_rules,

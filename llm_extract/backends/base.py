@@ -36,6 +36,10 @@ class Capabilities:
     batch_api: bool
     #: renders the prompt (False: prompts are ignored, so an eval runs it once)
     uses_prompt: bool
+    #: written by people who read the project's gold reports (the offline rules): its scores
+    #: on the reports ``evals/splits.toml`` lists as ``dev`` or ``spent`` are not a measure
+    #: of how it does on new reports
+    written_from_gold: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,12 @@ from llm_extract.evaluation.html_report import write_html
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.metrics import OVERALL
 from llm_extract.evaluation.runs import ConfigurationRun, Run, save_run
-from llm_extract.evaluation.tables import category_table, comparison_table, results_table
+from llm_extract.evaluation.tables import (
+    category_table,
+    comparison_table,
+    results_table,
+    seen_note,
+)
 
 EvalsDirOption = Annotated[
     Path | None,
@@ -118,6 +123,10 @@ def finish(run: Run, bar: float | None, *, extra_failures: int = 0) -> None:
 def print_run(run: Run, out: Console, *, details: bool) -> None:
     """The run's tables, fitted to the terminal (:mod:`llm_extract.cli._tables`)."""
     print_table(results_table(run.configurations, title=f"eval {run.run_id}"))
+    for configuration in run.configurations:
+        note = seen_note(configuration)
+        if note is not None:
+            out.print(f"note: {note}")
     if details:
         for configuration in run.configurations:
             print_table(category_table(configuration))
@@ -129,7 +138,10 @@ def print_run(run: Run, out: Console, *, details: bool) -> None:
 
 def run_json(run: Run) -> str:
     """``--json``: each configuration's summary, by label (every column of the tables)."""
-    payload = {c.label: c.summary.model_dump(mode="json") for c in run.configurations}
+    payload = {
+        c.label: {**c.summary.model_dump(mode="json"), "seen_by_author": len(c.seen)}
+        for c in run.configurations
+    }
     return json.dumps(payload, indent=1, ensure_ascii=False)
 
 

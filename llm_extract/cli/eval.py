@@ -35,7 +35,7 @@ from llm_extract.cli._options import CALL, PROMPTS_DIR, RUN, Options, with_optio
 from llm_extract.evaluation.compare import Comparison, compare
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
-from llm_extract.evaluation.runner import assemble_run, build_grid, run_grid
+from llm_extract.evaluation.runner import assemble_run, mark_seen, build_grid, run_grid
 from llm_extract.evaluation.runs import Run, load_run
 from llm_extract.evaluation.tables import comparison_table, runs_category_table, runs_report_table
 from llm_extract.prompts import Prompt
@@ -130,6 +130,7 @@ def eval_command(
             "match_threshold": MATCH_THRESHOLD,
         }
         run = assemble_run(items, done.configurations, config)
+        mark_seen(run, layout.splits_path)
         if as_json:
             typer.echo(run_json(run))
         else:

@@ -31,7 +31,7 @@ from llm_extract.cli._gold import (
 )
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
-from llm_extract.evaluation.runner import assemble_run, score_results
+from llm_extract.evaluation.runner import assemble_run, mark_seen, score_results
 from llm_extract.jsonl import iter_results
 from llm_extract.settings import load_settings
 
@@ -77,6 +77,7 @@ def score_command(
             "match_threshold": MATCH_THRESHOLD,
         }
         run = assemble_run(items, configurations, config)
+        mark_seen(run, layout.splits_path)
         for c in run.configurations:
             c.wall_s = round(time.perf_counter() - started, 3)
         if as_json:

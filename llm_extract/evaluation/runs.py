@@ -46,6 +46,9 @@ class ConfigurationRun(BaseModel):
     scores: list[ReportScore]
     predictions: dict[str, ExtractionResult] = Field(default_factory=dict)
     wall_s: float = 0.0
+    #: the scored reports its author read while writing it (:func:`mark_seen`): its scores on
+    #: them do not measure how it does on new reports
+    seen: list[str] = Field(default_factory=list)
 
     def score(self, report_id: str) -> ReportScore | None:
         return next((s for s in self.scores if s.report_id == report_id), None)
