@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import openai
+import pytest
 from openai_server import OpenAIServer, Reply, Status
 
 from llm_extract.redact import redact
@@ -150,3 +151,30 @@ def test_transport_paces_requests_and_pauses_on_retry_after(openai_server: OpenA
     assert limiter.requests_sent == 9
     # Settled against the server's usage: far below the estimates of 50 output tokens each.
     assert limiter.tokens_charged < 9 * 60
+
+
+def test_log_records_answers_from_the_cache(
+    openai_server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fault_server import make_reports
+    from typer.testing import CliRunner
+
+    from llm_extract.cli import app
+
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    openai_server.default = Reply({"convoys": []})
+    report = tmp_path / "r_cached.txt"
+    report.write_text(make_reports(1)[0].text, encoding="utf-8")
+    args = ["extract", str(report), "--model", "gpt-4o-mini", "--mode", "tools"]
+    first = CliRunner().invoke(app, args)  # fills the cache, with no log
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, [*args, "--log"])
+    assert second.exit_code == 0, second.output
+    assert len(openai_server.chat_requests()) == 1  # the second answer came from the cache
+    shown = CliRunner().invoke(app, ["logs", "r_cached"])
+    assert shown.exit_code == 0, shown.output
+    assert "from the response cache (no request sent)" in shown.stdout
+    assert "> user:" in shown.stdout
+    as_json = CliRunner().invoke(app, ["logs", "r_cached", "--json"])
+    (row,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert row["status"] == "cached" and row["request_key"]

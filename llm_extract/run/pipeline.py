@@ -117,6 +117,8 @@ class CacheGuard:
         self.cache = cache
         self.on_warning = on_warning
         self.problem: CacheError | None = None
+        #: told of every answer found in the cache (the request log records them)
+        self.on_hit: Callable[[ExtractionRequest, BackendResponse], None] | None = None
 
     @property
     def active(self) -> ResponseCache | None:
@@ -139,7 +141,11 @@ class CacheGuard:
                 return None
             self.failed(exc)
             return None
-        return None if hit is None else hit.response
+        if hit is None:
+            return None
+        if self.on_hit is not None:
+            self.on_hit(request, hit.response)
+        return hit.response
 
     async def put(self, request: ExtractionRequest, response: BackendResponse) -> None:
         cache = self.active

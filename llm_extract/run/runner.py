@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llm_extract.backends import BackendSpec, spec_for
-from llm_extract.backends.base import Capabilities, ExtractionRequest, ModelSettings
+from llm_extract.backends.base import (
+    BackendResponse,
+    Capabilities,
+    ExtractionRequest,
+    ModelSettings,
+)
 from llm_extract.errors import UNREACHABLE_KIND, CacheError, LlmExtractError, UsageError
 from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
@@ -45,6 +50,7 @@ if TYPE_CHECKING:
     import httpx
 
     from llm_extract.run.cache import ResponseCache
+    from llm_extract.run.logstore import RequestLog
 
 
 @dataclass
@@ -225,6 +231,8 @@ class Runner:
                     await done
         requests = plan.requests
         stack = self.build()
+        if stack.log is not None:
+            guard.on_hit = log_cache_hits(stack.log)
         try:
             with guard.cache.held() if guard.cache is not None else contextlib.nullcontext():
                 await stream_requests(
@@ -263,6 +271,30 @@ class Runner:
             return self.response_cache(), None
         except CacheError as exc:
             return None, exc
+
+
+def log_cache_hits(log: RequestLog) -> Callable[[ExtractionRequest, BackendResponse], None]:
+    """Records each answer the cache gives in the request log (``--log``), marked
+    ``cached``: no request was sent, the answer is the one stored."""
+    from llm_extract.run.logstore import LogEntry, to_log_text
+
+    def record(request: ExtractionRequest, response: BackendResponse) -> None:
+        usage = response.usage
+        log.record(
+            LogEntry(
+                status="cached",
+                report_id=request.report.report_id,
+                request_key=request.key or None,
+                model=request.settings.model,
+                request=to_log_text({"messages": list(request.messages)}),
+                response=response.raw,
+                error=None,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+            )
+        )
+
+    return record
 
 
 def _report_id(item: ExtractionRequest | ExtractionResult) -> str:
