@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from llm_extract.cli._common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     cli_errors,
@@ -101,12 +102,25 @@ def extract_command(
         single = output is None and len(plan) == 1
         bar = sys.stderr.isatty()  # a progress bar for a person, not for a log or a pipe
         shown: list[ExtractionResult] = []
-        if output is not None:
-            with JsonlWriter(output, append=resume) as writer:
-                outcome = runner.run_sync(plan, on_result=writer.write_async, progress=bar)
-        else:
-            sink = shown.append if single else _to_stdout
-            outcome = runner.run_sync(plan, on_result=sink, progress=bar)
+        saved = [0]
+        try:
+            if output is not None:
+                with JsonlWriter(output, append=resume) as writer:
+
+                    async def save(result: ExtractionResult) -> None:
+                        await writer.write_async(result)
+                        saved[0] += 1
+
+                    outcome = runner.run_sync(plan, on_result=save, progress=bar)
+            else:
+
+                def show(result: ExtractionResult) -> None:
+                    (shown.append if single else _to_stdout)(result)
+                    saved[0] += 1
+
+                outcome = runner.run_sync(plan, on_result=show, progress=bar)
+        except KeyboardInterrupt:
+            _interrupted(saved[0], len(plan), output, skipped)
     if shown:
         typer.echo(pretty(shown[0]))
     for result in outcome.tally.failures:
@@ -133,6 +147,25 @@ def extract_command(
         raise typer.Exit(EXIT_USAGE)  # nothing could run: the server address is wrong
     failed = outcome.tally.failed > 0
     raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
+
+
+def _interrupted(saved: int, planned: int, output: Path | None, skipped: int) -> NoReturn:
+    """Ctrl+C: what was saved, how to finish, exit 130 (the shell's code for SIGINT)."""
+    left = planned - saved
+    if output is not None:
+        done = f"{saved} report(s) saved in {output}" + (
+            f" (besides {skipped} done before)" if skipped else ""
+        )
+        echo_error(
+            f"interrupted: {done}; {left} not done; run again with --resume -o {output} "
+            "to finish them"
+        )
+    else:
+        echo_error(
+            f"interrupted: {saved} report(s) written to stdout, {left} not done; "
+            "give -o FILE to be able to finish a run with --resume"
+        )
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _to_stdout(result: ExtractionResult) -> None:
