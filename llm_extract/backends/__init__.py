@@ -44,6 +44,8 @@ class BackendSpec:
     serves: Callable[[str], bool]
     #: builds the backend; the HTTP client (when given) carries the run's transport layers
     create: Factory
+    #: the model names it serves by name (offered when a name given is close to one)
+    names: tuple[str, ...] = ()
 
 
 def _rules(
@@ -84,6 +86,7 @@ REGISTRY: tuple[BackendSpec, ...] = (
         ),
         serves=lambda model: model == RULES_MODEL,
         create=_rules,
+        names=(RULES_MODEL,),
     ),
     BackendSpec(
         name="openai",
@@ -100,6 +103,11 @@ REGISTRY: tuple[BackendSpec, ...] = (
 def spec_for(model: str) -> BackendSpec:
     """The registered backend that serves ``model``."""
     return next(spec for spec in REGISTRY if spec.serves(model))
+
+
+def known_model_names() -> list[str]:
+    """The model names the backends serve by name (the price table knows the others)."""
+    return [name for spec in REGISTRY for name in spec.names]
 
 
 def capabilities(model: str) -> Capabilities:

@@ -36,6 +36,15 @@ ModelOption = Annotated[
         "(default: $LLM_EXTRACT_MODEL, else gpt-4o-mini).",
     ),
 ]
+BatchModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model name of the OpenAI Batch API or a compatible server (default: "
+        "$LLM_EXTRACT_MODEL, else gpt-4o-mini); the offline extractor has no Batch API.",
+    ),
+]
 PromptOption = Annotated[
     str | None,
     typer.Option(
@@ -131,6 +140,7 @@ ReportTextsOption = Annotated[
 #: name -> (annotation, default). The flags (``--no-cache``, ``--log``) default to False and
 #: count as "not given" then.
 MODEL = {"model": (ModelOption, None)}
+BATCH_MODEL = {"model": (BatchModelOption, None)}
 PROMPTS_DIR = {"prompts_dir": (PromptsDirOption, None)}
 PROMPT = {"prompt": (PromptOption, None), **PROMPTS_DIR}
 CALL = {

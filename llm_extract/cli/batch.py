@@ -31,7 +31,7 @@ from llm_extract.cli._common import (
     refuse_overwriting_inputs,
 )
 from llm_extract.cli._fetch import FETCH, fetch_settings
-from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
+from llm_extract.cli._options import BATCH_MODEL, CALL, INPUT, PROMPT, Options, with_options
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
 from llm_extract.results import ExtractionResult, Usage
@@ -89,7 +89,7 @@ def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @app.command("prepare")
-@with_options(MODEL, PROMPT, CALL, INPUT, FETCH)
+@with_options(BATCH_MODEL, PROMPT, CALL, INPUT, FETCH)
 def prepare_command(
     paths: Annotated[
         list[str],
@@ -109,7 +109,8 @@ def prepare_command(
         settings, prompt = configure(opts.settings_values())
         runner = Runner(settings, prompt)
         if not runner.capabilities.batch_api:
-            fail(f"model {settings.model!r} has no Batch API; use extract")
+            model = settings.model
+            fail(f"model {model!r} has no Batch API; run it with extract --model {model}")
     reports, errors = read_reports(
         paths, max_chars=settings.max_chars, fetch=fetch_settings(settings)
     )

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from llm_extract.backends import BackendSpec, spec_for
+from llm_extract.backends import BackendSpec, known_model_names, spec_for
 from llm_extract.backends.base import (
     BackendResponse,
     Capabilities,
@@ -109,6 +109,9 @@ class Runner:
         self.on_warning = on_warning
         self.budget = budget
         self._cache = cache
+        hint = unknown_model_hint(settings.model, self.spec, self.prices)
+        if hint is not None and on_warning is not None:
+            on_warning(hint)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -271,6 +274,28 @@ class Runner:
             return self.response_cache(), None
         except CacheError as exc:
             return None, exc
+
+
+#: How close (rapidfuzz ratio, 0-100) a known name must be to be offered for an unknown one.
+SUGGEST_CUTOFF = 85
+
+
+def unknown_model_hint(model: str, spec: BackendSpec, prices: PriceTable) -> str | None:
+    """A warning for a model name no backend knows by name and the price table does not
+    price, when a known name is close to it (a typo: ``rule`` for ``rules``). The name is
+    still sent: a server may serve models this tool has never heard of."""
+    if model in spec.names or prices.price(model) is not None:
+        return None
+    from rapidfuzz import fuzz, process
+
+    known = [*known_model_names(), *prices.models]
+    found = process.extractOne(model, known, scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
+    if found is None:
+        return None
+    return (
+        f"model {model!r} is not a name this tool knows (no price: cost unknown); did you "
+        f"mean {found[0]!r}? It is sent to the server as it is"
+    )
 
 
 def log_cache_hits(log: RequestLog) -> Callable[[ExtractionRequest, BackendResponse], None]:
