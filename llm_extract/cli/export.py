@@ -40,6 +40,14 @@ def export_command(
             "Default: beside the JSONL.",
         ),
     ] = None,
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom/--no-bom",
+            help="Start CSV files with a UTF-8 byte order mark, so that Excel shows the Arabic "
+            "(default); --no-bom for tools that do not expect one.",
+        ),
+    ] = True,
 ) -> None:
     """Write one flat table per category, or the ACLED-style events table."""
     if fmt not in FORMATS:
@@ -58,7 +66,7 @@ def export_command(
         else:
             target = out
         refuse_overwriting_inputs([target], [output])
-        paths = export_tables(results, fmt, target, tables, stem=output.stem)
+        paths = export_tables(results, fmt, target, tables, stem=output.stem, bom=bom)
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok
     for name, path in paths.items():

@@ -627,8 +627,12 @@ def export_tables(
     gaz: Gazetteer | None = None,
     *,
     stem: str = "export",
+    bom: bool = True,
 ) -> dict[str, Path]:
     """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table.
+
+    ``bom``: CSV files start with a UTF-8 byte order mark (for Excel; see
+    :func:`~llm_extract.reporting.sheets.write_csv`).
 
     xlsx: one workbook, one sheet per table. csv/parquet: one file per table
     (``<stem>_<table>.<ext>``) unless a single table is asked for. ``out`` an existing folder:
@@ -651,9 +655,11 @@ def export_tables(
         if fmt == "xlsx":
             write_xlsx(frames, next(iter(paths.values())))
         else:
-            write = write_csv if fmt == "csv" else write_parquet
             for table, frame in frames.items():
-                write(frame, paths[table])
+                if fmt == "csv":
+                    write_csv(frame, paths[table], bom=bom)
+                else:
+                    write_parquet(frame, paths[table])
     except OSError as exc:
         raise InputError(exc.filename or out, f"cannot write ({exc.strerror or exc})") from exc
     return paths
