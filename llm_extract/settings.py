@@ -47,6 +47,11 @@ CONCRETE_MODES: tuple[ConcreteMode, ...] = (
     "md_json",
 )
 MODES: tuple[Mode, ...] = ("auto", *CONCRETE_MODES)
+#: What ``auto`` tries on a server other than OpenAI's, strongest first: a strict schema the
+#: server enforces, then the llama.cpp form, then function calling, then the schema in the
+#: prompt (always taken). The vLLM parameters are left out: a server that does not know them
+#: ignores them without a word.
+AUTO_ORDER: tuple[ConcreteMode, ...] = ("json_schema", "json_object", "tools", "md_json")
 #: What ``auto`` means on OpenAI's own API (no base URL, or api.openai.com): every mode works
 #: there, so nothing is probed; tools is what the tool always sent to OpenAI by default, so
 #: existing caches of default runs stay valid.

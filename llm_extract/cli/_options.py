@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from llm_extract.settings import MODES
+from llm_extract.settings import AUTO_ORDER, MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,8 +67,8 @@ ModeOption = Annotated[
         "--mode",
         help=f"How the answer is held to the schema: {' | '.join(MODES)} (default: the "
         "prompt's, else auto: tools on OpenAI's API; on other servers the first of "
-        "json_schema, json_object, tools, md_json the server takes, remembered). "
-        "See docs/servers.md.",
+        f"{', '.join(AUTO_ORDER)} the server takes, remembered). Which server takes which "
+        "mode: the 'Model servers and modes' page of the documentation.",
     ),
 ]
 TemperatureOption = Annotated[

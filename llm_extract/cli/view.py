@@ -47,7 +47,10 @@ def view_command(
     highlighted = sum(r.n_highlighted for r in shown)
     no_text = [r.report_id for r in shown if r.text_state != TEXT_OK]
     typer.echo(str(path))
-    typer.echo(f"{len(shown)} reports, {records} records, {highlighted} highlighted", err=True)
+    typer.echo(
+        f"{_count(len(shown), 'report')}, {_count(records, 'record')}, {highlighted} highlighted",
+        err=True,
+    )
     if no_text:
         typer.echo(
             f"{len(no_text)} report(s) without usable text (shown without highlights): "
@@ -55,3 +58,7 @@ def view_command(
             + (" ..." if len(no_text) > 10 else ""),
             err=True,
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
