@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -90,6 +91,7 @@ def annotate_command(
                 "pass --allow-remote to serve it anyway"
             )
         store = GoldStore(gold)
+        existed = gold.is_dir()
         store.check_writable()
         workspace = Workspace(
             results,
@@ -99,7 +101,19 @@ def annotate_command(
             skipped_lines=skipped,
             blank=blank,
         )
-        sock = bind(host, port)
+        try:
+            sock = bind(host, port)
+        except BaseException:
+            if not existed:  # nothing was served: the folder made for it goes again
+                with contextlib.suppress(OSError):
+                    gold.rmdir()
+            raise
+    if not existed:
+        chosen = "--gold-dir" if gold_dir is not None else "the default, <evals-dir>/gold"
+        echo_error(
+            f"created the gold folder {gold} ({chosen}); finished reports are saved there, "
+            "where score and eval read them"
+        )
     real_port: int = sock.getsockname()[1]
     token = new_token()
     shown = "127.0.0.1" if host in UNSPECIFIED else host
