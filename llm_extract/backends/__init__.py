@@ -4,7 +4,8 @@ through one registry.
 Each entry says which model names it serves, what it can do (:class:`Capabilities`) and how
 to build it. Adding a backend means writing its module and adding one line to
 :data:`REGISTRY`; nothing else compares model names. Backends are imported only when one is
-built, so listing capabilities costs no import of ``httpx`` or ``pydantic`` models.
+built, so listing capabilities imports no backend module and no HTTP client (``base`` imports
+the data contract, which every command loads anyway).
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
 class DeferredBackend:
     """A cacheable backend, made when the first request reaches it: a run whose answers all
-    come from the response cache never builds it, so never imports the model's SDK
-    (``openai`` and ``instructor`` take about a second to import)."""
+    come from the response cache never builds it, so never imports the backend's module and
+    its HTTP client (``httpx2``, the modes, the chat client)."""
 
     def __init__(self, create: Callable[[], Backend], name: str) -> None:
         self._create = create

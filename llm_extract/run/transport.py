@@ -1,7 +1,8 @@
 """An httpx transport that rate-limits and logs every request a backend sends.
 
-It sits under the OpenAI client (``httpx.AsyncClient(transport=InstrumentedTransport(...))``),
-so it sees every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
+It sits under the backend's HTTP client (``httpx.AsyncClient(transport=
+InstrumentedTransport(...))``, handed to :class:`~llm_extract.backends.chat.client.ChatClient`),
+so it sees every HTTP attempt: first tries, tenacity's retries and the backend's re-asks.
 For each chat-completions request it
 
 - waits for the :class:`~llm_extract.run.ratelimit.RateLimiter` (one request plus an estimate of
