@@ -88,9 +88,7 @@ class ServerUnreachable(ProviderError):
     def __init__(self, server: str, reason: str) -> None:
         self.server = server
         self.reason = reason
-        super().__init__(
-            f"cannot connect to the server {server} ({reason})", kind=UNREACHABLE_KIND
-        )
+        super().__init__(f"cannot connect to the server {server} ({reason})", kind=UNREACHABLE_KIND)
 
 
 class CacheError(LlmExtractError):

@@ -15,7 +15,7 @@ from llm_extract.backends import ENTRY_POINT_GROUP, plugins, spec_for
 from llm_extract.cli import app
 from llm_extract.errors import UsageError
 
-PLUGIN = '''
+PLUGIN = """
 from llm_extract.backends import BackendSpec
 from llm_extract.backends.base import BackendResponse, Capabilities
 from llm_extract.schemas import ReportExtraction
@@ -44,7 +44,7 @@ SPEC = BackendSpec(
     names=("echo-small",),
 )
 NOT_A_SPEC = 42
-'''
+"""
 
 
 def install(folder: Path, entry: str) -> None:
@@ -91,5 +91,5 @@ def test_plugins_are_not_imported_for_built_in_names(site: Path) -> None:
 
 def test_a_broken_plugin_is_named(site: Path) -> None:
     install(site, "echo = echo_plugin:NOT_A_SPEC")
-    with pytest.raises(UsageError, match="backend plug-in 'echo'.*not a BackendSpec"):
+    with pytest.raises(UsageError, match=r"backend plug-in 'echo'.*not a BackendSpec"):
         spec_for("gpt-4o-mini")

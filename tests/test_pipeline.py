@@ -222,9 +222,7 @@ def test_cache_hit_skips_the_backend(tmp_path: Path) -> None:
     assert [r.request_key for r in second] == [r.request_key for r in first]
     # Another temperature is another request.
     third_backend = FakeBackend()
-    run_reports(
-        reports("r120"), prompt=prompt, temperature=0.7, backend=third_backend, cache=cache
-    )
+    run_reports(reports("r120"), prompt=prompt, temperature=0.7, backend=third_backend, cache=cache)
     assert len(third_backend.requests) == 1
 
 
@@ -265,7 +263,7 @@ def test_bad_concurrency_is_rejected() -> None:
         run_reports(
             reports("r120"),
             prompt=load_prompt("minimal", PROMPTS),
-                backend=FakeBackend(),
+            backend=FakeBackend(),
             concurrency=0,
         )
 

@@ -128,9 +128,7 @@ def _gapped(tmp_path: Path) -> Path:
     lines = []
     for result in results:
         if result.report_id == "news1" and result.extraction is not None:
-            arrest = result.extraction.arrests[0].model_copy(
-                update={"date": dt.date(2025, 1, 1)}
-            )
+            arrest = result.extraction.arrests[0].model_copy(update={"date": dt.date(2025, 1, 1)})
             extraction = result.extraction.model_copy(update={"arrests": [arrest]})
             result = result.model_copy(update={"extraction": extraction})
         lines.append(result.model_dump_json())

@@ -36,7 +36,9 @@ def assert_fits(output: str, columns: int) -> None:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("runs")
     for _ in range(2):
-        done = invoke("eval", "--model", "rules", "--no-html", "--runs-dir", str(folder), columns=80)
+        done = invoke(
+            "eval", "--model", "rules", "--no-html", "--runs-dir", str(folder), columns=80
+        )
         assert done.exit_code == 0, done.output
     return folder
 
@@ -59,7 +61,9 @@ def test_eval_tables_fit(tmp_path: Path, columns: int) -> None:
 
 
 def test_eval_to_a_pipe_has_every_column(tmp_path: Path) -> None:
-    done = invoke("eval", "--model", "rules", "--no-html", "--runs-dir", str(tmp_path), columns=None)
+    done = invoke(
+        "eval", "--model", "rules", "--no-html", "--runs-dir", str(tmp_path), columns=None
+    )
     assert done.exit_code == 0, done.output
     assert all(name in done.stdout for name in ALL_RESULTS_COLUMNS)
     assert "not shown" not in done.stdout and "…" not in done.stdout

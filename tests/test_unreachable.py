@@ -111,7 +111,7 @@ def test_the_waits_between_retries_end_when_the_server_is_found_down() -> None:
         waiting = asyncio.ensure_future(reach.sleep(30))
         await asyncio.sleep(0)
         started = time.perf_counter()
-        with pytest.raises(ServerUnreachable, match="127.0.0.1:1 \\(connection refused\\)"):
+        with pytest.raises(ServerUnreachable, match=r"127\.0\.0\.1:1 \(connection refused\)"):
             reach.connect_failed(ConnectionRefusedError("refused"))
         await waiting
         return time.perf_counter() - started

@@ -7,9 +7,10 @@ to build it. Adding a backend means writing its module and adding one line to
 this one: it declares an entry point in the group :data:`ENTRY_POINT_GROUP` whose object is a
 :class:`BackendSpec` (``[project.entry-points."llm_extract.backends"] mine =
 "my_pkg.backend:SPEC"``). Entry points are read the first time a model name is looked up
-past the built-in backends that serve names of their own, and each is imported then. Backends are imported only when one is
-built, so listing capabilities imports no backend module and no HTTP client (``base`` imports
-the data contract, which every command loads anyway).
+past the built-in backends that serve names of their own, and each is imported then.
+Backends are imported only when one is built, so listing capabilities imports no backend
+module and no HTTP client (``base`` imports the data contract, which every command loads
+anyway).
 """
 
 from __future__ import annotations
@@ -128,9 +129,7 @@ def plugins() -> tuple[BackendSpec, ...]:
                 f"{type(exc).__name__}: {exc}"
             ) from None
         if not isinstance(spec, BackendSpec):
-            raise UsageError(
-                f"backend plug-in {point.name!r} ({point.value}) is not a BackendSpec"
-            )
+            raise UsageError(f"backend plug-in {point.name!r} ({point.value}) is not a BackendSpec")
         found.append(spec)
     return tuple(found)
 

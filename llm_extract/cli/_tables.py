@@ -5,7 +5,8 @@ The width is ``COLUMNS`` when set, else the terminal's; written to a pipe or a f
 terminal, no ``COLUMNS``), a table keeps all its columns. Which columns go first is decided
 here, by header, for every table of the tool: long headers are shortened first; then the
 columns that say what a row is and the F1 scores stay longest, then failures and cost, then
-the rest; among equals, the rightmost goes first. The columns left out are named under the table; ``--json`` has them all.
+the rest; among equals, the rightmost goes first. The columns left out are named under the
+table; ``--json`` has them all.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def _without(table: Table, keep: list[int], *, short: bool = False) -> Table:
         )
     cells = [list(columns[i].cells) for i in keep]
     for n, row in enumerate(table.rows):
-        narrow.add_row(*(column[n] for column in cells), style=row.style, end_section=row.end_section)
+        cells_of_row = (column[n] for column in cells)
+        narrow.add_row(*cells_of_row, style=row.style, end_section=row.end_section)
     return narrow
 
 

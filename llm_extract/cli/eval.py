@@ -30,12 +30,12 @@ from llm_extract.cli._gold import (
     run_json,
     save,
 )
-from llm_extract.cli._tables import print_table
 from llm_extract.cli._options import CALL, PROMPTS_DIR, RUN, Options, with_options
+from llm_extract.cli._tables import print_table
 from llm_extract.evaluation.compare import Comparison, compare
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
-from llm_extract.evaluation.runner import assemble_run, mark_seen, build_grid, run_grid
+from llm_extract.evaluation.runner import assemble_run, build_grid, mark_seen, run_grid
 from llm_extract.evaluation.runs import Run, load_run
 from llm_extract.evaluation.tables import comparison_table, runs_category_table, runs_report_table
 from llm_extract.prompts import Prompt

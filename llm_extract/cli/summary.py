@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from llm_extract.cli._common import cli_errors, fail, refuse_overwriting_inputs
 from llm_extract.cli._tables import print_table
 from llm_extract.jsonl import read_results

@@ -228,9 +228,7 @@ def rich_table(summary: Summary) -> Table:
         table.add_column(ITEM_LABELS[item], justify="right", footer=f"{total:,}")
     for row in summary.rows:
         if row.gap:
-            table.add_row(
-                month_label(row, summary.by), "—", *("—" for _ in ITEMS), style="dim"
-            )
+            table.add_row(month_label(row, summary.by), "—", *("—" for _ in ITEMS), style="dim")
             continue
         table.add_row(
             month_label(row, summary.by),
@@ -305,8 +303,8 @@ def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEM
         ax.bar(xs, values, width=27, align="edge", color="#3b6ea5")
         for start in gaps:
             ax.axvspan(
-                mdates.date2num(start),
-                mdates.date2num(start + dt.timedelta(days=27)),
+                mdates.date2num(start),  # type: ignore[no-untyped-call]  # matplotlib.dates is unannotated
+                mdates.date2num(start + dt.timedelta(days=27)),  # type: ignore[no-untyped-call]
                 color="#bbbbbb",
                 alpha=0.35,
                 hatch="//",
@@ -326,8 +324,7 @@ def plot_summary(summary: Summary, path: str | Path, items: Sequence[str] = ITEM
         else "calendar month"
     )
     figure.suptitle(
-        f"Coalition activity per {kind}"
-        + ("; hatched: no report that month" if gaps else "")
+        f"Coalition activity per {kind}" + ("; hatched: no report that month" if gaps else "")
     )
     figure.tight_layout()
     try:

@@ -2,13 +2,13 @@
 
 One row per request key: the validated extraction (JSON), the dropped records, the usage of
 the call that produced it, the model, the mode it was asked in (what ``auto`` chose; NULL in
-rows stored before modes were recorded); the schema is :mod:`llm_extract.run.migrations`, the last raw
-completion and when it was stored. The API
-key is never part of a row (nor of the key). The file is shared with other tools of the
-package (WAL journal, busy timeout; a fresh connection per call), so two processes or threads
-can read and write it at once. The file (and the folder, when the tool creates it) is readable
-by its owner only (0600, 0700): it holds the models' answers and raw completions, which quote
-the reports; SQLite gives its ``-wal`` and ``-shm`` files the same mode.
+rows stored before modes were recorded), the last raw completion and when it was stored; the
+schema is :mod:`llm_extract.run.migrations`. The API key is never part of a row (nor of the
+key). The file is shared with other tools of the package (WAL journal, busy timeout; a fresh
+connection per call), so two processes or threads can read and write it at once. The file
+(and the folder, when the tool creates it) is readable by its owner only (0600, 0700): it
+holds the models' answers and raw completions, which quote the reports; SQLite gives its
+``-wal`` and ``-shm`` files the same mode.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from llm_extract.redact import redact, redact_url, scrub_json
 from llm_extract.run.migrations import migrate
 from llm_extract.settings import environment
 
+
 def to_log_text(value: Any, secrets: Iterable[str | None] = ()) -> str | None:
     """JSON text of a request or response body, scrubbed of secrets (text is kept as text)."""
     if value is None:

@@ -21,6 +21,7 @@ from llm_extract.errors import CacheError
 from llm_extract.paths import private_dir, private_file
 from llm_extract.run.migrations import migrate
 
+
 class ModeStore:
     """The ``server_modes`` table of the cache database (a fresh connection per call)."""
 

@@ -42,7 +42,12 @@ HttpClient = httpx.AsyncClient | httpx2.AsyncClient
 _TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
 _TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
 #: Failures to open a connection (refused, no such host, TLS handshake, connect timeout).
-_CONNECT_ERRORS = (httpx.ConnectError, httpx2.ConnectError, httpx.ConnectTimeout, httpx2.ConnectTimeout)
+_CONNECT_ERRORS = (
+    httpx.ConnectError,
+    httpx2.ConnectError,
+    httpx.ConnectTimeout,
+    httpx2.ConnectTimeout,
+)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ HANDLERS: dict[ConcreteMode, ModeHandler] = {
 assert tuple(HANDLERS) == CONCRETE_MODES, "settings.CONCRETE_MODES and HANDLERS must agree"
 
 
-
 def handler_for(mode: str) -> ModeHandler:
     """The handler of a concrete mode; :class:`UsageError` for any other name."""
     handler: ModeHandler | None = next((h for n, h in HANDLERS.items() if n == mode), None)
