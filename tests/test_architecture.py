@@ -49,8 +49,11 @@ def commands() -> list[tuple[str, Any]]:
 
     def walk(name: str, command: Any) -> None:
         found.append((name, command))
-        for sub_name, sub in getattr(command, "commands", {}).items():
-            walk(f"{name} {sub_name}".strip(), sub)
+        if not hasattr(command, "list_commands"):
+            return
+        ctx = typer.Context(command)  # click's public way to a group's (lazy) commands
+        for sub_name in command.list_commands(ctx):
+            walk(f"{name} {sub_name}".strip(), command.get_command(ctx, sub_name))
 
     walk("", typer.main.get_command(app))
     return found
