@@ -16,7 +16,6 @@ from llm_extract.settings import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
     Mode,
-    static_mode,
 )
 
 Message = dict[str, str]
@@ -45,7 +44,9 @@ class Capabilities:
 @dataclass(frozen=True)
 class ModelSettings:
     """How to call a model. ``api_key`` and ``base_url`` are never printed (``repr=False``)
-    nor stored."""
+    nor stored. ``mode`` is taken as given: the run layer builds these settings
+    (:func:`llm_extract.run.stack.model_settings`), with ``auto`` on OpenAI's own API already
+    made ``tools`` there."""
 
     model: str
     mode: Mode = DEFAULT_MODE
@@ -57,10 +58,6 @@ class ModelSettings:
     base_url: str | None = field(default=None, repr=False)  # may carry a password
     api_key: str | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        # auto on OpenAI's own API is tools, decided here once: the request key, the batch
-        # files and the backend all see the same concrete mode.
-        object.__setattr__(self, "mode", static_mode(self.mode, self.base_url))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from llm_extract.run.budget import Budget, BudgetedBackend
 from llm_extract.run.chunking import ChunkedBackend
 from llm_extract.run.modestore import ModeStore
 from llm_extract.run.tags import tag_requests
-from llm_extract.settings import Settings
+from llm_extract.settings import Settings, static_mode
 
 if TYPE_CHECKING:
     import httpx
@@ -98,10 +98,12 @@ class Stack:
 
 
 def model_settings(settings: Settings) -> ModelSettings:
-    """What a backend needs to know of the run's settings (never the environment)."""
+    """What a backend needs to know of the run's settings (never the environment). ``auto``
+    on OpenAI's own API is ``tools``, decided here once: the request key, the batch files and
+    the backend all see the same concrete mode."""
     return ModelSettings(
         model=settings.model,
-        mode=settings.mode,
+        mode=static_mode(settings.mode, settings.base_url),
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         max_reasks=settings.max_reasks,
