@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import openai
 import pytest
 from openai_server import OpenAIServer, Reply, Status
@@ -55,7 +55,7 @@ def _client(server: OpenAIServer, transport: InstrumentedTransport) -> openai.As
         base_url=server.base_url,
         api_key=SECRET,
         max_retries=3,
-        http_client=httpx.AsyncClient(transport=transport),
+        http_client=httpx2.AsyncClient(transport=transport),
     )
 
 
@@ -114,7 +114,7 @@ def test_transport_logs_dropped_connections(openai_server: OpenAIServer) -> None
             base_url="http://127.0.0.1:9/v1",  # nothing listens on the discard port
             api_key=SECRET,
             max_retries=0,
-            http_client=httpx.AsyncClient(transport=InstrumentedTransport(log=log)),
+            http_client=httpx2.AsyncClient(transport=InstrumentedTransport(log=log)),
         )
         try:
             await _ask(client, "down")
@@ -178,3 +178,17 @@ def test_log_records_answers_from_the_cache(
     as_json = CliRunner().invoke(app, ["logs", "r_cached", "--json"])
     (row,) = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert row["status"] == "cached" and row["request_key"]
+
+
+def test_rate_limits_and_the_log_go_through_the_same_http_stack() -> None:
+    from llm_extract.backends.chat.client import CONNECTION_LIMITS
+    from llm_extract.run.stack import _instrumented_client
+    from llm_extract.settings import load_settings
+
+    client, limiter, log = _instrumented_client(load_settings({"rpm": 60, "log": True}))
+    assert isinstance(client, httpx2.AsyncClient)  # httpx2, as without --rpm/--tpm/--log
+    assert limiter is not None and log is not None
+    assert isinstance(client._transport, InstrumentedTransport)
+    assert CONNECTION_LIMITS.max_connections == 1000
+    asyncio.run(client.aclose())
+    log.close()

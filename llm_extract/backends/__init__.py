@@ -24,9 +24,8 @@ from llm_extract.backends.base import Backend, Capabilities, ModelSettings
 from llm_extract.errors import UsageError
 
 if TYPE_CHECKING:
-    import httpx
-
     from llm_extract.backends.chat.auto import ModeMemory
+    from llm_extract.backends.chat.client import HttpClient
 
 
 class Factory(Protocol):
@@ -36,7 +35,7 @@ class Factory(Protocol):
     def __call__(
         self,
         settings: ModelSettings,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: HttpClient | None = None,
         memory: ModeMemory | None = None,
     ) -> Backend: ...
 
@@ -58,7 +57,7 @@ class BackendSpec:
 
 def _rules(
     settings: ModelSettings,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: HttpClient | None = None,
     memory: ModeMemory | None = None,
 ) -> Backend:
     from llm_extract.backends.rules import RulesBackend
@@ -68,7 +67,7 @@ def _rules(
 
 def _openai(
     settings: ModelSettings,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: HttpClient | None = None,
     memory: ModeMemory | None = None,
 ) -> Backend:
     from llm_extract.backends.openai_compat import OpenAIBackend
@@ -161,7 +160,7 @@ def capabilities(model: str) -> Capabilities:
 
 def get_backend(
     settings: ModelSettings,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: HttpClient | None = None,
     memory: ModeMemory | None = None,
 ) -> Backend:
     """A new backend for ``settings.model`` (the caller closes it with ``aclose``)."""

@@ -59,7 +59,6 @@ class ModelSettings:
     api_key: str | None = field(default=None, repr=False)
 
 
-
 @dataclass(frozen=True)
 class ExtractionRequest:
     """One report, rendered into messages by a prompt, for one model, with its

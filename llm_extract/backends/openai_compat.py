@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import ValidationError
 
@@ -41,6 +40,7 @@ from llm_extract.backends.chat.auto import AutoMode, ModeMemory, server_id
 from llm_extract.backends.chat.client import (
     DEFAULT_RETRY_POLICY,
     ChatClient,
+    HttpClient,
     Rejected,
     RetryPolicy,
 )
@@ -149,7 +149,7 @@ class OpenAIBackend:
         self,
         settings: ModelSettings,
         *,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: HttpClient | None = None,
         retry_policy: RetryPolicy | None = None,
         memory: ModeMemory | None = None,
     ) -> None:

@@ -47,8 +47,7 @@ from llm_extract.run.tally import Tally
 from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, CONCRETE_MODES, ConcreteMode, Settings
 
 if TYPE_CHECKING:
-    import httpx
-
+    from llm_extract.backends.chat.client import HttpClient
     from llm_extract.run.cache import ResponseCache
     from llm_extract.run.logstore import RequestLog
 
@@ -171,7 +170,7 @@ class Runner:
         self._cache = ResponseCache(self.settings.cache_db_path)
         return self._cache
 
-    def build(self, http_client: httpx.AsyncClient | None = None) -> Stack:
+    def build(self, http_client: HttpClient | None = None) -> Stack:
         return build_stack(
             self.spec,
             self.settings,

@@ -35,8 +35,7 @@ from llm_extract.run.tags import tag_requests
 from llm_extract.settings import Settings, static_mode
 
 if TYPE_CHECKING:
-    import httpx
-
+    from llm_extract.backends.chat.client import HttpClient
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
 
@@ -120,7 +119,7 @@ def build_stack(
     prompt: Prompt,
     *,
     prices: PriceTable,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: HttpClient | None = None,
     budget: Budget | None = None,
 ) -> Stack:
     """The backend for a run (see the module doc). ``http_client`` replaces the instrumented
@@ -166,13 +165,16 @@ def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
 
 def _instrumented_client(
     settings: Settings,
-) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None]:
+) -> tuple[HttpClient | None, RateLimiter | None, RequestLog | None]:
     """An HTTP client whose transport applies the rate limits and writes the request log,
-    or ``None`` when neither is asked for (the backend then makes its own client)."""
+    or ``None`` when neither is asked for (the backend then makes its own client). The same
+    HTTP stack either way: an ``httpx2`` client with the backend's own connection limits, so
+    what is measured of one run holds for the other."""
     if not (settings.rpm or settings.tpm or settings.log):
         return None, None, None
-    import httpx
+    import httpx2
 
+    from llm_extract.backends.chat.client import CONNECTION_LIMITS
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
     from llm_extract.run.transport import InstrumentedTransport
@@ -180,4 +182,7 @@ def _instrumented_client(
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
     transport = InstrumentedTransport(limiter=limiter, log=log)
-    return httpx.AsyncClient(transport=transport), limiter, log
+    client = httpx2.AsyncClient(
+        transport=transport, timeout=settings.timeout, limits=CONNECTION_LIMITS
+    )
+    return client, limiter, log

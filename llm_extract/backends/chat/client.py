@@ -37,8 +37,12 @@ from llm_extract.retry_after import retry_after_seconds
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
-#: Either generation of the HTTP client: both post and close alike.
+#: Either generation of the HTTP client: both post and close alike. Requests go out through
+#: ``httpx2`` (this module's own client, or the run layer's instrumented one); ``httpx``
+#: clients only carry the capture and replay transports, which send nothing.
 HttpClient = httpx.AsyncClient | httpx2.AsyncClient
+#: The connection pool of the clients that send requests.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 _TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
 _TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
 #: Failures to open a connection (refused, no such host, TLS handshake, connect timeout).
@@ -120,8 +124,7 @@ class ChatClient:
         }
         # The client given by the run layer (rate limits, log, capture) is ours to close too.
         self._http: HttpClient = http_client or httpx2.AsyncClient(
-            timeout=timeout_s,
-            limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=100),
+            timeout=timeout_s, limits=CONNECTION_LIMITS
         )
 
     async def aclose(self) -> None:
