@@ -133,3 +133,13 @@ def test_the_two_lock_files_pin_the_same_versions() -> None:
     assert set(dev) <= set(ci)
     assert {name: (dev[name], ci[name]) for name in dev if dev[name] != ci[name]} == {}
     assert "llama-cpp-python" in ci and "llama-cpp-python" not in dev
+
+
+def test_no_help_points_to_a_file_an_installed_tool_lacks() -> None:
+    offenders = [
+        f"{name}: {'/'.join(param.opts)}"
+        for name, command in commands()
+        for param in command.params
+        if "docs/" in (getattr(param, "help", None) or "")
+    ]
+    assert offenders == []
