@@ -143,3 +143,12 @@ def test_no_help_points_to_a_file_an_installed_tool_lacks() -> None:
         if "docs/" in (getattr(param, "help", None) or "")
     ]
     assert offenders == []
+
+
+def test_one_chat_message_type() -> None:
+    defined = [
+        p.relative_to(REPO).as_posix()
+        for p in sources()
+        if re.search(r"^\w*Message\s*=\s*dict\[", p.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert defined == ["llm_extract/backends/base.py"]

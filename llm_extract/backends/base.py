@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from llm_extract.report import Report
 from llm_extract.results import DroppedRecord, PromptInfo, Usage
@@ -18,7 +18,9 @@ from llm_extract.settings import (
     Mode,
 )
 
-Message = dict[str, str]
+#: One chat message as sent: role and content, and for tool calls and tool results the fields
+#: those carry. The one message type of the package (prompts render them, modes add to them).
+Message = dict[str, Any]
 
 
 @dataclass(frozen=True)
