@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -48,14 +48,8 @@ ConcreteMode = Literal[
 ]
 #: ``auto`` finds the strongest concrete mode the server accepts (and remembers it).
 Mode = Literal["auto", ConcreteMode]
-CONCRETE_MODES: tuple[ConcreteMode, ...] = (
-    "json_schema",
-    "json_object",
-    "tools",
-    "structured_outputs",
-    "guided_json",
-    "md_json",
-)
+#: The mode names, in the order above: the one list (the types and tuples derive from it).
+CONCRETE_MODES: tuple[ConcreteMode, ...] = get_args(ConcreteMode)
 MODES: tuple[Mode, ...] = ("auto", *CONCRETE_MODES)
 #: What ``auto`` tries on a server other than OpenAI's, strongest first: a strict schema the
 #: server enforces, then the llama.cpp form, then function calling, then the schema in the
