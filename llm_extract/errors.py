@@ -75,6 +75,22 @@ class ProviderError(ExtractionError):
     """The model server could not be reached or kept failing (HTTP errors, timeouts)."""
 
 
+#: The kind of :class:`ServerUnreachable`: reports that failed with it were never answered,
+#: so a run leaves them for ``--resume`` instead of writing a failed line for each.
+UNREACHABLE_KIND = "server_unreachable"
+
+
+class ServerUnreachable(ProviderError):
+    """The server of a run cannot be connected to at all (connection refused, no such host,
+    TLS handshake failed) and never answered in this run: every report of the run stops.
+    ``server`` is its ``host:port``, without credentials."""
+
+    def __init__(self, server: str, reason: str) -> None:
+        self.server = server
+        self.reason = reason
+        super().__init__(f"cannot connect to the server {server} ({reason})", kind=UNREACHABLE_KIND)
+
+
 class CacheError(LlmExtractError):
     """The response cache cannot be opened, read or written (corrupt file, locked too long).
 

@@ -1,14 +1,17 @@
 """The one configuration object of a run, and the only code that reads the environment.
 
-:class:`Settings` is built once per command from four sources; the first that gives a value
+:class:`Settings` is built once per command from five sources; the first that gives a value
 wins:
 
 1. command-line options (``--temperature 0.2``);
 2. environment variables: ``LLM_EXTRACT_<NAME>`` for every setting (``LLM_EXTRACT_MODEL``,
    ``LLM_EXTRACT_TEMPERATURE``, ``LLM_EXTRACT_CACHE_DIR``...), and ``OPENAI_API_KEY`` /
    ``OPENAI_BASE_URL`` for the server;
-3. the prompt file's ``[params]`` (``temperature``, ``max_tokens``, ``max_reasks``, ``mode``);
-4. the defaults below, each written here once.
+3. the configuration file ``llm-extract.toml`` of the current folder, then the one of the user
+   configuration folder (``~/.config/llm-extract/llm-extract.toml`` on Linux): the settings
+   by name (``model = "..."``, ``concurrency = 4``, ``base_url = "..."``), never the API key;
+4. the prompt file's ``[params]`` (``temperature``, ``max_tokens``, ``max_reasks``, ``mode``);
+5. the defaults below, each written here once.
 
 Values are checked here (finite numbers, ranges, a base URL that is a URL, chunk sizes that
 fit together), so a bad value is a usage error before anything runs.
@@ -19,15 +22,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from llm_extract.errors import UsageError
 
 ENV_PREFIX = "LLM_EXTRACT_"
+#: The configuration file's name, in the current folder or the user configuration folder.
+CONFIG_FILE = "llm-extract.toml"
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
 
@@ -38,15 +48,14 @@ ConcreteMode = Literal[
 ]
 #: ``auto`` finds the strongest concrete mode the server accepts (and remembers it).
 Mode = Literal["auto", ConcreteMode]
-CONCRETE_MODES: tuple[ConcreteMode, ...] = (
-    "json_schema",
-    "json_object",
-    "tools",
-    "structured_outputs",
-    "guided_json",
-    "md_json",
-)
+#: The mode names, in the order above: the one list (the types and tuples derive from it).
+CONCRETE_MODES: tuple[ConcreteMode, ...] = get_args(ConcreteMode)
 MODES: tuple[Mode, ...] = ("auto", *CONCRETE_MODES)
+#: What ``auto`` tries on a server other than OpenAI's, strongest first: a strict schema the
+#: server enforces, then the llama.cpp form, then function calling, then the schema in the
+#: prompt (always taken). The vLLM parameters are left out: a server that does not know them
+#: ignores them without a word.
+AUTO_ORDER: tuple[ConcreteMode, ...] = ("json_schema", "json_object", "tools", "md_json")
 #: What ``auto`` means on OpenAI's own API (no base URL, or api.openai.com): every mode works
 #: there, so nothing is probed; tools is what the tool always sent to OpenAI by default, so
 #: existing caches of default runs stay valid.
@@ -77,6 +86,40 @@ DEFAULT_PDF_MEMORY_MB = 1024
 MIN_CHUNK_CHARS = 200
 #: Overlap of two chunks when ``--chunk-overlap`` is not given: this fraction of a chunk.
 DEFAULT_OVERLAP_FRACTION = 0.05
+
+
+def config_files() -> list[Path]:
+    """The configuration files that exist, the one that wins first: the current folder's,
+    then the user configuration folder's."""
+    candidates = [
+        Path(CONFIG_FILE),
+        Path(platformdirs.user_config_dir("llm-extract")) / CONFIG_FILE,
+    ]
+    return [path for path in candidates if path.is_file()]
+
+
+def read_config() -> dict[str, tuple[Any, Path]]:
+    """Each setting the configuration files give, with the file it comes from. Raises
+    :class:`UsageError` for a file that cannot be read or is not TOML, and for an API key
+    (a file a team shares must not hold one)."""
+    import tomllib
+
+    found: dict[str, tuple[Any, Path]] = {}
+    for path in config_files():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: cannot read the configuration file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"{path}: not valid TOML ({exc})") from None
+        for name, value in data.items():
+            if name.lower() in ("api_key", API_KEY_ENV.lower()):
+                raise UsageError(
+                    f"{path}: {name}: keep the API key out of the configuration file "
+                    f"(set {API_KEY_ENV})"
+                )
+            found.setdefault(name, (value, path))
+    return found
 
 
 class Settings(BaseSettings):
@@ -218,6 +261,19 @@ class Settings(BaseSettings):
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Options, then the environment, then the configuration files (module doc)."""
+        values = {name: value for name, (value, _) in read_config().items()}
+        return init_settings, env_settings, InitSettingsSource(settings_cls, values)
+
 
 #: Where each setting comes from on the command line (for messages).
 OPTION_NAMES = {
@@ -297,6 +353,14 @@ def load_settings(
         raise _usage_error(exc, given, params, prompt_origin) from None
 
 
+def terminal_columns() -> int | None:
+    """The width ``COLUMNS`` asks for, when it is set to a positive number (tables fit it)."""
+    import os
+
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def environment() -> Settings:
     """The settings the environment alone gives (for library callers with no options)."""
     return load_settings()
@@ -308,6 +372,7 @@ def _usage_error(
     import os
 
     clauses = []
+    config = read_config()
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
         message = str(error["msg"]).removeprefix("Value error, ")
@@ -321,6 +386,8 @@ def _usage_error(
             where = API_KEY_ENV if name == "api_key" else BASE_URL_ENV
         elif f"{ENV_PREFIX}{name.upper()}" in os.environ:
             where = f"{ENV_PREFIX}{name.upper()}"
+        elif name in config:
+            where = f"{config[name][1]}: {name}"
         else:
             where = OPTION_NAMES.get(name, name)
         value = error.get("input")

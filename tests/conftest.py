@@ -53,6 +53,8 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache.mkdir()
     monkeypatch.setenv("LLM_EXTRACT_CACHE_DIR", str(cache))
     monkeypatch.setenv("LLM_EXTRACT_EVALS_DIR", str(EVALS))
+    # No configuration file of the user's (llm-extract.toml in ~/.config) reaches a test.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     for name in ISOLATED_ENV:
         monkeypatch.delenv(name, raising=False)
 

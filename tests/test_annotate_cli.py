@@ -237,3 +237,21 @@ def test_a_failed_line_and_its_retry_are_one_report(files: Files) -> None:
         assert [r["report_id"] for r in reports] == [second["report_id"], first["report_id"]]
         shown = running.report(second["report_id"])
         assert shown["extraction_status"] == "ok" and shown["draft"]["records"]
+
+
+def test_a_new_gold_folder_is_created_and_said(files: Files, tmp_path: Path) -> None:
+    fresh = tmp_path / "new-gold"
+    _, rest, code = _serve(str(files.out), "--gold-dir", str(fresh), "--no-browser")
+    assert code == 0
+    assert f"created the gold folder {fresh} (--gold-dir)" in rest
+    assert fresh.is_dir()
+    _, again, _ = _serve(str(files.out), "--gold-dir", str(fresh), "--no-browser")
+    assert "created the gold folder" not in again  # said once, when it was made
+
+
+def test_score_without_a_gold_folder_says_how_to_make_one(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_text("", encoding="utf-8")
+    done = _cli("score", str(out), "--evals-dir", str(tmp_path / "nowhere"))
+    assert done.exit_code == 2
+    assert "gold folder not found" in done.stderr and "llm-extract annotate" in done.stderr

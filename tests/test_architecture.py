@@ -49,8 +49,11 @@ def commands() -> list[tuple[str, Any]]:
 
     def walk(name: str, command: Any) -> None:
         found.append((name, command))
-        for sub_name, sub in getattr(command, "commands", {}).items():
-            walk(f"{name} {sub_name}".strip(), sub)
+        if not hasattr(command, "list_commands"):
+            return
+        ctx = typer.Context(command)  # click's public way to a group's (lazy) commands
+        for sub_name in command.list_commands(ctx):
+            walk(f"{name} {sub_name}".strip(), command.get_command(ctx, sub_name))
 
     walk("", typer.main.get_command(app))
     return found
@@ -130,3 +133,22 @@ def test_the_two_lock_files_pin_the_same_versions() -> None:
     assert set(dev) <= set(ci)
     assert {name: (dev[name], ci[name]) for name in dev if dev[name] != ci[name]} == {}
     assert "llama-cpp-python" in ci and "llama-cpp-python" not in dev
+
+
+def test_no_help_points_to_a_file_an_installed_tool_lacks() -> None:
+    offenders = [
+        f"{name}: {'/'.join(param.opts)}"
+        for name, command in commands()
+        for param in command.params
+        if "docs/" in (getattr(param, "help", None) or "")
+    ]
+    assert offenders == []
+
+
+def test_one_chat_message_type() -> None:
+    defined = [
+        p.relative_to(REPO).as_posix()
+        for p in sources()
+        if re.search(r"^\w*Message\s*=\s*dict\[", p.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert defined == ["llm_extract/backends/base.py"]

@@ -14,7 +14,6 @@ from openai_server import OpenAIServer
 from report_samples import answers_by_month, write_samples
 from typer.testing import CliRunner, Result
 
-from llm_extract.backends.base import ModelSettings
 from llm_extract.cli import app
 from llm_extract.jsonl import read_results
 from llm_extract.prompts import load_prompt
@@ -22,6 +21,7 @@ from llm_extract.report import Report
 from llm_extract.results import ExtractionResult
 from llm_extract.run.cache import ResponseCache
 from llm_extract.run.pipeline import prepare_request
+from llm_extract.run.stack import model_settings
 from llm_extract.settings import CONCRETE_MODES, load_settings
 
 SECRET = "sk-test-modes-0123456789abcdef"
@@ -157,7 +157,8 @@ def test_request_keys_of_explicit_modes_did_not_change(tmp_path: Path) -> None:
     prompt = load_prompt(str(file))
 
     def key(mode: str) -> str:
-        return prepare_request(report, prompt, ModelSettings(model="gpt-4o-mini", mode=mode)).key  # type: ignore[arg-type]
+        call = model_settings(load_settings({"model": "gpt-4o-mini", "mode": mode}))
+        return prepare_request(report, prompt, call).key
 
     assert {mode: key(mode) for mode in EXPLICIT_KEYS} == EXPLICIT_KEYS
     assert key("auto") == EXPLICIT_KEYS["tools"]  # auto on OpenAI's API is tools, key and all

@@ -67,7 +67,8 @@ def test_clear_difference_and_verdict() -> None:
     assert (strikes.wins, strikes.ties, strikes.losses) == (0, 12, 0)
     assert result.diff("convoys").n == 0  # no records on either side anywhere
     assert result.verdict == (
-        "guided is better on drills and overall; the other differences are within noise "
+        "guided is better than minimal on drills and overall; the other differences are "
+        "within noise "
         "(12 reports)"
     )
 

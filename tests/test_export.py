@@ -124,3 +124,19 @@ def test_cli_export(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["export", str(tmp_path / "missing.jsonl")])
     assert bad.exit_code == 2
     assert "missing.jsonl" in bad.output
+
+
+def test_csv_starts_with_a_bom_for_excel_unless_told_not_to(tmp_path: Path) -> None:
+    jsonl, _ = write_run(tmp_path)
+    with_bom = CliRunner().invoke(
+        app, ["export", str(jsonl), "-t", "convoys", "-o", str(tmp_path / "a.csv")]
+    )
+    assert with_bom.exit_code == 0, with_bom.output
+    data = (tmp_path / "a.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfreport_id,")
+    assert not data.decode("utf-8-sig").isascii()  # the Arabic evidence, as UTF-8
+    plain = CliRunner().invoke(
+        app, ["export", str(jsonl), "-t", "convoys", "-o", str(tmp_path / "b.csv"), "--no-bom"]
+    )
+    assert plain.exit_code == 0, plain.output
+    assert (tmp_path / "b.csv").read_bytes() == data[3:]

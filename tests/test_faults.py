@@ -13,12 +13,13 @@ from openai_server import OpenAIServer, Reply
 from typer.testing import CliRunner
 
 from llm_extract.backends import openai_compat
-from llm_extract.backends.base import ModelSettings
 from llm_extract.backends.openai_compat import RetryPolicy
 from llm_extract.cli import app
 from llm_extract.prompts import load_prompt
+from llm_extract.report import Report
 from llm_extract.results import ExtractionResult
-from llm_extract.run.pipeline import run_extraction
+from llm_extract.run.runner import Runner
+from llm_extract.settings import load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -30,32 +31,33 @@ def _tiny_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def settings(server: OpenAIServer, **overrides: object) -> ModelSettings:
+def run_reports(
+    reports: list[Report], *, server: OpenAIServer, concurrency: int = 16, **overrides: object
+) -> list[ExtractionResult]:
+    """``reports`` through the :class:`Runner`, against the loopback server, no cache."""
     values: dict[str, object] = {
         "model": "gpt-4o-mini",
         "base_url": server.base_url,
         "api_key": "sk-test-faults-000000",
-        "timeout_s": 3.0,  # generous: a busy machine must not turn answers into timeouts
+        "timeout": 3.0,  # generous: a busy machine must not turn answers into timeouts
         "max_retries": 4,
         "max_reasks": 1,
         "max_tokens": 400,
+        "concurrency": concurrency,
+        "cache": False,
     }
     values.update(overrides)
-    return ModelSettings(**values)  # type: ignore[arg-type]  # values typed loosely on purpose
+    runner = Runner(load_settings(values), load_prompt("minimal"))
+    outcome = runner.run_sync(runner.prepare(reports), keep_results=True)
+    assert outcome.results is not None
+    return outcome.results
 
 
 def run(
     server: OpenAIServer, count: int, plan: FaultPlan, concurrency: int = 16, **overrides: object
 ) -> list[ExtractionResult]:
     server.default = plan.action()
-    chosen = settings(server, **overrides)
-    return run_extraction(
-        make_reports(count),
-        prompt=load_prompt("minimal"),
-        settings=chosen,
-        backend=None,
-        concurrency=concurrency,
-    )
+    return run_reports(make_reports(count), server=server, concurrency=concurrency, **overrides)
 
 
 def per_report(server: OpenAIServer) -> Counter[str]:
@@ -160,11 +162,7 @@ def test_reasks_stop_early_when_the_same_validation_error_repeats(
     openai_server.default = Reply(
         {"convoys": [{"mode": "ground", "evidence": "عبارة لا ترد في التقرير"}]}
     )
-    (result,) = run_extraction(
-        make_reports(1),
-        prompt=load_prompt("minimal"),
-        settings=settings(openai_server, max_reasks=4),
-    )
+    (result,) = run_reports(make_reports(1), server=openai_server, max_reasks=4)
     assert len(openai_server.chat_requests()) == 2
     assert result.usage.attempts == 2
     assert result.status == "ok"  # salvaged: the valid part kept, the bad record dropped
@@ -178,11 +176,7 @@ def test_reasks_go_on_while_the_errors_change(openai_server: OpenAIServer) -> No
         *(Reply({"convoys": [{"mode": "ground", "evidence": q}]}) for q in quotes),
         Reply(answer(0)),
     )
-    (result,) = run_extraction(
-        make_reports(1),
-        prompt=load_prompt("minimal"),
-        settings=settings(openai_server, max_reasks=4),
-    )
+    (result,) = run_reports(make_reports(1), server=openai_server, max_reasks=4)
     assert len(openai_server.chat_requests()) == 4
     assert result.status == "ok" and result.usage.reasks == 3
     assert result.extraction is not None and result.extraction.convoys[0].vehicles == 10

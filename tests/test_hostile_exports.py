@@ -151,7 +151,7 @@ def test_csv_cells_are_neutralised(hostile_run: Path, tmp_path: Path) -> None:
     assert len(files) == len(TABLES)
     seen: list[str] = []
     for file in files:
-        with file.open(encoding="utf-8", newline="") as handle:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
         table = file.stem.removeprefix("out_")
         assert rows[0] == list(TABLE_COLUMNS[table])  # headers, inert too
@@ -235,7 +235,7 @@ def test_csv_cell_is_inert_and_reversible(text: str) -> None:
 def test_csv_file_cells_are_inert(tmp_path: Path, texts: list[str]) -> None:
     path = tmp_path / "p.csv"
     write_csv(pd.DataFrame({"text": texts, "n": range(-len(texts), 0)}), path)
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["text", "n"]
     assert len(rows) == len(texts) + 1  # quoting kept every value in its own cell
@@ -286,7 +286,7 @@ def test_export_library_call_with_a_formula_id(tmp_path: Path) -> None:
 
     result = make_result("=1+1", REPORT_B, EXTRACTION_B, tmp_path)
     paths = export_tables([result], "csv", tmp_path / "e.csv", ["events"])
-    with paths["events"].open(encoding="utf-8", newline="") as handle:
+    with paths["events"].open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and all(row["event_id"].startswith("'=1+1-") for row in rows)
     assert all(row["source_report_id"] == "'=1+1" for row in rows)

@@ -129,7 +129,8 @@ def test_a_server_that_cannot_be_reached_leaves_no_password(
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://{USER}:{PASSWORD}@127.0.0.1:9/v1")
     out = tmp_path / "out.jsonl"
     done = run("extract", str(report), "-o", str(out), "--log", "--no-cache", "--timeout", "2")
-    assert done.exit_code == 1, done.output
+    assert done.exit_code == 2, done.output  # the server is unreachable: nothing could run
+    assert "cannot connect to the server 127.0.0.1:9 (connection refused)" in done.stderr
     with RequestLog.open_existing() as log:
         rows = log.for_report(REPORT)
     assert rows and all(r.status == "error" for r in rows)

@@ -7,8 +7,9 @@ import json
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import openai
+import pytest
 from openai_server import OpenAIServer, Reply, Status
 
 from llm_extract.redact import redact
@@ -54,7 +55,7 @@ def _client(server: OpenAIServer, transport: InstrumentedTransport) -> openai.As
         base_url=server.base_url,
         api_key=SECRET,
         max_retries=3,
-        http_client=httpx.AsyncClient(transport=transport),
+        http_client=httpx2.AsyncClient(transport=transport),
     )
 
 
@@ -113,7 +114,7 @@ def test_transport_logs_dropped_connections(openai_server: OpenAIServer) -> None
             base_url="http://127.0.0.1:9/v1",  # nothing listens on the discard port
             api_key=SECRET,
             max_retries=0,
-            http_client=httpx.AsyncClient(transport=InstrumentedTransport(log=log)),
+            http_client=httpx2.AsyncClient(transport=InstrumentedTransport(log=log)),
         )
         try:
             await _ask(client, "down")
@@ -150,3 +151,44 @@ def test_transport_paces_requests_and_pauses_on_retry_after(openai_server: OpenA
     assert limiter.requests_sent == 9
     # Settled against the server's usage: far below the estimates of 50 output tokens each.
     assert limiter.tokens_charged < 9 * 60
+
+
+def test_log_records_answers_from_the_cache(
+    openai_server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fault_server import make_reports
+    from typer.testing import CliRunner
+
+    from llm_extract.cli import app
+
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    openai_server.default = Reply({"convoys": []})
+    report = tmp_path / "r_cached.txt"
+    report.write_text(make_reports(1)[0].text, encoding="utf-8")
+    args = ["extract", str(report), "--model", "gpt-4o-mini", "--mode", "tools"]
+    first = CliRunner().invoke(app, args)  # fills the cache, with no log
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, [*args, "--log"])
+    assert second.exit_code == 0, second.output
+    assert len(openai_server.chat_requests()) == 1  # the second answer came from the cache
+    shown = CliRunner().invoke(app, ["logs", "r_cached"])
+    assert shown.exit_code == 0, shown.output
+    assert "from the response cache (no request sent)" in shown.stdout
+    assert "> user:" in shown.stdout
+    as_json = CliRunner().invoke(app, ["logs", "r_cached", "--json"])
+    (row,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert row["status"] == "cached" and row["request_key"]
+
+
+def test_rate_limits_and_the_log_go_through_the_same_http_stack() -> None:
+    from llm_extract.backends.chat.client import CONNECTION_LIMITS
+    from llm_extract.run.stack import _instrumented_client
+    from llm_extract.settings import load_settings
+
+    client, limiter, log = _instrumented_client(load_settings({"rpm": 60, "log": True}))
+    assert isinstance(client, httpx2.AsyncClient)  # httpx2, as without --rpm/--tpm/--log
+    assert limiter is not None and log is not None
+    assert isinstance(client._transport, InstrumentedTransport)
+    assert CONNECTION_LIMITS.max_connections == 1000
+    asyncio.run(client.aclose())
+    log.close()

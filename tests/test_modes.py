@@ -31,6 +31,7 @@ from llm_extract.backends.modes import AUTO_ORDER, HANDLERS
 from llm_extract.backends.openai_compat import OpenAIBackend
 from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.run.modestore import ModeStore
+from llm_extract.run.stack import model_settings
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import CONCRETE_MODES, MODES, load_settings
 
@@ -69,10 +70,15 @@ def test_modes_are_one_closed_set() -> None:
 
 
 def test_auto_on_openais_api_is_tools_without_a_probe() -> None:
-    assert ModelSettings(model="gpt-4o-mini").mode == "tools"
-    assert ModelSettings(model="m", base_url="https://api.openai.com/v1").mode == "tools"
-    assert ModelSettings(model="m", base_url="http://127.0.0.1:8080/v1").mode == "auto"
-    assert ModelSettings(model="m", mode="md_json").mode == "md_json"
+    def mode(**values: str) -> str:
+        return model_settings(load_settings(values)).mode
+
+    assert mode(model="gpt-4o-mini") == "tools"
+    assert mode(model="m", base_url="https://api.openai.com/v1") == "tools"
+    assert mode(model="m", base_url="http://127.0.0.1:8080/v1") == "auto"
+    assert mode(model="m", mode="md_json") == "md_json"
+    # The settings object of a call takes the mode as given: no field is rewritten.
+    assert ModelSettings(model="gpt-4o-mini").mode == "auto"
 
 
 # --- the exact bodies of the new modes ---------------------------------------------------------

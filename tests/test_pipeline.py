@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from report_samples import SAMPLES, answer
 
-from llm_extract.backends.base import BackendResponse, ExtractionRequest, ModelSettings
-from llm_extract.errors import ExtractionError, ProviderError
+from llm_extract.backends import BackendSpec
+from llm_extract.backends.base import Backend, BackendResponse, Capabilities, ExtractionRequest
+from llm_extract.errors import ExtractionError, ProviderError, UsageError
 from llm_extract.pricing import load_price_table
-from llm_extract.prompts import load_prompt
+from llm_extract.prompts import Prompt, load_prompt
 from llm_extract.report import Report
 from llm_extract.results import ExtractionResult, Usage
 from llm_extract.run.cache import ResponseCache
 from llm_extract.run.keys import request_key
-from llm_extract.run.pipeline import extract_reports, request_params, run_extraction
+from llm_extract.run.pipeline import request_params
 from llm_extract.run.runner import Runner
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import load_settings
@@ -65,17 +67,57 @@ def reports(*ids: str) -> list[Report]:
     return [Report(report_id=i, text=SAMPLES[i], path=f"/in/{i}.txt") for i in ids]
 
 
-SETTINGS = ModelSettings(model="gpt-4o-mini", api_key=SECRET)
+def run_reports(
+    given: list[Report],
+    *,
+    prompt: Prompt,
+    backend: FakeBackend,
+    cache: ResponseCache | None = None,
+    concurrency: int = 8,
+    on_result: Callable[[ExtractionResult], None] | None = None,
+    temperature: float = 0.0,
+) -> list[ExtractionResult]:
+    """``given`` through the one composition root, the :class:`Runner`, with ``backend`` as
+    the registered backend of the model (cacheable, no HTTP)."""
+    settings = load_settings(
+        {
+            "model": "gpt-4o-mini",
+            "api_key": SECRET,
+            "concurrency": concurrency,
+            "temperature": temperature,
+            "cache": cache is not None,
+        }
+    )
+    runner = Runner(settings, prompt, cache=cache)
+
+    def create(*_: object) -> Backend:
+        return backend
+
+    runner.spec = BackendSpec(
+        name="fake",
+        description="in-process backend of the tests",
+        capabilities=Capabilities(
+            needs_credentials=False,
+            http=False,
+            cacheable=backend.cacheable,
+            batch_api=False,
+            uses_prompt=True,
+        ),
+        serves=lambda model: True,
+        create=create,
+    )
+    outcome = runner.run_sync(runner.prepare(given), on_result=on_result, keep_results=True)
+    assert outcome.results is not None
+    return outcome.results
 
 
 def test_results_in_input_order_with_provenance_and_usage() -> None:
     prompt = load_prompt("guided", PROMPTS)
     backend = FakeBackend()
     seen: list[str] = []
-    results = run_extraction(
+    results = run_reports(
         reports("r122", "r120", "r121"),
         prompt=prompt,
-        settings=SETTINGS,
         backend=backend,
         on_result=lambda r: seen.append(r.report_id),
     )
@@ -100,11 +142,11 @@ def test_results_in_input_order_with_provenance_and_usage() -> None:
         model="gpt-4o-mini",
         messages=request.messages,
         schema=ReportExtraction.model_json_schema(),
-        params=request_params(SETTINGS),
+        params=request_params(request.settings),
         prompt_hash=prompt.hash,
         report_sha256=first.source.sha256,
     )
-    assert not backend.closed  # a backend passed in is left open
+    assert backend.closed  # the runner closes the backend it built
 
 
 def test_concurrency_is_bounded() -> None:
@@ -113,10 +155,9 @@ def test_concurrency_is_bounded() -> None:
         Report(report_id="r120", text=SAMPLES["r120"] + "\n" + "." * n, path=f"{n}.txt")
         for n in range(12)
     ]
-    results = run_extraction(
+    results = run_reports(
         many,
         prompt=load_prompt("minimal", PROMPTS),
-        settings=SETTINGS,
         backend=backend,
         concurrency=3,
     )
@@ -133,10 +174,9 @@ def test_failures_become_failed_results_and_the_run_goes_on() -> None:
         }
     )
     boom = Report(report_id="boom", text=SAMPLES["r120"], path="boom.txt")
-    results = run_extraction(
+    results = run_reports(
         [*reports("r120", "r121", "r122"), boom],
         prompt=load_prompt("minimal", PROMPTS),
-        settings=SETTINGS,
         backend=backend,
     )
     by_id = {r.report_id: r for r in results}
@@ -162,19 +202,17 @@ def test_cache_hit_skips_the_backend(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "cache.sqlite3")
     prompt = load_prompt("guided", PROMPTS)
     first_backend = FakeBackend()
-    first = run_extraction(
+    first = run_reports(
         reports("r120", "r121"),
         prompt=prompt,
-        settings=SETTINGS,
         backend=first_backend,
         cache=cache,
     )
     assert len(first_backend.requests) == 2 and len(cache) == 2
     second_backend = FakeBackend()
-    second = run_extraction(
+    second = run_reports(
         reports("r120", "r121"),
         prompt=prompt,
-        settings=SETTINGS,
         backend=second_backend,
         cache=cache,
     )
@@ -183,11 +221,8 @@ def test_cache_hit_skips_the_backend(tmp_path: Path) -> None:
     assert [r.extraction for r in second] == [r.extraction for r in first]
     assert [r.request_key for r in second] == [r.request_key for r in first]
     # Another temperature is another request.
-    warmer = ModelSettings(model="gpt-4o-mini", temperature=0.7)
     third_backend = FakeBackend()
-    run_extraction(
-        reports("r120"), prompt=prompt, settings=warmer, backend=third_backend, cache=cache
-    )
+    run_reports(reports("r120"), prompt=prompt, temperature=0.7, backend=third_backend, cache=cache)
     assert len(third_backend.requests) == 1
 
 
@@ -195,7 +230,7 @@ def test_failures_and_uncacheable_backends_are_not_cached(tmp_path: Path) -> Non
     cache = ResponseCache(tmp_path / "cache.sqlite3")
     prompt = load_prompt("minimal", PROMPTS)
     failing = FakeBackend(fail={"r120": ExtractionError("bad")})
-    run_extraction(reports("r120"), prompt=prompt, settings=SETTINGS, backend=failing, cache=cache)
+    run_reports(reports("r120"), prompt=prompt, backend=failing, cache=cache)
     # The offline extractor is not cacheable: the run layer gives it no cache at all.
     offline = Runner(load_settings({"model": "rules", "cache_dir": tmp_path / "offline"}), prompt)
     assert not offline.capabilities.cacheable and offline.response_cache() is None
@@ -212,27 +247,22 @@ def test_on_result_is_called_as_each_report_finishes() -> None:
     def record(result: ExtractionResult) -> None:
         order.append((result.report_id, len(backend.requests)))
 
-    async def main() -> list[ExtractionResult]:
-        return await extract_reports(
-            reports("r120", "r121", "r122"),
-            prompt=load_prompt("minimal", PROMPTS),
-            settings=SETTINGS,
-            backend=backend,
-            concurrency=1,
-            on_result=record,
-        )
-
-    asyncio.run(main())
+    run_reports(
+        reports("r120", "r121", "r122"),
+        prompt=load_prompt("minimal", PROMPTS),
+        backend=backend,
+        concurrency=1,
+        on_result=record,
+    )
     # With one report at a time, each result is reported before the next request is sent.
     assert order == [("r120", 1), ("r121", 2), ("r122", 3)]
 
 
 def test_bad_concurrency_is_rejected() -> None:
-    with pytest.raises(ValueError, match="concurrency"):
-        run_extraction(
+    with pytest.raises(UsageError, match="concurrency"):
+        run_reports(
             reports("r120"),
             prompt=load_prompt("minimal", PROMPTS),
-            settings=SETTINGS,
             backend=FakeBackend(),
             concurrency=0,
         )
@@ -246,10 +276,9 @@ def test_an_unusable_cache_does_not_fail_reports(tmp_path: Path) -> None:
             path.unlink()
     (tmp_path / "cache.sqlite3").write_bytes(b"this is not a database" * 100)
     backend = FakeBackend()
-    results = run_extraction(
+    results = run_reports(
         reports("r120", "r121"),
         prompt=load_prompt("minimal", PROMPTS),
-        settings=SETTINGS,
         backend=backend,
         cache=cache,
     )

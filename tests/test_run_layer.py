@@ -139,5 +139,5 @@ def test_eval_paces_requests_with_rpm(server: OpenAIServer, gold: list[str]) -> 
 def test_eval_budget_stops_the_grid_and_says_so(server: OpenAIServer, gold: list[str]) -> None:
     done = invoke("eval", "-p", "minimal", "--max-tokens-total", "10", "--no-html", *gold)
     assert done.exit_code == 1, done.output
-    assert "not sent (budget reached)" in done.stderr
+    assert "--max-tokens-total 10 reached" in done.stderr and "not sent" in done.stderr
     assert server.chat_requests() == []

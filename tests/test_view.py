@@ -382,3 +382,14 @@ def test_cli_view(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["view", str(jsonl), "--gold", str(tmp_path / "nope")])
     assert bad.exit_code == 2
     assert "nope" in bad.output
+
+
+def test_cli_view_counts_in_the_singular(tmp_path: Path) -> None:
+    jsonl, _ = _scored_run(tmp_path)
+    first = jsonl.read_text(encoding="utf-8").splitlines()[0]
+    one = tmp_path / "one.jsonl"
+    one.write_text(first + "\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["view", str(one)])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.startswith("1 report, ")
+    assert "1 reports" not in done.stderr

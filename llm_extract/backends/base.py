@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from llm_extract.report import Report
 from llm_extract.results import DroppedRecord, PromptInfo, Usage
@@ -16,10 +16,11 @@ from llm_extract.settings import (
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
     Mode,
-    static_mode,
 )
 
-Message = dict[str, str]
+#: One chat message as sent: role and content, and for tool calls and tool results the fields
+#: those carry. The one message type of the package (prompts render them, modes add to them).
+Message = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,18 @@ class Capabilities:
     batch_api: bool
     #: renders the prompt (False: prompts are ignored, so an eval runs it once)
     uses_prompt: bool
+    #: written by people who read the project's gold reports (the offline rules): its scores
+    #: on the reports ``evals/splits.toml`` lists as ``dev`` or ``spent`` are not a measure
+    #: of how it does on new reports
+    written_from_gold: bool = False
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     """How to call a model. ``api_key`` and ``base_url`` are never printed (``repr=False``)
-    nor stored."""
+    nor stored. ``mode`` is taken as given: the run layer builds these settings
+    (:func:`llm_extract.run.stack.model_settings`), with ``auto`` on OpenAI's own API already
+    made ``tools`` there."""
 
     model: str
     mode: Mode = DEFAULT_MODE
@@ -52,11 +59,6 @@ class ModelSettings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     base_url: str | None = field(default=None, repr=False)  # may carry a password
     api_key: str | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        # auto on OpenAI's own API is tools, decided here once: the request key, the batch
-        # files and the backend all see the same concrete mode.
-        object.__setattr__(self, "mode", static_mode(self.mode, self.base_url))
 
 
 @dataclass(frozen=True)

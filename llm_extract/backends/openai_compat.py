@@ -33,7 +33,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 from pydantic import ValidationError
 
@@ -43,6 +42,7 @@ from llm_extract.backends.chat.client import (
     DEFAULT_RETRY_POLICY,
     Attempts,
     ChatClient,
+    HttpClient,
     Rejected,
     RetryPolicy,
 )
@@ -160,7 +160,7 @@ class OpenAIBackend:
         self,
         settings: ModelSettings,
         *,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: HttpClient | None = None,
         retry_policy: RetryPolicy | None = None,
         memory: ModeMemory | None = None,
     ) -> None:

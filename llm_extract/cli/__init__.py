@@ -10,15 +10,17 @@ help. Each command module defines its commands on its own ``app`` (a :class:`typ
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-if TYPE_CHECKING:  # typer's own click (vendored since typer 0.26)
-    from typer._click import Command, Context, HelpFormatter
+from llm_extract import __version__
+
+# typer vendors click (since 0.26) and exports none of its classes: the context, command and
+# formatter objects typer hands the group below are typed ``Any`` rather than imported from
+# its private ``typer._click``.
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ COMMANDS: dict[str, CommandEntry] = {
 _LISTING = "llm_extract.cli.listing"
 
 
-def load_command(name: str) -> Command:
+def load_command(name: str) -> Any:
     """The click command of ``name`` (its module is imported now)."""
     entry = COMMANDS[name]
     module = importlib.import_module(f"llm_extract.cli.{entry.module}")
@@ -68,49 +70,52 @@ def load_command(name: str) -> Command:
     return command
 
 
-class _Commands(Mapping[str, "Command"]):
-    """The commands of :data:`COMMANDS` by name, each loaded when first looked up."""
-
-    def __init__(self) -> None:
-        self._loaded: dict[str, Command] = {}
-
-    def __getitem__(self, name: str) -> Command:
-        if name not in COMMANDS:
-            raise KeyError(name)
-        if name not in self._loaded:
-            self._loaded[name] = load_command(name)
-        return self._loaded[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(COMMANDS)
-
-    def __len__(self) -> int:
-        return len(COMMANDS)
-
-
 class LazyGroup(TyperGroup):
     """A typer group whose commands are imported when they are used (see the module doc).
-    Names (``--help``, "did you mean") come from :data:`COMMANDS` without any import."""
+
+    Click's documented way to load commands lazily: :meth:`list_commands` and
+    :meth:`get_command` answer from :data:`COMMANDS`, importing a command's module only when
+    the command runs or shows its own help. Names (``--help``, completion, "did you mean")
+    need no import."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.commands = _Commands()  # type: ignore[assignment]  # read-only: see COMMANDS
+        self._loaded: dict[str, Any] = {}
 
-    def list_commands(self, ctx: Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        if ctx.meta.get(_LISTING):  # the group's own help needs the name and line only
+        if ctx.meta.get(_LISTING):  # the group's help, or completion: the name and line only
             return TyperCommand(cmd_name, help=entry.help)
-        return self.commands[cmd_name]
+        if cmd_name not in self._loaded:
+            self._loaded[cmd_name] = load_command(cmd_name)
+        return self._loaded[cmd_name]
 
-    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            nearest = difflib.get_close_matches(name, list(COMMANDS))
+            hint = f" Did you mean {', '.join(repr(n) for n in nearest)}?" if nearest else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         ctx.meta[_LISTING] = True
         try:
             super().format_help(ctx, formatter)
+        finally:
+            ctx.meta.pop(_LISTING, None)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        ctx.meta[_LISTING] = True  # completing a command name imports no command
+        try:
+            return super().shell_complete(ctx, incomplete)
         finally:
             ctx.meta.pop(_LISTING, None)
 
@@ -120,12 +125,28 @@ app = typer.Typer(
     cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: bash, zsh, fish
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"llm-extract {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
     """Extract validated, source-grounded records from Arabic reports on the coalition."""
 
 

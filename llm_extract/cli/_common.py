@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl+C, as a shell reports a process ended by SIGINT
 
 
 def configure(values: Mapping[str, Any], **fixed: Any) -> tuple[Settings, Prompt]:

@@ -3,6 +3,7 @@ saving and the exit code of a run."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,12 +13,18 @@ import typer
 from rich.console import Console
 
 from llm_extract.cli._common import EXIT_FAILED, EXIT_OK, echo_error, fail
+from llm_extract.cli._tables import print_table
 from llm_extract.evaluation.gold import GoldItem, load_gold, load_splits
 from llm_extract.evaluation.html_report import write_html
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.metrics import OVERALL
 from llm_extract.evaluation.runs import ConfigurationRun, Run, save_run
-from llm_extract.evaluation.tables import category_table, comparison_table, results_table
+from llm_extract.evaluation.tables import (
+    category_table,
+    comparison_table,
+    results_table,
+    seen_note,
+)
 
 EvalsDirOption = Annotated[
     Path | None,
@@ -57,9 +64,16 @@ FailUnderOption = Annotated[
 ]
 
 
-def console() -> Console:
-    """Tables on stdout; data is never read as markup (``markup=False``)."""
-    return Console(width=200 if not sys.stdout.isatty() else None, markup=False)
+def console(*, stderr: bool = False) -> Console:
+    """Lines around the tables, on stdout (on stderr when stdout carries JSON); data is never
+    read as markup (``markup=False``)."""
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(width=200 if not tty else None, markup=False, stderr=stderr)
+
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the results as JSON instead of tables.")
+]
 
 
 def load_gold_items(
@@ -107,14 +121,32 @@ def finish(run: Run, bar: float | None, *, extra_failures: int = 0) -> None:
 
 
 def print_run(run: Run, out: Console, *, details: bool) -> None:
-    out.print(results_table(run.configurations, title=f"eval {run.run_id}"))
+    """The run's tables, fitted to the terminal (:mod:`llm_extract.cli._tables`)."""
+    print_table(results_table(run.configurations, title=f"eval {run.run_id}"))
+    for configuration in run.configurations:
+        note = seen_note(configuration)
+        if note is not None:
+            out.print(f"note: {note}")
     if details:
         for configuration in run.configurations:
-            out.print(category_table(configuration))
+            print_table(category_table(configuration))
     if run.comparisons:
-        out.print(comparison_table(run.comparisons))
+        print_table(comparison_table(run.comparisons))
         for comparison in run.comparisons:
             out.print(f"verdict: {comparison.verdict}")
+
+
+def run_json(run: Run) -> str:
+    """``--json``: each configuration's summary, by label (every column of the tables)."""
+    payload = {
+        c.label: {
+            **c.summary.model_dump(mode="json"),
+            "seen_by_author": len(c.seen),
+            "no_prediction": c.no_prediction,
+        }
+        for c in run.configurations
+    }
+    return json.dumps(payload, indent=1, ensure_ascii=False)
 
 
 def save(run: Run, runs_dir: Path, html: bool, out: Console) -> None:

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from llm_extract.settings import MODES
+from llm_extract.settings import AUTO_ORDER, MODES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,15 @@ ModelOption = Annotated[
         "-m",
         help="Model name, or 'rules' for the offline extractor "
         "(default: $LLM_EXTRACT_MODEL, else gpt-4o-mini).",
+    ),
+]
+BatchModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model name of the OpenAI Batch API or a compatible server (default: "
+        "$LLM_EXTRACT_MODEL, else gpt-4o-mini); the offline extractor has no Batch API.",
     ),
 ]
 PromptOption = Annotated[
@@ -58,8 +67,8 @@ ModeOption = Annotated[
         "--mode",
         help=f"How the answer is held to the schema: {' | '.join(MODES)} (default: the "
         "prompt's, else auto: tools on OpenAI's API; on other servers the first of "
-        "json_schema, json_object, tools, md_json the server takes, remembered). "
-        "See docs/servers.md.",
+        f"{', '.join(AUTO_ORDER)} the server takes, remembered). Which server takes which "
+        "mode: the 'Model servers and modes' page of the documentation.",
     ),
 ]
 TemperatureOption = Annotated[
@@ -131,6 +140,7 @@ ReportTextsOption = Annotated[
 #: name -> (annotation, default). The flags (``--no-cache``, ``--log``) default to False and
 #: count as "not given" then.
 MODEL = {"model": (ModelOption, None)}
+BATCH_MODEL = {"model": (BatchModelOption, None)}
 PROMPTS_DIR = {"prompts_dir": (PromptsDirOption, None)}
 PROMPT = {"prompt": (PromptOption, None), **PROMPTS_DIR}
 CALL = {

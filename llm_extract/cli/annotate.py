@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.cli._options import ReportTextsOption
+from llm_extract.cli._tables import print_table
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.reporting.annotate import audit
 from llm_extract.reporting.annotate.app import create_app, loopback_hosts, new_token
@@ -90,6 +91,7 @@ def annotate_command(
                 "pass --allow-remote to serve it anyway"
             )
         store = GoldStore(gold)
+        existed = gold.is_dir()
         store.check_writable()
         workspace = Workspace(
             results,
@@ -99,7 +101,19 @@ def annotate_command(
             skipped_lines=skipped,
             blank=blank,
         )
-        sock = bind(host, port)
+        try:
+            sock = bind(host, port)
+        except BaseException:
+            if not existed:  # nothing was served: the folder made for it goes again
+                with contextlib.suppress(OSError):
+                    gold.rmdir()
+            raise
+    if not existed:
+        chosen = "--gold-dir" if gold_dir is not None else "the default, <evals-dir>/gold"
+        echo_error(
+            f"created the gold folder {gold} ({chosen}); finished reports are saved there, "
+            "where score and eval read them"
+        )
     real_port: int = sock.getsockname()[1]
     token = new_token()
     shown = "127.0.0.1" if host in UNSPECIFIED else host
@@ -168,4 +182,4 @@ def _stats_table(figures: CorrectionStats, output: Path, store: GoldStore) -> No
             table.add_row("", name, *_tally_cells(tally))
     for name, tally in sorted(figures.report_fields.items()):
         table.add_row("report", name, *_tally_cells(tally))
-    Console(width=120 if not sys.stdout.isatty() else None, markup=False).print(table)
+    print_table(table)

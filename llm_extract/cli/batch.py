@@ -33,7 +33,7 @@ from llm_extract.cli._common import (
     refuse_overwriting_inputs,
 )
 from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
-from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, Options, with_options
+from llm_extract.cli._options import BATCH_MODEL, CALL, INPUT, PROMPT, Options, with_options
 from llm_extract.errors import InputError
 from llm_extract.jsonl import JsonlWriter
 from llm_extract.outputs import refuse_foreign, write_bytes
@@ -63,7 +63,9 @@ from llm_extract.settings import (
 from llm_extract.sources.files import read_reports
 
 app = typer.Typer(
-    help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
+    help="OpenAI Batch API: prepare, submit, status, download, collect.",
+    no_args_is_help=True,
+    add_completion=False,  # completion is the top-level command's
 )
 
 
@@ -91,7 +93,7 @@ def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @app.command("prepare")
-@with_options(MODEL, PROMPT, CALL, INPUT, FETCH)
+@with_options(BATCH_MODEL, PROMPT, CALL, INPUT, FETCH)
 def prepare_command(
     paths: Annotated[
         list[str],
@@ -114,7 +116,8 @@ def prepare_command(
         settings, prompt = configure(opts.settings_values())
         runner = Runner(settings, prompt)
         if not runner.capabilities.batch_api:
-            fail(f"model {settings.model!r} has no Batch API; use extract")
+            model = settings.model
+            fail(f"model {model!r} has no Batch API; run it with extract --model {model}")
     duplicates: list[Duplicate[Report]] = []
     reports, errors = read_reports(
         paths,

@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 some report failed, or a configuration is under ``--fail-und
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from llm_extract.cli._gold import (
     EvalsDirOption,
     FailUnderOption,
     GoldOption,
+    JsonOption,
     ReportsOption,
     RunsDirOption,
     SplitOption,
@@ -25,14 +27,16 @@ from llm_extract.cli._gold import (
     finish,
     load_gold_items,
     print_run,
+    run_json,
     save,
 )
 from llm_extract.cli._options import CALL, PROMPTS_DIR, RUN, Options, with_options
-from llm_extract.evaluation.compare import compare
+from llm_extract.cli._tables import print_table
+from llm_extract.evaluation.compare import Comparison, compare
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
-from llm_extract.evaluation.runner import assemble_run, build_grid, run_grid
-from llm_extract.evaluation.runs import load_run
+from llm_extract.evaluation.runner import assemble_run, build_grid, mark_seen, run_grid
+from llm_extract.evaluation.runs import Run, load_run
 from llm_extract.evaluation.tables import comparison_table, runs_category_table, runs_report_table
 from llm_extract.prompts import Prompt
 from llm_extract.run.aio import run_async
@@ -42,6 +46,7 @@ from llm_extract.settings import Settings, load_settings
 app = typer.Typer(
     help="Score prompts x models on the gold set; `eval compare` shows two saved runs.",
     no_args_is_help=False,
+    add_completion=False,  # completion is the top-level command's
 )
 
 
@@ -75,6 +80,7 @@ def eval_command(
     runs_dir: RunsDirOption = None,
     fail_under: FailUnderOption = None,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write the HTML report.")] = True,
+    as_json: JsonOption = False,
 ) -> None:
     """Run every prompt x model over the gold set (cached), score, compare, save the run.
 
@@ -82,7 +88,7 @@ def eval_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    out = console()
+    out = console(stderr=as_json)
     with cli_errors():
         values = opts.settings_values()
         names = list(dict.fromkeys(prompt_names or [load_settings().prompt]))
@@ -124,13 +130,46 @@ def eval_command(
             "match_threshold": MATCH_THRESHOLD,
         }
         run = assemble_run(items, done.configurations, config)
-        print_run(run, out, details=len(done.configurations) == 1)
+        mark_seen(run, layout.splits_path)
+        if as_json:
+            typer.echo(run_json(run))
+        else:
+            print_run(run, out, details=len(done.configurations) == 1)
         save(run, runs_dir or layout.runs_dir, html, out)
     if done.cache_problem is not None:
         echo_error("note: the response cache was off for part of the run")
     for label, count in done.not_sent.items():
-        echo_error(f"stopped: {label}: {count} report(s) not sent (budget reached)")
+        reason = done.stop_reasons.get(label, "budget reached")
+        echo_error(f"stopped: {label}: {reason}; {count} report(s) not sent")
     finish(run, fail_under, extra_failures=sum(done.not_sent.values()))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def compare_json(a: Run, b: Run, comparisons: list[Comparison]) -> str:
+    """``eval compare --json``: both runs' summaries per configuration, the paired
+    differences and, per report, the overall F1 of every configuration."""
+
+    def side(run: Run) -> dict[str, Any]:
+        return {
+            "run_id": run.run_id,
+            "configurations": {
+                c.label: {
+                    "summary": c.summary.model_dump(mode="json"),
+                    "report_f1": {s.report_id: _rounded(s.f1()) for s in c.scores},
+                }
+                for c in run.configurations
+            },
+        }
+
+    payload = {
+        "A": side(a),
+        "B": side(b),
+        "comparisons": [c.model_dump(mode="json") for c in comparisons],
+    }
+    return json.dumps(payload, indent=1, ensure_ascii=False)
 
 
 @app.command("compare")
@@ -139,6 +178,7 @@ def compare_command(
     run_b: Annotated[str, typer.Argument(help="Saved run to compare with.")],
     evals_dir: EvalsDirOption = None,
     runs_dir: RunsDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Two saved runs side by side, per category and per report (no model call)."""
     out = console()
@@ -148,16 +188,19 @@ def compare_command(
         )
         a = load_run(run_a, where)
         b = load_run(run_b, where)
-    out.print(runs_category_table(a, b))
-    out.print(runs_report_table(a, b))
     pairs = [(ca, cb) for ca in a.configurations for cb in b.configurations if ca.label == cb.label]
     if not pairs and len(a.configurations) == 1 and len(b.configurations) == 1:
         pairs = [(a.configurations[0], b.configurations[0])]
     comparisons = [
         compare(f"A:{ca.label}", ca.scores, f"B:{cb.label}", cb.scores) for ca, cb in pairs
     ]
+    if as_json:
+        typer.echo(compare_json(a, b, comparisons))
+        raise typer.Exit(EXIT_OK)
+    print_table(runs_category_table(a, b))
+    print_table(runs_report_table(a, b))
     if comparisons:
-        out.print(comparison_table(comparisons))
+        print_table(comparison_table(comparisons))
         for comparison in comparisons:
             out.print(f"verdict: {comparison.verdict}")
     raise typer.Exit(EXIT_OK)

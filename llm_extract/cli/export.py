@@ -55,6 +55,14 @@ def export_command(
         bool,
         typer.Option("--force", help="Replace existing files that are not tables of the format."),
     ] = False,
+    bom: Annotated[
+        bool,
+        typer.Option(
+            "--bom/--no-bom",
+            help="Start CSV files with a UTF-8 byte order mark, so that Excel shows the Arabic "
+            "(default); --no-bom for tools that do not expect one.",
+        ),
+    ] = True,
 ) -> None:
     """Write one flat table per category, or the ACLED-style events table."""
     if fmt not in FORMATS:
@@ -74,7 +82,7 @@ def export_command(
             target = out
         refuse_overwriting_inputs([target], [output])
         paths = export_tables(
-            results, fmt, target, tables, stem=output.stem, warn=_warn, force=force
+            results, fmt, target, tables, stem=output.stem, warn=_warn, force=force, bom=bom
         )
     ok = sum(r.status == "ok" and r.extraction is not None for r in results)
     skipped = len(results) - ok

@@ -9,13 +9,15 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from llm_extract.cli._common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     cli_errors,
     configure,
     echo_duplicates,
@@ -31,6 +33,7 @@ from llm_extract.report import Duplicate, Report
 from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
 from llm_extract.run.runner import Runner
+from llm_extract.settings import BASE_URL_ENV
 from llm_extract.sources.files import read_reports
 from llm_extract.sources.meta import with_published
 
@@ -121,12 +124,25 @@ def extract_command(
         single = output is None and len(plan) == 1
         bar = sys.stderr.isatty()  # a progress bar for a person, not for a log or a pipe
         shown: list[ExtractionResult] = []
-        if output is not None:
-            with JsonlWriter(output, append=resume) as writer:
-                outcome = runner.run_sync(plan, on_result=writer.write_async, progress=bar)
-        else:
-            sink = shown.append if single else _to_stdout
-            outcome = runner.run_sync(plan, on_result=sink, progress=bar)
+        saved = [0]
+        try:
+            if output is not None:
+                with JsonlWriter(output, append=resume) as writer:
+
+                    async def save(result: ExtractionResult) -> None:
+                        await writer.write_async(result)
+                        saved[0] += 1
+
+                    outcome = runner.run_sync(plan, on_result=save, progress=bar)
+            else:
+
+                def show(result: ExtractionResult) -> None:
+                    (shown.append if single else _to_stdout)(result)
+                    saved[0] += 1
+
+                outcome = runner.run_sync(plan, on_result=show, progress=bar)
+        except KeyboardInterrupt:
+            _interrupted(saved[0], len(plan), output, skipped)
     if shown:
         typer.echo(pretty(shown[0]))
     for result in outcome.tally.failures:
@@ -144,16 +160,39 @@ def extract_command(
     )
     if outcome.not_sent:
         reason = outcome.stop_reason or "budget reached"
+        if outcome.unreachable:
+            reason += f"; check {BASE_URL_ENV}"
         echo_error(
             f"stopped: {reason}; {outcome.not_sent} report(s) not sent"
             + (f"; run again with --resume -o {output} to finish them" if output else "")
         )
+    if outcome.unreachable and not outcome.tally.ok:
+        raise typer.Exit(EXIT_USAGE)  # nothing could run: the server address is wrong
     if db is not None and output is not None:
         from llm_extract.cli.db import add_to_dataset
 
         add_to_dataset(db, [output])
     failed = outcome.tally.failed > 0
     raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
+
+
+def _interrupted(saved: int, planned: int, output: Path | None, skipped: int) -> NoReturn:
+    """Ctrl+C: what was saved, how to finish, exit 130 (the shell's code for SIGINT)."""
+    left = planned - saved
+    if output is not None:
+        done = f"{saved} report(s) saved in {output}" + (
+            f" (besides {skipped} done before)" if skipped else ""
+        )
+        echo_error(
+            f"interrupted: {done}; {left} not done; run again with --resume -o {output} "
+            "to finish them"
+        )
+    else:
+        echo_error(
+            f"interrupted: {saved} report(s) written to stdout, {left} not done; "
+            "give -o FILE to be able to finish a run with --resume"
+        )
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _to_stdout(result: ExtractionResult) -> None:

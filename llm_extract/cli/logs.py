@@ -69,6 +69,8 @@ def _clip(text: str, full: bool, width: int = 400) -> str:
 def _show(entry: LogEntry, number: int, full: bool) -> None:
     when = dt.datetime.fromtimestamp(entry.created).isoformat(timespec="seconds")
     status = entry.status + (f" HTTP {entry.http_status}" if entry.http_status else "")
+    if entry.status == "cached":
+        status = "from the response cache (no request sent)"
     tokens = (
         f", {entry.prompt_tokens}+{entry.completion_tokens} tokens"
         if entry.prompt_tokens is not None

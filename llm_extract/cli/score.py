@@ -9,7 +9,6 @@ Exit codes: 0 ok; 1 some scored report failed, or a configuration is under
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import time
@@ -30,11 +29,12 @@ from llm_extract.cli._gold import (
     finish,
     load_gold_items,
     print_run,
+    run_json,
     save,
 )
 from llm_extract.evaluation.layout import EvalLayout
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
-from llm_extract.evaluation.runner import assemble_run, score_results
+from llm_extract.evaluation.runner import assemble_run, mark_seen, score_results
 from llm_extract.jsonl import iter_results
 from llm_extract.results import duplicate_note, one_result_per_report
 from llm_extract.settings import load_settings
@@ -60,7 +60,7 @@ def score_command(
 ) -> None:
     """Score existing outputs against the gold set (no model call)."""
     started = time.perf_counter()
-    out = console()
+    out = console(stderr=as_json)
     with cli_errors():
         layout = EvalLayout.load(load_settings({"evals_dir": evals_dir}).evals_dir)
         items = load_gold_items(layout, gold, reports, split)
@@ -90,14 +90,11 @@ def score_command(
             "match_threshold": MATCH_THRESHOLD,
         }
         run = assemble_run(items, configurations, config)
+        mark_seen(run, layout.splits_path)
         for c in run.configurations:
             c.wall_s = round(time.perf_counter() - started, 3)
         if as_json:
-            payload = {
-                c.label: {**c.summary.model_dump(mode="json"), "no_prediction": c.no_prediction}
-                for c in run.configurations
-            }
-            typer.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+            typer.echo(run_json(run))
         else:
             print_run(run, out, details=True)
         if save_run:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from llm_extract.cli._common import cli_errors, echo, fail, refuse_overwriting_inputs
+from llm_extract.cli._tables import print_table
 from llm_extract.jsonl import read_results
-from llm_extract.reporting.summary import chart_format, plot_summary, rich_table, summarize
+from llm_extract.reporting.summary import (
+    chart_format,
+    plot_summary,
+    rich_table,
+    summarize,
+    summary_json,
+)
 from llm_extract.results import duplicate_note
 
 app = typer.Typer(add_completion=False)
@@ -34,6 +41,9 @@ def summary_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing file that is not a chart.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as JSON instead of a table.")
+    ] = False,
 ) -> None:
     """Print per month the trucks, cargo flights, drills, attacks, airstrikes, operations and
     detainees (stated totals first, else sums of records), and draw them."""
@@ -44,7 +54,10 @@ def summary_command(
             chart_format(chart)  # before any work: a wrong suffix is a usage error
         results = read_results(output)
         summary = summarize(results, "calendar" if by == "calendar" else "coalition")
-        Console(width=160, markup=False).print(rich_table(summary))
+        if as_json:
+            typer.echo(json.dumps(summary_json(summary), indent=1, ensure_ascii=False))
+        else:
+            print_table(rich_table(summary))
         if summary.duplicates:
             typer.echo(duplicate_note(summary.duplicates), err=True)
         if summary.failed:

@@ -53,7 +53,10 @@ def view_command(
     highlighted = sum(r.n_highlighted for r in shown)
     no_text = [r.report_id for r in shown if r.text_state != TEXT_OK]
     echo(str(path))
-    typer.echo(f"{len(shown)} reports, {records} records, {highlighted} highlighted", err=True)
+    typer.echo(
+        f"{_count(len(shown), 'report')}, {_count(records, 'record')}, {highlighted} highlighted",
+        err=True,
+    )
     if gold is not None:
         kinds = ("matched", "wrong", "spurious", "missed")
         counts = {s: sum(r.n_status(s) for r in shown) for s in kinds}
@@ -69,3 +72,7 @@ def view_command(
             + (" ..." if len(no_text) > 10 else ""),
             err=True,
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -148,7 +148,12 @@ def verdict(
     if any(left_out):
         only = [f"{k} only {side} has" for k, side in zip(left_out, (a, b), strict=True) if k]
         reports += f" both have; left out: {', '.join(only)}"
-    clauses = [f"{side} is better on {_join(where)}" for side, where in better.items() if where]
+    other = {a: b, b: a}
+    clauses = [
+        f"{side} is better than {other[side]} on {_join(where)}"
+        for side, where in better.items()
+        if where
+    ]
     if not clauses:
         if all(d.ties == d.n for d in diffs):
             return f"{a} and {b} score the same on every report ({reports})"

@@ -171,7 +171,11 @@ def load_gold(
     else:
         dirs, absent = chosen.all_report_dirs, chosen.absent_optional_dirs
     if not gold_root.is_dir():
-        raise GoldError(gold_root, "gold folder not found")
+        raise GoldError(
+            gold_root,
+            "gold folder not found (give --gold or --evals-dir; `llm-extract annotate OUT.jsonl` "
+            "creates it as it saves the first gold file)",
+        )
     paths = sorted(gold_root.glob(f"*{GOLD_SUFFIX}"))
     if ids is not None:
         wanted = list(dict.fromkeys(ids))

@@ -12,10 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_extract.backends import capabilities
 from llm_extract.evaluation.compare import compare_all
+from llm_extract.evaluation.gold import load_splits
 from llm_extract.evaluation.matching import MATCH_THRESHOLD
 from llm_extract.evaluation.metrics import score_report, summarize
 from llm_extract.evaluation.runs import ConfigurationRun, Run, make_run
@@ -145,6 +147,8 @@ class GridRun:
     configurations: list[ConfigurationRun]
     #: per configuration label: reports the budget stopped before sending
     not_sent: dict[str, int] = field(default_factory=dict)
+    #: why each configuration stopped early (the budget, or a server that cannot be reached)
+    stop_reasons: dict[str, str] = field(default_factory=dict)
     cache_problem: str | None = None
 
 
@@ -172,6 +176,7 @@ async def run_grid(
         results = outcome.results or []
         if outcome.not_sent:
             out.not_sent[configuration.label] = outcome.not_sent
+            out.stop_reasons[configuration.label] = outcome.stop_reason or "budget reached"
         out.cache_problem = out.cache_problem or outcome.cache_problem
         prompt = configuration.prompt
         out.configurations.append(
@@ -198,6 +203,23 @@ def assemble_run(
     comparisons = compare_all([(c.label, c.scores) for c in configurations])
     gold = {item.report.report_id: item.gold for item in items}
     return make_run(config, configurations, comparisons, gold)
+
+
+#: The splits of ``splits.toml`` whose reports the rule writers have read.
+SEEN_SPLITS = ("dev", "spent")
+
+
+def mark_seen(run: Run, splits_path: Path) -> None:
+    """Mark, in each configuration of ``run`` written from the gold (the offline rules), the
+    scored reports that ``splits_path`` lists as read by its authors (``dev``, ``spent``).
+    Without a ``splits.toml`` nothing is known and nothing is marked."""
+    if not splits_path.is_file():
+        return
+    splits = load_splits(splits_path)
+    read = {report_id for name in SEEN_SPLITS for report_id in splits.get(name, [])}
+    for configuration in run.configurations:
+        if capabilities(configuration.model).written_from_gold:
+            configuration.seen = [s.report_id for s in configuration.scores if s.report_id in read]
 
 
 def score_results(

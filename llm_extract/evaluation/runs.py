@@ -51,6 +51,9 @@ class ConfigurationRun(BaseModel):
     #: (``score`` of an output that covers part of the gold set); ``eval`` ran every gold
     #: report, so there a report with no prediction is scored as missed instead
     no_prediction: list[str] = Field(default_factory=list)
+    #: the scored reports its author read while writing it (:func:`mark_seen`): its scores on
+    #: them do not measure how it does on new reports
+    seen: list[str] = Field(default_factory=list)
 
     def score(self, report_id: str) -> ReportScore | None:
         return next((s for s in self.scores if s.report_id == report_id), None)

@@ -30,6 +30,26 @@ def signed(value: float | None) -> str:
     return DASH if value is None else f"{value:+.2f}"
 
 
+#: Marks a configuration scored on reports its author read (see :func:`seen_note`).
+SEEN_MARK = " (seen)"
+
+
+def seen_label(c: ConfigurationRun) -> str:
+    """The label, marked when its scores come from reports its author has read."""
+    return c.label + SEEN_MARK if c.seen else c.label
+
+
+def seen_note(c: ConfigurationRun) -> str | None:
+    """Why a configuration is marked, or ``None``."""
+    if not c.seen:
+        return None
+    return (
+        f"{c.label}{SEEN_MARK}: {len(c.seen)} of the {len(c.scores)} scored reports were read "
+        "while it was written (splits.toml: dev, spent), so these scores do not measure how it "
+        "does on new reports; --split holdout does"
+    )
+
+
 def results_table(configurations: Sequence[ConfigurationRun], title: str = "") -> Table:
     """One row per configuration: F1 per category (micro), overall, quality rates, usage."""
     table = Table(title=title or None, title_justify="left")
@@ -43,7 +63,7 @@ def results_table(configurations: Sequence[ConfigurationRun], title: str = "") -
     for c in configurations:
         s = c.summary
         table.add_row(
-            c.label,
+            seen_label(c),
             *(fmt(s.micro[category].f1) for category in CATEGORIES),
             fmt(s.micro[OVERALL].f1),
             fmt(s.macro_f1[OVERALL]),

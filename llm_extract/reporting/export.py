@@ -645,11 +645,15 @@ def export_tables(
     stem: str = "export",
     warn: Callable[[str], None] | None = None,
     force: bool = False,
+    bom: bool = True,
 ) -> dict[str, Path]:
     """Write ``tables`` in ``fmt`` under ``out``; returns the path of each table. ``warn``
     hears of every xlsx cell cut to Excel's limit. Each file is written whole or not at all
     (:mod:`llm_extract.outputs`), and an existing file that is not a table of this format
     is not replaced unless ``force``.
+
+    ``bom``: CSV files start with a UTF-8 byte order mark (for Excel; see
+    :func:`~llm_extract.reporting.sheets.write_csv`).
 
     xlsx: one workbook, one sheet per table. csv/parquet: one file per table
     (``<stem>_<table>.<ext>``) unless a single table is asked for. ``out`` an existing folder:
@@ -675,7 +679,7 @@ def export_tables(
             target = next(iter(paths.values()))
             atomic_write(target, lambda temporary: write_xlsx(frames, temporary, warn, target))
         else:
-            write = write_csv if fmt == "csv" else write_parquet
+            write = functools.partial(write_csv, bom=bom) if fmt == "csv" else write_parquet
             for table, frame in frames.items():
                 atomic_write(paths[table], functools.partial(write, frame))
     except OSError as exc:

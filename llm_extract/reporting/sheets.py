@@ -91,14 +91,18 @@ def _cut_long_cells(
                     )
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = True) -> None:
     """``frame`` as UTF-8 CSV with every text cell neutralised (:func:`csv_cell`).
+
+    ``bom``: the file starts with a UTF-8 byte order mark, without which Excel on Windows
+    reads the file in the machine's code page and garbles the Arabic.
 
     Lines end in CRLF (RFC 4180), which also makes the writer quote every field holding a
     CR or an LF: with LF endings a lone CR inside a value was written bare, and a reader
     took it for the end of the row, so the rest of the value became a new cell of its own.
     """
-    _map_text(frame, csv_cell).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+    encoding = "utf-8-sig" if bom else "utf-8"
+    _map_text(frame, csv_cell).to_csv(path, index=False, encoding=encoding, lineterminator="\r\n")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

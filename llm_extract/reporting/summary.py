@@ -1,5 +1,5 @@
 """Time series across reports: per month, the trucks, cargo flights, drills, attacks,
-airstrikes, operations and detainees.
+airstrikes, operations, detainees, killed and injured.
 
 A report's figure for an item is the total it states outright when it states one
 (``stated_totals``), else the sum over its records:
@@ -13,7 +13,12 @@ attacks         stated total, else attack_on_base strikes (``count``, else the
 airstrikes      stated total, else airstrike records (``count``, else 1 each)
 operations      stated total, else arrest records (``operations``, else 1 each)
 detainees       sum of ``detained``
+killed          ``killed`` of strike casualties and of arrest records
+injured         ``injured`` of strike casualties
 ==============  ================================================================
+
+A month between the first and the last that no report covers is a *gap* (no report, so no
+figure): it is shown as such, never as zeros, which would read as a month of no activity.
 
 Months are coalition months (``--by coalition``: the report's ``coalition_month``, or for
 short items the month of their first dated record) or calendar months (``--by calendar``: the
@@ -32,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from rich.table import Table
 
@@ -51,6 +56,8 @@ ITEMS: tuple[str, ...] = (
     "airstrikes",
     "operations",
     "detainees",
+    "killed",
+    "injured",
 )
 ITEM_LABELS: dict[str, str] = {
     "trucks": "Trucks",
@@ -60,6 +67,8 @@ ITEM_LABELS: dict[str, str] = {
     "airstrikes": "Airstrikes",
     "operations": "Operations",
     "detainees": "Detainees",
+    "killed": "Killed",
+    "injured": "Injured",
 }
 By = Literal["coalition", "calendar"]
 
@@ -72,6 +81,11 @@ class MonthRow:
     start: dt.date
     reports: list[str] = field(default_factory=list)
     values: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ITEMS, 0))
+
+    @property
+    def gap(self) -> bool:
+        """No report covers this month: its figures are unknown, not zero."""
+        return not self.reports
 
 
 @dataclass
@@ -116,6 +130,9 @@ def report_figures(extraction: ReportExtraction) -> dict[str, int]:
         if stated.operations is not None
         else sum(a.operations if a.operations is not None else 1 for a in extraction.arrests),
         "detainees": sum(a.detained or 0 for a in extraction.arrests),
+        "killed": sum(c.killed or 0 for s in extraction.strikes for c in s.casualties)
+        + sum(a.killed or 0 for a in extraction.arrests),
+        "injured": sum(c.injured or 0 for s in extraction.strikes for c in s.casualties),
     }
 
 
@@ -176,7 +193,34 @@ def summarize(results: Iterable[ExtractionResult], by: By = "coalition") -> Summ
         for item, value in report_figures(extraction).items():
             row.values[item] += value
     ordered = sorted(rows.values(), key=lambda r: r.start)
-    return Summary(by=by, rows=ordered, undated=undated, failed=failed, duplicates=duplicates)
+    return Summary(
+        by=by,
+        rows=_with_gaps(ordered, by),
+        undated=undated,
+        failed=failed,
+        duplicates=duplicates,
+    )
+
+
+def _with_gaps(rows: list[MonthRow], by: By) -> list[MonthRow]:
+    """``rows`` with a row for every month between the first and the last that no report
+    covers (:attr:`MonthRow.gap`)."""
+    if not rows:
+        return rows
+    known = {row.key: row for row in rows}
+    filled: list[MonthRow] = []
+    if by == "coalition":
+        first, last = int(rows[0].key), int(rows[-1].key)
+        for month in range(first, last + 1):
+            key = str(month)
+            filled.append(known.get(key) or MonthRow(key, coalition_period(month).start))
+        return filled
+    day = rows[0].start
+    while day <= rows[-1].start:
+        key = day.strftime("%Y-%m")
+        filled.append(known.get(key) or MonthRow(key, day))
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return filled
 
 
 def month_label(row: MonthRow, by: By) -> str:
@@ -197,12 +241,36 @@ def rich_table(summary: Summary) -> Table:
         total = sum(r.values[item] for r in summary.rows)
         table.add_column(ITEM_LABELS[item], justify="right", footer=f"{total:,}")
     for row in summary.rows:
+        if row.gap:
+            table.add_row(month_label(row, summary.by), "—", *("—" for _ in ITEMS), style="dim")
+            continue
         table.add_row(
             month_label(row, summary.by),
             str(len(row.reports)),
             *(f"{row.values[item]:,}" for item in ITEMS),
         )
     return table
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    """The summary as plain data (``summary --json``): every month, the totals, and the
+    reports left out."""
+    return {
+        "by": summary.by,
+        "months": [
+            {
+                "month": row.key,
+                "start": row.start.isoformat(),
+                "reports": len(row.reports),
+                # a month no report covers has no figures (null), not zeros
+                **{item: None if row.gap else value for item, value in row.values.items()},
+            }
+            for row in summary.rows
+        ],
+        "total": {item: sum(r.values[item] for r in summary.rows) for item in ITEMS},
+        "undated": summary.undated,
+        "failed": summary.failed,
+    }
 
 
 CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
@@ -233,20 +301,33 @@ def plot_summary(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import dates as mdates
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.ticker import MaxNLocator
 
     target = Path(path)
     if not summary.rows:
         raise UsageError("nothing to plot: no successful report with a month or a date")
-    xs = [row.start for row in summary.rows]
+    covered = [row for row in summary.rows if not row.gap]
+    gaps = [row.start for row in summary.rows if row.gap]
+    xs = [row.start for row in covered]
     figure, axes = plt.subplots(
         len(items), 1, sharex=True, figsize=(10, 1.6 * len(items) + 1), squeeze=False
     )
     for ax, item in zip(axes[:, 0], items, strict=True):
-        values = [row.values[item] for row in summary.rows]
-        # One bar per month, from its first day over 27 days; months with no report stay empty.
+        values = [row.values[item] for row in covered]
+        # One bar per month, from its first day over 27 days. A month no report covers is
+        # shaded grey and hatched (no data), so that it is not read as a month of no activity.
         ax.bar(xs, values, width=27, align="edge", color="#3b6ea5")
+        for start in gaps:
+            ax.axvspan(
+                mdates.date2num(start),  # type: ignore[no-untyped-call]  # matplotlib.dates is unannotated
+                mdates.date2num(start + dt.timedelta(days=27)),  # type: ignore[no-untyped-call]
+                color="#bbbbbb",
+                alpha=0.35,
+                hatch="//",
+                linewidth=0,
+            )
         ax.set_ylabel(ITEM_LABELS[item], rotation=0, ha="right", va="center")
         ax.grid(axis="y", alpha=0.3)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -260,7 +341,9 @@ def plot_summary(
         if summary.by == "coalition"
         else "calendar month"
     )
-    figure.suptitle(f"Coalition activity per {kind}")
+    figure.suptitle(
+        f"Coalition activity per {kind}" + ("; hatched: no report that month" if gaps else "")
+    )
     figure.tight_layout()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -2,13 +2,13 @@
 
 One row per request key: the validated extraction (JSON), the dropped records, the usage of
 the call that produced it, the model, the mode it was asked in (what ``auto`` chose; NULL in
-rows stored before modes were recorded: a column added to older files on open), the last raw
-completion and when it was stored. The API
-key is never part of a row (nor of the key). The file is shared with other tools of the
-package (WAL journal, busy timeout; a fresh connection per call), so two processes or threads
-can read and write it at once. The file (and the folder, when the tool creates it) is readable
-by its owner only (0600, 0700): it holds the models' answers and raw completions, which quote
-the reports; SQLite gives its ``-wal`` and ``-shm`` files the same mode.
+rows stored before modes were recorded), the last raw completion and when it was stored; the
+schema is :mod:`llm_extract.run.migrations`. The API key is never part of a row (nor of the
+key). The file is shared with other tools of the package (WAL journal, busy timeout; a fresh
+connection per call), so two processes or threads can read and write it at once. The file
+(and the folder, when the tool creates it) is readable by its owner only (0600, 0700): it
+holds the models' answers and raw completions, which quote the reports; SQLite gives its
+``-wal`` and ``-shm`` files the same mode.
 """
 
 from __future__ import annotations
@@ -28,21 +28,9 @@ from llm_extract.backends.base import BackendResponse
 from llm_extract.errors import CacheError
 from llm_extract.paths import private_dir, private_file
 from llm_extract.results import DroppedRecord, Usage
+from llm_extract.run.migrations import migrate
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import environment
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    key        TEXT PRIMARY KEY,
-    model      TEXT NOT NULL,
-    extraction TEXT NOT NULL,
-    dropped    TEXT NOT NULL,
-    usage      TEXT NOT NULL,
-    raw        TEXT,
-    created_at REAL NOT NULL,
-    mode       TEXT
-)
-"""
 
 _DROPPED = TypeAdapter(list[DroppedRecord])
 
@@ -68,12 +56,13 @@ class ResponseCache:
             private_file(private_dir(self.path.parent) / self.path.name)
         except OSError as exc:
             raise CacheError(self.path, f"cannot create the cache ({exc.strerror or exc})") from exc
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(responses)")}
-            if "mode" not in columns:  # a cache file from before modes were recorded
-                db.execute("ALTER TABLE responses ADD COLUMN mode TEXT")
+        try:
+            with closing(sqlite3.connect(self.path, timeout=self.timeout_s)) as db:
+                self._configure(db)
+                db.execute("PRAGMA journal_mode=WAL")
+                migrate(db)  # the schema, numbered (llm_extract.run.migrations)
+        except sqlite3.Error as exc:
+            raise CacheError(self.path, f"response cache unusable ({exc})") from exc
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

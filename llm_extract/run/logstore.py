@@ -26,28 +26,8 @@ from typing import Any
 from llm_extract.errors import CacheError
 from llm_extract.paths import private_dir, private_file
 from llm_extract.redact import redact, redact_url, scrub_json
+from llm_extract.run.migrations import migrate
 from llm_extract.settings import environment
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS request_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL NOT NULL,
-    report_id TEXT,
-    request_key TEXT,
-    model TEXT,
-    url TEXT,
-    request TEXT,
-    response TEXT,
-    status TEXT NOT NULL,
-    http_status INTEGER,
-    error TEXT,
-    latency_s REAL,
-    prompt_tokens INTEGER,
-    completion_tokens INTEGER
-);
-CREATE INDEX IF NOT EXISTS request_log_report ON request_log (report_id);
-CREATE INDEX IF NOT EXISTS request_log_key ON request_log (request_key);
-"""
 
 
 def to_log_text(value: Any, secrets: Iterable[str | None] = ()) -> str | None:
@@ -133,8 +113,7 @@ class RequestLog:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
+            migrate(self._db)  # the schema, numbered (llm_extract.run.migrations)
         except sqlite3.Error as exc:
             self._db.close()
             raise CacheError(self.path, f"request log unusable ({exc})") from exc

@@ -19,16 +19,7 @@ from pathlib import Path
 
 from llm_extract.errors import CacheError
 from llm_extract.paths import private_dir, private_file
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS server_modes (
-    server     TEXT NOT NULL,
-    model      TEXT NOT NULL,
-    mode       TEXT NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (server, model)
-)
-"""
+from llm_extract.run.migrations import migrate
 
 
 class ModeStore:
@@ -46,10 +37,10 @@ class ModeStore:
                 private_file(private_dir(self.path.parent) / self.path.name)
             with closing(sqlite3.connect(self.path, timeout=self.timeout_s)) as db:
                 db.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
+                if not self._ready:
+                    migrate(db)  # the schema, numbered (llm_extract.run.migrations)
+                    self._ready = True
                 with db:
-                    if not self._ready:
-                        db.execute(SCHEMA)
-                        self._ready = True
                     yield db
         except (sqlite3.Error, OSError) as exc:
             raise CacheError(self.path, f"the table of server modes is unusable ({exc})") from exc

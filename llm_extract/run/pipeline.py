@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from llm_extract.backends import get_backend
 from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
 from llm_extract.backends.chat.auto import server_id
 from llm_extract.errors import CacheError, ExtractionError, LlmExtractError
@@ -31,7 +30,6 @@ from llm_extract.prompts import Prompt
 from llm_extract.redact import redact, url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
-from llm_extract.run.aio import run_async
 from llm_extract.run.keys import request_key, stable_hash
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import is_openai_api
@@ -128,6 +126,8 @@ class CacheGuard:
         self.cache = cache
         self.on_warning = on_warning
         self.problem: CacheError | None = None
+        #: told of every answer found in the cache (the request log records them)
+        self.on_hit: Callable[[ExtractionRequest, BackendResponse], None] | None = None
 
     @property
     def active(self) -> ResponseCache | None:
@@ -150,7 +150,11 @@ class CacheGuard:
                 return None
             self.failed(exc)
             return None
-        return None if hit is None else hit.response
+        if hit is None:
+            return None
+        if self.on_hit is not None:
+            self.on_hit(request, hit.response)
+        return hit.response
 
     async def put(self, request: ExtractionRequest, response: BackendResponse) -> None:
         cache = self.active
@@ -291,56 +295,6 @@ async def _pool(
 
 def _guard(cache: ResponseCache | CacheGuard | None) -> CacheGuard:
     return cache if isinstance(cache, CacheGuard) else CacheGuard(cache, None)
-
-
-async def extract_reports(
-    reports: Sequence[Report],
-    *,
-    prompt: Prompt,
-    settings: ModelSettings,
-    backend: Backend | None = None,
-    cache: ResponseCache | None = None,
-    concurrency: int = 8,
-    on_result: ResultCallback | None = None,
-    progress: bool = False,
-) -> list[ExtractionResult]:
-    """Prepare and extract ``reports`` (results in their order).
-
-    A backend made here (``backend`` is None) is closed at the end; one passed in is left
-    open. A report whose prompt cannot render fails alone.
-    """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    active = backend if backend is not None else get_backend(settings)
-    try:
-        requests: list[ExtractionRequest] = []
-        early: dict[int, ExtractionResult] = {}
-        for n, report in enumerate(reports):
-            try:
-                requests.append(prepare_request(report, prompt, settings))
-            except LlmExtractError as exc:
-                early[n] = failed_result(report, prompt, settings, exc)
-                if on_result is not None:
-                    on_result(early[n])
-        done = iter(
-            await extract_requests(
-                requests,
-                backend=active,
-                cache=cache,
-                concurrency=concurrency,
-                on_result=on_result,
-                progress=progress,
-            )
-        )
-        return [early[n] if n in early else next(done) for n in range(len(reports))]
-    finally:
-        if backend is None:
-            await active.aclose()
-
-
-def run_extraction(reports: Sequence[Report], **options: Any) -> list[ExtractionResult]:
-    """Synchronous :func:`extract_reports` (runs its own event loop)."""
-    return run_async(extract_reports(reports, **options))
 
 
 def _base(

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from llm_extract.backends import BackendSpec, spec_for
-from llm_extract.backends.base import Capabilities, ExtractionRequest, ModelSettings
-from llm_extract.errors import CacheError, LlmExtractError, UsageError
+from llm_extract.backends import BackendSpec, known_model_names, spec_for
+from llm_extract.backends.base import (
+    BackendResponse,
+    Capabilities,
+    ExtractionRequest,
+    ModelSettings,
+)
+from llm_extract.errors import UNREACHABLE_KIND, CacheError, LlmExtractError, UsageError
 from llm_extract.pricing import PriceTable, load_price_table
 from llm_extract.prompts import Prompt
 from llm_extract.report import Report
@@ -42,9 +47,9 @@ from llm_extract.run.tally import Tally
 from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, CONCRETE_MODES, ConcreteMode, Settings
 
 if TYPE_CHECKING:
-    import httpx
-
+    from llm_extract.backends.chat.client import HttpClient
     from llm_extract.run.cache import ResponseCache
+    from llm_extract.run.logstore import RequestLog
 
 
 @dataclass
@@ -69,13 +74,16 @@ class Plan:
 class Outcome:
     """What a run produced, without holding its results: their :class:`Tally`, the reports
     the budget stopped before they were sent (no result line; ``--resume`` runs them later),
-    and the cache's failure, if any. ``results`` holds every result in input order only when
+    (or that found the server unreachable: :attr:`unreachable`), and the cache's failure, if
+    any. ``results`` holds every result in input order only when
     the caller asked for them (``keep_results``: an eval scores them all)."""
 
     tally: Tally = field(default_factory=Tally)
     not_sent: int = 0
     #: why the first report was not sent (the budget's message)
     stop_reason: str | None = None
+    #: the run stopped because its server cannot be connected to (``stop_reason`` says which)
+    unreachable: bool = False
     cache_problem: str | None = None
     results: list[ExtractionResult] | None = None
 
@@ -100,6 +108,9 @@ class Runner:
         self.on_warning = on_warning
         self.budget = budget
         self._cache = cache
+        hint = unknown_model_hint(settings.model, self.spec, self.prices)
+        if hint is not None and on_warning is not None:
+            on_warning(hint)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -159,7 +170,7 @@ class Runner:
         self._cache = ResponseCache(self.settings.cache_db_path)
         return self._cache
 
-    def build(self, http_client: httpx.AsyncClient | None = None) -> Stack:
+    def build(self, http_client: HttpClient | None = None) -> Stack:
         return build_stack(
             self.spec,
             self.settings,
@@ -207,6 +218,7 @@ class Runner:
                 outcome.not_sent += 1
                 if outcome.stop_reason is None and result.error is not None:
                     outcome.stop_reason = result.error.message
+                    outcome.unreachable = result.error.kind == UNREACHABLE_KIND
                 return None
             done = on_result(result) if on_result is not None else None
             if done is not None and inspect.isawaitable(done):
@@ -221,6 +233,8 @@ class Runner:
                     await done
         requests = plan.requests
         stack = self.build()
+        if stack.log is not None:
+            guard.on_hit = log_cache_hits(stack.log)
         try:
             with guard.cache.held() if guard.cache is not None else contextlib.nullcontext():
                 await stream_requests(
@@ -261,10 +275,57 @@ class Runner:
             return None, exc
 
 
+#: How close (rapidfuzz ratio, 0-100) a known name must be to be offered for an unknown one.
+SUGGEST_CUTOFF = 85
+
+
+def unknown_model_hint(model: str, spec: BackendSpec, prices: PriceTable) -> str | None:
+    """A warning for a model name no backend knows by name and the price table does not
+    price, when a known name is close to it (a typo: ``rule`` for ``rules``). The name is
+    still sent: a server may serve models this tool has never heard of."""
+    if model in spec.names or prices.price(model) is not None:
+        return None
+    from rapidfuzz import fuzz, process
+
+    known = [*known_model_names(), *prices.models]
+    found = process.extractOne(model, known, scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
+    if found is None:
+        return None
+    return (
+        f"model {model!r} is not a name this tool knows (no price: cost unknown); did you "
+        f"mean {found[0]!r}? It is sent to the server as it is"
+    )
+
+
+def log_cache_hits(log: RequestLog) -> Callable[[ExtractionRequest, BackendResponse], None]:
+    """Records each answer the cache gives in the request log (``--log``), marked
+    ``cached``: no request was sent, the answer is the one stored."""
+    from llm_extract.run.logstore import LogEntry, to_log_text
+
+    def record(request: ExtractionRequest, response: BackendResponse) -> None:
+        usage = response.usage
+        log.record(
+            LogEntry(
+                status="cached",
+                report_id=request.report.report_id,
+                request_key=request.key or None,
+                model=request.settings.model,
+                request=to_log_text({"messages": list(request.messages)}),
+                response=response.raw,
+                error=None,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+            )
+        )
+
+    return record
+
+
 def _report_id(item: ExtractionRequest | ExtractionResult) -> str:
     return item.report.report_id if isinstance(item, ExtractionRequest) else item.report_id
 
 
 def _not_sent(result: ExtractionResult) -> bool:
-    """A report the budget stopped before it was sent (no output line; --resume runs it)."""
-    return result.error is not None and result.error.kind == BUDGET_KIND
+    """A report the budget stopped before it was sent, or whose server could not be connected
+    to (no output line; --resume runs it)."""
+    return result.error is not None and result.error.kind in (BUDGET_KIND, UNREACHABLE_KIND)

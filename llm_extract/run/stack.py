@@ -32,19 +32,18 @@ from llm_extract.run.budget import Budget, BudgetedBackend
 from llm_extract.run.chunking import ChunkedBackend
 from llm_extract.run.modestore import ModeStore
 from llm_extract.run.tags import tag_requests
-from llm_extract.settings import Settings
+from llm_extract.settings import Settings, static_mode
 
 if TYPE_CHECKING:
-    import httpx
-
+    from llm_extract.backends.chat.client import HttpClient
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
 
 
 class DeferredBackend:
     """A cacheable backend, made when the first request reaches it: a run whose answers all
-    come from the response cache never builds it, so never imports the model's SDK
-    (``openai`` and ``instructor`` take about a second to import)."""
+    come from the response cache never builds it, so never imports the backend's module and
+    its HTTP client (``httpx2``, the modes, the chat client)."""
 
     def __init__(self, create: Callable[[], Backend], name: str) -> None:
         self._create = create
@@ -98,10 +97,12 @@ class Stack:
 
 
 def model_settings(settings: Settings) -> ModelSettings:
-    """What a backend needs to know of the run's settings (never the environment)."""
+    """What a backend needs to know of the run's settings (never the environment). ``auto``
+    on OpenAI's own API is ``tools``, decided here once: the request key, the batch files and
+    the backend all see the same concrete mode."""
     return ModelSettings(
         model=settings.model,
-        mode=settings.mode,
+        mode=static_mode(settings.mode, settings.base_url),
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         max_reasks=settings.max_reasks,
@@ -118,7 +119,7 @@ def build_stack(
     prompt: Prompt,
     *,
     prices: PriceTable,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: HttpClient | None = None,
     budget: Budget | None = None,
 ) -> Stack:
     """The backend for a run (see the module doc). ``http_client`` replaces the instrumented
@@ -164,13 +165,16 @@ def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
 
 def _instrumented_client(
     settings: Settings,
-) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None]:
+) -> tuple[HttpClient | None, RateLimiter | None, RequestLog | None]:
     """An HTTP client whose transport applies the rate limits and writes the request log,
-    or ``None`` when neither is asked for (the backend then makes its own client)."""
+    or ``None`` when neither is asked for (the backend then makes its own client). The same
+    HTTP stack either way: an ``httpx2`` client with the backend's own connection limits, so
+    what is measured of one run holds for the other."""
     if not (settings.rpm or settings.tpm or settings.log):
         return None, None, None
-    import httpx
+    import httpx2
 
+    from llm_extract.backends.chat.client import CONNECTION_LIMITS
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
     from llm_extract.run.transport import InstrumentedTransport
@@ -178,4 +182,7 @@ def _instrumented_client(
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
     transport = InstrumentedTransport(limiter=limiter, log=log)
-    return httpx.AsyncClient(transport=transport), limiter, log
+    client = httpx2.AsyncClient(
+        transport=transport, timeout=settings.timeout, limits=CONNECTION_LIMITS
+    )
+    return client, limiter, log

@@ -1,7 +1,9 @@
-"""An httpx transport that rate-limits and logs every request a backend sends.
+"""An httpx2 transport that rate-limits and logs every request a backend sends.
 
-It sits under the OpenAI client (``httpx.AsyncClient(transport=InstrumentedTransport(...))``),
-so it sees every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
+It sits under the backend's HTTP client (``httpx2.AsyncClient(transport=
+InstrumentedTransport(...))``, handed to :class:`~llm_extract.backends.chat.client.ChatClient`,
+the same HTTP stack as without it),
+so it sees every HTTP attempt: first tries, tenacity's retries and the backend's re-asks.
 For each chat-completions request it
 
 - waits for the :class:`~llm_extract.run.ratelimit.RateLimiter` (one request plus an estimate of
@@ -24,6 +26,7 @@ import time
 from typing import Any
 
 import httpx
+import httpx2
 
 from llm_extract.redact import redact_url
 from llm_extract.retry_after import retry_after_seconds
@@ -52,23 +55,23 @@ def _usage(body: Any) -> tuple[int | None, int | None, int | None]:
     return prompt, completion, total
 
 
-class InstrumentedTransport(httpx.AsyncBaseTransport):
+class InstrumentedTransport(httpx2.AsyncBaseTransport):
     """Wraps another transport; rate-limits and logs chat-completions requests."""
 
     def __init__(
         self,
-        inner: httpx.AsyncBaseTransport | None = None,
+        inner: httpx2.AsyncBaseTransport | None = None,
         *,
         limiter: RateLimiter | None = None,
         log: RequestLog | None = None,
         max_pause_s: float = 60.0,
     ) -> None:
-        self.inner = inner if inner is not None else httpx.AsyncHTTPTransport()
+        self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.limiter = limiter
         self.log = log
         self.max_pause_s = max_pause_s
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
             return await self.inner.handle_async_request(request)
         body = request.content
@@ -120,7 +123,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
             for k, v in response.headers.multi_items()
             if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
         ]
-        return httpx.Response(
+        return httpx2.Response(
             response.status_code,
             headers=headers,
             content=content,
@@ -131,7 +134,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
     def _write(
         self,
         tag: RequestTag,
-        request: httpx.Request,
+        request: httpx2.Request,
         payload: Any,
         started: float,
         *,

@@ -9,7 +9,9 @@ one transport retry loop (tenacity): 408/409/429 (honouring ``Retry-After``), 5x
 not request-validation errors, timeouts and dropped connections are retried with exponential
 backoff and jitter, ``max_retries`` times. A request the server rejects as invalid is never
 retried, whatever its status (:class:`Rejected`). Every attempt sent is counted, and why each
-retried one failed (:class:`Attempts`), so that a result's usage shows the retries.
+retried one failed (:class:`Attempts`), so that a result's usage shows the retries. A server
+that cannot be connected to at all is found once for the run
+(:mod:`~llm_extract.backends.chat.reachability`), not once per report.
 """
 
 from __future__ import annotations
@@ -29,16 +31,28 @@ from tenacity import (
 )
 
 from llm_extract import __version__
+from llm_extract.backends.chat.reachability import Reachability
 from llm_extract.backends.chat.rejection import Rejection, read_rejection
 from llm_extract.errors import ProviderError
 from llm_extract.retry_after import retry_after_seconds
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
-#: Either generation of the HTTP client: both post and close alike.
+#: Either generation of the HTTP client: both post and close alike. Requests go out through
+#: ``httpx2`` (this module's own client, or the run layer's instrumented one); ``httpx``
+#: clients only carry the capture and replay transports, which send nothing.
 HttpClient = httpx.AsyncClient | httpx2.AsyncClient
+#: The connection pool of the clients that send requests.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 _TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException)
 _TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
+#: Failures to open a connection (refused, no such host, TLS handshake, connect timeout).
+_CONNECT_ERRORS = (
+    httpx.ConnectError,
+    httpx2.ConnectError,
+    httpx.ConnectTimeout,
+    httpx2.ConnectTimeout,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,14 @@ class _Transient(Exception):
         super().__init__(message)
 
 
+def server_address(url: str) -> str:
+    """``host:port`` of a URL (the port its scheme implies when it has none), no credentials."""
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{host}:{port}"
+
+
 def chat_url(base_url: str | None) -> str:
     """``<base URL>/chat/completions``, keeping the base URL's query (some servers want one)."""
     base = httpx.URL(base_url or OPENAI_BASE_URL)
@@ -108,6 +130,7 @@ class ChatClient:
         self.max_retries = max_retries
         self.policy = policy
         self.timeout_s = timeout_s
+        self.reachability = Reachability(server_address(self.url))
         self.headers = {
             "Authorization": f"Bearer {api_key}",
             "Content-Type": "application/json",
@@ -116,8 +139,7 @@ class ChatClient:
         }
         # The client given by the run layer (rate limits, log, capture) is ours to close too.
         self._http: HttpClient = http_client or httpx2.AsyncClient(
-            timeout=timeout_s,
-            limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=100),
+            timeout=timeout_s, limits=CONNECTION_LIMITS
         )
 
     async def aclose(self) -> None:
@@ -141,6 +163,7 @@ class ChatClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._wait,
+            sleep=self.reachability.sleep,
             retry=retry_if_exception_type(_Transient),
             before_sleep=retried,
             reraise=True,
@@ -160,10 +183,16 @@ class ChatClient:
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     async def _send_once(self, body: bytes) -> dict[str, Any]:
+        self.reachability.check()
         try:
             response = await self._http.post(
                 self.url, content=body, headers=self.headers, timeout=self.timeout_s
             )
+        except _CONNECT_ERRORS as exc:
+            self.reachability.connect_failed(exc)  # raises once the server counts as down
+            raise _Transient(
+                "unavailable", "connection", f"connection failed ({type(exc).__name__})"
+            ) from None
         except _TIMEOUTS:
             raise _Transient(
                 "timeout", "timeout", f"no answer within {self.timeout_s:g} s (timed out)"
@@ -172,6 +201,7 @@ class ChatClient:
             raise _Transient(
                 "unavailable", "connection", f"connection failed ({type(exc).__name__})"
             ) from None
+        self.reachability.answer()
         status = response.status_code
         if status >= 400:
             rejection = read_rejection(status, response.content)

@@ -25,7 +25,7 @@ from llm_extract.backends.modes.md_json import MdJsonMode
 from llm_extract.backends.modes.structured_outputs import StructuredOutputsMode
 from llm_extract.backends.modes.tools import ToolsMode
 from llm_extract.errors import UsageError
-from llm_extract.settings import CONCRETE_MODES, ConcreteMode
+from llm_extract.settings import AUTO_ORDER, CONCRETE_MODES, ConcreteMode
 
 #: Every concrete mode's handler, by name.
 HANDLERS: dict[ConcreteMode, ModeHandler] = {
@@ -40,10 +40,6 @@ HANDLERS: dict[ConcreteMode, ModeHandler] = {
     )
 }
 assert tuple(HANDLERS) == CONCRETE_MODES, "settings.CONCRETE_MODES and HANDLERS must agree"
-
-#: What ``auto`` tries, strongest first: a strict schema the server enforces, then the
-#: llama.cpp form, then function calling, then the schema in the prompt (always taken).
-AUTO_ORDER: tuple[ConcreteMode, ...] = ("json_schema", "json_object", "tools", "md_json")
 
 
 def handler_for(mode: str) -> ModeHandler:

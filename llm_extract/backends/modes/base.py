@@ -15,11 +15,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from llm_extract.backends.base import Message
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import ConcreteMode
-
-#: A chat message as sent (tool calls and tool results carry more than role and content).
-ChatMessage = dict[str, Any]
 
 SCHEMA_NAME = "ReportExtraction"
 _CORRECT = "Correct your JSON ONLY RESPONSE, based on the following errors:"
@@ -67,7 +65,7 @@ class ModeHandler:
         """The JSON document in ``answer`` (what is validated)."""
         return answer
 
-    def reask(self, message: Mapping[str, Any], error: str) -> list[ChatMessage]:
+    def reask(self, message: Mapping[str, Any], error: str) -> list[Message]:
         """Messages that send ``error`` back after the answer in ``message``."""
         return [
             {"role": "assistant", "content": message_text(message)},
@@ -78,7 +76,7 @@ class ModeHandler:
         ]
 
 
-def plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
+def plain_messages(messages: Sequence[Mapping[str, Any]]) -> list[Message]:
     """A fresh list of fresh message dicts (the request's own are never changed)."""
     return [dict(m) for m in messages]
 

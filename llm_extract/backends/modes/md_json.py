@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from textwrap import dedent
 from typing import Any
 
-from llm_extract.backends.modes.base import ChatMessage, ModeHandler, schema_json
+from llm_extract.backends.base import Message
+from llm_extract.backends.modes.base import ModeHandler, schema_json
 from llm_extract.backends.salvage import answer_json
 
 _ASK = "Return the correct JSON response within a ```json codeblock. not the JSON_SCHEMA"
@@ -36,9 +37,9 @@ def _instruction() -> str:
     )
 
 
-def _merge_neighbours(messages: list[ChatMessage]) -> list[ChatMessage]:
+def _merge_neighbours(messages: list[Message]) -> list[Message]:
     """Consecutive plain messages of one role become one (joined by a blank line)."""
-    merged: list[ChatMessage] = []
+    merged: list[Message] = []
     for message in messages:
         plain = set(message) <= {"role", "content"} and isinstance(message.get("content"), str)
         last = merged[-1] if merged else None

@@ -11,9 +11,9 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from llm_extract.backends.base import Message
 from llm_extract.backends.modes.base import (
     SCHEMA_NAME,
-    ChatMessage,
     ModeHandler,
     message_text,
     plain_messages,
@@ -69,10 +69,10 @@ class ToolsMode(ModeHandler):
                 return json.dumps(arguments, ensure_ascii=False)
         return message_text(message)
 
-    def reask(self, message: Mapping[str, Any], error: str) -> list[ChatMessage]:
+    def reask(self, message: Mapping[str, Any], error: str) -> list[Message]:
         text = f"Validation Error found:\n{error}\n{_FIX}"
         calls = _calls(message)
-        said: ChatMessage = {"role": "assistant", "content": message_text(message)}
+        said: Message = {"role": "assistant", "content": message_text(message)}
         if not calls:
             return [said, {"role": "user", "content": text}]
         said["tool_calls"] = [
@@ -86,7 +86,7 @@ class ToolsMode(ModeHandler):
             }
             for call in calls
         ]
-        answers: list[ChatMessage] = [
+        answers: list[Message] = [
             {
                 "role": "tool",
                 "tool_call_id": call.get("id"),
