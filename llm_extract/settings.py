@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from llm_extract.errors import UsageError
@@ -30,6 +37,21 @@ from llm_extract.errors import UsageError
 ENV_PREFIX = "LLM_EXTRACT_"
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
+
+#: Whose key and base URL a backend uses (``Capabilities.credentials``).
+Credentials = Literal["openai", "anthropic", "google"]
+#: Each provider's environment variables: the key (the first set wins), then the base URL.
+CREDENTIAL_ENVS: dict[Credentials, tuple[tuple[str, ...], str]] = {
+    "openai": ((API_KEY_ENV,), BASE_URL_ENV),
+    "anthropic": (("ANTHROPIC_API_KEY",), "ANTHROPIC_BASE_URL"),
+    "google": (("GEMINI_API_KEY", "GOOGLE_API_KEY"), "GOOGLE_GEMINI_BASE_URL"),
+}
+#: The settings that hold them (``<provider>_api_key``, ``<provider>_base_url``).
+_CREDENTIAL_FIELDS: dict[Credentials, tuple[str, str]] = {
+    "openai": ("api_key", "base_url"),
+    "anthropic": ("anthropic_api_key", "anthropic_base_url"),
+    "google": ("google_api_key", "google_base_url"),
+}
 
 #: How the answer is held to the schema: one way per server family (each is one module of
 #: ``llm_extract.backends.modes``; ``docs/servers.md`` says which server takes which).
@@ -122,13 +144,33 @@ class Settings(BaseSettings):
     # --- the server --------------------------------------------------------------------------
     api_key: SecretStr | None = Field(None, validation_alias=API_KEY_ENV)
     base_url: str | None = Field(None, validation_alias=BASE_URL_ENV)
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices(*CREDENTIAL_ENVS["anthropic"][0], "anthropic_api_key")
+    )
+    anthropic_base_url: str | None = Field(
+        None, validation_alias=AliasChoices(CREDENTIAL_ENVS["anthropic"][1], "anthropic_base_url")
+    )
+    google_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices(*CREDENTIAL_ENVS["google"][0], "google_api_key")
+    )
+    google_base_url: str | None = Field(
+        None, validation_alias=AliasChoices(CREDENTIAL_ENVS["google"][1], "google_base_url")
+    )
 
-    @field_validator("api_key", "base_url", mode="before")
+    @field_validator(
+        "api_key",
+        "base_url",
+        "anthropic_api_key",
+        "anthropic_base_url",
+        "google_api_key",
+        "google_base_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "anthropic_base_url", "google_base_url")
     @classmethod
     def _is_a_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -172,14 +214,25 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values never to be written anywhere: the API key, credentials in the base URL."""
+        """Values never to be written anywhere: the API keys, credentials in the base URLs."""
         from llm_extract.redact import url_secrets
 
-        key = (self.api_key.get_secret_value(),) if self.api_key is not None else ()
-        return (*key, *url_secrets(self.base_url))
+        found: list[str] = []
+        for provider in CREDENTIAL_ENVS:
+            key, base_url = self.server(provider)
+            found += [key] if key else []
+            found += url_secrets(base_url)
+        return tuple(found)
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None
+
+    def server(self, provider: Credentials = "openai") -> tuple[str | None, str | None]:
+        """The API key and base URL of ``provider`` (``Capabilities.credentials``)."""
+        key_field, url_field = _CREDENTIAL_FIELDS[provider]
+        key: SecretStr | None = getattr(self, key_field)
+        base_url: str | None = getattr(self, url_field)
+        return (key.get_secret_value() if key is not None else None), base_url
 
 
 #: Where each setting comes from on the command line (for messages).
@@ -264,6 +317,14 @@ def environment() -> Settings:
     return load_settings()
 
 
+#: Each credential setting and the environment variable it is read from (for messages).
+_SECRET_FIELDS = {
+    field: (envs[0][0] if field.endswith("api_key") else envs[1])
+    for provider, envs in CREDENTIAL_ENVS.items()
+    for field in _CREDENTIAL_FIELDS[provider]
+}
+
+
 def _usage_error(
     exc: ValidationError, given: Mapping[str, Any], params: Mapping[str, Any], prompt_origin: str
 ) -> UsageError:
@@ -279,14 +340,14 @@ def _usage_error(
             where = OPTION_NAMES.get(name, name)
         elif name in params:
             where = f"{prompt_origin}: [params] {name}"
-        elif name in ("api_key", "base_url"):
-            where = API_KEY_ENV if name == "api_key" else BASE_URL_ENV
+        elif name in _SECRET_FIELDS:
+            where = _SECRET_FIELDS[name]
         elif f"{ENV_PREFIX}{name.upper()}" in os.environ:
             where = f"{ENV_PREFIX}{name.upper()}"
         else:
             where = OPTION_NAMES.get(name, name)
         value = error.get("input")
-        secretive = name in ("api_key", "base_url")  # a base URL may carry a password
+        secretive = name in _SECRET_FIELDS  # a base URL may carry a password
         shown = "" if secretive or isinstance(value, dict) else f" (got {value!r})"
         clauses.append(f"{where}: {message}{shown}")
     return UsageError("; ".join(clauses))
@@ -299,5 +360,8 @@ def known_secrets() -> tuple[str, ...]:
 
     from llm_extract.redact import url_secrets
 
-    key = os.environ.get(API_KEY_ENV, "").strip()
-    return (*((key,) if key else ()), *url_secrets(os.environ.get(BASE_URL_ENV)))
+    found: list[str] = []
+    for keys, base_url in CREDENTIAL_ENVS.values():
+        found += [v for v in (os.environ.get(k, "").strip() for k in keys) if v]
+        found += url_secrets(os.environ.get(base_url))
+    return tuple(found)

@@ -15,6 +15,8 @@ from llm_extract.settings import (
     DEFAULT_MODE,
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
+    ConcreteMode,
+    Credentials,
     Mode,
     static_mode,
 )
@@ -26,7 +28,8 @@ Message = dict[str, str]
 class Capabilities:
     """What a backend can do; the run layer and the commands ask these, never the model name."""
 
-    #: needs ``OPENAI_API_KEY``, or ``OPENAI_BASE_URL`` for a server that needs no key
+    #: needs an API key, or a base URL for a server that needs no key (``credentials`` says
+    #: whose: ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``...)
     needs_credentials: bool
     #: sends HTTP requests: rate limits, the request log and ``--dry-run`` bodies apply
     http: bool
@@ -36,6 +39,10 @@ class Capabilities:
     batch_api: bool
     #: renders the prompt (False: prompts are ignored, so an eval runs it once)
     uses_prompt: bool
+    #: whose key and base URL it is given (settings.CREDENTIAL_ENVS)
+    credentials: Credentials = "openai"
+    #: the one mode it sends, which ``--mode auto`` means for it (None: it has several)
+    fixed_mode: ConcreteMode | None = None
 
 
 @dataclass(frozen=True)
