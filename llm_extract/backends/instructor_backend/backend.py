@@ -25,6 +25,7 @@ never a template (docs/models.md).
 from __future__ import annotations
 
 import contextvars
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
     import httpx
     import instructor
     from tenacity import RetryCallState
+
+# instructor logs every failed attempt at ERROR: the backend reports them itself, in one line
+# (without a handler of the application's own, Python would print them to stderr).
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 #: The one mode: the provider's tool use (Anthropic tool_use, Gemini function calling).
 MODE = "tools"
