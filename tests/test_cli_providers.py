@@ -153,3 +153,36 @@ def test_eval_grid_mixes_three_protocols(
     run = load_run("latest", runs)
     assert [c.model for c in run.configurations] == ["gpt-4o-mini", CLAUDE, GEMINI]
     assert all(c.summary.micro["overall"].f1 == 1.0 for c in run.configurations)
+
+
+def test_the_request_log_holds_every_attempt_of_every_provider(
+    anthropic_server: AnthropicServer, gemini_server: GeminiServer, tmp_path: Path
+) -> None:
+    from report_samples import answer as sample_answer
+
+    folder = write_samples(tmp_path / "reports")
+    bad = sample_answer("r121")
+    bad["convoys"][0]["evidence"] = "not in the report at all"
+    for server in (anthropic_server, gemini_server):
+        server.enqueue(Status(429, headers={"retry-after-ms": "1", "retry-after": "0"}))
+        server.enqueue(Reply(bad))
+        server.answer_by_text(answers_by_month())
+    for model in (CLAUDE, GEMINI):
+        out = tmp_path / f"{model.replace('/', '_')}.jsonl"
+        result = invoke(
+            "extract", str(folder / "r121.txt"), "-o", str(out), "--model", model, "--log"
+        )
+        assert result.exit_code == 0, result.output
+        (line,) = lines(out)
+        assert line.usage.attempts == 2 and line.usage.reasks == 1
+    logged = invoke("logs", "r121", "--json")
+    assert logged.exit_code == 0, logged.output
+    entries = [json.loads(line) for line in logged.stdout.splitlines() if line.strip()]
+    # each provider: the 429, the answer re-asked, the corrected answer
+    assert [e["http_status"] for e in entries] == [429, 200, 200] * 2
+    urls = [e["url"] for e in entries]
+    assert all(u.endswith("/v1/messages") for u in urls[:3])
+    assert all(u.endswith(":generateContent") for u in urls[3:])
+    assert all(e["prompt_tokens"] for e in entries if e["http_status"] == 200)
+    for text in (logged.stdout, *(p.read_text() for p in tmp_path.glob("*.jsonl"))):
+        assert ANTHROPIC_KEY not in text and GEMINI_KEY not in text

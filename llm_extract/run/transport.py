@@ -1,8 +1,9 @@
 """An httpx transport that rate-limits and logs every request a backend sends.
 
-It sits under the OpenAI client (``httpx.AsyncClient(transport=InstrumentedTransport(...))``),
-so it sees every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
-For each chat-completions request it
+It sits under the model backend's client
+(``httpx.AsyncClient(transport=InstrumentedTransport(...))``; the SDKs of the instructor
+backend reach it through :mod:`llm_extract.backends.instructor_backend.bridge`), so it sees every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
+For each model call (chat completions, Anthropic's Messages, Gemini's generateContent) it
 
 - waits for the :class:`~llm_extract.run.ratelimit.RateLimiter` (one request plus an estimate of
   the tokens from the messages, the schema and ``max_tokens``), settles the estimate with the
@@ -41,8 +42,30 @@ __all__ = [
 ]
 
 
+#: The paths of a model call: chat completions, Anthropic's Messages, Gemini's generateContent.
+_MODEL_CALLS = ("/chat/completions", "/v1/messages", ":generateContent")
+
+
+def is_model_call(request: httpx.Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith(_MODEL_CALLS)
+
+
 def _usage(body: Any) -> tuple[int | None, int | None, int | None]:
     usage = body.get("usage") if isinstance(body, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("usageMetadata"), dict):  # Gemini
+        meta = body["usageMetadata"]
+        return (
+            meta.get("promptTokenCount"),
+            meta.get("candidatesTokenCount"),
+            meta.get("totalTokenCount"),
+        )
+    if isinstance(usage, dict) and "input_tokens" in usage:  # Anthropic (cache apart)
+        parts = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+        read = [usage.get(k) for k in parts]
+        prompt_in = sum(v for v in read if isinstance(v, int))
+        answer = usage.get("output_tokens")
+        out = answer if isinstance(answer, int) else 0
+        return prompt_in, out, prompt_in + out
     if not isinstance(usage, dict):
         return None, None, None
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
@@ -69,7 +92,7 @@ class InstrumentedTransport(httpx.AsyncBaseTransport):
         self.max_pause_s = max_pause_s
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+        if not is_model_call(request):
             return await self.inner.handle_async_request(request)
         body = request.content
         try:
