@@ -186,3 +186,52 @@ def test_the_request_log_holds_every_attempt_of_every_provider(
     assert all(e["prompt_tokens"] for e in entries if e["http_status"] == 200)
     for text in (logged.stdout, *(p.read_text() for p in tmp_path.glob("*.jsonl"))):
         assert ANTHROPIC_KEY not in text and GEMINI_KEY not in text
+
+
+def test_anthropic_message_batches_prepare_submit_status_download_collect(
+    anthropic_server: AnthropicServer, tmp_path: Path
+) -> None:
+    folder = write_samples(tmp_path / "reports")
+    requests = tmp_path / "requests.jsonl"
+    prepared = invoke("batch", "prepare", str(folder), "-o", str(requests), "--model", CLAUDE)
+    assert prepared.exit_code == 0, prepared.output
+    lines_sent = [json.loads(t) for t in requests.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["custom_id"] for line in lines_sent) == ["r120", "r121", "r122"]
+    params = lines_sent[0]["params"]
+    assert params["model"] == "claude-haiku-4-5" and params["tools"]  # the online body
+    assert params["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert anthropic_server.requests == []  # prepare sends nothing
+
+    # the batch answers each request with its report's answer; r122 is not grounded
+    answers = answers_by_month()
+    bad_key = next(k for k in answers if "122" in k)
+    answers[bad_key] = {**answers[bad_key], "coalition_month": 999}
+    anthropic_server.answer_by_text(answers)
+    submitted = invoke("batch", "submit", str(requests))
+    assert submitted.exit_code == 0, submitted.output
+    batch_id = submitted.stdout.strip()
+    assert batch_id.startswith("msgbatch_") and batch_id in anthropic_server.batches
+    assert anthropic_server.batches[batch_id]["requests"] == lines_sent  # sent as prepared
+
+    status = invoke("batch", "status", batch_id)
+    assert status.exit_code == 0 and "ended 3 succeeded, 0 errored" in status.output
+
+    results_file = tmp_path / "results.jsonl"
+    downloaded = invoke("batch", "download", batch_id, "-o", str(results_file))
+    assert downloaded.exit_code == 0, downloaded.output
+    out = tmp_path / "out.jsonl"
+    collected = invoke(
+        "batch", "collect", str(results_file), "-m", str(requests), "-o", str(out), "--no-cache"
+    )
+    results = {r.report_id: r for r in lines(out)}
+    assert collected.exit_code == 1  # r122's answer does not validate
+    assert {k: r.status for k, r in results.items()} == {
+        "r120": "ok",
+        "r121": "ok",
+        "r122": "failed",
+    }
+    assert all(r.model == CLAUDE for r in results.values())
+    ok = results["r121"]
+    assert ok.extraction is not None and ok.extraction.convoys[0].batches == 3
+    assert ok.usage.cost_usd is not None and ok.usage.cost_usd > 0  # at batch prices
+    assert ANTHROPIC_KEY not in requests.read_text() + results_file.read_text() + out.read_text()

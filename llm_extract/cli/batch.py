@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,7 @@ from llm_extract.run.batch import (
     MAX_BYTES_PER_FILE,
     MAX_REQUESTS_PER_FILE,
     collect_results,
+    line_body,
     load_manifest,
     manifest_path,
     prepare_reports,
@@ -52,6 +54,7 @@ from llm_extract.settings import (
     API_KEY_ENV,
     BASE_URL_ENV,
     CONCRETE_MODES,
+    CREDENTIAL_ENVS,
     Mode,
     Settings,
     load_settings,
@@ -59,8 +62,13 @@ from llm_extract.settings import (
 from llm_extract.sources.files import read_reports
 
 app = typer.Typer(
-    help="OpenAI Batch API: prepare, submit, status, download, collect.", no_args_is_help=True
+    help="OpenAI Batch API or Anthropic Message Batches: prepare, submit, status, download, "
+    "collect.",
+    no_args_is_help=True,
 )
+
+#: Anthropic's message batch ids start so; status and download send them to Anthropic.
+ANTHROPIC_BATCH_PREFIX = "msgbatch_"
 
 
 @contextmanager
@@ -75,6 +83,40 @@ def _client() -> Iterator[Any]:
         fail(f"the Batch API needs {API_KEY_ENV} (or {BASE_URL_ENV} for a compatible server)")
     with openai.OpenAI(api_key=key or "no-key", base_url=base_url, max_retries=2) as client:
         yield client
+
+
+@contextmanager
+def _anthropic() -> Iterator[Any]:
+    """An Anthropic client from ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, closed after use."""
+    with cli_errors():
+        settings = load_settings()
+    key, base_url = settings.server("anthropic")
+    keys, base = CREDENTIAL_ENVS["anthropic"]
+    if not key and not base_url:
+        fail(f"Message Batches need {keys[0]} (or {base} for a compatible server)")
+    try:
+        import anthropic
+    except ImportError:
+        fail("Message Batches need the anthropic SDK: pip install 'llm-extract[anthropic]'")
+    with anthropic.Anthropic(api_key=key or "no-key", base_url=base_url, max_retries=2) as client:
+        yield client
+
+
+def _anthropic_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    import anthropic
+
+    try:
+        return call(*args, **kwargs)
+    except anthropic.AnthropicError as exc:
+        fail(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+def _protocol(requests_file: Path) -> str:
+    """The batch protocol of a request file, from its manifest ("openai" without one)."""
+    if not manifest_path(requests_file).is_file():
+        return "openai"
+    with cli_errors():
+        return load_manifest(requests_file).protocol
 
 
 def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -119,7 +161,7 @@ def prepare_command(
         refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
         prepared = run_async(prepare_reports(runner, runner.prepare(reports)))
         write_batch(prepared, output, max_requests=max_requests, max_bytes=MAX_BYTES_PER_FILE)
-    prompt_tokens = sum(estimate_body_tokens(line["body"]) for line in prepared.lines)
+    prompt_tokens = sum(estimate_body_tokens(line_body(line)) for line in prepared.lines)
     answer = settings.max_tokens * len(prepared.lines)
     cost = runner.prices.cost(
         settings.model, Usage(prompt_tokens=prompt_tokens, completion_tokens=answer), batch=True
@@ -142,8 +184,29 @@ def submit_command(
     ] = "24h",
 ) -> None:
     """Upload request files and start one batch per file; prints the batch ids."""
-    with _client() as client:
-        _submit(client, requests, window)
+    anthropic_files = [f for f in requests if _protocol(f) == "anthropic"]
+    if anthropic_files:
+        with _anthropic() as client:
+            _submit_anthropic(client, anthropic_files)
+    others = [f for f in requests if f not in anthropic_files]
+    if others:
+        with _client() as client:
+            _submit(client, others, window)
+
+
+def _submit_anthropic(client: Any, requests: list[Path]) -> None:
+    for file in requests:
+        if not file.is_file():
+            fail(f"{file}: no such request file")
+        try:
+            lines = [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines() if t]
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            fail(f"{file}: not a request file of prepare ({type(exc).__name__})")
+        batch = _anthropic_call(
+            f"{file}: create batch", client.messages.batches.create, requests=lines
+        )
+        typer.echo(batch.id)
+        echo_error(f"{file}: message batch {batch.id} ({batch.processing_status})")
 
 
 def _submit(client: Any, requests: list[Path], window: str) -> None:
@@ -169,6 +232,17 @@ def _submit(client: Any, requests: list[Path], window: str) -> None:
 @app.command("status")
 def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
     """Show a batch's status and request counts."""
+    if batch_id.startswith(ANTHROPIC_BATCH_PREFIX):
+        with _anthropic() as client:
+            batch = _anthropic_call(
+                f"batch {batch_id}", client.messages.batches.retrieve, batch_id
+            )
+        c = batch.request_counts
+        typer.echo(
+            f"{batch.id}: {batch.processing_status} {c.succeeded} succeeded, {c.errored} "
+            f"errored, {c.processing} processing, {c.canceled} canceled, {c.expired} expired"
+        )
+        return
     with _client() as client:
         batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
     counts = batch.request_counts
@@ -186,8 +260,26 @@ def download_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="Results file (JSONL).")],
 ) -> None:
     """Save a finished batch's results (and its error file as <output>.errors.jsonl)."""
+    if batch_id.startswith(ANTHROPIC_BATCH_PREFIX):
+        with _anthropic() as client:
+            _download_anthropic(client, batch_id, output)
+        return
     with _client() as client:
         _download(client, batch_id, output)
+
+
+def _download_anthropic(client: Any, batch_id: str, output: Path) -> None:
+    batch = _anthropic_call(f"batch {batch_id}", client.messages.batches.retrieve, batch_id)
+    if batch.processing_status != "ended":
+        fail(f"batch {batch_id} has no results yet ({batch.processing_status})", EXIT_FAILED)
+    results = _anthropic_call(f"batch {batch_id}", client.messages.batches.results, batch_id)
+    lines = [r.to_json(indent=None) for r in results]
+    try:
+        output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write ({exc.strerror})")
+    typer.echo(str(output))
+    echo_error(f"message batch {batch_id} (ended): saved {len(lines)} result(s)")
 
 
 def _download(client: Any, batch_id: str, output: Path) -> None:
