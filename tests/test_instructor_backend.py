@@ -247,7 +247,9 @@ def test_gemini_reads_cached_tokens_and_the_model_role() -> None:
     with GeminiServer() as server:
         provider = Provider("google", "google/gemini-2.5-flash", server, 503)
         server.enqueue(
-            Reply(GOOD, usage={"prompt_tokens": 3000, "completion_tokens": 10, "cached_tokens": 2000})
+            Reply(
+                GOOD, usage={"prompt_tokens": 3000, "completion_tokens": 10, "cached_tokens": 2000}
+            )
         )
         response = extract(provider)
     (sent,) = server.generate_requests()

@@ -23,8 +23,8 @@ from typing import Any
 import instructor
 import openai
 import pytest
-from instructor.core import IncompleteOutputException, InstructorRetryException
 from backend_samples import BAD, FAST, GOOD, INVENTED, MIXED, assert_good, request, settings
+from instructor.core import IncompleteOutputException, InstructorRetryException
 from openai_server import OpenAIServer, Reply, Truncated
 from pydantic import BaseModel
 

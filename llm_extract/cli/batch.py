@@ -234,9 +234,7 @@ def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
     """Show a batch's status and request counts."""
     if batch_id.startswith(ANTHROPIC_BATCH_PREFIX):
         with _anthropic() as client:
-            batch = _anthropic_call(
-                f"batch {batch_id}", client.messages.batches.retrieve, batch_id
-            )
+            batch = _anthropic_call(f"batch {batch_id}", client.messages.batches.retrieve, batch_id)
         c = batch.request_counts
         typer.echo(
             f"{batch.id}: {batch.processing_status} {c.succeeded} succeeded, {c.errored} "

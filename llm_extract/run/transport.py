@@ -2,7 +2,8 @@
 
 It sits under the model backend's client
 (``httpx.AsyncClient(transport=InstrumentedTransport(...))``; the SDKs of the instructor
-backend reach it through :mod:`llm_extract.backends.instructor_backend.bridge`), so it sees every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
+backend reach it through :mod:`llm_extract.backends.instructor_backend.bridge`), so it sees
+every HTTP attempt: first tries, tenacity's retries and instructor's re-asks.
 For each model call (chat completions, Anthropic's Messages, Gemini's generateContent) it
 
 - waits for the :class:`~llm_extract.run.ratelimit.RateLimiter` (one request plus an estimate of

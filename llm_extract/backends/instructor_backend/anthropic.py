@@ -101,8 +101,9 @@ class AnthropicProvider:
             return ProviderError("unavailable", "connection failed", retried=True)
         if isinstance(exc, anthropic.APIStatusError):
             status = exc.status_code
-            body = exc.body if isinstance(exc.body, dict) else {}
-            detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+            body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+            found = body.get("error")
+            detail: dict[str, Any] = found if isinstance(found, dict) else {}
             reason = str(detail.get("message") or exc.message)
             kind = detail.get("type")
             if status == 429:

@@ -36,6 +36,8 @@ from llm_extract.backends.instructor_backend.bridge import bridged
 from llm_extract.backends.instructor_backend.provider import (
     ClientOptions,
     Provider,
+)
+from llm_extract.backends.instructor_backend.provider import (
     ProviderError as Failure,
 )
 from llm_extract.backends.salvage import error_summary, salvage_data
@@ -47,8 +49,8 @@ from llm_extract.schemas import ReportExtraction
 
 if TYPE_CHECKING:
     import httpx
-    import instructor
     from tenacity import RetryCallState
+    from tenacity.stop import stop_base
 
 # instructor logs every failed attempt at ERROR: the backend reports them itself, in one line
 # (without a handler of the application's own, Python would print them to stderr).
@@ -237,11 +239,8 @@ class InstructorBackend:
         context = request.report.validation_context()
         kwargs, slots = template_safe(self.request_kwargs(request))
 
-        def same_error_twice(state: RetryCallState) -> bool:
-            return len(call.errors) >= 2 and call.errors[-1] == call.errors[-2]
-
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(max(0, self.settings.max_reasks) + 1) | same_error_twice,
+            stop=stop_after_attempt(max(0, self.settings.max_reasks) + 1) | _same_error_twice(call),
             retry=retry_if_exception_type((ValidationError, ValueError)),
             reraise=True,
         )
@@ -309,6 +308,18 @@ class InstructorBackend:
         return BackendResponse(
             extraction=extraction, usage=usage, dropped=dropped, raw=last[1], mode=MODE
         )
+
+
+def _same_error_twice(call: _Call) -> stop_base:
+    """A tenacity stop: another re-ask rarely helps when the same validation error came back
+    twice in a row (as the OpenAI-compatible path)."""
+    from tenacity.stop import stop_base
+
+    class SameErrorTwice(stop_base):
+        def __call__(self, state: RetryCallState) -> bool:
+            return len(call.errors) >= 2 and call.errors[-1] == call.errors[-2]
+
+    return SameErrorTwice()
 
 
 def _plain(extraction: ReportExtraction) -> ReportExtraction:
