@@ -94,9 +94,9 @@ def test_every_module_of_the_package_has_its_layer() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    from llm_extract.settings import ENV_PREFIX, Settings
-
     from pydantic import AliasChoices
+
+    from llm_extract.settings import ENV_PREFIX, Settings
 
     page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
 

@@ -235,3 +235,13 @@ def test_anthropic_message_batches_prepare_submit_status_download_collect(
     assert ok.extraction is not None and ok.extraction.convoys[0].batches == 3
     assert ok.usage.cost_usd is not None and ok.usage.cost_usd > 0  # at batch prices
     assert ANTHROPIC_KEY not in requests.read_text() + results_file.read_text() + out.read_text()
+
+
+def test_a_mode_the_provider_does_not_take_is_a_usage_error(
+    anthropic_server: AnthropicServer, tmp_path: Path
+) -> None:
+    folder = write_samples(tmp_path / "reports")
+    result = invoke("extract", str(folder), "--model", CLAUDE, "--mode", "json_schema")
+    assert result.exit_code == 2
+    assert "--mode tools" in result.stderr and result.stderr.count("\n") == 1
+    assert anthropic_server.requests == []

@@ -95,6 +95,11 @@ class Runner:
         self.settings = settings
         self.prompt = prompt
         self.spec: BackendSpec = spec_for(settings.model)
+        fixed = self.spec.capabilities.fixed_mode
+        if fixed is not None and settings.mode not in ("auto", fixed):
+            raise UsageError(
+                f"--mode {settings.mode}: model {settings.model!r} takes --mode {fixed} (or auto)"
+            )
         self.call: ModelSettings = model_settings(settings, self.spec.capabilities)
         self.prices: PriceTable = load_price_table(settings.prices)
         self.on_warning = on_warning
