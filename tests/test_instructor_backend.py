@@ -256,3 +256,16 @@ def test_gemini_reads_cached_tokens_and_the_model_role() -> None:
     assert [c["role"] for c in sent.body["contents"]] == ["user", "model", "user"]
     assert sent.body["systemInstruction"]["parts"] == [{"text": MESSAGES[0]["content"]}]
     assert response.usage.cached_prompt_tokens == 2000
+
+
+def test_a_failure_during_a_reask_keeps_the_usage_of_the_first_answer(
+    provider: Provider,
+) -> None:
+    provider.server.enqueue(
+        Reply(BAD, usage={"prompt_tokens": 500, "completion_tokens": 50}), Status(400)
+    )
+    error = fail(provider)
+    assert isinstance(error, ProviderError) and error.kind == "http_400"
+    assert error.attempts == 2  # two requests sent: the answer, then the failed re-ask
+    assert error.usage is not None and error.usage.prompt_tokens == 500
+    assert len(provider.requests()) == 2

@@ -46,6 +46,7 @@ from llm_extract.pricing import load_price_table
 from llm_extract.redact import redact, url_secrets
 from llm_extract.results import Usage
 from llm_extract.schemas import ReportExtraction
+from llm_extract.settings import DEFAULT_MAX_TOKENS
 
 if TYPE_CHECKING:
     import httpx
@@ -83,6 +84,10 @@ class _Call:
     answers: list[tuple[dict[str, Any] | None, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     truncated: bool = False
+    #: requests instructor sent (``completion:kwargs``) and the ones that failed
+    #: (``completion:error``: what the SDK raised after its own retries)
+    sent: int = 0
+    failures: list[Exception] = field(default_factory=list)
 
     def usage(self, model: str) -> Usage:
         total = Usage()
@@ -205,7 +210,8 @@ class InstructorBackend:
         self._params: dict[str, Any] = {
             "model": bare_model(settings.model),
             "temperature": settings.temperature,
-            "max_tokens": settings.max_tokens or 4096,  # Anthropic requires max_tokens
+            # Anthropic requires max_tokens
+            "max_tokens": settings.max_tokens or DEFAULT_MAX_TOKENS,
         }
 
     async def aclose(self) -> None:
@@ -279,14 +285,14 @@ class InstructorBackend:
                 usage=usage,
                 mode=MODE,
             ) from None
-        failure = _provider_failure(self.provider, exc)
+        failure = _provider_failure(self.provider, call.failures[-1] if call.failures else exc)
         if failure is not None:
             how = "gave up after the SDK's retries" if failure.retried else "not retried"
             status = f"HTTP {failure.status}, " if failure.status is not None else ""
             raise ProviderError(
                 self._redact(f"{failure.kind}: {failure.reason} ({status}{how})"),
                 kind=failure.kind,
-                attempts=max(1, call.attempts),
+                attempts=max(1, call.sent),
                 usage=usage,
                 mode=MODE,
             ) from None
@@ -332,12 +338,17 @@ def _plain(extraction: ReportExtraction) -> ReportExtraction:
 
 
 def _on_kwargs(*args: Any, **kwargs: Any) -> None:
-    """Nothing to do before a request: the run layer's transport logs and rate-limits the
-    HTTP request itself (the hook is where a library caller would add its own log)."""
+    """A request is sent (the run layer's transport logs and rate-limits its HTTP attempts)."""
+    call = _current.get()
+    if call is not None:
+        call.sent += 1
 
 
 def _on_error(error: Exception, **metadata: Any) -> None:
-    """A failed request: the SDK has already retried it; the failure is read afterwards."""
+    """A request failed after the SDK's own retries: the error the report fails with."""
+    call = _current.get()
+    if call is not None:
+        call.failures.append(error)
 
 
 def _on_parse_error(error: Exception, **metadata: Any) -> None:
