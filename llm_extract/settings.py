@@ -143,18 +143,23 @@ class Settings(BaseSettings):
 
     # --- the server --------------------------------------------------------------------------
     api_key: SecretStr | None = Field(None, validation_alias=API_KEY_ENV)
-    base_url: str | None = Field(None, validation_alias=BASE_URL_ENV)
+    # a base URL may carry a password: never in repr()
+    base_url: str | None = Field(None, validation_alias=BASE_URL_ENV, repr=False)
     anthropic_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices(*CREDENTIAL_ENVS["anthropic"][0], "anthropic_api_key")
     )
     anthropic_base_url: str | None = Field(
-        None, validation_alias=AliasChoices(CREDENTIAL_ENVS["anthropic"][1], "anthropic_base_url")
+        None,
+        validation_alias=AliasChoices(CREDENTIAL_ENVS["anthropic"][1], "anthropic_base_url"),
+        repr=False,
     )
     google_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices(*CREDENTIAL_ENVS["google"][0], "google_api_key")
     )
     google_base_url: str | None = Field(
-        None, validation_alias=AliasChoices(CREDENTIAL_ENVS["google"][1], "google_base_url")
+        None,
+        validation_alias=AliasChoices(CREDENTIAL_ENVS["google"][1], "google_base_url"),
+        repr=False,
     )
 
     @field_validator(

@@ -269,3 +269,26 @@ def test_a_failure_during_a_reask_keeps_the_usage_of_the_first_answer(
     assert error.attempts == 2  # two requests sent: the answer, then the failed re-ask
     assert error.usage is not None and error.usage.prompt_tokens == 500
     assert len(provider.requests()) == 2
+
+
+def test_provider_keys_come_from_their_variables_and_stay_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llm_extract.settings import known_secrets, load_settings
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "ant-CANARY")
+    monkeypatch.setenv("GOOGLE_API_KEY", "goog-CANARY")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", "http://user:pw-CANARY@127.0.0.1:9/")
+    settings = load_settings()
+    assert settings.server("anthropic") == ("ant-CANARY", None)
+    assert settings.server("google") == ("goog-CANARY", "http://user:pw-CANARY@127.0.0.1:9")
+    assert settings.server("openai") == (None, None)
+    assert {"ant-CANARY", "goog-CANARY", "pw-CANARY"} <= set(settings.secrets)
+    assert {"ant-CANARY", "goog-CANARY", "pw-CANARY"} <= set(known_secrets())
+    assert "CANARY" not in repr(settings)
+    monkeypatch.setenv("GEMINI_API_KEY", "gem-CANARY")  # the first of the two wins
+    assert load_settings().server("google")[0] == "gem-CANARY"
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "ftp://user:pw2-CANARY@host")
+    with pytest.raises(UsageError) as info:
+        load_settings()
+    assert "ANTHROPIC_BASE_URL" in str(info.value) and "CANARY" not in str(info.value)
