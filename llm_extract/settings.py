@@ -329,6 +329,14 @@ _SECRET_FIELDS = {
     for field in _CREDENTIAL_FIELDS[provider]
 }
 
+#: The credential setting each of its environment variables fills.
+_FIELD_OF_VARIABLE = {
+    variable: field
+    for provider, (keys, base_url) in CREDENTIAL_ENVS.items()
+    for field, variables in zip(_CREDENTIAL_FIELDS[provider], (keys, (base_url,)), strict=True)
+    for variable in variables
+}
+
 
 def _usage_error(
     exc: ValidationError, given: Mapping[str, Any], params: Mapping[str, Any], prompt_origin: str
@@ -338,6 +346,7 @@ def _usage_error(
     clauses = []
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
+        name = _FIELD_OF_VARIABLE.get(name, name)  # an alias among choices names its variable
         message = str(error["msg"]).removeprefix("Value error, ")
         if not name and ":" in message:  # a check across fields names its field first
             name, _, message = message.partition(": ")
