@@ -16,6 +16,10 @@ The same fixture as :mod:`openai_server` (queued actions, ``server.default``,
 - usage overrides: ``prompt_tokens``, ``completion_tokens``, ``cached_tokens``.
 
 ``base_url`` is what ``google.genai.Client(http_options={"base_url": ...})`` is given.
+
+Batches of inlined requests: ``POST .../models/{model}:batchGenerateContent`` answers each
+request with the next scripted action and keeps the batch (``server.batches``, ended at
+once); ``GET .../batches/{id}`` gives it, with its inlined responses.
 """
 
 from __future__ import annotations
@@ -119,7 +123,14 @@ class GeminiServer(OpenAIServer):
     def __init__(self) -> None:
         super().__init__()
         self.default = Status(418, gemini_error(418, "no scripted action for this request"))
+        self.batches: dict[str, JsonDict] = {}
+        #: the inlined requests of each batch, as sent
+        self.batch_requests: dict[str, list[JsonDict]] = {}
         self.add_route("POST", r"/v1(?:beta)?/models/(?P<model>[^/:]+):generateContent", _generate)
+        self.add_route(
+            "POST", r"/v1(?:beta)?/models/(?P<model>[^/:]+):batchGenerateContent", _create_batch
+        )
+        self.add_route("GET", r"/v1(?:beta)?/batches/(?P<id>[\w-]+)", _get_batch)
 
     @property
     def base_url(self) -> str:
@@ -147,6 +158,49 @@ def _generate(server: OpenAIServer, request: RecordedRequest, match: re.Match[st
     if not isinstance(request.body, dict) or "contents" not in request.body:
         return Response(400, gemini_error(400, "contents is required"))
     return server.resolve(server.next_action(request), request)
+
+
+def _create_batch(server: OpenAIServer, request: RecordedRequest, match: re.Match[str]) -> Response:
+    assert isinstance(server, GeminiServer)
+    body = request.body if isinstance(request.body, dict) else {}
+    batch = body.get("batch") or {}
+    items = ((batch.get("inputConfig") or {}).get("requests") or {}).get("requests")
+    if not isinstance(items, list) or not items:
+        return Response(400, gemini_error(400, "batch.inputConfig.requests is required"))
+    name = f"batches/b{server.next_number()}"
+    responses = []
+    for item in items:
+        one = RecordedRequest("POST", ":generateContent", request.headers, b"", item["request"])
+        answer = server.resolve(server.next_action(one), one)
+        entry: JsonDict = {"metadata": item.get("metadata")}
+        if answer.status == 200:
+            entry["response"] = answer.body
+        else:
+            entry["error"] = (answer.body or {}).get("error", {"code": answer.status})
+        responses.append(entry)
+    server.batch_requests[name] = items
+    server.batches[name] = {
+        "name": name,
+        "metadata": {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch",
+            "model": f"models/{match.group('model')}",
+            "displayName": batch.get("displayName", name),
+            "state": "BATCH_STATE_SUCCEEDED",
+            "createTime": "2026-01-01T00:00:00Z",
+            "endTime": "2026-01-01T00:01:00Z",
+            "output": {"inlinedResponses": {"inlinedResponses": responses}},
+        },
+        "done": True,
+    }
+    return Response(200, server.batches[name])
+
+
+def _get_batch(server: OpenAIServer, request: RecordedRequest, match: re.Match[str]) -> Response:
+    assert isinstance(server, GeminiServer)
+    name = f"batches/{match.group('id')}"
+    if name not in server.batches:
+        return Response(404, gemini_error(404, "no such batch"))
+    return Response(200, server.batches[name])
 
 
 __all__ = ["GeminiServer", "Reply", "Status", "Truncated", "gemini_error"]

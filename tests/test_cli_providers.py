@@ -245,3 +245,52 @@ def test_a_mode_the_provider_does_not_take_is_a_usage_error(
     assert result.exit_code == 2
     assert "--mode tools" in result.stderr and result.stderr.count("\n") == 1
     assert anthropic_server.requests == []
+
+
+def test_gemini_batch_prepare_submit_status_download_collect(
+    gemini_server: GeminiServer, tmp_path: Path
+) -> None:
+    folder = write_samples(tmp_path / "reports")
+    requests = tmp_path / "requests.jsonl"
+    prepared = invoke("batch", "prepare", str(folder), "-o", str(requests), "--model", GEMINI)
+    assert prepared.exit_code == 0, prepared.output
+    lines_sent = [json.loads(t) for t in requests.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["key"] for line in lines_sent) == ["r120", "r121", "r122"]
+    assert lines_sent[0]["request"]["tools"] and lines_sent[0]["request"]["contents"]
+    assert gemini_server.requests == []
+
+    answers = answers_by_month()
+    bad_key = next(k for k in answers if "122" in k)
+    answers[bad_key] = {**answers[bad_key], "coalition_month": 999}
+    gemini_server.answer_by_text(answers)
+    submitted = invoke("batch", "submit", str(requests))
+    assert submitted.exit_code == 0, submitted.output
+    batch_id = submitted.stdout.strip()
+    assert batch_id in gemini_server.batches
+    sent = gemini_server.batch_requests[batch_id]
+    assert [item["metadata"] for item in sent] == [{"key": line["key"]} for line in lines_sent]
+    for item, line in zip(sent, lines_sent, strict=True):  # the prepared bodies, as sent
+        assert item["request"]["contents"] == line["request"]["contents"]
+        assert item["request"]["tools"] == line["request"]["tools"]
+
+    status = invoke("batch", "status", batch_id)
+    assert status.exit_code == 0 and "JOB_STATE_SUCCEEDED" in status.output
+
+    results_file = tmp_path / "results.jsonl"
+    downloaded = invoke("batch", "download", batch_id, "-o", str(results_file))
+    assert downloaded.exit_code == 0, downloaded.output
+    out = tmp_path / "out.jsonl"
+    collected = invoke(
+        "batch", "collect", str(results_file), "-m", str(requests), "-o", str(out), "--no-cache"
+    )
+    results = {r.report_id: r for r in lines(out)}
+    assert collected.exit_code == 1  # r122's answer does not validate
+    assert {k: r.status for k, r in results.items()} == {
+        "r120": "ok",
+        "r121": "ok",
+        "r122": "failed",
+    }
+    assert all(r.model == GEMINI for r in results.values())
+    ok = results["r121"]
+    assert ok.extraction is not None and ok.extraction.convoys[0].batches == 3
+    assert GEMINI_KEY not in requests.read_text() + results_file.read_text() + out.read_text()

@@ -69,6 +69,8 @@ app = typer.Typer(
 
 #: Anthropic's message batch ids start so; status and download send them to Anthropic.
 ANTHROPIC_BATCH_PREFIX = "msgbatch_"
+#: The Gemini API's batch names start so; status and download send them to Google.
+GOOGLE_BATCH_PREFIX = "batches/"
 
 
 @contextmanager
@@ -109,6 +111,44 @@ def _anthropic_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
     except anthropic.AnthropicError as exc:
         fail(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+@contextmanager
+def _google() -> Iterator[Any]:
+    """A google-genai client from GEMINI_API_KEY / GOOGLE_GEMINI_BASE_URL."""
+    with cli_errors():
+        settings = load_settings()
+    key, base_url = settings.server("google")
+    keys, base = CREDENTIAL_ENVS["google"]
+    if not key and not base_url:
+        fail(f"Gemini batches need {keys[0]} (or {base} for a compatible server)")
+    try:
+        from google import genai
+        from google.genai import types
+    except ImportError:
+        fail("Gemini batches need google-genai: pip install 'llm-extract[google]'")
+    with genai.Client(
+        api_key=key or "no-key", http_options=types.HttpOptions(base_url=base_url)
+    ) as client:
+        yield client
+
+
+def _google_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    from google.genai import errors
+
+    try:
+        return call(*args, **kwargs)
+    except errors.APIError as exc:
+        fail(f"{what}: {exc.code} {exc.message or exc.status}")
+
+
+def _request_lines(file: Path) -> list[dict[str, Any]]:
+    if not file.is_file():
+        fail(f"{file}: no such request file")
+    try:
+        return [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines() if t]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        fail(f"{file}: not a request file of prepare ({type(exc).__name__})")
 
 
 def _protocol(requests_file: Path) -> str:
@@ -188,20 +228,51 @@ def submit_command(
     if anthropic_files:
         with _anthropic() as client:
             _submit_anthropic(client, anthropic_files)
-    others = [f for f in requests if f not in anthropic_files]
+    google_files = [f for f in requests if _protocol(f) == "google"]
+    if google_files:
+        with _google() as client:
+            _submit_google(client, google_files)
+    others = [f for f in requests if f not in anthropic_files and f not in google_files]
     if others:
         with _client() as client:
             _submit(client, others, window)
 
 
+def _submit_google(client: Any, requests: list[Path]) -> None:
+    """Each file as one batch job of inlined requests (the key travels as metadata)."""
+    from google.genai import types
+
+    for file in requests:
+        with cli_errors():
+            model = load_manifest(file).model.partition("/")[2]
+        inlined = []
+        for line in _request_lines(file):
+            body = dict(line["request"])
+            config = {
+                k: body.pop(k) for k in ("systemInstruction", "tools", "toolConfig") if k in body
+            }
+            config.update(body.pop("generationConfig", {}))
+            if "safetySettings" in body:
+                config["safetySettings"] = body.pop("safetySettings")
+            inlined.append(
+                types.InlinedRequest.model_validate(
+                    {**body, "config": config, "metadata": {"key": line["key"]}}
+                )
+            )
+        batch = _google_call(
+            f"{file}: create batch",
+            client.batches.create,
+            model=model,
+            src=inlined,
+            config={"display_name": f"llm-extract {file.name}"},
+        )
+        typer.echo(batch.name)
+        echo_error(f"{file}: batch {batch.name} ({batch.state})")
+
+
 def _submit_anthropic(client: Any, requests: list[Path]) -> None:
     for file in requests:
-        if not file.is_file():
-            fail(f"{file}: no such request file")
-        try:
-            lines = [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines() if t]
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            fail(f"{file}: not a request file of prepare ({type(exc).__name__})")
+        lines = _request_lines(file)
         batch = _anthropic_call(
             f"{file}: create batch", client.messages.batches.create, requests=lines
         )
@@ -241,6 +312,12 @@ def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
             f"errored, {c.processing} processing, {c.canceled} canceled, {c.expired} expired"
         )
         return
+    if batch_id.startswith(GOOGLE_BATCH_PREFIX):
+        with _google() as client:
+            job = _google_call(f"batch {batch_id}", client.batches.get, name=batch_id)
+        state = getattr(job.state, "value", job.state)
+        typer.echo(f"{job.name}: {state}")
+        return
     with _client() as client:
         batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
     counts = batch.request_counts
@@ -262,8 +339,39 @@ def download_command(
         with _anthropic() as client:
             _download_anthropic(client, batch_id, output)
         return
+    if batch_id.startswith(GOOGLE_BATCH_PREFIX):
+        with _google() as client:
+            _download_google(client, batch_id, output)
+        return
     with _client() as client:
         _download(client, batch_id, output)
+
+
+def _download_google(client: Any, batch_id: str, output: Path) -> None:
+    """The inlined responses as Gemini batch result lines: ``{"key", "response" | "error"}``."""
+    job = _google_call(f"batch {batch_id}", client.batches.get, name=batch_id)
+    state = str(getattr(job.state, "value", job.state))
+    if state != "JOB_STATE_SUCCEEDED" or job.dest is None:
+        fail(f"batch {batch_id} has no results yet ({state})", EXIT_FAILED)
+    lines = []
+    for n, item in enumerate(job.dest.inlined_responses or []):
+        key = (item.metadata or {}).get("key", f"#{n}")
+        line: dict[str, Any] = {"key": key}
+        if item.response is not None:
+            line["response"] = item.response.model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+        else:
+            line["error"] = (
+                item.error.model_dump(mode="json", exclude_none=True) if item.error else {}
+            )
+        lines.append(json.dumps(line, ensure_ascii=False))
+    try:
+        output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    except OSError as exc:
+        fail(f"{output}: cannot write ({exc.strerror})")
+    typer.echo(str(output))
+    echo_error(f"batch {batch_id} ({state}): saved {len(lines)} result(s)")
 
 
 def _download_anthropic(client: Any, batch_id: str, output: Path) -> None:

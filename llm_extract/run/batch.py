@@ -30,6 +30,10 @@ request line is ``{"custom_id": REPORT_ID, "params": <Messages API body>}`` (the
 online path sends), a result line ``{"custom_id": ..., "result": {"type": "succeeded",
 "message": <message>}}`` (or ``errored``, ``canceled``, ``expired``); the manifest's
 ``protocol`` says which (``openai`` for manifests written before it existed).
+
+Google models (``google/<model>``) go through the Gemini API's batch jobs, in the line
+format of its batch files: ``{"key": REPORT_ID, "request": <generateContent body>}`` out,
+``{"key": ..., "response": <GenerateContentResponse>}`` (or ``"error"``) back.
 """
 
 from __future__ import annotations
@@ -102,7 +106,12 @@ class Manifest(BaseModel):
 
     def request_for(self, custom_id: str, settings: ModelSettings) -> ExtractionRequest:
         report = self.entries[custom_id].report()
-        return ExtractionRequest(report=report, messages=[], settings=settings, prompt=self.prompt)
+        # The answer is replayed, whatever is asked; an SDK that checks its request (Gemini's)
+        # wants one message.
+        messages = [{"role": "user", "content": "(batch answer, replayed)"}]
+        return ExtractionRequest(
+            report=report, messages=messages, settings=settings, prompt=self.prompt
+        )
 
 
 def manifest_path(requests_path: str | Path) -> Path:
@@ -114,12 +123,14 @@ def manifest_path(requests_path: str | Path) -> Path:
 def batch_line(custom_id: str, body: dict[str, Any], protocol: str = "openai") -> dict[str, Any]:
     if protocol == "anthropic":
         return {"custom_id": custom_id, "params": body}
+    if protocol == "google":
+        return {"key": custom_id, "request": body}
     return {"custom_id": custom_id, "method": "POST", "url": BATCH_URL, "body": body}
 
 
 def line_body(line: dict[str, Any]) -> dict[str, Any]:
     """The request body of a request line, whichever the protocol."""
-    body = line.get("body", line.get("params"))
+    body = line.get("body", line.get("params", line.get("request")))
     return body if isinstance(body, dict) else {}
 
 
@@ -285,7 +296,7 @@ def read_batch_lines(lines: Iterable[str]) -> Iterator[ResultLine]:
         if not isinstance(data, dict):
             yield ResultLine(number, None, None, f"line {number}: not a JSON object")
             continue
-        custom_id = data.get("custom_id")
+        custom_id = data.get("custom_id", data.get("key"))  # key: Gemini's batch lines
         if not isinstance(custom_id, str) or not custom_id:
             yield ResultLine(number, None, data, f"line {number}: no custom_id")
             continue
@@ -313,6 +324,9 @@ def answer_of(data: dict[str, Any]) -> dict[str, Any]:
     if "result" in data:
         message: dict[str, Any] = data["result"]["message"]
         return message
+    if "key" in data:
+        answer: dict[str, Any] = data["response"]
+        return answer
     body: dict[str, Any] = data["response"]["body"]
     return body
 
@@ -321,6 +335,14 @@ def _line_failure(data: dict[str, Any]) -> tuple[str, str] | None:
     """(kind, message) when the provider says the request failed, else None."""
     if "result" in data:
         return _anthropic_failure(data["result"])
+    if "key" in data:  # Gemini
+        error = data.get("error")
+        if error:
+            detail = error if isinstance(error, dict) else {}
+            return f"http_{detail.get('code', 'error')}", str(detail.get("message") or error)
+        if not isinstance(data.get("response"), dict):
+            return "invalid_result", "the line has neither a response nor an error"
+        return None
     error = data.get("error")
     if error:
         if isinstance(error, dict):
