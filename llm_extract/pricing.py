@@ -17,6 +17,8 @@ class Price:
     input: float
     output: float
     cached_input: float
+    #: writing the prompt cache (Anthropic), per million tokens; the input price elsewhere
+    cache_write: float
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,11 @@ class PriceTable:
         if price is None:
             return None
         cached = min(usage.cached_prompt_tokens, usage.prompt_tokens)
+        written = min(usage.cache_write_tokens, usage.prompt_tokens - cached)
         dollars = (
-            (usage.prompt_tokens - cached) * price.input
+            (usage.prompt_tokens - cached - written) * price.input
             + cached * price.cached_input
+            + written * price.cache_write
             + usage.completion_tokens * price.output
         ) / 1_000_000
         return dollars * (self.batch_discount if batch else 1.0)
@@ -53,6 +57,7 @@ def parse_price_table(text: str, origin: str) -> PriceTable:
                 input=float(entry["input"]),
                 output=float(entry["output"]),
                 cached_input=float(entry.get("cached_input", entry["input"])),
+                cache_write=float(entry.get("cache_write", entry["input"])),
             )
             for name, entry in data.get("models", {}).items()
         }

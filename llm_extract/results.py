@@ -33,6 +33,8 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     total_tokens: int = 0
     cached_prompt_tokens: int = 0
+    #: prompt tokens written to the provider's prompt cache (Anthropic bills them apart)
+    cache_write_tokens: int = 0
     attempts: int = 0
     retries: dict[str, int] = Field(default_factory=dict)
     reasks: int = 0
@@ -55,6 +57,7 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
             cached_prompt_tokens=self.cached_prompt_tokens + other.cached_prompt_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             attempts=self.attempts + other.attempts,
             retries=add_counts(self.retries, other.retries),
             reasks=self.reasks + other.reasks,

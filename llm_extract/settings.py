@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -40,6 +47,21 @@ ENV_PREFIX = "LLM_EXTRACT_"
 CONFIG_FILE = "llm-extract.toml"
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
+
+#: Whose key and base URL a backend uses (``Capabilities.credentials``).
+Credentials = Literal["openai", "anthropic", "google"]
+#: Each provider's environment variables: the key (the first set wins), then the base URL.
+CREDENTIAL_ENVS: dict[Credentials, tuple[tuple[str, ...], str]] = {
+    "openai": ((API_KEY_ENV,), BASE_URL_ENV),
+    "anthropic": (("ANTHROPIC_API_KEY",), "ANTHROPIC_BASE_URL"),
+    "google": (("GEMINI_API_KEY", "GOOGLE_API_KEY"), "GOOGLE_GEMINI_BASE_URL"),
+}
+#: The settings that hold them (``<provider>_api_key``, ``<provider>_base_url``).
+_CREDENTIAL_FIELDS: dict[Credentials, tuple[str, str]] = {
+    "openai": ("api_key", "base_url"),
+    "anthropic": ("anthropic_api_key", "anthropic_base_url"),
+    "google": ("google_api_key", "google_base_url"),
+}
 
 #: How the answer is held to the schema: one way per server family (each is one module of
 #: ``llm_extract.backends.modes``; ``docs/servers.md`` says which server takes which).
@@ -201,14 +223,39 @@ class Settings(BaseSettings):
 
     # --- the server --------------------------------------------------------------------------
     api_key: SecretStr | None = Field(None, validation_alias=API_KEY_ENV)
-    base_url: str | None = Field(None, validation_alias=BASE_URL_ENV)
+    # a base URL may carry a password: never in repr()
+    base_url: str | None = Field(None, validation_alias=BASE_URL_ENV, repr=False)
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices(*CREDENTIAL_ENVS["anthropic"][0], "anthropic_api_key")
+    )
+    anthropic_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices(CREDENTIAL_ENVS["anthropic"][1], "anthropic_base_url"),
+        repr=False,
+    )
+    google_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices(*CREDENTIAL_ENVS["google"][0], "google_api_key")
+    )
+    google_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices(CREDENTIAL_ENVS["google"][1], "google_base_url"),
+        repr=False,
+    )
 
-    @field_validator("api_key", "base_url", mode="before")
+    @field_validator(
+        "api_key",
+        "base_url",
+        "anthropic_api_key",
+        "anthropic_base_url",
+        "google_api_key",
+        "google_base_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "anthropic_base_url", "google_base_url")
     @classmethod
     def _is_a_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -252,11 +299,15 @@ class Settings(BaseSettings):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values never to be written anywhere: the API key, credentials in the base URL."""
+        """Values never to be written anywhere: the API keys, credentials in the base URLs."""
         from llm_extract.redact import url_secrets
 
-        key = (self.api_key.get_secret_value(),) if self.api_key is not None else ()
-        return (*key, *url_secrets(self.base_url))
+        found: list[str] = []
+        for provider in CREDENTIAL_ENVS:
+            key, base_url = self.server(provider)
+            found += [key] if key else []
+            found += url_secrets(base_url)
+        return tuple(found)
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key is not None else None
@@ -273,6 +324,13 @@ class Settings(BaseSettings):
         """Options, then the environment, then the configuration files (module doc)."""
         values = {name: value for name, (value, _) in read_config().items()}
         return init_settings, env_settings, InitSettingsSource(settings_cls, values)
+
+    def server(self, provider: Credentials = "openai") -> tuple[str | None, str | None]:
+        """The API key and base URL of ``provider`` (``Capabilities.credentials``)."""
+        key_field, url_field = _CREDENTIAL_FIELDS[provider]
+        key: SecretStr | None = getattr(self, key_field)
+        base_url: str | None = getattr(self, url_field)
+        return (key.get_secret_value() if key is not None else None), base_url
 
 
 #: Where each setting comes from on the command line (for messages).
@@ -366,6 +424,22 @@ def environment() -> Settings:
     return load_settings()
 
 
+#: Each credential setting and the environment variable it is read from (for messages).
+_SECRET_FIELDS = {
+    field: (envs[0][0] if field.endswith("api_key") else envs[1])
+    for provider, envs in CREDENTIAL_ENVS.items()
+    for field in _CREDENTIAL_FIELDS[provider]
+}
+
+#: The credential setting each of its environment variables fills.
+_FIELD_OF_VARIABLE = {
+    variable: field
+    for provider, (keys, base_url) in CREDENTIAL_ENVS.items()
+    for field, variables in zip(_CREDENTIAL_FIELDS[provider], (keys, (base_url,)), strict=True)
+    for variable in variables
+}
+
+
 def _usage_error(
     exc: ValidationError, given: Mapping[str, Any], params: Mapping[str, Any], prompt_origin: str
 ) -> UsageError:
@@ -375,6 +449,7 @@ def _usage_error(
     config = read_config()
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
+        name = _FIELD_OF_VARIABLE.get(name, name)  # an alias among choices names its variable
         message = str(error["msg"]).removeprefix("Value error, ")
         if not name and ":" in message:  # a check across fields names its field first
             name, _, message = message.partition(": ")
@@ -382,8 +457,8 @@ def _usage_error(
             where = OPTION_NAMES.get(name, name)
         elif name in params:
             where = f"{prompt_origin}: [params] {name}"
-        elif name in ("api_key", "base_url"):
-            where = API_KEY_ENV if name == "api_key" else BASE_URL_ENV
+        elif name in _SECRET_FIELDS:
+            where = _SECRET_FIELDS[name]
         elif f"{ENV_PREFIX}{name.upper()}" in os.environ:
             where = f"{ENV_PREFIX}{name.upper()}"
         elif name in config:
@@ -391,11 +466,16 @@ def _usage_error(
         else:
             where = OPTION_NAMES.get(name, name)
         value = error.get("input")
-        # the error names the field or its variable; a base URL may carry a password
+        # the error names the field or its variable; a key is never shown, and a base URL
+        # (any provider's) only with its credentials masked
         shown = "" if isinstance(value, dict) else f" (got {value!r})"
-        if name in ("api_key", API_KEY_ENV):
+        if name in _SECRET_FIELDS or name == API_KEY_ENV:
             shown = ""
-        elif name in ("base_url", BASE_URL_ENV) and isinstance(value, str):
+            if name.endswith("base_url") and isinstance(value, str):
+                from llm_extract.redact import redact_url
+
+                shown = f" (got {redact_url(value)!r})"
+        elif name == BASE_URL_ENV and isinstance(value, str):
             from llm_extract.redact import redact_url
 
             shown = f" (got {redact_url(value)!r})"
@@ -410,5 +490,8 @@ def known_secrets() -> tuple[str, ...]:
 
     from llm_extract.redact import url_secrets
 
-    key = os.environ.get(API_KEY_ENV, "").strip()
-    return (*((key,) if key else ()), *url_secrets(os.environ.get(BASE_URL_ENV)))
+    found: list[str] = []
+    for keys, base_url in CREDENTIAL_ENVS.values():
+        found += [v for v in (os.environ.get(k, "").strip() for k in keys) if v]
+        found += url_secrets(os.environ.get(base_url))
+    return tuple(found)

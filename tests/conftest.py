@@ -39,6 +39,11 @@ settings.load_profile("llm-extract")
 ISOLATED_ENV = (
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_GEMINI_BASE_URL",
     "LLM_EXTRACT_MODEL",
     "LLM_EXTRACT_PROMPTS_DIR",
     "LLM_EXTRACT_PRICES",

@@ -115,6 +115,9 @@ class RecordedRequest:
         for message in self.body.get("messages", []):
             if message.get("role") == "user":
                 texts.append(_message_text(message.get("content")))
+        for content in self.body.get("contents", []):  # Gemini's generateContent
+            if isinstance(content, dict) and content.get("role", "user") == "user":
+                texts.append(_message_text(content.get("parts")))
         return texts
 
     def all_text(self) -> str:
@@ -354,21 +357,21 @@ class OpenAIServer:
         if isinstance(action, Drop):
             return Response(None)
         if isinstance(action, Status):
-            payload = action.body if action.body is not None else error_body(action.code)
+            payload = action.body if action.body is not None else self.error_body(action.code)
             return Response(action.code, payload, action.headers)
         if isinstance(action, Truncated):
             text = _payload_text(action.payload)
             cut = text[: max(1, len(text) // 2)]
             return Response(
                 200,
-                completion(
+                self.completion(
                     body, cut, finish_reason="length", usage=action.usage, number=self.next_number()
                 ),
             )
         text = _payload_text(action.payload)
         return Response(
             200,
-            completion(
+            self.completion(
                 body,
                 text,
                 finish_reason=action.finish_reason,
@@ -376,6 +379,22 @@ class OpenAIServer:
                 number=self.next_number(),
             ),
         )
+
+    # -- the protocol's shapes (other protocols' servers override these two) --
+    def completion(
+        self,
+        body: JsonDict,
+        text: str,
+        *,
+        finish_reason: str,
+        usage: Mapping[str, int] | None,
+        number: int,
+    ) -> JsonDict:
+        """The success answer carrying ``text``; ``finish_reason`` "length" is a truncation."""
+        return completion(body, text, finish_reason=finish_reason, usage=usage, number=number)
+
+    def error_body(self, code: int) -> JsonDict:
+        return error_body(code)
 
 
 def _chat_completions(

@@ -97,13 +97,22 @@ def test_every_module_of_the_package_has_its_layer() -> None:
 
 
 def test_every_setting_is_documented() -> None:
+    from pydantic import AliasChoices
+
     from llm_extract.settings import ENV_PREFIX, Settings
 
     page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+
+    def variables(name: str, alias: object) -> list[str]:
+        if isinstance(alias, AliasChoices):  # every environment variable it is read from
+            return [c for c in alias.choices if isinstance(c, str) and c.isupper()]
+        return [str(alias or ENV_PREFIX + name.upper())]
+
     missing = [
-        name
+        variable
         for name, field in Settings.model_fields.items()
-        if f"`{field.validation_alias or ENV_PREFIX + name.upper()}`" not in page
+        for variable in variables(name, field.validation_alias)
+        if f"`{variable}`" not in page
     ]
     assert missing == []
 

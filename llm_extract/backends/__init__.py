@@ -75,6 +75,20 @@ def _openai(
     return OpenAIBackend(settings, http_client=http_client, memory=memory)
 
 
+def _instructor(
+    settings: ModelSettings,
+    http_client: HttpClient | None = None,
+    memory: ModeMemory | None = None,
+) -> Backend:
+    from llm_extract.backends.instructor_backend.backend import InstructorBackend
+
+    return InstructorBackend(settings, http_client=http_client)
+
+
+def _prefixed(prefix: str) -> Callable[[str], bool]:
+    return lambda model: model.startswith(prefix)
+
+
 #: Model name of the offline pattern extractor.
 RULES_MODEL = "rules"
 
@@ -94,6 +108,36 @@ REGISTRY: tuple[BackendSpec, ...] = (
         serves=lambda model: model == RULES_MODEL,
         create=_rules,
         names=(RULES_MODEL,),
+    ),
+    BackendSpec(
+        name="anthropic",
+        description="Anthropic's Messages API through instructor (anthropic/<model>)",
+        capabilities=Capabilities(
+            needs_credentials=True,
+            http=True,
+            cacheable=True,
+            batch_api=True,
+            uses_prompt=True,
+            credentials="anthropic",
+            fixed_mode="tools",
+        ),
+        serves=_prefixed("anthropic/"),
+        create=_instructor,
+    ),
+    BackendSpec(
+        name="google",
+        description="Google's Gemini API through instructor (google/<model>)",
+        capabilities=Capabilities(
+            needs_credentials=True,
+            http=True,
+            cacheable=True,
+            batch_api=True,
+            uses_prompt=True,
+            credentials="google",
+            fixed_mode="tools",
+        ),
+        serves=_prefixed("google/"),
+        create=_instructor,
     ),
     BackendSpec(
         name="openai",

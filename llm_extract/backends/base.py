@@ -15,6 +15,8 @@ from llm_extract.settings import (
     DEFAULT_MODE,
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
+    ConcreteMode,
+    Credentials,
     Mode,
 )
 
@@ -27,7 +29,8 @@ Message = dict[str, Any]
 class Capabilities:
     """What a backend can do; the run layer and the commands ask these, never the model name."""
 
-    #: needs ``OPENAI_API_KEY``, or ``OPENAI_BASE_URL`` for a server that needs no key
+    #: needs an API key, or a base URL for a server that needs no key (``credentials`` says
+    #: whose: ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``...)
     needs_credentials: bool
     #: sends HTTP requests: rate limits, the request log and ``--dry-run`` bodies apply
     http: bool
@@ -41,6 +44,10 @@ class Capabilities:
     #: on the reports ``evals/splits.toml`` lists as ``dev`` or ``spent`` are not a measure
     #: of how it does on new reports
     written_from_gold: bool = False
+    #: whose key and base URL it is given (settings.CREDENTIAL_ENVS)
+    credentials: Credentials = "openai"
+    #: the one mode it sends, which ``--mode auto`` means for it (None: it has several)
+    fixed_mode: ConcreteMode | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,7 @@ from llm_extract.run.batch import (
     MAX_BYTES_PER_FILE,
     MAX_REQUESTS_PER_FILE,
     collect_results,
+    line_body,
     load_manifest,
     manifest_path,
     prepare_reports,
@@ -56,6 +58,7 @@ from llm_extract.settings import (
     API_KEY_ENV,
     BASE_URL_ENV,
     CONCRETE_MODES,
+    CREDENTIAL_ENVS,
     Mode,
     Settings,
     load_settings,
@@ -63,10 +66,16 @@ from llm_extract.settings import (
 from llm_extract.sources.files import read_reports
 
 app = typer.Typer(
-    help="OpenAI Batch API: prepare, submit, status, download, collect.",
+    help="OpenAI Batch API or Anthropic Message Batches: prepare, submit, status, download, "
+    "collect.",
     no_args_is_help=True,
     add_completion=False,  # completion is the top-level command's
 )
+
+#: Anthropic's message batch ids start so; status and download send them to Anthropic.
+ANTHROPIC_BATCH_PREFIX = "msgbatch_"
+#: The Gemini API's batch names start so; status and download send them to Google.
+GOOGLE_BATCH_PREFIX = "batches/"
 
 
 @contextmanager
@@ -81,6 +90,78 @@ def _client() -> Iterator[Any]:
         fail(f"the Batch API needs {API_KEY_ENV} (or {BASE_URL_ENV} for a compatible server)")
     with openai.OpenAI(api_key=key or "no-key", base_url=base_url, max_retries=2) as client:
         yield client
+
+
+@contextmanager
+def _anthropic() -> Iterator[Any]:
+    """An Anthropic client from ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL, closed after use."""
+    with cli_errors():
+        settings = load_settings()
+    key, base_url = settings.server("anthropic")
+    keys, base = CREDENTIAL_ENVS["anthropic"]
+    if not key and not base_url:
+        fail(f"Message Batches need {keys[0]} (or {base} for a compatible server)")
+    try:
+        import anthropic
+    except ImportError:
+        fail("Message Batches need the anthropic SDK: pip install 'llm-extract[anthropic]'")
+    with anthropic.Anthropic(api_key=key or "no-key", base_url=base_url, max_retries=2) as client:
+        yield client
+
+
+def _anthropic_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    import anthropic
+
+    try:
+        return call(*args, **kwargs)
+    except anthropic.AnthropicError as exc:
+        fail(f"{what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+@contextmanager
+def _google() -> Iterator[Any]:
+    """A google-genai client from GEMINI_API_KEY / GOOGLE_GEMINI_BASE_URL."""
+    with cli_errors():
+        settings = load_settings()
+    key, base_url = settings.server("google")
+    keys, base = CREDENTIAL_ENVS["google"]
+    if not key and not base_url:
+        fail(f"Gemini batches need {keys[0]} (or {base} for a compatible server)")
+    try:
+        from google import genai
+        from google.genai import types
+    except ImportError:
+        fail("Gemini batches need google-genai: pip install 'llm-extract[google]'")
+    with genai.Client(
+        api_key=key or "no-key", http_options=types.HttpOptions(base_url=base_url)
+    ) as client:
+        yield client
+
+
+def _google_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    from google.genai import errors
+
+    try:
+        return call(*args, **kwargs)
+    except errors.APIError as exc:
+        fail(f"{what}: {exc.code} {exc.message or exc.status}")
+
+
+def _request_lines(file: Path) -> list[dict[str, Any]]:
+    if not file.is_file():
+        fail(f"{file}: no such request file")
+    try:
+        return [json.loads(t) for t in file.read_text(encoding="utf-8").splitlines() if t]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        fail(f"{file}: not a request file of prepare ({type(exc).__name__})")
+
+
+def _protocol(requests_file: Path) -> str:
+    """The batch protocol of a request file, from its manifest ("openai" without one)."""
+    if not manifest_path(requests_file).is_file():
+        return "openai"
+    with cli_errors():
+        return load_manifest(requests_file).protocol
 
 
 def _api_call(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -141,7 +222,7 @@ def prepare_command(
             max_bytes=MAX_BYTES_PER_FILE,
             force=force,
         )
-    prompt_tokens = sum(estimate_body_tokens(line["body"]) for line in prepared.lines)
+    prompt_tokens = sum(estimate_body_tokens(line_body(line)) for line in prepared.lines)
     answer = settings.max_tokens * len(prepared.lines)
     cost = runner.prices.cost(
         settings.model, Usage(prompt_tokens=prompt_tokens, completion_tokens=answer), batch=True
@@ -164,8 +245,60 @@ def submit_command(
     ] = "24h",
 ) -> None:
     """Upload request files and start one batch per file; prints the batch ids."""
-    with _client() as client:
-        _submit(client, requests, window)
+    anthropic_files = [f for f in requests if _protocol(f) == "anthropic"]
+    if anthropic_files:
+        with _anthropic() as client:
+            _submit_anthropic(client, anthropic_files)
+    google_files = [f for f in requests if _protocol(f) == "google"]
+    if google_files:
+        with _google() as client:
+            _submit_google(client, google_files)
+    others = [f for f in requests if f not in anthropic_files and f not in google_files]
+    if others:
+        with _client() as client:
+            _submit(client, others, window)
+
+
+def _submit_google(client: Any, requests: list[Path]) -> None:
+    """Each file as one batch job of inlined requests (the key travels as metadata)."""
+    from google.genai import types
+
+    for file in requests:
+        with cli_errors():
+            model = load_manifest(file).model.partition("/")[2]
+        inlined = []
+        for line in _request_lines(file):
+            body = dict(line["request"])
+            config = {
+                k: body.pop(k) for k in ("systemInstruction", "tools", "toolConfig") if k in body
+            }
+            config.update(body.pop("generationConfig", {}))
+            if "safetySettings" in body:
+                config["safetySettings"] = body.pop("safetySettings")
+            inlined.append(
+                types.InlinedRequest.model_validate(
+                    {**body, "config": config, "metadata": {"key": line["key"]}}
+                )
+            )
+        batch = _google_call(
+            f"{file}: create batch",
+            client.batches.create,
+            model=model,
+            src=inlined,
+            config={"display_name": f"llm-extract {file.name}"},
+        )
+        typer.echo(batch.name)
+        echo_error(f"{file}: batch {batch.name} ({batch.state})")
+
+
+def _submit_anthropic(client: Any, requests: list[Path]) -> None:
+    for file in requests:
+        lines = _request_lines(file)
+        batch = _anthropic_call(
+            f"{file}: create batch", client.messages.batches.create, requests=lines
+        )
+        typer.echo(batch.id)
+        echo_error(f"{file}: message batch {batch.id} ({batch.processing_status})")
 
 
 def _submit(client: Any, requests: list[Path], window: str) -> None:
@@ -191,6 +324,21 @@ def _submit(client: Any, requests: list[Path], window: str) -> None:
 @app.command("status")
 def status_command(batch_id: Annotated[str, typer.Argument()]) -> None:
     """Show a batch's status and request counts."""
+    if batch_id.startswith(ANTHROPIC_BATCH_PREFIX):
+        with _anthropic() as client:
+            batch = _anthropic_call(f"batch {batch_id}", client.messages.batches.retrieve, batch_id)
+        c = batch.request_counts
+        typer.echo(
+            f"{batch.id}: {batch.processing_status} {c.succeeded} succeeded, {c.errored} "
+            f"errored, {c.processing} processing, {c.canceled} canceled, {c.expired} expired"
+        )
+        return
+    if batch_id.startswith(GOOGLE_BATCH_PREFIX):
+        with _google() as client:
+            job = _google_call(f"batch {batch_id}", client.batches.get, name=batch_id)
+        state = getattr(job.state, "value", job.state)
+        typer.echo(f"{job.name}: {state}")
+        return
     with _client() as client:
         batch = _api_call(f"batch {batch_id}", client.batches.retrieve, batch_id)
     counts = batch.request_counts
@@ -211,12 +359,69 @@ def download_command(
     ] = False,
 ) -> None:
     """Save a finished batch's results (and its error file as <output>.errors.jsonl)."""
+    if batch_id.startswith(ANTHROPIC_BATCH_PREFIX):
+        with _anthropic() as client:
+            _download_anthropic(client, batch_id, output, force=force)
+        return
+    if batch_id.startswith(GOOGLE_BATCH_PREFIX):
+        with _google() as client:
+            _download_google(client, batch_id, output, force=force)
+        return
     with _client() as client:
         _download(client, batch_id, output, force=force)
 
 
 def _is_batch_output(head: bytes) -> bool:
-    return head.lstrip().startswith(b'{"id"') and b'"custom_id"' in head
+    """A results file of a batch: OpenAI's lines (``{"id", "custom_id"...}``), Anthropic's
+    (``{"custom_id"...}``) or Gemini's (``{"key"...}``)."""
+    start = head.lstrip()
+    return (start.startswith(b'{"id"') and b'"custom_id"' in head) or start.startswith(
+        (b'{"custom_id"', b'{"key"')
+    )
+
+
+def _save_lines(output: Path, lines: list[str], force: bool) -> None:
+    """``lines`` as the whole of ``output``, atomically; never over a file of another kind."""
+    with cli_errors():
+        refuse_foreign(output, "a batch results file", _is_batch_output, force=force)
+    try:
+        write_bytes(output, "".join(line + "\n" for line in lines).encode("utf-8"))
+    except OSError as exc:
+        fail(f"{output}: cannot write ({exc.strerror})")
+    echo(str(output))
+
+
+def _download_google(client: Any, batch_id: str, output: Path, *, force: bool = False) -> None:
+    """The inlined responses as Gemini batch result lines: ``{"key", "response" | "error"}``."""
+    job = _google_call(f"batch {batch_id}", client.batches.get, name=batch_id)
+    state = str(getattr(job.state, "value", job.state))
+    if state != "JOB_STATE_SUCCEEDED" or job.dest is None:
+        fail(f"batch {batch_id} has no results yet ({state})", EXIT_FAILED)
+    lines = []
+    for n, item in enumerate(job.dest.inlined_responses or []):
+        key = (item.metadata or {}).get("key", f"#{n}")
+        line: dict[str, Any] = {"key": key}
+        if item.response is not None:
+            line["response"] = item.response.model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+        else:
+            line["error"] = (
+                item.error.model_dump(mode="json", exclude_none=True) if item.error else {}
+            )
+        lines.append(json.dumps(line, ensure_ascii=False))
+    _save_lines(output, lines, force)
+    echo_error(f"batch {batch_id} ({state}): saved {len(lines)} result(s)")
+
+
+def _download_anthropic(client: Any, batch_id: str, output: Path, *, force: bool = False) -> None:
+    batch = _anthropic_call(f"batch {batch_id}", client.messages.batches.retrieve, batch_id)
+    if batch.processing_status != "ended":
+        fail(f"batch {batch_id} has no results yet ({batch.processing_status})", EXIT_FAILED)
+    results = _anthropic_call(f"batch {batch_id}", client.messages.batches.results, batch_id)
+    lines = [r.to_json(indent=None) for r in results]
+    _save_lines(output, lines, force)
+    echo_error(f"message batch {batch_id} (ended): saved {len(lines)} result(s)")
 
 
 def _download(client: Any, batch_id: str, output: Path, *, force: bool = False) -> None:

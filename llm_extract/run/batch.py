@@ -24,6 +24,16 @@ online answer (grounded against the report's text). Lines that failed at the pro
 do not parse, that break the schema or that name an unknown ``custom_id`` become results with
 status ``failed`` and the reason; requests of the manifest without a result line are reported
 as missing. Nothing is dropped silently.
+
+Anthropic models (``anthropic/<model>``) go through Anthropic's Message Batches instead: a
+request line is ``{"custom_id": REPORT_ID, "params": <Messages API body>}`` (the body the
+online path sends), a result line ``{"custom_id": ..., "result": {"type": "succeeded",
+"message": <message>}}`` (or ``errored``, ``canceled``, ``expired``); the manifest's
+``protocol`` says which (``openai`` for manifests written before it existed).
+
+Google models (``google/<model>``) go through the Gemini API's batch jobs, in the line
+format of its batch files: ``{"key": REPORT_ID, "request": <generateContent body>}`` out,
+``{"key": ..., "response": <GenerateContentResponse>}`` (or ``"error"``) back.
 """
 
 from __future__ import annotations
@@ -90,12 +100,19 @@ class Manifest(BaseModel):
     model: str
     mode: str
     prompt: PromptInfo
+    #: whose batch format: "openai" (Batch API) or "anthropic" (Message Batches)
+    protocol: str = "openai"
     requests_files: list[str] = []
     entries: dict[str, ManifestEntry]
 
     def request_for(self, custom_id: str, settings: ModelSettings) -> ExtractionRequest:
         report = self.entries[custom_id].report()
-        return ExtractionRequest(report=report, messages=[], settings=settings, prompt=self.prompt)
+        # The answer is replayed, whatever is asked; an SDK that checks its request (Gemini's)
+        # wants one message.
+        messages = [{"role": "user", "content": "(batch answer, replayed)"}]
+        return ExtractionRequest(
+            report=report, messages=messages, settings=settings, prompt=self.prompt
+        )
 
 
 def manifest_path(requests_path: str | Path) -> Path:
@@ -104,8 +121,18 @@ def manifest_path(requests_path: str | Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
-def batch_line(custom_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def batch_line(custom_id: str, body: dict[str, Any], protocol: str = "openai") -> dict[str, Any]:
+    if protocol == "anthropic":
+        return {"custom_id": custom_id, "params": body}
+    if protocol == "google":
+        return {"key": custom_id, "request": body}
     return {"custom_id": custom_id, "method": "POST", "url": BATCH_URL, "body": body}
+
+
+def line_body(line: dict[str, Any]) -> dict[str, Any]:
+    """The request body of a request line, whichever the protocol."""
+    body = line.get("body", line.get("params", line.get("request")))
+    return body if isinstance(body, dict) else {}
 
 
 @dataclass
@@ -136,6 +163,7 @@ def prepare_batch(
     keys: dict[str, str],
     *,
     mode: str | None = None,
+    protocol: str = "openai",
 ) -> PreparedBatch:
     """One Batch API request line per request (``bodies`` and ``keys`` by report id), rendered
     in ``mode`` (by default the requests' own; ``collect`` reads the answers in it).
@@ -161,11 +189,12 @@ def prepare_batch(
             published=report.published,
             fetched_at=report.fetched_at,
         )
-        lines.append(batch_line(report.report_id, bodies[report.report_id]))
+        lines.append(batch_line(report.report_id, bodies[report.report_id], protocol))
     manifest = Manifest(
         model=first.settings.model,
         mode=mode or first.settings.mode,
         prompt=first.prompt,
+        protocol=protocol,
         entries=entries,
     )
     return PreparedBatch(lines=lines, manifest=manifest)
@@ -183,7 +212,9 @@ async def prepare_reports(runner: Runner, plan: Plan) -> PreparedBatch:
     mode = runner.render_mode()
     bodies = await render_bodies(runner, requests, mode=mode)
     keys = {r.report.report_id: r.key for r in requests}
-    return prepare_batch(requests, bodies, keys, mode=mode)
+    return prepare_batch(
+        requests, bodies, keys, mode=mode, protocol=runner.capabilities.credentials
+    )
 
 
 def _is_requests(head: bytes) -> bool:
@@ -279,15 +310,53 @@ def read_batch_lines(lines: Iterable[str]) -> Iterator[ResultLine]:
         if not isinstance(data, dict):
             yield ResultLine(number, None, None, f"line {number}: not a JSON object")
             continue
-        custom_id = data.get("custom_id")
+        custom_id = data.get("custom_id", data.get("key"))  # key: Gemini's batch lines
         if not isinstance(custom_id, str) or not custom_id:
             yield ResultLine(number, None, data, f"line {number}: no custom_id")
             continue
         yield ResultLine(number, custom_id, data)
 
 
+def _anthropic_failure(result: Any) -> tuple[str, str] | None:
+    """(kind, message) when a Message Batches result is not a usable message, else None."""
+    if not isinstance(result, dict):
+        return "invalid_result", "the result is not an object"
+    kind = result.get("type")
+    if kind == "succeeded":
+        return None if isinstance(result.get("message"), dict) else ("invalid_result", "no message")
+    if kind == "errored":
+        error = result.get("error")
+        detail = error.get("error") if isinstance(error, dict) else None
+        if isinstance(detail, dict):
+            return str(detail.get("type") or "batch_error"), str(detail.get("message") or detail)
+        return "batch_error", str(error)
+    return str(kind or "invalid_result"), f"the request was not answered ({kind})"
+
+
+def answer_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The model's answer (chat completion or message) of a result line without failure."""
+    if "result" in data:
+        message: dict[str, Any] = data["result"]["message"]
+        return message
+    if "key" in data:
+        answer: dict[str, Any] = data["response"]
+        return answer
+    body: dict[str, Any] = data["response"]["body"]
+    return body
+
+
 def _line_failure(data: dict[str, Any]) -> tuple[str, str] | None:
     """(kind, message) when the provider says the request failed, else None."""
+    if "result" in data:
+        return _anthropic_failure(data["result"])
+    if "key" in data:  # Gemini
+        error = data.get("error")
+        if error:
+            detail = error if isinstance(error, dict) else {}
+            return f"http_{detail.get('code', 'error')}", str(detail.get("message") or error)
+        if not isinstance(data.get("response"), dict):
+            return "invalid_result", "the line has neither a response nor an error"
+        return None
     error = data.get("error")
     if error:
         if isinstance(error, dict):
@@ -429,7 +498,7 @@ def collect_results(
             problems.append(f"line {line.number} ({custom_id}): {failure[1]}")
             failures[custom_id] = _failed(entry, custom_id, manifest, *failure)
             continue
-        answers[custom_id] = line.data["response"]["body"]
+        answers[custom_id] = answer_of(line.data)
         failures.pop(custom_id, None)  # an answer after an error line (a retried request)
     validated = run_async(validate_answers(answers, manifest, settings)) if answers else {}
     ordered: list[ExtractionResult] = []
@@ -444,7 +513,11 @@ def collect_results(
                     report_id=entry.report_id,
                     source=SourceInfo.from_report(entry.report()),
                     prompt=manifest.prompt,
-                    model=str(answers[custom_id].get("model") or manifest.model),
+                    model=(
+                        str(answers[custom_id].get("model") or manifest.model)
+                        if manifest.protocol == "openai"
+                        else manifest.model  # the provider stays named: anthropic/...
+                    ),
                     status="ok",
                     extraction=outcome.extraction,
                     dropped=outcome.dropped,

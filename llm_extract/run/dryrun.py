@@ -136,7 +136,9 @@ def _price(result: DryRun, runner: Runner) -> None:
 
 def _shared_prefix_chars(bodies: Sequence[dict[str, Any]]) -> int:
     """Characters of the messages that every request starts with (the provider can cache)."""
-    texts = [json.dumps(b.get("messages", []), ensure_ascii=False) for b in bodies]
+    texts = [
+        json.dumps(b.get("messages", b.get("contents", [])), ensure_ascii=False) for b in bodies
+    ]
     if len(texts) < 2:
         return 0
     first = texts[0]

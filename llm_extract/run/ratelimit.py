@@ -55,10 +55,15 @@ def estimate_request_tokens(
 
 
 def estimate_body_tokens(body: dict[str, Any]) -> int:
-    """Prompt tokens of a chat-completions request body: messages plus tools or schema."""
+    """Prompt tokens of a request body: messages plus tools or schema; for the protocols that
+    keep the prompt apart, Anthropic's ``system`` and Gemini's ``contents`` and
+    ``systemInstruction`` too."""
     extra = {k: v for k, v in body.items() if k in ("tools", "response_format")}
+    chars = len(json.dumps(extra)) if extra else 0
+    apart = {k: v for k, v in body.items() if k in ("system", "systemInstruction", "contents")}
+    chars += len(json.dumps(apart, ensure_ascii=False)) if apart else 0
     messages = body.get("messages") or []
-    return estimate_prompt_tokens(messages, extra_chars=len(json.dumps(extra)) if extra else 0)
+    return estimate_prompt_tokens(messages, extra_chars=chars)
 
 
 class TokenBucket:

@@ -44,7 +44,7 @@ from llm_extract.run.pipeline import (
 )
 from llm_extract.run.stack import Stack, build_stack, model_settings
 from llm_extract.run.tally import Tally
-from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, CONCRETE_MODES, ConcreteMode, Settings
+from llm_extract.settings import CONCRETE_MODES, CREDENTIAL_ENVS, ConcreteMode, Settings
 
 if TYPE_CHECKING:
     from llm_extract.backends.chat.client import HttpClient
@@ -103,7 +103,12 @@ class Runner:
         self.settings = settings
         self.prompt = prompt
         self.spec: BackendSpec = spec_for(settings.model)
-        self.call: ModelSettings = model_settings(settings)
+        fixed = self.spec.capabilities.fixed_mode
+        if fixed is not None and settings.mode not in ("auto", fixed):
+            raise UsageError(
+                f"--mode {settings.mode}: model {settings.model!r} takes --mode {fixed} (or auto)"
+            )
+        self.call: ModelSettings = model_settings(settings, self.spec.capabilities)
         self.prices: PriceTable = load_price_table(settings.prices)
         self.on_warning = on_warning
         self.budget = budget
@@ -120,9 +125,11 @@ class Runner:
         """A backend that needs credentials gets a key, or a server that needs none."""
         if not self.capabilities.needs_credentials:
             return
-        if self.settings.api_key is None and self.settings.base_url is None:
+        provider = self.capabilities.credentials
+        if self.settings.server(provider) == (None, None):
+            keys, base_url = CREDENTIAL_ENVS[provider]
             raise UsageError(
-                f"model {self.settings.model!r} needs {API_KEY_ENV} (or {BASE_URL_ENV} for a "
+                f"model {self.settings.model!r} needs {' or '.join(keys)} (or {base_url} for a "
                 "local server, which needs no key); use --model rules to run offline"
             )
 

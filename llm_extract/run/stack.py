@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llm_extract.backends import BackendSpec
-from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
+from llm_extract.backends.base import (
+    Backend,
+    BackendResponse,
+    Capabilities,
+    ExtractionRequest,
+    ModelSettings,
+)
 from llm_extract.pricing import PriceTable
 from llm_extract.prompts import Prompt
 from llm_extract.run.budget import Budget, BudgetedBackend
@@ -96,20 +102,28 @@ class Stack:
                 self.log.close()
 
 
-def model_settings(settings: Settings) -> ModelSettings:
-    """What a backend needs to know of the run's settings (never the environment). ``auto``
-    on OpenAI's own API is ``tools``, decided here once: the request key, the batch files and
-    the backend all see the same concrete mode."""
+def model_settings(settings: Settings, capabilities: Capabilities | None = None) -> ModelSettings:
+    """What a backend needs to know of the run's settings (never the environment): the key
+    and base URL of the provider its ``capabilities`` name; ``auto`` is the backend's one
+    mode when it has one, and ``tools`` on OpenAI's own API, decided here once: the request
+    key, the batch files and the backend all see the same concrete mode."""
+    credentials = capabilities.credentials if capabilities is not None else "openai"
+    api_key, base_url = settings.server(credentials)
+    mode = settings.mode
+    if capabilities is not None and capabilities.fixed_mode is not None and mode == "auto":
+        mode = capabilities.fixed_mode
+    elif credentials == "openai":
+        mode = static_mode(mode, base_url)
     return ModelSettings(
         model=settings.model,
-        mode=static_mode(settings.mode, settings.base_url),
+        mode=mode,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         max_reasks=settings.max_reasks,
         max_retries=settings.max_retries,
         timeout_s=settings.timeout,
-        base_url=settings.base_url,
-        api_key=settings.api_key_value(),
+        base_url=base_url,
+        api_key=api_key,
     )
 
 
@@ -126,7 +140,7 @@ def build_stack(
     client (a capture or replay transport); rate limits and the log then do not apply.
     ``budget`` is a budget shared with other runs (an eval grid); else one is made when the
     settings set limits."""
-    call = model_settings(settings)
+    call = model_settings(settings, spec.capabilities)
     limiter: RateLimiter | None = None
     log: RequestLog | None = None
     if spec.capabilities.http and http_client is None:

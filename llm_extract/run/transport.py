@@ -2,9 +2,9 @@
 
 It sits under the backend's HTTP client (``httpx2.AsyncClient(transport=
 InstrumentedTransport(...))``, handed to :class:`~llm_extract.backends.chat.client.ChatClient`,
-the same HTTP stack as without it),
-so it sees every HTTP attempt: first tries, tenacity's retries and the backend's re-asks.
-For each chat-completions request it
+the same HTTP stack as without it, and to the SDKs of the instructor backend), so it sees
+every HTTP attempt: first tries, tenacity's retries and the backends' re-asks.
+For each model call (chat completions, Anthropic's Messages, Gemini's generateContent) it
 
 - waits for the :class:`~llm_extract.run.ratelimit.RateLimiter` (one request plus an estimate of
   the tokens from the messages, the schema and ``max_tokens``), settles the estimate with the
@@ -44,8 +44,30 @@ __all__ = [
 ]
 
 
+#: The paths of a model call: chat completions, Anthropic's Messages, Gemini's generateContent.
+_MODEL_CALLS = ("/chat/completions", "/v1/messages", ":generateContent")
+
+
+def is_model_call(request: httpx.Request | httpx2.Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith(_MODEL_CALLS)
+
+
 def _usage(body: Any) -> tuple[int | None, int | None, int | None]:
     usage = body.get("usage") if isinstance(body, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("usageMetadata"), dict):  # Gemini
+        meta = body["usageMetadata"]
+        return (
+            meta.get("promptTokenCount"),
+            meta.get("candidatesTokenCount"),
+            meta.get("totalTokenCount"),
+        )
+    if isinstance(usage, dict) and "input_tokens" in usage:  # Anthropic (cache apart)
+        parts = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+        read = [usage.get(k) for k in parts]
+        prompt_in = sum(v for v in read if isinstance(v, int))
+        answer = usage.get("output_tokens")
+        out = answer if isinstance(answer, int) else 0
+        return prompt_in, out, prompt_in + out
     if not isinstance(usage, dict):
         return None, None, None
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
@@ -72,7 +94,7 @@ class InstrumentedTransport(httpx2.AsyncBaseTransport):
         self.max_pause_s = max_pause_s
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+        if not is_model_call(request):
             return await self.inner.handle_async_request(request)
         body = request.content
         try:
