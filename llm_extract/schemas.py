@@ -88,13 +88,15 @@ class _Model(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
-    @field_validator("*", mode="before")
+    # After the type is checked (not before): a "before" validator hands the field a Python
+    # value, which strict validation of a JSON answer (instructor's) then refuses for dates.
+    @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
-        if isinstance(value, str):
+        if type(value) is str:  # plain text only: an enum value is a str too, and stays
             return strip_controls(value)
         if isinstance(value, list):
-            return [strip_controls(v) if isinstance(v, str) else v for v in value]
+            return [strip_controls(v) if type(v) is str else v for v in value]
         return value
 
     @classmethod
