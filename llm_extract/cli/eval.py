@@ -15,6 +15,7 @@ import typer
 
 from llm_extract.cli._common import EXIT_OK, cli_errors, configure, echo_error
 from llm_extract.cli._gold import (
+    ErrorsOption,
     EvalsDirOption,
     FailUnderOption,
     GoldOption,
@@ -24,6 +25,7 @@ from llm_extract.cli._gold import (
     console,
     finish,
     load_gold_items,
+    print_errors,
     print_run,
     save,
 )
@@ -74,6 +76,7 @@ def eval_command(
     split: SplitOption = None,
     runs_dir: RunsDirOption = None,
     fail_under: FailUnderOption = None,
+    errors: ErrorsOption = False,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write the HTML report.")] = True,
 ) -> None:
     """Run every prompt x model over the gold set (cached), score, compare, save the run.
@@ -125,6 +128,8 @@ def eval_command(
         }
         run = assemble_run(items, done.configurations, config)
         print_run(run, out, details=len(done.configurations) == 1)
+        if errors:
+            print_errors(run, out)
         save(run, runs_dir or layout.runs_dir, html, out)
     if done.cache_problem is not None:
         echo_error("note: the response cache was off for part of the run")
