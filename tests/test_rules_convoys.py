@@ -53,3 +53,34 @@ def test_two_trucks_in_the_dual() -> None:
 def test_another_forces_convoy_is_none() -> None:
     text = HEAD_126 + "ودخلت قافلة تضم 30 شاحنة للقوات الروسية إلى مطار القامشلي.\n"
     assert run(text).convoys == []
+
+
+def test_cargo_aircraft_counted_by_the_noun() -> None:
+    """Singular 1, dual 2, plural without a number: no number; each with its own clause's
+    dates and, in a short item, the dateline's day."""
+    one = run("القامشلي – 3 نيسان 2024: حطت طائرة شحن أمريكية في مطار رميلان محملة بالعتاد.\n")
+    (plane,) = one.convoys
+    assert (plane.mode, plane.vehicles, plane.dates) == ("air", 1, [dt.date(2024, 4, 3)])
+    two = run("الشدادي – 5 أيار 2023: وصلت مروحيتان تابعتان للتحالف إلى قاعدة الشدادي.\n")
+    assert [(c.mode, c.vehicles) for c in two.convoys] == [("air", 2)]
+    many = run(
+        HEAD_126 + "وعبرت 50 شاحنة معبر الوليد في 3 و7 آذار، فيما هبطت طائرات شحن "
+        "تابعة للتحالف في قاعدة قسرك.\n"
+    )
+    ground, air = many.convoys
+    assert ground.dates == [dt.date(2025, 3, 3), dt.date(2025, 3, 7)]
+    assert (air.vehicles, air.dates) == (None, [])
+
+
+def test_aircraft_that_only_fly_or_land_troops_are_no_airlift() -> None:
+    text = (
+        HEAD_126 + "وحلقت طائرة استطلاع فوق البلدة. ونفذت مروحية للتحالف إنزالا جويا في قرية "
+        "الكسرة. ولم يسجل هبوط طائرات شحن هذا الشهر.\n"
+    )
+    assert run(text).convoys == []
+
+
+def test_convoys_counted_without_their_trucks() -> None:
+    text = HEAD_126 + "ودخلت أربع قوافل للتحالف عبر معبر الوليد في 2 و9 و16 و23 آذار.\n"
+    (convoy,) = run(text).convoys
+    assert (convoy.vehicles, convoy.batches, len(convoy.dates)) == (None, 4, 4)

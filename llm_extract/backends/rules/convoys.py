@@ -13,6 +13,7 @@ from llm_extract.backends.rules.dates import day_list
 from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.backends.rules.segment import clause_bounds
 from llm_extract.schemas import ConvoyMode
 
 _GROUND_NOUN = r"(?:شاحنه|شاحنات|اليه|اليات|عربه|عربات|مدرعه|مدرعات|صهريج|صهاريج|ناقله|ناقلات)"
@@ -29,11 +30,24 @@ AIR_VAGUE_RE = re.compile(
     rf"|(?:ال)?{_AIR_NOUN}\s+شحن\s+(?:عده|عديده|اخري){NA})"
 )
 _AIR_CUE_RE = re.compile(r"شحن|هبوط|هبطت|حطت|هبط|عبر الجو|جوا|جسر جوي|تعزيزات")
-_AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط")
+_AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط|انزال")
+#: An aircraft noun without a digit count, its grammatical number giving the count: a
+#: singular "طايره شحن" (1, with "واحده" or not), a dual "مروحيتان" (2), a plural
+#: "طايرات شحن" (no number).
+_AIR_SINGULAR = r"(?:طايره|مروحيه|حوامه|طوافه)"
+_AIR_DUAL = r"(?:طايرت|مروحيت|حوامت|طوافت)(?:ان|ين|ا|ي)"
+_AIR_PLURAL = r"(?:طايرات|مروحيات|حوامات|طوافات)"
+_AIR_PHRASE_RE = re.compile(
+    rf"{NB}[وب]?(?:(?P<one>{_AIR_SINGULAR})|(?P<two>{_AIR_DUAL})|(?P<many>{_AIR_PLURAL})){NA}"
+)
+#: The aircraft lands or carries cargo: the verb before it, or "شحن" right after it.
+_AIR_LANDED_RE = re.compile(rf"{NB}[و]?(?:هبطت|هبط|حطت|حط|وصلت|وصل){NA}\s+(?:\S+\s+)?$")
 _BATCH_RE = re.compile(
     rf"{NB}(?:علي|ضمن|في|ب)?\s*{QUANTITY}\s+(?:دفعات|دفعه|قوافل|قافله|ارتال|رتلا|رتل|مراحل"
     rf"|مرحله|وجبات|موجات|شحنات){NA}"
 )
+#: Convoys counted without their trucks: "عبرت ثلاث قوافل ... معبر سيمالكا".
+_CONVOYS_RE = re.compile(rf"{NB}{QUANTITY}\s+(?:قوافل|ارتال){NA}")
 _BATCH_DUAL_RE = re.compile(rf"{NB}[بعلي ]*(?:دفعتين|قافلتين|رتلين|مرحلتين|وجبتين|شحنتين){NA}")
 _ORIGIN_RE = re.compile(
     r"(?:دخلت|دخل|دخول|قادمه|قادمين|قادما|اتيه|وصلت|وصول|عبور|عبرت|عبر|ادخل|ادخلت|ادخال)"
@@ -101,6 +115,9 @@ def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     vague = _VAGUE_GROUND_RE.search(text)
     if vague is not None and _is_arrival(text):
         return _ground(ctx, sentence, vague, value=0)
+    convoys = _CONVOYS_RE.search(text)
+    if convoys is not None and _ARRIVAL_RE.search(text) and not _is_drill_or_strike(text):
+        return _ground(ctx, sentence, convoys, value=0)  # "عبرت ثلاث قوافل": no trucks counted
     return None
 
 
@@ -112,7 +129,25 @@ def _air_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     if air is not None and _AIR_CUE_RE.search(text):
         return _air(ctx, sentence, air)
     vague = AIR_VAGUE_RE.search(text)
-    return _air(ctx, sentence, vague, vague=True) if vague is not None else None
+    if vague is not None:
+        return _air(ctx, sentence, vague, vague=True)
+    return _air_by_noun(ctx, sentence, text)
+
+
+def _air_by_noun(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
+    """An aircraft counted by its noun's number ("هبطت طايره شحن" 1, "هبطت مروحيتان" 2,
+    "هبطت طايرات شحن" none) when it lands or is a cargo aircraft."""
+    for match in _AIR_PHRASE_RE.finditer(text):
+        cargo = text.startswith(" شحن", match.end())
+        if not cargo and _AIR_LANDED_RE.search(text[: match.start()]) is None:
+            continue
+        record = _air(ctx, sentence, match, vague=True)
+        if match.group("one"):
+            record["vehicles"] = 1
+        elif match.group("two"):
+            record["vehicles"] = 2
+        return record
+    return None
 
 
 def _is_arrival(text: str) -> bool:
@@ -173,7 +208,10 @@ def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = Fa
             record.update(vehicles=q.value, approximate=q.approximate, at_least=q.at_least)
     else:
         record["vehicles"] = 2
-    dates = [found.date for found in sentence.dates]
+    start, end = clause_bounds(text, match.start())
+    dates = [found.date for found in sentence.dates if start <= found.start < end]
+    if not sentence.dates and ctx.dateline is not None:
+        dates = [ctx.dateline]  # a short item's dateline date
     record["dates"] = dates
     record["destinations"] = _destinations(ctx, sentence)
     record["cargo"] = _cargo(ctx, sentence)
