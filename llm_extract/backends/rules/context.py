@@ -145,6 +145,9 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
         if len(between.strip(" ,و")) > 2:
             groups.append(i)
     header = ctx.span_of(span, 0, starts[0])
+    ordinal = _ordinal_items(ctx, sentence)
+    if len(groups) > 1 and ordinal:
+        return None, ordinal
     if len(groups) > 1 and _dates_trail(span.text, header, sentence.dates[-1].end):
         return None, _trailing_items(ctx, sentence, groups)
     items: list[Item] = []
@@ -158,6 +161,33 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
         if piece is not None:
             items.append(Item(sentence, piece, sentence.dates[first].date))
     return header, items
+
+
+#: An item introduced by its rank: "الاول في ...", "والثاني في ...", "وثانيها", "اما الثالث".
+_RANK_RE = re.compile(
+    r"(?<![\u0621-\u064a])(?:[وف]|اما\s+|ثم\s+)?(?:ال(?:اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن"
+    r"|تاسع|عاشر)[يه]?|(?:اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع|عاشر)[يه]?ها)"
+    r"(?![\u0621-\u064a])"
+)
+
+
+def _ordinal_items(ctx: Ctx, sentence: Sentence) -> list[Item]:
+    """Items that each begin with their rank ("الاول في حقل العمر في 3 نيسان، والثاني في
+    قاعده تل بيدر في 15 نيسان"), each dated by the first date inside it; empty when the
+    sentence has fewer than two ranks or a rank holds no date."""
+    text = sentence.span.text
+    marks = [m.start() for m in _RANK_RE.finditer(text)]
+    if len(marks) < 2:
+        return []
+    items: list[Item] = []
+    for k, begin in enumerate(marks):
+        end = marks[k + 1] if k + 1 < len(marks) else len(text)
+        date = next((d.date for d in sentence.dates if begin <= d.start < end), None)
+        piece = ctx.span_of(sentence.span, begin, end)
+        if date is None or piece is None:
+            return []
+        items.append(Item(sentence, piece, date))
+    return items
 
 
 def _dates_trail(text: str, header: Span | None, last_end: int) -> bool:

@@ -32,6 +32,10 @@ _FACILITY_RE = re.compile(
 _SETTLEMENT_RE = re.compile(
     rf"{NB}[بلو]?(?P<head>{SETTLEMENT})\s+(?P<name>(?:{_COMPOUND}\s+)?{_WORD})"
 )
+#: A zone or sector named by a number or a side: "المنطقه 55", "القطاع الشرقي".
+_ZONE_RE = re.compile(
+    rf"{NB}(?:و?[بل]|و)?(?P<z>(?:ال)?(?:منطقه|قطاع)\s+(?:ال)?(?:\d+|(?:شرقي|غربي|شمالي|جنوبي|اوسط))){NA}"
+)
 _GENERIC_NAME_RE = re.compile(r"(?:قواعد|القاعده|قاعده|المنطقه|منطقه|العسكريه)$")
 
 
@@ -61,6 +65,9 @@ def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int
     facility = find_facility(text)
     if facility is not None:
         return facility
+    zone = _ZONE_RE.search(text)
+    if zone is not None:
+        return zone.start("z"), zone.end("z")
     known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
     if settlement is not None and (known is None or settlement.start() <= known.start()):
