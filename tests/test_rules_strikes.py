@@ -374,3 +374,43 @@ def test_kind_rules_decide_in_order(text: str, expected: KindFound | None) -> No
     """Each case is one where a later rule alone would decide otherwise (see
     ``strike_kinds``): the first rule that decides wins, and a rule may end the search."""
     assert kind_of(normalize(text)) == expected
+
+
+def test_a_cumulative_total_since_before_the_report_is_background() -> None:
+    text = (
+        HEAD_126 + "وفي 5 آذار استهدفت مسيرة قاعدة التنف. وبذلك بلغ عدد الهجمات على قواعد "
+        "التحالف منذ 7 تشرين الأول 2023 نحو 180 هجوماً.\n"
+    )
+    result = run(text)
+    assert [(s.kind, s.count) for s in result.strikes] == [("attack_on_base", 1)]
+    item = (
+        "الحسكة – 2 أيار 2024: هبطت طائرة شحن في قاعدة الشدادي، في ظل تزايد الهجمات على "
+        "قواعد التحالف منذ أشهر.\n"
+    )
+    assert run(item).strikes == []
+
+
+def test_a_summary_total_over_its_own_week_is_undated_and_stated() -> None:
+    text = "الرقة – 14 آب 2017: شن طيران التحالف 132 غارة على مواقع التنظيم خلال الأسبوع الماضي.\n"
+    result = run(text)
+    (strike,) = result.strikes
+    assert (strike.kind, strike.count, strike.date) == ("airstrike", 132, None)
+    assert result.stated_totals.airstrikes == 132
+
+
+def test_counts_from_the_noun_in_a_dated_item() -> None:
+    shells = "دير الزور – 3 أيار 2022: سقطت قذيفتان مجهولتا المصدر داخل قاعدة حقل العمر اليوم.\n"
+    (attack,) = run(shells).strikes
+    assert (attack.kind, attack.count, attack.date) == ("attack_on_base", 1, dt.date(2022, 5, 3))
+    raids = "حمص – 6 أيار 2022: شنت مقاتلات التحالف غارات على مواقع التنظيم في بادية تدمر.\n"
+    (strike,) = run(raids).strikes
+    assert (strike.kind, strike.count) == ("airstrike", None)
+
+
+def test_a_manned_jet_shot_down_is_other_and_the_fighter_is_american() -> None:
+    text = HEAD_126 + "وفي 9 آذار أسقطت مقاتلة أمريكية طائرة حربية سورية قرب الطبقة.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.attacker) == ("other", "US forces")
+    drone = HEAD_126 + "وفي 11 آذار أسقطت مقاتلة أمريكية طائرة مسيرة قرب قاعدة التنف.\n"
+    (downed,) = run(drone).strikes
+    assert (downed.kind, downed.attacker) == ("drone_shootdown", "US forces")

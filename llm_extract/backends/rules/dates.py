@@ -134,6 +134,11 @@ def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
     return found
 
 
+def month_number_of(name: str) -> int | None:
+    """The month a month name (or a spelling variant of it) of :data:`DATE_RE` names."""
+    return month_number(_VARIANTS.get(name, name))
+
+
 def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list[FoundDate]:
     """ "أمس", "اليوم", weekdays and "الجاري" days, resolved against the publication date
     (none without one). Expressions that overlap a date already found are left to it."""

@@ -31,6 +31,8 @@ SHOOTDOWN_RE = re.compile(
     r"|(?:اسقطت|اسقط|اسقاط|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,4}?(?:احداها|احداهما|واحده منها)"
     r"|(?:طايره|مسيره|مسيرات|درون)\s+(?:\S+\s+){0,8}?[وف]?(?:اسقطتها|اسقاطها|اسقطوها|اسقطها)"
 )
+#: What was downed is a manned jet ("طايره حربيه سوريه"), not a drone: no drone shootdown.
+_MANNED_RE = re.compile(rf"\s+(?:ال)?(?:حربيه|مقاتله){NA}")
 _AIR_NOUN_RE = re.compile(
     r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|مقاتلت(?:ان|ين)|طايرت(?:ان|ين)"
     r"|الطيران الحربي|الطيران الامريكي"
@@ -128,7 +130,9 @@ def _shootdown(passage: _Passage) -> _Answer:
     found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
     if not found and _BASE_DEFENCE_RE.search(text):
         found = [Actor.INTERNATIONAL_COALITION]  # the air defences of a coalition base
-    return StrikeKind.DRONE_SHOOTDOWN, (found[0] if found else None)
+    manned = _MANNED_RE.match(text, verb.end()) and verb.group().endswith("طايره")
+    kind = StrikeKind.OTHER if manned else StrikeKind.DRONE_SHOOTDOWN
+    return kind, (found[0] if found else None)
 
 
 def _guns_first(passage: _Passage) -> _Answer:

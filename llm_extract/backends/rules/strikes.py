@@ -35,6 +35,7 @@ from llm_extract.backends.rules.lexicon import actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.backends.rules.places import find_facility, find_governorate, find_location
+from llm_extract.backends.rules.scope import before_scope, over_a_span
 from llm_extract.backends.rules.segment import Span
 from llm_extract.backends.rules.strike_kinds import (
     AIR_VERB_RE,
@@ -84,6 +85,8 @@ _DUAL_RE = re.compile(
 _SINGULAR_RE = re.compile(
     rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره|رشقه|قذيفه)(?:\s|$)"
 )
+#: Strikes in the plural with no number ("شنت ... غارات", "ردت ... بغارات").
+_PLURAL_RE = re.compile(rf"{NB}[بلو]?(?:ال)?(?:غارات|ضربات|هجمات|استهدافات){NA}")
 _TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف|مصادر)(?:\s|$)")
 #: "The base" referred back to (used where the passage names no place).
 _THE_BASE_RE = re.compile(rf"{NB}[و]?(?:لل|ال)قاعده{NA}")
@@ -167,6 +170,8 @@ class _Reading:
 
     def _item(self, index: int, sentence: Sentence, item: Item) -> None:
         ctx = self.ctx
+        if before_scope(item.span.text, ctx.dates, ctx.dateline):
+            return  # "منذ 17 تشرين الاول ... 58 هجوما": a cumulative total, background
         previous = self.records[-1] if self.records else None
         follows = sentence.line - self.last_line <= 1
         record = _classify(ctx, item, previous)
@@ -205,9 +210,12 @@ class _Reading:
         record["date"] = ctx.date_of(item)
         if record["attacker"] is None and index - self.remark[0] <= 2:
             record["attacker"] = self.remark[1]
-        stated = record.pop(_STATED, False)
+        stated = record.pop(_STATED, False) and item.date is None
+        spanned = stated and over_a_span(item.span.text)  # "116 غاره ... خلال الاسبوع"
+        if spanned:
+            record["date"] = None  # a summary's total, not the dateline's one day
         total = _TOTAL_OF.get(record["kind"])
-        if stated and total is not None and ctx.dates.period is not None and item.date is None:
+        if stated and total is not None and (ctx.dates.period is not None or spanned):
             self.totals.setdefault(total, record["count"])
         self.records.append(record)
         downed = _downed_too(ctx, item, record)
@@ -344,7 +352,7 @@ def _classify(
         return None
     kind, attacker = found_kind
     record: Record = {"kind": kind, "attacker": attacker, "targets": []}
-    _count(record, text, item)
+    _count(record, text, item.date is not None or ctx.dateline is not None)
     if kind == StrikeKind.ATTACK_ON_BASE:
         _bases_hit(ctx, item, record)
         location_norm = None
@@ -359,7 +367,7 @@ def _classify(
     return record
 
 
-def _count(record: Record, text: str, item: Item) -> None:
+def _count(record: Record, text: str, dated: bool) -> None:
     """How many strikes ``text`` tells: a number ("8 هجمات"), a dual ("غارتين"), the
     drones downed, or one; whether the number is stated (a possible total)."""
     count = _COUNT_RE.search(without_label_counts(text))
@@ -372,8 +380,10 @@ def _count(record: Record, text: str, item: Item) -> None:
         record[_STATED] = True
     elif record["kind"] == StrikeKind.DRONE_SHOOTDOWN:
         record["count"] = _downed_count(text)
-    elif _SINGULAR_RE.search(text) or item.date is not None:
-        record["count"] = 1
+    elif _PLURAL_RE.search(text) and not _SINGULAR_RE.search(text):
+        pass  # "غارات" without a number: no count
+    elif _SINGULAR_RE.search(text) or dated:
+        record["count"] = 1  # one dated event (two shells in it are still one attack)
 
 
 def _bases_hit(ctx: Ctx, item: Item, record: Record) -> None:
