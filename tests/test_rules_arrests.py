@@ -154,3 +154,35 @@ def test_place_the_detainees_were_taken_to_is_not_the_raid_place() -> None:
     (arrest,) = run(text).arrests
     assert arrest.location == "الحوائج"
     assert arrest.coalition_role == CoalitionRole.CARRIED_OUT
+
+
+def test_a_pronoun_that_spells_a_raid_verb_is_no_raid() -> None:
+    """ "احداهما" holds the letters of "داهم": it is no raid."""
+    text = HEAD_126 + "وفي 4 آذار استهدفت مسيرتان قاعدة قسرك، وأسقطت الدفاعات احداهما.\n"
+    result = run(text)
+    assert result.arrests == []
+    assert {s.kind for s in result.strikes} == {"attack_on_base", "drone_shootdown"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "detained"),
+    [
+        ("ألقت قوة من التحالف القبض على عنصر من التنظيم في قرية الكسرة.", 1),
+        ("أعلنت قسد بالتعاون مع التحالف القبض على 14 عنصراً في بلدة الشحيل.", 14),
+        ("اعتقلت قسد بدعم من التحالف قيادياً في التنظيم في بلدة ذيبان.", 1),
+    ],
+)
+def test_a_dated_item_with_one_arrest_in_the_singular_or_announced(
+    sentence: str, detained: int
+) -> None:
+    (arrest,) = run(f"دير الزور – 5 أيار 2024: {sentence}\n").arrests
+    assert (arrest.detained, arrest.operations, str(arrest.date)) == (detained, 1, "2024-05-05")
+
+
+def test_villages_in_the_plural_name_no_one_place() -> None:
+    text = HEAD_126 + "وفي 8 آذار اعتقلت قسد بدعم من التحالف 6 أشخاص في قريتي الصبحة والكشكية.\n"
+    (arrest,) = run(text).arrests
+    assert (arrest.detained, arrest.location) == (6, None)
+    village = HEAD_126 + "• عين عيسى: داهمت قسد بمساندة التحالف قرية الهيشة في 9 آذار.\n"
+    (raid,) = run(village).arrests
+    assert raid.location == "الهيشة"

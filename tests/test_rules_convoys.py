@@ -84,3 +84,26 @@ def test_convoys_counted_without_their_trucks() -> None:
     text = HEAD_126 + "ودخلت أربع قوافل للتحالف عبر معبر الوليد في 2 و9 و16 و23 آذار.\n"
     (convoy,) = run(text).convoys
     assert (convoy.vehicles, convoy.batches, len(convoy.dates)) == (None, 4, 4)
+
+
+def test_a_convoy_after_a_drill_in_one_sentence_is_still_a_convoy() -> None:
+    text = (
+        HEAD_126 + "وفي 6 آذار نفذ التحالف تدريبا في قاعدة قسرك، بينما دخلت 40 شاحنة من معبر "
+        "الوليد.\n"
+    )
+    result = run(text)
+    (convoy,) = result.convoys
+    assert (convoy.vehicles, convoy.origin) == (40, "معبر الوليد")
+    assert len(result.drills) == 1
+
+
+def test_thousands_in_words_and_a_news_item_convoy() -> None:
+    text = "الحسكة – 5 أيار 2024: دخلت ألفا شاحنة للتحالف من معبر الوليد اليوم.\n"
+    (convoy,) = run(text).convoys
+    assert (convoy.vehicles, convoy.origin, convoy.dates) == (
+        2000,
+        "معبر الوليد",
+        [dt.date(2024, 5, 5)],
+    )
+    vague = "الحسكة – 5 أيار 2024: دخلت آلاف الشاحنات للتحالف من معبر الوليد خلال العام.\n"
+    assert [c.vehicles for c in run(vague).convoys] == [None]

@@ -58,7 +58,7 @@ _ORIGIN_RE = re.compile(
 )
 #: The border crossing, with or without "عبر": "عبرت 30 شاحنه معبر سيمالكا الحدودي".
 _CROSSING_RE = re.compile(
-    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!(?:الحدودي|الي|علي|في|من|مع|يوم|بتاريخ|خلال|فجر|مساء|صباح|و\S*){NA})[^\s,.]+)?)"
+    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!(?:الحدودي|الي|علي|في|من|مع|يوم|اليوم|امس|بتاريخ|خلال|فجر|مساء|صباح|و\S*){NA})[^\s,.]+)?)"
     rf"(?=[\s,.]|$)"
 )
 _NOT_NAME_RE = re.compile(r"\s+(?:الحدودي|البري|النهري|الرسمي|غير الشرعي)$")
@@ -107,7 +107,7 @@ def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     """Trucks or vehicles counted in ``text`` (the sentence, denials blanked): a number, a
     dual, or a vague count ("عشرات الشاحنات") of a coalition convoy that came in."""
     ground = GROUND_RE.search(text)
-    if ground is not None and not _is_drill_or_strike(text):
+    if ground is not None and not _is_drill_or_strike(_clause(text, ground.start())):
         return _ground(ctx, sentence, ground)
     dual = GROUND_DUAL_RE.search(text)
     if dual is not None and re.search(r"دخل|وصل|قافله|رتل", text):
@@ -148,6 +148,12 @@ def _air_by_noun(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
             record["vehicles"] = 2
         return record
     return None
+
+
+def _clause(text: str, at: int) -> str:
+    """The clause of ``text`` that holds position ``at`` ("..., بينما دخلت 40 شاحنه")."""
+    start, end = clause_bounds(text, at)
+    return text[start:end]
 
 
 def _is_arrival(text: str) -> bool:

@@ -88,7 +88,7 @@ _PLACE_PATTERNS = [(re.compile(f"^(?:ال)?(?:{p})$"), g) for p, g in _PLACES]
 
 #: Words that introduce a place name ("قاعده قسرك", "قريه كلش").
 FACILITY = r"(?:قاعده|القاعده|حقل|معمل غاز|معمل|معسكر|مطار|محطه|مقر|نقطه)"
-SETTLEMENT = r"(?:بلده|قريه|مدينه|ناحيه|بلدات|قري|مخيم|حي|منطقه)"
+SETTLEMENT = r"(?:بلده|قريه|مدينه|ناحيه|بلدات|قري|بلدتي|قريتي|مدينتي|مخيم|حي|منطقه|باديه)"
 
 
 def governorate_of(name: str) -> Governorate | None:

@@ -59,6 +59,10 @@ def find_facility(text: str, start: int = 0, end: int | None = None) -> tuple[in
     return None
 
 
+#: Settlement words in the plural or dual: the passage names several places.
+_SEVERAL_RE = re.compile(r"(?:بلدات|قري|بلدتي|قريتي|مدينتي|بلدتين|قريتين)$")
+
+
 def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int, int] | None:
     """Span of the most specific place named in ``text``: a base/field, else a known place,
     else a village or town, else (when asked) a governorate."""
@@ -70,8 +74,10 @@ def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int
         return zone.start("z"), zone.end("z")
     known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
-    if settlement is not None and (known is None or settlement.start() <= known.start()):
-        if settlement.group("head") == "مخيم":
+    if settlement is not None and _SEVERAL_RE.match(settlement.group("head")):
+        return None  # "قري الصبحه وجديد بكاره": two places of one rank, no one place
+    if settlement is not None:  # a village or town is more specific than a known place
+        if settlement.group("head") in ("مخيم", "باديه"):
             return settlement.start("head"), settlement.end("name")  # "مخيم الهول" keeps it
         return settlement.start("name"), settlement.end("name")
     if known is not None:
