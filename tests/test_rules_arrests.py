@@ -186,3 +186,40 @@ def test_villages_in_the_plural_name_no_one_place() -> None:
     village = HEAD_126 + "• عين عيسى: داهمت قسد بمساندة التحالف قرية الهيشة في 9 آذار.\n"
     (raid,) = run(village).arrests
     assert raid.location == "الهيشة"
+
+
+def test_a_raid_on_the_next_day_is_a_record_of_its_own() -> None:
+    text = (
+        "الرقة – 9 آذار 2023: داهمت قسد بمساندة التحالف حي الدرعية يوم 7 آذار واعتقلت "
+        "شخصين، وفي اليوم التالي داهمت حي الرومانية واعتقلت شخصاً ثالثاً.\n"
+    )
+    first, second = run(text).arrests
+    assert (str(first.date), first.location, first.detained) == ("2023-03-07", "الدرعية", 2)
+    assert (str(second.date), second.location, second.detained) == ("2023-03-08", "الرومانية", 1)
+    assert second.actors == first.actors
+
+
+def test_arrests_before_the_drills_of_one_sentence() -> None:
+    text = (
+        "دير الزور – 9 آذار 2025: شهد الأسبوع الماضي 4 عمليات مشتركة بين قسد والتحالف اعتقل "
+        "خلالها 9 مشتبهين، فيما أجرت القوات الأمريكية تدريبين في حقل كونيكو.\n"
+    )
+    result = run(text)
+    (arrest,) = result.arrests
+    assert (arrest.operations, arrest.detained) == (4, 9)
+    (drill,) = result.drills
+    assert (drill.count, drill.location, drill.participants) == (
+        2,
+        "حقل كونيكو",
+        [Actor.US_FORCES],
+    )
+
+
+def test_a_count_since_the_start_of_the_year_is_background() -> None:
+    text = (
+        "دير الزور – 9 آذار 2025: اعتقلت قسد بدعم من التحالف شخصين في بلدة الشحيل اليوم. "
+        "وبلغ عدد عمليات الدهم منذ مطلع العام 47 عملية.\n"
+    )
+    result = run(text)
+    assert [(a.operations, a.detained) for a in result.arrests] == [(1, 2)]
+    assert result.stated_totals.operations is None

@@ -195,3 +195,12 @@ def test_a_drill_item_that_simulated_an_attack_is_a_drill_not_a_strike() -> None
     result = run(text)
     assert [d.location for d in result.drills] == ["قاعدة قسرك", "حقل العمر"]
     assert result.strikes == []
+
+
+def test_a_numbered_zone_before_the_base_it_surrounds_is_the_place() -> None:
+    text = (
+        "التنف – 9 أيار 2023: أجرت القوات الأمريكية اليوم تدريبا في المنطقة 55 المحيطة "
+        "بقاعدة التنف.\n"
+    )
+    (drill,) = run(text).drills
+    assert drill.location == "المنطقة 55"

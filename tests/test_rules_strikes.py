@@ -414,3 +414,40 @@ def test_a_manned_jet_shot_down_is_other_and_the_fighter_is_american() -> None:
     drone = HEAD_126 + "وفي 11 آذار أسقطت مقاتلة أمريكية طائرة مسيرة قرب قاعدة التنف.\n"
     (downed,) = run(drone).strikes
     assert (downed.kind, downed.attacker) == ("drone_shootdown", "US forces")
+
+
+def test_the_wounded_soldiers_are_not_who_attacked_the_base() -> None:
+    text = (
+        "الحسكة – 4 آب 2023: أصيب جنديان أمريكيان بجروح إثر هجوم بمسيرة استهدف قاعدة قسرك "
+        "اليوم، ولم تعلن أي جهة مسؤوليتها.\n"
+    )
+    (attack,) = run(text).strikes
+    assert (attack.kind, attack.attacker, attack.count) == ("attack_on_base", None, 1)
+
+
+def test_an_unclaimed_explosive_device_at_a_base_is_an_attack() -> None:
+    text = "الشدادي – 2 آب 2024: انفجرت عبوة ناسفة قرب قاعدة الشدادي اليوم دون أن تتبناها أي جهة.\n"
+    (attack,) = run(text).strikes
+    assert (attack.kind, attack.location) == ("attack_on_base", "قاعدة الشدادي")
+
+
+def test_a_raid_called_a_strike_that_took_prisoners_is_an_arrest() -> None:
+    text = (
+        "واشنطن – 3 أيار 2024: قالت القيادة المركزية الأمريكية إن قواتها نفذت غارة في شرق "
+        "سوريا أسفرت عن اعتقال قيادي في التنظيم.\n"
+    )
+    result = run(text)
+    assert result.strikes == []
+    (arrest,) = result.arrests
+    assert (arrest.detained, arrest.actors) == (1, [Actor.US_FORCES])
+
+
+def test_a_month_total_and_a_cumulative_total_in_one_sentence() -> None:
+    text = (
+        "واشنطن – 2 شباط 2024: تعرضت القواعد الأمريكية في سوريا خلال كانون الثاني لـ 25 "
+        "هجوماً، ليرتفع عدد الهجمات منذ 17 تشرين الأول إلى 90 هجوماً.\n"
+    )
+    result = run(text)
+    (attack,) = result.strikes
+    assert (attack.kind, attack.count, attack.date) == ("attack_on_base", 25, None)
+    assert result.stated_totals.attacks == 25

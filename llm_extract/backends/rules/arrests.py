@@ -23,7 +23,8 @@ from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, ISIS, actors_in, 
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity, stated_total
 from llm_extract.backends.rules.places import find_governorate, find_location
-from llm_extract.backends.rules.segment import Span
+from llm_extract.backends.rules.scope import in_scope
+from llm_extract.backends.rules.segment import Span, clause_bounds
 from llm_extract.schemas import Actor, CoalitionRole
 
 #: A raid: "داهمت", "المداهمات" (not the letters inside "احداهما").
@@ -162,9 +163,10 @@ class _Reading:
 
     def sentence(self, sentence: Sentence) -> None:
         beyond = _beyond_drills(self.ctx, sentence)
-        if beyond is None:
-            return
-        sentence = beyond
+        own = _in_scope(self.ctx, beyond) if beyond is not None else None
+        if own is None:
+            return  # drills only, or a count since before the report ("منذ مطلع العام")
+        sentence = own
         text = sentence.span.text
         if CUE_RE.search(asserted(text)) is None:
             return  # none, or only denied ones: "لم تسجل اي عمليه دهم"
@@ -227,6 +229,9 @@ class _Reading:
             return
         record = _record(ctx, item.span, ctx.date_of(item), self.header_actors, self.header_joint)
         record["operations"] = 1
+        if not record["actors"] and self.records and sentence.line == self.last_line:
+            last = self.records[-1]  # "..., وفي اليوم التالي داهمت ...": the same forces
+            record["actors"], record["coalition_role"] = last["actors"], last["coalition_role"]
         self.records.append(record)
         self.last_line = sentence.line
 
@@ -272,9 +277,24 @@ def _by_others(text: str) -> bool:
 def _beyond_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
     """``sentence``, or only its clauses after its drills when it tells of drills (see
     :func:`_after_drills`)."""
-    if drills.CUE_RE.search(sentence.span.text) is None:
+    drill = drills.CUE_RE.search(sentence.span.text)
+    if drill is None:
         return sentence
-    return _after_drills(ctx, sentence)
+    return _before_drills(ctx, sentence, drill.start()) or _after_drills(ctx, sentence)
+
+
+def _before_drills(ctx: Ctx, sentence: Sentence, drill: int) -> Sentence | None:
+    """The clauses of a sentence before its drills ("3 عمليات مشتركه اعتقل خلالها 11, فيما
+    اجرت القوات الامريكيه تدريبين"), when they tell of arrests."""
+    text = sentence.span.text
+    cut = clause_bounds(text, drill)[0]
+    cue = CUE_RE.search(text, 0, cut) or _TOTAL_RE.search(text, 0, cut)
+    if cue is None:
+        return None
+    span = ctx.span_of(sentence.span, 0, cut)
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
 
 
 def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
@@ -289,6 +309,20 @@ def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
     if cut < 0:
         return None
     span = ctx.span_of(sentence.span, cut + 1, len(text))
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
+
+
+def _in_scope(ctx: Ctx, sentence: Sentence) -> Sentence | None:
+    """``sentence`` without its clauses that count since before the report's span; ``None``
+    when nothing else is left."""
+    bounds = in_scope(sentence.span.text, ctx.dates, ctx.dateline)
+    if bounds is None:
+        return None
+    if bounds == (0, len(sentence.span.text)):
+        return sentence
+    span = ctx.span_of(sentence.span, *bounds)
     if span is None:
         return None
     return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)

@@ -25,7 +25,7 @@ from llm_extract.backends.rules.lexicon import actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, stated_total
 from llm_extract.backends.rules.places import find_governorate, find_location
-from llm_extract.backends.rules.segment import BULLET_RE, Span
+from llm_extract.backends.rules.segment import BULLET_RE, Span, clause_bounds
 from llm_extract.schemas import Actor
 
 CUE_RE = re.compile(r"تدريب|مناور|تمرين|تمارين|رمايات|رمايه")
@@ -53,6 +53,7 @@ _ACTION_RE = re.compile(
     rf"{NB}[وف]?(?:اجرت|اجري|اجروا|نفذت|نفذ|اجراء|تنفيذ|تجري|يجري|اقامت|اقام|نظمت|نظم"
     rf"|شهدت|شهد|جرت|جري|بدات|بدا|انطلقت|اختتمت|اطلقت|قامت|شاركت|شارك|خاضت|اجريت){NA}"
 )
+_CONTRAST_RE = re.compile(rf"(?:فيما|بينما|في حين|كما){NA}")
 _TODAY_RE = re.compile(rf"{NB}اليوم{NA}")
 _LIVE_RE = re.compile(
     r"الذخيره الحيه|بالذخيره الحيه|رمايات حيه|الرمايات الحيه|بالرصاص الحي|بالذخاير الحيه"
@@ -238,9 +239,9 @@ def _aggregate(ctx: Ctx, sentence: Sentence, total: int) -> Record:
     }
     if ctx.dateline is not None and _TODAY_RE.search(own.text):
         aggregate["date"] = ctx.dateline
-        where = find_location(own.text)
-        if where is not None:
-            aggregate["location"] = ctx.clean(own, *where)
+    places = _places(own.text)
+    if len(places) == 1:  # "تدريبين في حقل العمر": the drills' one place
+        aggregate["location"] = ctx.clean(own, *places[0])
     if _LIVE_RE.search(sentence.span.text):
         aggregate["live_fire"] = True
     return aggregate
@@ -252,6 +253,11 @@ def _own_clauses(ctx: Ctx, span: Span) -> Span:
     text = span.text
     drill = CUE_RE.search(text)
     start = drill.end() if drill is not None else 0
+    # "..., فيما اجرت القوات الامريكيه تدريبين": the drills' clause begins at the contrast.
+    begin = clause_bounds(text, drill.start())[0] if drill is not None else 0
+    if begin and _CONTRAST_RE.match(text, begin):
+        span = ctx.span_of(span, begin, len(text)) or span
+        return _own_clauses(ctx, span)
     for comma in re.finditer(",", text[start:]):
         if _FOREIGN_RE.search(text, start + comma.end()) or re.search(
             r"عمليات|عمليه|شاحن|طاير", text[start + comma.end() :]

@@ -67,11 +67,11 @@ def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int
     """Span of the most specific place named in ``text``: a base/field, else a known place,
     else a village or town, else (when asked) a governorate."""
     facility = find_facility(text)
+    zone = _ZONE_RE.search(text)
+    if zone is not None and (facility is None or zone.start("z") < facility[0]):
+        return zone.start("z"), zone.end("z")  # "المنطقه 55 المحيطه بقاعده التنف"
     if facility is not None:
         return facility
-    zone = _ZONE_RE.search(text)
-    if zone is not None:
-        return zone.start("z"), zone.end("z")
     known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
     if settlement is not None and _SEVERAL_RE.match(settlement.group("head")):

@@ -12,6 +12,7 @@ import re
 
 from llm_extract.backends.rules.dates import DATE_RE, DateContext, month_number_of
 from llm_extract.backends.rules.numbers import NA, NB
+from llm_extract.normalize import MONTH_PATTERN
 
 #: "منذ" and a span that reaches back before any one report's: months, years, the year's start.
 _SINCE_LONG_RE = re.compile(
@@ -33,6 +34,22 @@ def before_scope(text: str, dates: DateContext, dateline: dt.date | None) -> boo
         _EVENTS_RE.search(clause) is not None and _since_before(clause, dates, dateline)
         for clause in text.split(",")
     )
+
+
+def in_scope(text: str, dates: DateContext, dateline: dt.date | None) -> tuple[int, int] | None:
+    """``[start, end)`` of ``text`` without its clauses (between commas) that count since
+    before the report's span ("..., ليصل عدد الهجمات منذ 17 تشرين الاول الي 58"); ``None``
+    when every clause does."""
+    kept: list[tuple[int, int]] = []
+    start = 0
+    for clause in text.split(","):
+        end = start + len(clause)
+        if not before_scope(clause, dates, dateline):
+            kept.append((start, end))
+        start = end + 1
+    if not kept:
+        return None
+    return kept[0][0], kept[-1][1]
 
 
 def _since_before(text: str, dates: DateContext, dateline: dt.date | None) -> bool:
@@ -67,6 +84,7 @@ def _since_dates(text: str, dates: DateContext) -> list[dt.date]:
 #: الشهر", "الاسبوع الماضي", "في شهر شباط".
 _SPAN_RE = re.compile(
     rf"{NB}(?:خلال|طيله|طوال|منذ بدايه|منذ مطلع|في)\s+(?:هذا\s+)?(?:ال)?(?:اسبوع|شهر|ايام|اسابيع)"
+    rf"|{NB}(?:خلال|طيله|طوال)\s+(?:شهر\s+)?(?:{MONTH_PATTERN}){NA}"
     rf"|{NB}(?:ال)?(?:اسبوع|شهر)\s+(?:ال)?(?:ماضي|فايت|المنصرم|الجاري){NA}"
 )
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 from functools import cached_property
 
+from llm_extract.backends.rules.casualties import CASUALTY_RE
 from llm_extract.backends.rules.lexicon import FACILITY, actors_in
 from llm_extract.backends.rules.numbers import NA, NB
 from llm_extract.schemas import Actor, StrikeKind
@@ -52,6 +53,8 @@ _SUPPORT_RE = re.compile(
 RAID_RE = re.compile(
     rf"اعتقال|اعتقل|حمله|{NB}(?:[وفب]|ال|وال|بال)?(?:مداهم|داهم|دهم)|انزال|القبض|تمشيط"
 )
+#: People taken alive: the operation is a raid, whatever it is called ("غاره").
+_CAPTURE_RE = re.compile(rf"{NB}(?:اعتقال|اعتقل|اعتقلت|القبض علي|اسر|اسرت){NA}")
 _AIR_RE = re.compile(
     r"غاره|غارات|غارتين|غارتان|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا"
     r"|ضربات صاروخيه جويه"
@@ -62,10 +65,14 @@ _AIR_RE = re.compile(
 _EVENT_RE = re.compile(r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|اعتداء|رشقه")
 #: Weapons are an attack only where they fall, explode, hit or are fired: a convoy carrying
 #: rockets, or air-defence missiles deployed at a base, is none.
-_WEAPON_RE = re.compile(r"قذايف|قذيفه|قذيفت|صواريخ|صاروخ|مسيرات|مسيره|مسيرت|هاون|انتحاري")
+_WEAPON_RE = re.compile(
+    r"قذايف|قذيفه|قذيفت|صواريخ|صاروخ|مسيرات|مسيره|مسيرت|هاون|انتحاري|عبوه|عبوات|لغم|مفخخ"
+)
 _IMPACT_RE = re.compile(
     r"سقط|سقوط|تساقط|انفجر|انفجار|طال|ضرب|اصابت|اصاب(?!ه|ات)|اطلق|اطلاق|اعترض|اسقط|دوي"
 )
+#: Casualties and the word after them ("اصيب ثلاثه جنود امريكيين"): who was hurt.
+_HURT_RE = re.compile(rf"(?:{CASUALTY_RE.pattern})(?:\s+[^\s,.]+)?")
 _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|(?:ال)?قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
 _SHELL_RE = re.compile(
     r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه"
@@ -158,6 +165,8 @@ def _airstrike(passage: _Passage) -> _Answer:
     striking = _AIR_NOUN_RE.search(passage.own) and AIR_VERB_RE.search(text)
     if not (passage.explicit_airstrike or (striking and not RAID_RE.search(text))):
         return None
+    if _CAPTURE_RE.search(text):
+        return None  # "نفذت غاره اسفرت عن اعتقال قيادي": a raid that took prisoners
     found = actors_in(_BASE_OWNER_RE.sub(" ", text), COALITION)
     return (StrikeKind.AIRSTRIKE, found[0]) if found else None
 
@@ -171,7 +180,9 @@ def _attack_on_base(passage: _Passage) -> _Answer:
     hostile = actors_in(text, HOSTILE)
     if not hostile and _OTHER_FORCES_RE.search(text):
         return _Stop.NO_STRIKE  # Turkish or Russian fire: not an attack on the coalition
-    subject = _BASE_OWNER_RE.sub(" ", text[:80])
+    # Who was hurt ("اصيب ثلاثه جنود امريكيين ... اثر هجوم") is not who fired.
+    unhurt = _HURT_RE.sub(lambda m: " " * len(m.group()), text[:80])
+    subject = _BASE_OWNER_RE.sub(" ", unhurt)
     if hostile or _PASSIVE_RE.search(text) or not actors_in(subject, COALITION):
         return StrikeKind.ATTACK_ON_BASE, (hostile[0] if hostile else None)
     return None  # the coalition firing from its own base is not an attack on it

@@ -35,7 +35,7 @@ from llm_extract.backends.rules.lexicon import actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.backends.rules.places import find_facility, find_governorate, find_location
-from llm_extract.backends.rules.scope import before_scope, over_a_span
+from llm_extract.backends.rules.scope import in_scope, over_a_span
 from llm_extract.backends.rules.segment import Span
 from llm_extract.backends.rules.strike_kinds import (
     AIR_VERB_RE,
@@ -170,8 +170,10 @@ class _Reading:
 
     def _item(self, index: int, sentence: Sentence, item: Item) -> None:
         ctx = self.ctx
-        if before_scope(item.span.text, ctx.dates, ctx.dateline):
+        own = _in_scope(ctx, item)
+        if own is None:
             return  # "منذ 17 تشرين الاول ... 58 هجوما": a cumulative total, background
+        item = own
         previous = self.records[-1] if self.records else None
         follows = sentence.line - self.last_line <= 1
         record = _classify(ctx, item, previous)
@@ -222,6 +224,18 @@ class _Reading:
         if downed is not None:
             self.records.append(downed)
         self.last_line = sentence.line
+
+
+def _in_scope(ctx: Ctx, item: Item) -> Item | None:
+    """``item`` without its clauses that count since before the report's span; ``None``
+    when nothing else is left."""
+    bounds = in_scope(item.span.text, ctx.dates, ctx.dateline)
+    if bounds is None:
+        return None
+    if bounds == (0, len(item.span.text)):
+        return item
+    span = ctx.span_of(item.span, *bounds)
+    return Item(item.sentence, span, item.date) if span is not None else None
 
 
 def _items(ctx: Ctx, sentence: Sentence) -> list[Item]:
