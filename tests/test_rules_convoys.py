@@ -107,3 +107,12 @@ def test_thousands_in_words_and_a_news_item_convoy() -> None:
     )
     vague = "الحسكة – 5 أيار 2024: دخلت آلاف الشاحنات للتحالف من معبر الوليد خلال العام.\n"
     assert [c.vehicles for c in run(vague).convoys] == [None]
+
+
+def test_the_crossing_ends_before_the_direction_word() -> None:
+    text = (
+        "الحسكة – 22 تشرين الثاني 2023: دخلت 35 شاحنة للتحالف من معبر الوليد باتجاه قاعدة "
+        "الشدادي.\n"
+    )
+    (convoy,) = run(text).convoys
+    assert (convoy.origin, convoy.destinations) == ("معبر الوليد", ["قاعدة الشدادي"])

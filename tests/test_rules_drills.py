@@ -204,3 +204,12 @@ def test_a_numbered_zone_before_the_base_it_surrounds_is_the_place() -> None:
     )
     (drill,) = run(text).drills
     assert drill.location == "المنطقة 55"
+
+
+def test_drills_on_a_list_of_days_are_one_per_day() -> None:
+    text = HEAD_126 + "وأجرت القوات الأمريكية مع قسد تدريبات في قاعدة تل بيدر يومي 3 و17 آذار.\n"
+    drills = run(text).drills
+    assert [(d.date, d.location) for d in drills] == [
+        (dt.date(2025, 3, 3), "قاعدة تل بيدر"),
+        (dt.date(2025, 3, 17), "قاعدة تل بيدر"),
+    ]

@@ -21,6 +21,7 @@ from llm_extract.backends.rules.context import (
     is_list_header,
     split_items,
 )
+from llm_extract.backends.rules.dates import day_list
 from llm_extract.backends.rules.lexicon import actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, stated_total
@@ -204,9 +205,20 @@ class _Reading:
         record = _record(ctx, item, ctx.date_of(item), self.header_actors)
         if not record["participants"] and same_line:
             record["participants"] = list(self.records[-1]["participants"])  # "كما نفذت ..."
-        self.records.append(record)
+        self.records.extend(_one_per_day(ctx, item, record))
         self.spans.append(item.span)
         self.last_line = sentence.line
+
+
+def _one_per_day(ctx: Ctx, item: Item, record: Record) -> list[Record]:
+    """A drill item dated by a list of days ("تدريبات في قاعده تل بيدر يومي 2 و14 تشرين
+    الثاني"): one drill per day; else the record alone."""
+    if item.date is None:
+        return [record]
+    days = day_list(item.span.text, ctx.dates)
+    if len(days) < 2 or item.date not in days:
+        return [record]
+    return [{**record, "date": day, "weapons": list(record["weapons"])} for day in days]
 
 
 def _tells_of_drills(sentence: Sentence) -> bool:
