@@ -223,3 +223,9 @@ def test_a_count_since_the_start_of_the_year_is_background() -> None:
     result = run(text)
     assert [(a.operations, a.detained) for a in result.arrests] == [(1, 2)]
     assert result.stated_totals.operations is None
+
+
+def test_two_detainees_in_the_nominative_dual() -> None:
+    text = HEAD_126 + "وفي 12 آذار داهمت قسد والتحالف بلدة الشحيل واعتقل فيها شخصان.\n"
+    (arrest,) = run(text).arrests
+    assert arrest.detained == 2

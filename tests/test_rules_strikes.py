@@ -451,3 +451,42 @@ def test_a_month_total_and_a_cumulative_total_in_one_sentence() -> None:
     (attack,) = result.strikes
     assert (attack.kind, attack.count, attack.date) == ("attack_on_base", 25, None)
     assert result.stated_totals.attacks == 25
+
+
+def test_both_drones_downed_as_the_verbs_pronoun() -> None:
+    text = (
+        "الحسكة – 18 شباط 2025: أحبطت الدفاعات الجوية في قاعدة قسرك هجوماً بمسيرتين فجر "
+        "اليوم، وأسقطتهما قبل وصولهما.\n"
+    )
+    attack, downed = run(text).strikes
+    assert attack.kind == "attack_on_base"
+    assert (downed.kind, downed.count, downed.attacker) == (
+        "drone_shootdown",
+        2,
+        Actor.INTERNATIONAL_COALITION,
+    )
+
+
+def test_strikes_by_a_named_side_on_targets_have_no_count() -> None:
+    text = "دير الزور – 5 شباط 2024: نفذت الولايات المتحدة ضربات على 60 هدفاً تابعة للحرس الثوري.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.attacker, strike.count) == ("airstrike", Actor.US_FORCES, None)
+
+
+def test_several_attacks_on_one_base_name_it_as_the_target() -> None:
+    text = HEAD_126 + "وسجل الشهر 3 هجمات بالصواريخ على قاعدة حقل العمر.\n"
+    (attack,) = run(text).strikes
+    assert attack.count == 3
+    assert [(t.name, t.count) for t in attack.targets] == [("حقل العمر", 3)]
+
+
+def test_a_dateline_with_a_label_in_brackets_ends_before_the_summary() -> None:
+    text = (
+        "الرقة – 22 تموز 2017 (حصيلة أسبوعية): شنت طائرات التحالف خلال الأسبوع قرابة 120 "
+        "غارة على أحياء الرقة.\n"
+    )
+    result = run(text)
+    (strike,) = result.strikes
+    assert strike.count == 120
+    assert strike.date is None
+    assert result.stated_totals.airstrikes == 120

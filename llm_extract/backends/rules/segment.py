@@ -94,7 +94,11 @@ def _label_colon(piece: str, bulleted: bool, after: str = "") -> bool:
     """A colon after a list item's label ("- الشدادي (28 تشرين الاول): ...", "5 ايار: ...",
     "حقل العمر: 11 هجوما") introduces the item's details: it does not end a sentence. A
     dateline's colon (it has a year) does."""
-    if bulleted or piece.rstrip().endswith(")"):
+    if bulleted:
+        return True
+    if _YEAR_RE.search(piece) is not None and len(piece.split()) <= 10:
+        return False  # a dateline, "(حصيله اسبوعيه)" after it or not: the item begins
+    if piece.rstrip().endswith(")"):
         return True
     if len(piece.split()) <= 4 and _COUNT_AFTER_RE.match(after):
         return True

@@ -300,6 +300,8 @@ def _downed_count(text: str) -> int:
     verb = SHOOTDOWN_RE.search(text)
     if verb is None:
         return 1
+    if verb.group("them"):
+        return 2 if verb.group("them") == "هما" else 1  # "واسقطتهما": the two
     found = _DOWNED_NUMBER_RE.search(verb.group())
     if found is None:
         return 1
@@ -338,13 +340,13 @@ def _downed_too(ctx: Ctx, item: Item, attack: Record) -> Record | None:
     if clause is None:
         return None
     found = actors_in(clause.text)
-    if not found and _DEFENCES_RE.search(clause.text):
+    if not found and _DEFENCES_RE.search(text):
         found = [Actor.INTERNATIONAL_COALITION]  # the defences of the base attacked
     return {
         "kind": StrikeKind.DRONE_SHOOTDOWN,
         "attacker": found[0] if found else None,
         "targets": [],
-        "count": 1,
+        "count": _downed_count(text) if verb.group("them") else 1,
         "date": attack.get("date"),
         "location": attack.get("location"),
         "governorate": attack.get("governorate"),
@@ -409,11 +411,22 @@ def _bases_hit(ctx: Ctx, item: Item, record: Record) -> None:
     ):
         return
     target = find_facility(text)
-    if target is not None and record.get("count") in (None, 1):
+    single = record.get("count") in (None, 1)
+    if target is not None and (single or len(_facilities(text)) == 1):  # "3 هجمات علي X"
         name = ctx.clean(item.span, *target)
         if name:
             record["targets"].append({"name": name, "count": record.get("count")})
             record["location"] = name
+
+
+def _facilities(text: str) -> list[tuple[int, int]]:
+    """Every facility ``text`` names, one after the other."""
+    out: list[tuple[int, int]] = []
+    where = find_facility(text)
+    while where is not None:
+        out.append(where)
+        where = find_facility(text, where[1])
+    return out
 
 
 def _facility_struck(ctx: Ctx, item: Item, record: Record) -> None:
