@@ -490,3 +490,27 @@ def test_a_dateline_with_a_label_in_brackets_ends_before_the_summary() -> None:
     assert strike.count == 120
     assert strike.date is None
     assert result.stated_totals.airstrikes == 120
+
+
+def test_drones_intercepted_by_a_bases_defences_are_downed_by_the_coalition() -> None:
+    text = (
+        "دير الزور – ٣ حزيران ٢٠٢٤: اعترضت الدفاعات الجوية في حقل العمر ٣ طائرات مسيّرة "
+        "أطلقتها ميليشيات موالية لإيران.\n"
+    )
+    (downed,) = run(text).strikes
+    assert (downed.kind, downed.count, downed.attacker) == (
+        "drone_shootdown",
+        3,
+        Actor.INTERNATIONAL_COALITION,
+    )
+
+
+def test_an_attack_on_a_post_of_the_sdf_alone_is_not_the_coalitions() -> None:
+    text = "دير الزور – 20 أيلول 2023: هاجم مسلحون نقطة لقسد قرب حقل العمر، وقتل عنصران.\n"
+    assert run(text).strikes == []
+
+
+def test_an_american_drone_strike() -> None:
+    text = "إدلب – 20 أيلول 2023: استهدفت مسيّرة أمريكية قيادياً في تنظيم حراس الدين قرب سرمدا.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.attacker, strike.count) == ("airstrike", Actor.US_FORCES, 1)

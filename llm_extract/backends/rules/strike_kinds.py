@@ -40,6 +40,7 @@ _AIR_NOUN_RE = re.compile(
     r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|مقاتلت(?:ان|ين)|طايرت(?:ان|ين)"
     r"|الطيران الحربي|الطيران الامريكي"
     r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مروحيت(?:ان|ين)|مسيره تابعه|مسيرات تابعه"
+    r"|مسيره (?:امريكيه|اميركيه|للتحالف)|مسيرات (?:امريكيه|اميركيه|للتحالف)"
 )
 #: Aircraft that only fly over ("سمع تحليق لطايرات التحالف") or are the enemy's drones
 #: ("لاطلاق طايرات مسيره"): no airstrike of their own.
@@ -93,6 +94,11 @@ _PASSIVE_RE = re.compile(rf"{NB}[و]?(?:تعرضت|تعرض|استهدفت قا�
 COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
 #: Forces outside the coalition's war whose fire the reports also tell.
 _OTHER_FORCES_RE = re.compile(rf"{NB}(?:ال)?(?:تركي|تركيه|روسي|روسيه|تركيا|روسيا){NA}")
+#: A post of the coalition's partners, not of the coalition: "نقطه لقسد", "حاجز تابع لقسد".
+_PARTNER_POST_RE = re.compile(
+    r"(?:نقطه|مقر|حاجز|موقع)\s+(?:عسكري\S*\s+)?(?:تابع\S*\s+)?ل(?:قسد|قوات سوريا|لاسايش|قوي الامن)"
+)
+_DEFENCES_WORD_RE = re.compile(r"الدفاعات|الدفاع الجوي|منظومات|منظومه|المضادات")
 _BASE_DEFENCE_RE = re.compile(r"(?:الدفاعات الجويه|الدفاع الجوي|منظومات|منظومه)\s.*قاعده")
 #: The sides that attack the coalition (and whose dead an airstrike leaves).
 HOSTILE = (
@@ -140,12 +146,23 @@ def _shootdown(passage: _Passage) -> _Answer:
     verb = SHOOTDOWN_RE.search(text)
     if verb is None or attack_before(text, verb.start()):
         return None
-    found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
-    if not found and _BASE_DEFENCE_RE.search(text):
-        found = [Actor.INTERNATIONAL_COALITION]  # the air defences of a coalition base
+    found = _downed_by(text, verb)
     manned = _MANNED_RE.match(text, verb.end()) and verb.group().endswith("طايره")
     kind = StrikeKind.OTHER if manned else StrikeKind.DRONE_SHOOTDOWN
     return kind, (found[0] if found else None)
+
+
+def _downed_by(text: str, verb: re.Match[str]) -> list[Actor]:
+    """Who downed the drone: the verb's subject (between the verb and the drone), the air
+    defences of a base (the coalition's), else the first side named near the verb."""
+    subject = verb.group()
+    found = actors_in(subject)
+    if not found and _DEFENCES_WORD_RE.search(subject):
+        return [Actor.INTERNATIONAL_COALITION]
+    found = found or actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
+    if not found and _BASE_DEFENCE_RE.search(text):
+        found = [Actor.INTERNATIONAL_COALITION]  # the air defences of a coalition base
+    return found
 
 
 def _guns_first(passage: _Passage) -> _Answer:
@@ -184,6 +201,8 @@ def _attack_on_base(passage: _Passage) -> _Answer:
     hostile = actors_in(text, HOSTILE)
     if not hostile and _OTHER_FORCES_RE.search(text):
         return _Stop.NO_STRIKE  # Turkish or Russian fire: not an attack on the coalition
+    if _PARTNER_POST_RE.search(text) and not actors_in(text, COALITION):
+        return _Stop.NO_STRIKE  # a post of the SDF alone ("نقطه لقسد"): not the coalition's
     # Who was hurt ("اصيب ثلاثه جنود امريكيين ... اثر هجوم") is not who fired.
     unhurt = _HURT_RE.sub(lambda m: " " * len(m.group()), text[:80])
     subject = _BASE_OWNER_RE.sub(" ", unhurt)
