@@ -116,3 +116,17 @@ def test_the_crossing_ends_before_the_direction_word() -> None:
     )
     (convoy,) = run(text).convoys
     assert (convoy.origin, convoy.destinations) == ("معبر الوليد", ["قاعدة الشدادي"])
+
+
+def test_two_convoys_in_two_clauses_of_one_sentence() -> None:
+    text = (
+        HEAD_126 + "ودخل رتل من 30 مدرعة من نوع برادلي إلى حقل العمر في 3 آذار، ودخلت 40 آلية "
+        "أخرى من معبر سيمالكا في 7 آذار.\n"
+    )
+    first, second = run(text).convoys
+    assert (first.vehicles, first.dates, first.origin) == (30, [dt.date(2025, 3, 3)], None)
+    assert (second.vehicles, second.dates, second.origin) == (
+        40,
+        [dt.date(2025, 3, 7)],
+        "معبر سيمالكا",
+    )

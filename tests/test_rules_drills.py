@@ -213,3 +213,17 @@ def test_drills_on_a_list_of_days_are_one_per_day() -> None:
         (dt.date(2025, 3, 3), "قاعدة تل بيدر"),
         (dt.date(2025, 3, 17), "قاعدة تل بيدر"),
     ]
+
+
+def test_drills_listed_date_first_with_their_place_after() -> None:
+    text = (
+        HEAD_126 + "وجرت 3 تدريبات، في 2 آذار بقاعدة الشدادي، وفي 9 آذار بحقل العمر، وفي 16 "
+        "آذار بقاعدة قسرك.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 3
+    assert [(d.date.day if d.date else None, d.location) for d in result.drills] == [
+        (2, "قاعدة الشدادي"),
+        (9, "حقل العمر"),
+        (16, "قاعدة قسرك"),
+    ]

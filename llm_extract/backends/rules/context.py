@@ -190,12 +190,20 @@ def _ordinal_items(ctx: Ctx, sentence: Sentence) -> list[Item]:
     return items
 
 
+#: A place right after a date, joined by "ب" or "في": "16 كانون الثاني بقاعده قسرك".
+_PLACE_AFTER_DATE_RE = re.compile(
+    r"\s+(?:ب|في\s+)(?:ال)?(?:قاعده|حقل|مطار|معسكر|بلده|قريه|مدينه|منطقه|قطاع)"
+)
+
+
 def _dates_trail(text: str, header: Span | None, last_end: int) -> bool:
     """Whether each item of a sentence ends with its date ("... في قاعده X يوم 5 اذار، وتدريب
     اخر في Y يوم 9 اذار") instead of starting with it: the text before the first date says
     something (not a list header) and next to nothing follows the last date."""
     if header is None or is_list_header(header.text) or len(header.text.split()) < 3:
         return False
+    if _PLACE_AFTER_DATE_RE.match(text, last_end):
+        return False  # "..., وفي 16 كانون الثاني بقاعده قسرك": the place follows its date
     return len(text[last_end:].split()) <= 2
 
 

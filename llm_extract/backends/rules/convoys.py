@@ -6,10 +6,11 @@ sentence that counts cargo aircraft landing (drones, warplanes and flyovers are 
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from llm_extract.backends.rules.context import Claims, Ctx, Found, Record, Sentence
-from llm_extract.backends.rules.dates import day_list
+from llm_extract.backends.rules.dates import day_list, find_dates
 from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
@@ -52,7 +53,7 @@ _BATCH_DUAL_RE = re.compile(rf"{NB}[بعلي ]*(?:دفعتين|قافلتين|ر
 _ORIGIN_RE = re.compile(
     r"(?:دخلت|دخل|دخول|قادمه|قادمين|قادما|اتيه|وصلت|وصول|عبور|عبرت|عبر|ادخل|ادخلت|ادخال)"
     r"\s+(?:\S+\s+){0,8}?(?<!اكثر )(?<!اقل )(?<!يقرب )(?<!عدد )من\s+"
-    r"(?P<o>(?!\d)[^\s,]+(?:\s+(?!(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت"
+    r"(?P<o>(?!\d)(?!(?:نوع|طراز|قبل|بينها|ضمنها)\s)[^\s,]+(?:\s+(?!(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت"
     r"|تحمل|محمله|حامله|و)\s)[^\s,]+){0,3}?)(?=\s+(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في"
     r"|وتوجهت|توجهت|تحمل|محمله|حامله|خلال|و\S+)\s|,|$)"
 )
@@ -92,7 +93,8 @@ def extract(ctx: Ctx, claimed: Claims) -> Found:
     """Convoy records. Convoys heed no claim and claim nothing: counted trucks and cargo
     aircraft are no other category's words."""
     records: list[Record] = []
-    for sentence in ctx.sentences:
+    for part in (p for s in ctx.sentences for p in _convoy_clauses(ctx, s)):
+        sentence = part
         text = asserted(sentence.span.text)  # "لم تدخل اي قوافل": none
         ground = _ground_convoy(ctx, sentence, text)
         if ground is not None:
@@ -101,6 +103,24 @@ def extract(ctx: Ctx, claimed: Claims) -> Found:
         if air is not None:
             records.append(air)
     return Found(records)
+
+
+def _convoy_clauses(ctx: Ctx, sentence: Sentence) -> list[Sentence]:
+    """``sentence`` split before each clause that counts trucks of its own ("دخل رتل من 30
+    مدرعه ... في 3 تشرين الثاني, ودخلت 40 اليه اخري ... في 7 تشرين الثاني"): one convoy per
+    clause; the sentence alone when it counts trucks in one clause or none."""
+    text = sentence.span.text
+    starts = sorted({clause_bounds(text, m.start())[0] for m in GROUND_RE.finditer(text)})
+    if len(starts) < 2:
+        return [sentence]
+    bounds = [0, *starts[1:], len(text)]
+    parts: list[Sentence] = []
+    for begin, end in itertools.pairwise(bounds):
+        span = ctx.span_of(sentence.span, begin, end)
+        if span is not None:
+            dates = find_dates(span.text, ctx.dates)
+            parts.append(Sentence(sentence.line, span, dates, sentence.colon))
+    return parts
 
 
 def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
