@@ -16,6 +16,7 @@ from llm_extract.backends.rules.context import (
     Sentence,
     absorb_header,
     is_list_header,
+    pieces_without,
     split_items,
 )
 from llm_extract.backends.rules.dates import find_dates
@@ -281,6 +282,9 @@ def _beyond_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
     drill = drills.CUE_RE.search(sentence.span.text)
     if drill is None:
         return sentence
+    before = pieces_without(ctx, sentence, drills.CUE_RE, CUE_RE)
+    if before is not None and before.span.start < sentence.span.start + drill.start():
+        return before
     return _before_drills(ctx, sentence, drill.start()) or _after_drills(ctx, sentence)
 
 

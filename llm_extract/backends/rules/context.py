@@ -232,3 +232,31 @@ def absorb_header(header: Span | None, items: list[Item], ctx: Ctx, keep: bool) 
     if merged is None:
         return items
     return [Item(first.sentence, merged, first.date), *items[1:]]
+
+
+def pieces_without(
+    ctx: Ctx, sentence: Sentence, foreign: re.Pattern[str], own: re.Pattern[str]
+) -> Sentence | None:
+    """The run of comma-separated pieces of ``sentence`` that begins with the first piece
+    ``own`` matches and ends before the next piece ``foreign`` matches ("سجل الاسبوع 4
+    هجمات, و3 تدريبات في ..." without the drills); ``None`` when no piece free of
+    ``foreign`` matches ``own``."""
+    text = sentence.span.text
+    begin: int | None = None
+    start = 0
+    end = len(text)
+    for piece in text.split(","):
+        stop = start + len(piece)
+        if foreign.search(piece):
+            if begin is not None:
+                end = start - 1
+                break
+        elif begin is None and own.search(piece):
+            begin = start
+        start = stop + 1
+    if begin is None:
+        return None
+    span = ctx.span_of(sentence.span, begin, end)
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)

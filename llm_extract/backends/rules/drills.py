@@ -179,7 +179,8 @@ class _Reading:
         if not 2 <= len(places) <= total:
             return False
         actors = actors_in(sentence.span.text, _PARTICIPANTS) or self.header_actors
-        begin = 0
+        cue = CUE_RE.search(sentence.span.text)
+        begin = sentence.span.text.rfind(",", 0, cue.start()) + 1 if cue is not None else 0
         for start, end in places:
             piece = self.ctx.span_of(sentence.span, begin, end)
             if piece is None:

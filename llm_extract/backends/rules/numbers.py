@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 AR = "\u0621-\u064a"
-#: Zero-width guards: no Arabic letter immediately before / after.
-NB = f"(?<![{AR}])"
+#: Zero-width guards: no Arabic letter immediately before / after. Before a digit, a
+#: one-letter clitic is allowed: "و4 جرحي", "و3 تدريبات", "ب5 غارات".
+NB = f"(?:(?<![{AR}])|(?<=(?<![{AR}])[وبل])(?=\\d))"
 NA = f"(?![{AR}])"
 
 _UNITS: dict[str, int] = {

@@ -29,6 +29,7 @@ from llm_extract.backends.rules.context import (
     Record,
     Sentence,
     absorb_header,
+    pieces_without,
     split_items,
 )
 from llm_extract.backends.rules.lexicon import actors_in
@@ -50,6 +51,8 @@ from llm_extract.backends.rules.strike_kinds import (
 from llm_extract.normalize import normalize
 from llm_extract.schemas import Actor, StrikeKind
 
+#: Words of a strike, to find a strike's piece of a sentence that also tells of drills.
+_STRIKE_WORDS_RE = re.compile(r"هجوم|هجمات|هجوما|غاره|غارات|ضربه|ضربات|قصف|استهدف|اسقط|اعترض")
 #: A reply told after the attack it answers ("..., فردت المدفعيه الامريكيه بقصف ..."): a
 #: strike of its own, with its own clause as evidence.
 _REPLY_RE = re.compile(rf"(?:,\s*|\s)[فو]?(?:رد|ردت|ردوا|ترد){NA}")
@@ -146,7 +149,10 @@ class _Reading:
 
     def sentence(self, index: int, sentence: Sentence) -> None:
         if drills.CUE_RE.search(sentence.span.text):
-            return  # a drill's sentence: what it simulated is no strike
+            # a drill's sentence: what it simulated is no strike; other pieces may be
+            sentence = pieces_without(self.ctx, sentence, drills.CUE_RE, _STRIKE_WORDS_RE)
+            if sentence is None:
+                return
         if self._continues_breakdown(sentence):
             self.last_line = sentence.line
             return
