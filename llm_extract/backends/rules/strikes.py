@@ -150,9 +150,10 @@ class _Reading:
     def sentence(self, index: int, sentence: Sentence) -> None:
         if drills.CUE_RE.search(sentence.span.text):
             # a drill's sentence: what it simulated is no strike; other pieces may be
-            sentence = pieces_without(self.ctx, sentence, drills.CUE_RE, _STRIKE_WORDS_RE)
-            if sentence is None:
+            piece = pieces_without(self.ctx, sentence, drills.CUE_RE, _STRIKE_WORDS_RE)
+            if piece is None:
                 return
+            sentence = piece
         if self._continues_breakdown(sentence):
             self.last_line = sentence.line
             return
