@@ -514,3 +514,24 @@ def test_an_american_drone_strike() -> None:
     text = "إدلب – 20 أيلول 2023: استهدفت مسيّرة أمريكية قيادياً في تنظيم حراس الدين قرب سرمدا.\n"
     (strike,) = run(text).strikes
     assert (strike.kind, strike.attacker, strike.count) == ("airstrike", Actor.US_FORCES, 1)
+
+
+def test_an_airstrike_on_a_training_camp_is_no_drill_and_its_place_is_the_town() -> None:
+    text = (
+        "البوكمال – 12 تشرين الثاني 2023: شنت طائرات حربية أمريكية غارات على مستودع أسلحة "
+        "ومقر تدريب للحرس الثوري قرب البوكمال.\n"
+    )
+    result = run(text)
+    assert result.drills == []
+    (strike,) = result.strikes
+    assert (strike.kind, strike.attacker, strike.location) == (
+        "airstrike",
+        Actor.US_FORCES,
+        "البوكمال",
+    )
+
+
+def test_two_airstrikes_in_the_dual() -> None:
+    text = HEAD_126 + "ونفذ التحالف ضربتين جويتين في البادية في 4 آذار.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.count) == ("airstrike", 2)

@@ -29,7 +29,11 @@ from llm_extract.backends.rules.places import find_governorate, find_location
 from llm_extract.backends.rules.segment import BULLET_RE, Span, clause_bounds
 from llm_extract.schemas import Actor
 
-CUE_RE = re.compile(r"تدريب|مناور|تمرين|تمارين|رمايات|رمايه")
+#: A drill's words; a training camp or centre ("مقر تدريب", "معسكر تدريب") is a place.
+CUE_RE = re.compile(
+    r"(?<!مقر )(?<!مقرات )(?<!معسكر )(?<!معسكرات )(?<!مركز )(?<!مراكز )(?<!مقري )"
+    r"(?:تدريب|مناور|تمرين|تمارين|رمايات|رمايه)"
+)
 #: Training told as an ongoing task, with no date of its own ("تابعت واشنطن ... وتدريب مقاتلي
 #: قسد", "تواصل تدريب عناصر ..."): a general statement, not a drill.
 _ONGOING_RE = re.compile(

@@ -68,6 +68,7 @@ _STRUCK_RE = re.compile(
     rf"{NB}(?:مستودع|مستودعا|مخزن|مخزنا|مقر|مقرا|منشاه|مصنع|مصنعا|معمل)"
     r"\s+(?!(?:تابع|يتبع|تتبع|قرب|في|علي|عند)\S*)[^\s,.]+"
 )
+_STRUCK_HEAD_RE = re.compile(r"(?:مستودع|مخزن|مقر|منشا|مصنع|معمل)")
 #: Places outside Syria: a strike there ("قرب مطار بغداد") is not the coalition's war in Syria.
 _ABROAD_RE = re.compile(
     rf"{NB}[بلو]?(?:بغداد|العراق|اربيل|عين الاسد|الانبار|الاردن|لبنان|اليمن"
@@ -451,6 +452,8 @@ def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None)
     text = item.span.text
     kind = record["kind"]
     offset = _after_target_cue(text, kind)
+    if kind == StrikeKind.AIRSTRIKE:
+        offset = _after_struck(text, offset)  # "غارات علي مستودع ... قرب البوكمال"
     where = find_location(text[offset:], governorate_fallback=True)
     if where is None and offset:
         offset, where = 0, find_location(text, governorate_fallback=True)
@@ -463,6 +466,15 @@ def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None)
         record["location"] = previous.get("location")
         return normalize(record["location"] or "") or None
     return None
+
+
+def _after_struck(text: str, offset: int) -> int:
+    """Past the facilities an airstrike hit (its targets, not its place), from ``offset``."""
+    where = find_location(text[offset:])
+    while where is not None and _STRUCK_HEAD_RE.match(text, offset + where[0]):
+        offset += where[1]
+        where = find_location(text[offset:])
+    return offset
 
 
 def _after_target_cue(text: str, kind: StrikeKind) -> int:
