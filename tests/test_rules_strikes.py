@@ -535,3 +535,32 @@ def test_two_airstrikes_in_the_dual() -> None:
     text = HEAD_126 + "ونفذ التحالف ضربتين جويتين في البادية في 4 آذار.\n"
     (strike,) = run(text).strikes
     assert (strike.kind, strike.count) == ("airstrike", 2)
+
+
+def test_a_total_that_announces_its_dated_attacks_is_only_a_stated_total() -> None:
+    text = (
+        HEAD_126 + "الهجمات: تعرضت قواعد التحالف لـ 3 هجمات خلال الشهر:\n"
+        "- 2 آذار: هجوم بمسيرة على حقل العمر.\n"
+        "- 9 آذار: سقوط صاروخين قرب قاعدة الشدادي.\n"
+        "- 20 آذار: استهداف قاعدة التنف بطائرة مسيرة.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.attacks == 3
+    assert [(s.date.day if s.date else None, s.count) for s in result.strikes] == [
+        (2, 1),
+        (9, 1),
+        (20, 1),
+    ]
+
+
+def test_ranked_attacks_after_the_total_take_its_kind() -> None:
+    text = (
+        HEAD_126 + "وشهد الشهر هجومين على قواعد التحالف: الأول بطائرة مسيرة على حقل العمر في 2 "
+        "آذار، والثاني بالصواريخ على قاعدة الشدادي في 9 آذار.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.attacks == 2
+    assert [(s.kind, s.location) for s in result.strikes] == [
+        ("attack_on_base", "حقل العمر"),
+        ("attack_on_base", "قاعدة الشدادي"),
+    ]

@@ -68,6 +68,7 @@ _STRUCK_RE = re.compile(
     rf"{NB}(?:مستودع|مستودعا|مخزن|مخزنا|مقر|مقرا|منشاه|مصنع|مصنعا|معمل)"
     r"\s+(?!(?:تابع|يتبع|تتبع|قرب|في|علي|عند)\S*)[^\s,.]+"
 )
+_WEAPON_WORDS_RE = re.compile(r"مسير|صاروخ|صواريخ|قذيف|قذايف|هاون|عبوه")
 _STRUCK_HEAD_RE = re.compile(r"(?:مستودع|مخزن|مقر|منشا|مصنع|معمل)")
 #: Places outside Syria: a strike there ("قرب مطار بغداد") is not the coalition's war in Syria.
 _ABROAD_RE = re.compile(
@@ -141,6 +142,10 @@ class _Reading:
     remark: tuple[int, Actor | None] = (-9, None)
     #: The month's tally of attacks ("ليرتفع عدد الهجمات ... الي 4"): the stated total.
     tallied: int | None = None
+    #: A total that announces a list ("تعرضت القواعد لـ 5 هجمات:") and its sentence's
+    #: index: when dated items of its kind follow, they are the records and the total only
+    #: a stated total (its record is removed).
+    announced: tuple[Record, int] | None = None
 
     def found(self) -> Found:
         totals = dict(self.totals)
@@ -184,7 +189,7 @@ class _Reading:
         item = own
         previous = self.records[-1] if self.records else None
         follows = sentence.line - self.last_line <= 1
-        record = _classify(ctx, item, previous)
+        record = _classify(ctx, item, previous) or self._listed(index, item)
         if record is None and previous is not None and follows:
             record = _again(ctx, item, previous)
         if record is not None and _abroad(record):
@@ -203,6 +208,26 @@ class _Reading:
             and not RAID_RE.search(item.span.text)
         ):
             _add_casualties(previous, ctx, item.span)  # "وادت الهجمات الي ...": its toll
+
+    def _itemises(self, index: int, item: Item, record: Record) -> None:
+        """A dated ``record`` of the kind of the total announced just before is an item of
+        its list: the total keeps no record of its own."""
+        if self.announced is None or item.date is None:
+            return
+        total, at = self.announced
+        if record["kind"] == total["kind"] and index - at <= 12:
+            self.records = [r for r in self.records if r is not total]
+
+    def _listed(self, index: int, item: Item) -> Record | None:
+        """An item of the list a total announced, of the total's kind though it does not
+        say so ("الاول بطايره مسيره علي حقل العمر في 2 تشرين الاول"): dated and naming a
+        base or a weapon, in the sentences right after it."""
+        if self.announced is None or item.date is None or index - self.announced[1] > 12:
+            return None
+        if not (find_facility(item.span.text) and _WEAPON_WORDS_RE.search(item.span.text)):
+            return None
+        total = self.announced[0]
+        return _classify(self.ctx, item, None, forced=(total["kind"], total["attacker"]))
 
     def _sums_the_attacks(self, item: Item, record: Record | None) -> bool:
         """Take the month's tally of attacks told in ``item`` as the stated total; whether
@@ -227,6 +252,9 @@ class _Reading:
         total = _TOTAL_OF.get(record["kind"])
         if stated and total is not None and (ctx.dates.period is not None or spanned):
             self.totals.setdefault(total, record["count"])
+        self._itemises(index, item, record)
+        if stated and sentence.colon:
+            self.announced = (record, index)  # its items may follow
         self.records.append(record)
         downed = _downed_too(ctx, item, record)
         if downed is not None:
