@@ -63,6 +63,17 @@ def find_facility(text: str, start: int = 0, end: int | None = None) -> tuple[in
 _SEVERAL_RE = re.compile(r"(?:بلدات|قري|بلدتي|قريتي|مدينتي|بلدتين|قريتين)$")
 
 
+def _settlement_span(settlement: re.Match[str]) -> tuple[int, int] | None:
+    """The name of a village or town ("مخيم الهول", "بادية السخنة" keep their head word);
+    ``None`` for several ("قري الصبحه وجديد بكاره": two places of one rank, no one place)."""
+    head = settlement.group("head")
+    if _SEVERAL_RE.match(head):
+        return None
+    if head in ("مخيم", "باديه"):
+        return settlement.start("head"), settlement.end("name")
+    return settlement.start("name"), settlement.end("name")
+
+
 def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int, int] | None:
     """Span of the most specific place named in ``text``: a base/field, else a known place,
     else a village or town, else (when asked) a governorate."""
@@ -72,14 +83,10 @@ def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int
         return zone.start("z"), zone.end("z")  # "المنطقه 55 المحيطه بقاعده التنف"
     if facility is not None:
         return facility
-    known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
-    if settlement is not None and _SEVERAL_RE.match(settlement.group("head")):
-        return None  # "قري الصبحه وجديد بكاره": two places of one rank, no one place
     if settlement is not None:  # a village or town is more specific than a known place
-        if settlement.group("head") in ("مخيم", "باديه"):
-            return settlement.start("head"), settlement.end("name")  # "مخيم الهول" keeps it
-        return settlement.start("name"), settlement.end("name")
+        return _settlement_span(settlement)
+    known = PLACE_RE.search(text)
     if known is not None:
         start = known.start(1)
         # Keep the facility word in front of a known place: "قاعده التنف".
