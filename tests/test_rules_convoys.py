@@ -130,3 +130,12 @@ def test_two_convoys_in_two_clauses_of_one_sentence() -> None:
         [dt.date(2025, 3, 7)],
         "معبر سيمالكا",
     )
+
+
+def test_convoys_announced_then_told_one_by_one() -> None:
+    text = (
+        HEAD_126 + "القوافل: دخلت قافلتان:\n"
+        "- الأولى في 3 آذار وضمت 60 شاحنة.\n"
+        "- الثانية في 17 آذار وضمت 45 شاحنة.\n"
+    )
+    assert [(c.vehicles, c.batches) for c in run(text).convoys] == [(60, None), (45, None)]

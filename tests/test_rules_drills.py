@@ -227,3 +227,12 @@ def test_drills_listed_date_first_with_their_place_after() -> None:
         (9, "حقل العمر"),
         (16, "قاعدة قسرك"),
     ]
+
+
+def test_fighters_who_trained_today_is_a_drill() -> None:
+    text = (
+        "الحسكة – 14 آذار 2021: تدرّب عناصر من قسد بإشراف مدربين أمريكيين على الرماية في "
+        "قاعدة قسرك اليوم.\n"
+    )
+    (drill,) = run(text).drills
+    assert (drill.date, drill.location) == (dt.date(2021, 3, 14), "قاعدة قسرك")

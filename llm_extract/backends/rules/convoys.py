@@ -136,6 +136,8 @@ def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     if vague is not None and _is_arrival(text):
         return _ground(ctx, sentence, vague, value=0)
     convoys = _CONVOYS_RE.search(text)
+    if sentence.colon:
+        return None  # "دخلت ثلاث قوافل:": the convoys are told one by one next
     if convoys is not None and _ARRIVAL_RE.search(text) and not _is_drill_or_strike(text):
         return _ground(ctx, sentence, convoys, value=0)  # "عبرت ثلاث قوافل": no trucks counted
     return None
