@@ -139,3 +139,9 @@ def test_convoys_announced_then_told_one_by_one() -> None:
         "- الثانية في 17 آذار وضمت 45 شاحنة.\n"
     )
     assert [(c.vehicles, c.batches) for c in run(text).convoys] == [(60, None), (45, None)]
+
+
+def test_the_crossing_ends_before_what_the_convoy_held() -> None:
+    text = HEAD_126 + "ووصلت 4 قوافل للتحالف عبر معبر الوليد تضم 230 شاحنة في 5 و12 آذار.\n"
+    (convoy,) = run(text).convoys
+    assert (convoy.origin, convoy.vehicles, convoy.batches) == ("معبر الوليد", 230, 4)

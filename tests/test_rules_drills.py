@@ -236,3 +236,31 @@ def test_fighters_who_trained_today_is_a_drill() -> None:
     )
     (drill,) = run(text).drills
     assert (drill.date, drill.location) == (dt.date(2021, 3, 14), "قاعدة قسرك")
+
+
+def test_a_total_on_a_list_of_days_in_two_places_is_one_drill_a_day_without_a_place() -> None:
+    text = (
+        HEAD_126
+        + "أجرت قوات التحالف وقسد ٤ تدريبات في ٣ و٧ و١٢ و١٨ آذار، في حقل العمر وقاعدة قسرك.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 4
+    assert [(d.date.day if d.date else None, d.location) for d in result.drills] == [
+        (3, None),
+        (7, None),
+        (12, None),
+        (18, None),
+    ]
+
+
+def test_ranked_drills_take_the_total_and_forces_before_them() -> None:
+    text = (
+        HEAD_126 + "أجرى التحالف خلال الشهر تدريبين مع قسد، الأول في 4 آذار بحقل كونيكو، والثاني "
+        "في 20 آذار بقاعدة الشدادي.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 2
+    assert [d.participants for d in result.drills] == [
+        [Actor.INTERNATIONAL_COALITION, Actor.SDF],
+        [Actor.INTERNATIONAL_COALITION, Actor.SDF],
+    ]

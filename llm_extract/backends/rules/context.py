@@ -147,7 +147,9 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
     header = ctx.span_of(span, 0, starts[0])
     ordinal = _ordinal_items(ctx, sentence)
     if len(groups) > 1 and ordinal:
-        return None, ordinal
+        # "تدريبين مع قسد, الاول في ..., والثاني في ...": what comes before the ranks heads them
+        lead = ctx.span_of(span, 0, ordinal[0].span.start - span.start)
+        return lead, ordinal
     if len(groups) > 1 and _dates_trail(span.text, header, sentence.dates[-1].end):
         return None, _trailing_items(ctx, sentence, groups)
     items: list[Item] = []

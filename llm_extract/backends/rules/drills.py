@@ -221,9 +221,12 @@ def _one_per_day(ctx: Ctx, item: Item, record: Record) -> list[Record]:
     الثاني"): one drill per day; else the record alone."""
     if item.date is None:
         return [record]
-    days = day_list(item.span.text, ctx.dates)
+    one_group = len(item.sentence.dates) == 1  # "5 تدريبات في 3 و7 و12 اذار": all its days
+    days = day_list((item.sentence.span if one_group else item.span).text, ctx.dates)
     if len(days) < 2 or item.date not in days:
         return [record]
+    if len(_places(item.span.text)) > 1:
+        record = {**record, "location": None}  # "في حقل العمر وقاعده الشدادي": no one place
     return [{**record, "date": day, "weapons": list(record["weapons"])} for day in days]
 
 
