@@ -564,3 +564,24 @@ def test_ranked_attacks_after_the_total_take_its_kind() -> None:
         ("attack_on_base", "حقل العمر"),
         ("attack_on_base", "قاعدة الشدادي"),
     ]
+
+
+def test_strikes_on_several_towns_and_a_campaign_have_no_place_or_count() -> None:
+    several = (
+        "الحسكة – 3 شباط 2024: شنت القوات الأمريكية ضربات جوية على مواقع للحرس الثوري في "
+        "الميادين والبوكمال.\n"
+    )
+    (strike,) = run(several).strikes
+    assert (strike.kind, strike.location, strike.count) == ("airstrike", None, None)
+    ongoing = "الباغوز – 5 آذار 2019: واصلت طائرات التحالف قصف مواقع التنظيم في الباغوز.\n"
+    (campaign,) = run(ongoing).strikes
+    assert (campaign.kind, campaign.count) == ("airstrike", None)
+
+
+def test_the_place_of_the_attack_a_strike_answers_is_not_its_place() -> None:
+    text = (
+        "دير الزور – 14 شباط 2025: قصف الطيران الأمريكي مواقع للميليشيات في الميادين رداً "
+        "على الهجوم الذي استهدف حقل العمر.\n"
+    )
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.location) == ("airstrike", "الميادين")

@@ -32,7 +32,7 @@ from llm_extract.backends.rules.context import (
     pieces_without,
     split_items,
 )
-from llm_extract.backends.rules.lexicon import actors_in
+from llm_extract.backends.rules.lexicon import PLACE_RE, actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.backends.rules.places import find_facility, find_governorate, find_location
@@ -69,6 +69,10 @@ _STRUCK_RE = re.compile(
     r"\s+(?!(?:تابع|يتبع|تتبع|قرب|في|علي|عند)\S*)[^\s,.]+"
 )
 _WEAPON_WORDS_RE = re.compile(r"مسير|صاروخ|صواريخ|قذيف|قذايف|هاون|عبوه")
+#: Strikes told as going on ("واصلت طايرات التحالف قصف ..."): no count.
+_ONGOING_RE = re.compile(rf"{NB}[و]?(?:واصل|تواصل|يواصل|استمر|تستمر|يستمر|مواصله)\S*")
+#: Two known places joined: "دير الزور والبوكمال".
+_PLACE_LIST_RE = re.compile(rf"{PLACE_RE.pattern}\s*,?\s*{PLACE_RE.pattern}")
 _STRUCK_HEAD_RE = re.compile(r"(?:مستودع|مخزن|مقر|منشا|مصنع|معمل)")
 #: Places outside Syria: a strike there ("قرب مطار بغداد") is not the coalition's war in Syria.
 _ABROAD_RE = re.compile(
@@ -432,6 +436,8 @@ def _count(record: Record, text: str, dated: bool) -> None:
         record[_STATED] = True
     elif record["kind"] == StrikeKind.DRONE_SHOOTDOWN:
         record["count"] = _downed_count(text)
+    elif _ONGOING_RE.search(text):
+        pass  # "واصلت طايرات التحالف قصف ...": a campaign, not one strike
     elif _PLURAL_RE.search(text) and not _SINGULAR_RE.search(text):
         pass  # "غارات" without a number: no count
     elif _SINGULAR_RE.search(text) or dated:
@@ -477,7 +483,7 @@ def _facility_struck(ctx: Ctx, item: Item, record: Record) -> None:
 def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None) -> str | None:
     """Set the place a strike hit (not the base it was fired from) as ``record``'s location;
     the place's normalised text, for its governorate."""
-    text = item.span.text
+    text = asserted(item.span.text)  # not a place of an attack referred back to
     kind = record["kind"]
     offset = _after_target_cue(text, kind)
     if kind == StrikeKind.AIRSTRIKE:
@@ -487,6 +493,8 @@ def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None)
         offset, where = 0, find_location(text, governorate_fallback=True)
     if where is not None:
         start, end = where[0] + offset, where[1] + offset
+        if _PLACE_LIST_RE.search(text, max(0, start - 25), end + 25):
+            return None  # "في دير الزور والبوكمال والميادين": several places, no one
         record["location"] = ctx.clean(item.span, start, end)
         return text[start:end]
     if kind == StrikeKind.DRONE_SHOOTDOWN and previous is not None and _THE_BASE_RE.search(text):
