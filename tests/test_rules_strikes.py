@@ -585,3 +585,23 @@ def test_the_place_of_the_attack_a_strike_answers_is_not_its_place() -> None:
     )
     (strike,) = run(text).strikes
     assert (strike.kind, strike.location) == ("airstrike", "الميادين")
+
+
+def test_a_weeks_total_between_two_days_is_undated() -> None:
+    text = (
+        "الرقة – 22 تموز 2017: نفذ طيران التحالف 96 غارة على الرقة خلال الأسبوع الممتد بين "
+        "15 و21 تموز.\n"
+    )
+    result = run(text)
+    (strike,) = result.strikes
+    assert (strike.count, strike.date) == (96, None)
+    assert result.stated_totals.airstrikes == 96
+
+
+def test_strikes_over_several_governorates_have_no_place() -> None:
+    text = (
+        HEAD_126
+        + "ووثق المرصد خلال الشهر 140 غارة للتحالف على مواقع التنظيم في أرياف الحسكة والرقة.\n"
+    )
+    (strike,) = run(text).strikes
+    assert (strike.count, strike.location) == (140, None)

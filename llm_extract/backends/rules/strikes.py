@@ -32,7 +32,7 @@ from llm_extract.backends.rules.context import (
     pieces_without,
     split_items,
 )
-from llm_extract.backends.rules.lexicon import PLACE_RE, actors_in
+from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE, actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.backends.rules.places import find_facility, find_governorate, find_location
@@ -73,6 +73,7 @@ _WEAPON_WORDS_RE = re.compile(r"مسير|صاروخ|صواريخ|قذيف|قذا
 _ONGOING_RE = re.compile(rf"{NB}[و]?(?:واصل|تواصل|يواصل|استمر|تستمر|يستمر|مواصله)\S*")
 #: Two known places joined: "دير الزور والبوكمال".
 _PLACE_LIST_RE = re.compile(rf"{PLACE_RE.pattern}\s*,?\s*{PLACE_RE.pattern}")
+_GOV_LIST_RE = re.compile(rf"{GOVERNORATE_RE.pattern}\s*,?\s*{GOVERNORATE_RE.pattern}")
 _STRUCK_HEAD_RE = re.compile(r"(?:مستودع|مخزن|مقر|منشا|مصنع|معمل)")
 #: Places outside Syria: a strike there ("قرب مطار بغداد") is not the coalition's war in Syria.
 _ABROAD_RE = re.compile(
@@ -249,12 +250,14 @@ class _Reading:
         record["date"] = ctx.date_of(item)
         if record["attacker"] is None and index - self.remark[0] <= 2:
             record["attacker"] = self.remark[1]
-        stated = record.pop(_STATED, False) and item.date is None
-        spanned = stated and over_a_span(item.span.text)  # "116 غاره ... خلال الاسبوع"
+        counted = record.pop(_STATED, False)
+        stated = counted and item.date is None
+        # "116 غاره ... خلال الاسبوع (الممتد بين 15 و21 تموز)": a total over a span
+        spanned = counted and over_a_span(item.span.text)
         if spanned:
             record["date"] = None  # a summary's total, not the dateline's one day
         total = _TOTAL_OF.get(record["kind"])
-        if stated and total is not None and (ctx.dates.period is not None or spanned):
+        if total is not None and (spanned or (stated and ctx.dates.period is not None)):
             self.totals.setdefault(total, record["count"])
         self._itemises(index, item, record)
         if stated and sentence.colon:
@@ -493,7 +496,9 @@ def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None)
         offset, where = 0, find_location(text, governorate_fallback=True)
     if where is not None:
         start, end = where[0] + offset, where[1] + offset
-        if _PLACE_LIST_RE.search(text, max(0, start - 25), end + 25):
+        if _PLACE_LIST_RE.search(text, max(0, start - 25), end + 25) or _GOV_LIST_RE.search(
+            text, max(0, start - 25), end + 25
+        ):
             return None  # "في دير الزور والبوكمال والميادين": several places, no one
         record["location"] = ctx.clean(item.span, start, end)
         return text[start:end]
