@@ -178,8 +178,10 @@ def test_a_dual_drill_today_in_a_sector() -> None:
         "الرقة – 11 نيسان 2024: أجرت القوات الأمريكية اليوم تدريبين مع قسد في القطاع الغربي "
         "من ريف الرقة.\n"
     )
-    (drill,) = run(text).drills
+    result = run(text)
+    (drill,) = result.drills
     assert (drill.count, drill.date, drill.location) == (2, dt.date(2024, 4, 11), "القطاع الغربي")
+    assert result.stated_totals.drills is None  # one dated event, not a total
 
 
 def test_a_numbered_heading_after_the_drills_is_no_drill() -> None:

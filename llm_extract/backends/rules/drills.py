@@ -169,6 +169,8 @@ class _Reading:
         lone = total is not None and not sentence.dates and not announces
         if lone and total is not None and not self._per_place(sentence, total):
             self.aggregate = _aggregate(self.ctx, sentence, total)
+            if self.aggregate.get("date") is not None:
+                self.stated = None  # "اجرت ... اليوم تدريبين": one dated event, no total
 
     def _places_of_list(self, index: int, sentence: Sentence) -> bool:
         """The undated sentence after a header that stated a total names the drills' places
