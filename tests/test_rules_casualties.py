@@ -79,3 +79,10 @@ def test_wounded_after_the_dead_with_a_conjunction_are_the_same_side() -> None:
         {"party": Actor.CIVILIANS, "killed": 9, "injured": 3, "approximate": False,
          "at_least": False}
     ]  # fmt: skip
+
+
+def test_how_the_wounded_were_hurt_is_a_note_of_their_side() -> None:
+    found = casualties(normalize("أصيب أربعة جنود أمريكيين بجروح طفيفة في الهجوم"))
+    assert [(c["party"], c.get("injured"), c.get("note")) for c in found] == [
+        (Actor.US_FORCES, 4, "جروح طفيفه")
+    ]

@@ -97,6 +97,8 @@ def _party_after(text: str, match: re.Match[str], window_end: int, previous: Act
     side named after it, else the side before ("منهم", "اخرين")."""
     if (match.group("who") or match.group("who3") or "").startswith("مدني"):
         return Actor.CIVILIANS
+    if match.group("vague3") and previous is not None:
+        return previous  # "اصيب 3 جنود امريكيين بجروح طفيفه": how they were hurt
     # A vague count's party may be in its own words: "اصابه عدد من الجنود الامريكيين".
     begin = match.start("vkind2") if match.group("vkind2") else match.end()
     window = text[begin : min(window_end, match.end() + 90)]
