@@ -605,3 +605,18 @@ def test_strikes_over_several_governorates_have_no_place() -> None:
     )
     (strike,) = run(text).strikes
     assert (strike.count, strike.location) == (140, None)
+
+
+def test_an_unexplained_explosion_inside_a_base_is_an_attack_but_the_explosion_again_is_not() -> (
+    None
+):
+    text = (
+        "دير الزور – 12 تموز 2023: دوّى انفجار عنيف داخل قاعدة حقل العمر فجر اليوم، ولم تعلن "
+        "أي جهة مسؤوليتها.\nونفى مصدر أن يكون الانفجار ناجماً عن حادث داخل القاعدة.\n"
+    )
+    (attack,) = run(text).strikes
+    assert (attack.kind, attack.attacker, attack.location) == ("attack_on_base", None, "حقل العمر")
+    controlled = (
+        "الحسكة – 12 تموز 2023: أجرت القوات الأمريكية تفجيراً لمخلفات حربية قرب قاعدة الشدادي.\n"
+    )
+    assert run(controlled).strikes == []

@@ -68,7 +68,11 @@ _AIR_RE = re.compile(
     r"|(?:نفذت|نفذ|شنت|شن|وجهت|وجه)\s+(?:\S+\s+){1,4}?(?:ضربات|ضربه)(?:\s|$)"
 )
 #: An attack as such: "هجوم", "استهداف", "قصف", "رشقه".
-_EVENT_RE = re.compile(r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|اعتداء|رشقه")
+#: An explosion at a base is an attack too, whoever is behind it ("دوى انفجار داخل قاعده");
+#: "الانفجار" refers back to one told already.
+_EVENT_RE = re.compile(
+    rf"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|اعتداء|رشقه|{NB}[وب]?انفجار(?:ين|ان|ات)?{NA}"
+)
 #: Weapons are an attack only where they fall, explode, hit or are fired: a convoy carrying
 #: rockets, or air-defence missiles deployed at a base, is none.
 _WEAPON_RE = re.compile(
