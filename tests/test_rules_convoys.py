@@ -145,3 +145,9 @@ def test_the_crossing_ends_before_what_the_convoy_held() -> None:
     text = HEAD_126 + "ووصلت 4 قوافل للتحالف عبر معبر الوليد تضم 230 شاحنة في 5 و12 آذار.\n"
     (convoy,) = run(text).convoys
     assert (convoy.origin, convoy.vehicles, convoy.batches) == ("معبر الوليد", 230, 4)
+
+
+def test_aircraft_counted_over_the_week_take_no_dateline_day() -> None:
+    text = "الحسكة – 4 آذار 2024: حطت 5 طائرات نقل عسكرية في قاعدة خراب الجير خلال الأسبوع.\n"
+    (convoy,) = run(text).convoys
+    assert (convoy.mode, convoy.vehicles, convoy.dates) == ("air", 5, [])

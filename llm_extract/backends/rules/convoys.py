@@ -14,6 +14,7 @@ from llm_extract.backends.rules.dates import day_list, find_dates
 from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.backends.rules.scope import over_a_span
 from llm_extract.backends.rules.segment import clause_bounds
 from llm_extract.schemas import ConvoyMode
 
@@ -210,7 +211,7 @@ def _ground(ctx: Ctx, sentence: Sentence, match: re.Match[str], value: int | Non
     elif _BATCH_DUAL_RE.search(text):
         record["batches"] = 2
     dates = day_list(text, ctx.dates)
-    if not dates and ctx.dateline is not None:
+    if not dates and ctx.dateline is not None and not over_a_span(text):
         dates = [ctx.dateline]  # a short item's dateline date
     record["dates"] = dates
     skip = (0, 0)
@@ -238,7 +239,7 @@ def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = Fa
         record["vehicles"] = 2
     start, end = clause_bounds(text, match.start())
     dates = [found.date for found in sentence.dates if start <= found.start < end]
-    if not sentence.dates and ctx.dateline is not None:
+    if not sentence.dates and ctx.dateline is not None and not over_a_span(text):
         dates = [ctx.dateline]  # a short item's dateline date
     record["dates"] = dates
     record["destinations"] = _destinations(ctx, sentence)
