@@ -612,7 +612,7 @@ def test_an_unexplained_explosion_inside_a_base_is_an_attack_but_the_explosion_a
 ):
     text = (
         "دير الزور – 12 تموز 2023: دوّى انفجار عنيف داخل قاعدة حقل العمر فجر اليوم، ولم تعلن "
-        "أي جهة مسؤوليتها.\nونفى مصدر أن يكون الانفجار ناجماً عن حادث داخل القاعدة.\n"
+        "أي جهة مسؤوليتها.\nوتحدث سكان قرب القاعدة عن الانفجار الذي هز المنطقة.\n"
     )
     (attack,) = run(text).strikes
     assert (attack.kind, attack.attacker, attack.location) == ("attack_on_base", None, "حقل العمر")
