@@ -154,3 +154,78 @@ def test_place_the_detainees_were_taken_to_is_not_the_raid_place() -> None:
     (arrest,) = run(text).arrests
     assert arrest.location == "الحوائج"
     assert arrest.coalition_role == CoalitionRole.CARRIED_OUT
+
+
+def test_a_pronoun_that_spells_a_raid_verb_is_no_raid() -> None:
+    """ "احداهما" holds the letters of "داهم": it is no raid."""
+    text = HEAD_126 + "وفي 4 آذار استهدفت مسيرتان قاعدة قسرك، وأسقطت الدفاعات احداهما.\n"
+    result = run(text)
+    assert result.arrests == []
+    assert {s.kind for s in result.strikes} == {"attack_on_base", "drone_shootdown"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "detained"),
+    [
+        ("ألقت قوة من التحالف القبض على عنصر من التنظيم في قرية الكسرة.", 1),
+        ("أعلنت قسد بالتعاون مع التحالف القبض على 14 عنصراً في بلدة الشحيل.", 14),
+        ("اعتقلت قسد بدعم من التحالف قيادياً في التنظيم في بلدة ذيبان.", 1),
+    ],
+)
+def test_a_dated_item_with_one_arrest_in_the_singular_or_announced(
+    sentence: str, detained: int
+) -> None:
+    (arrest,) = run(f"دير الزور – 5 أيار 2024: {sentence}\n").arrests
+    assert (arrest.detained, arrest.operations, str(arrest.date)) == (detained, 1, "2024-05-05")
+
+
+def test_villages_in_the_plural_name_no_one_place() -> None:
+    text = HEAD_126 + "وفي 8 آذار اعتقلت قسد بدعم من التحالف 6 أشخاص في قريتي الصبحة والكشكية.\n"
+    (arrest,) = run(text).arrests
+    assert (arrest.detained, arrest.location) == (6, None)
+    village = HEAD_126 + "• عين عيسى: داهمت قسد بمساندة التحالف قرية الهيشة في 9 آذار.\n"
+    (raid,) = run(village).arrests
+    assert raid.location == "الهيشة"
+
+
+def test_a_raid_on_the_next_day_is_a_record_of_its_own() -> None:
+    text = (
+        "الرقة – 9 آذار 2023: داهمت قسد بمساندة التحالف حي الدرعية يوم 7 آذار واعتقلت "
+        "شخصين، وفي اليوم التالي داهمت حي الرومانية واعتقلت شخصاً ثالثاً.\n"
+    )
+    first, second = run(text).arrests
+    assert (str(first.date), first.location, first.detained) == ("2023-03-07", "الدرعية", 2)
+    assert (str(second.date), second.location, second.detained) == ("2023-03-08", "الرومانية", 1)
+    assert second.actors == first.actors
+
+
+def test_arrests_before_the_drills_of_one_sentence() -> None:
+    text = (
+        "دير الزور – 9 آذار 2025: شهد الأسبوع الماضي 4 عمليات مشتركة بين قسد والتحالف اعتقل "
+        "خلالها 9 مشتبهين، فيما أجرت القوات الأمريكية تدريبين في حقل كونيكو.\n"
+    )
+    result = run(text)
+    (arrest,) = result.arrests
+    assert (arrest.operations, arrest.detained) == (4, 9)
+    (drill,) = result.drills
+    assert (drill.count, drill.location, drill.participants) == (
+        2,
+        "حقل كونيكو",
+        [Actor.US_FORCES],
+    )
+
+
+def test_a_count_since_the_start_of_the_year_is_background() -> None:
+    text = (
+        "دير الزور – 9 آذار 2025: اعتقلت قسد بدعم من التحالف شخصين في بلدة الشحيل اليوم. "
+        "وبلغ عدد عمليات الدهم منذ مطلع العام 47 عملية.\n"
+    )
+    result = run(text)
+    assert [(a.operations, a.detained) for a in result.arrests] == [(1, 2)]
+    assert result.stated_totals.operations is None
+
+
+def test_two_detainees_in_the_nominative_dual() -> None:
+    text = HEAD_126 + "وفي 12 آذار داهمت قسد والتحالف بلدة الشحيل واعتقل فيها شخصان.\n"
+    (arrest,) = run(text).arrests
+    assert arrest.detained == 2

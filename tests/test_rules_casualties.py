@@ -71,3 +71,18 @@ def test_notes_keep_the_reports_own_spelling() -> None:
     norm = normalize(text)
     (entry,) = casualties(norm, lambda start, end: text[start:end])
     assert entry["note"] == "سائق صهريج"
+
+
+def test_wounded_after_the_dead_with_a_conjunction_are_the_same_side() -> None:
+    found = casualties(normalize("أسفر القصف عن مقتل 9 مدنيين و3 جرحى"))
+    assert found == [
+        {"party": Actor.CIVILIANS, "killed": 9, "injured": 3, "approximate": False,
+         "at_least": False}
+    ]  # fmt: skip
+
+
+def test_how_the_wounded_were_hurt_is_a_note_of_their_side() -> None:
+    found = casualties(normalize("أصيب أربعة جنود أمريكيين بجروح طفيفة في الهجوم"))
+    assert [(c["party"], c.get("injured"), c.get("note")) for c in found] == [
+        (Actor.US_FORCES, 4, "جروح طفيفه")
+    ]

@@ -141,3 +141,128 @@ def test_training_as_an_ongoing_task_is_no_drill() -> None:
     )
     (drill,) = run(text).drills
     assert drill.live_fire is True
+
+
+def test_drills_ranked_in_one_sentence_each_keep_their_place() -> None:
+    text = (
+        HEAD_126 + "وجرى خلال الشهر تدريبان: الأول في حقل كونيكو في 4 آذار بالذخيرة الحية، "
+        "والثاني في قاعدة الشدادي في 19 آذار على إخلاء الجرحى.\n"
+    )
+    first, second = run(text).drills
+    assert (first.location, first.date) == ("حقل كونيكو", dt.date(2025, 3, 4))
+    assert (second.location, second.date) == ("قاعدة الشدادي", dt.date(2025, 3, 19))
+
+
+def test_a_total_with_its_places_and_no_days_is_one_drill_per_place() -> None:
+    text = HEAD_126 + "ونفذ التحالف مع قسد أربعة تدريبات في قاعدة قسرك وحقل العمر ومطار رميلان.\n"
+    result = run(text)
+    assert result.stated_totals.drills == 4
+    assert [(d.location, d.date, d.count) for d in result.drills] == [
+        ("قاعدة قسرك", None, 1),
+        ("حقل العمر", None, 1),
+        ("مطار رميلان", None, 1),
+    ]
+
+
+def test_places_listed_in_the_sentence_after_the_total() -> None:
+    text = (
+        "دير الزور – 9 آذار 2025: شهدت الأيام الماضية تدريبين للتحالف مع قسد، هما: تدريب على "
+        "الرماية في حقل العمر، وتدريب على الإخلاء في قاعدة الشدادي.\n"
+    )
+    drills = run(text).drills
+    assert [(d.location, d.date) for d in drills] == [("حقل العمر", None), ("قاعدة الشدادي", None)]
+
+
+def test_a_dual_drill_today_in_a_sector() -> None:
+    text = (
+        "الرقة – 11 نيسان 2024: أجرت القوات الأمريكية اليوم تدريبين مع قسد في القطاع الغربي "
+        "من ريف الرقة.\n"
+    )
+    result = run(text)
+    (drill,) = result.drills
+    assert (drill.count, drill.date, drill.location) == (2, dt.date(2024, 4, 11), "القطاع الغربي")
+    assert result.stated_totals.drills is None  # one dated event, not a total
+
+
+def test_a_numbered_heading_after_the_drills_is_no_drill() -> None:
+    text = HEAD_126 + "2- التدريبات\nنفذ التحالف تدريبا في حقل العمر يوم 3 آذار.\n3- الهجمات\n"
+    (drill,) = run(text).drills
+    assert drill.location == "حقل العمر"
+
+
+def test_a_drill_item_that_simulated_an_attack_is_a_drill_not_a_strike() -> None:
+    text = HEAD_126 + "التدريبات: جرى تدريبان:\n"
+    text += "5 آذار – قاعدة قسرك – محاكاة التصدي لهجوم بصواريخ.\n"
+    text += "9 آذار – حقل العمر – رمايات بالأسلحة الثقيلة.\n"
+    result = run(text)
+    assert [d.location for d in result.drills] == ["قاعدة قسرك", "حقل العمر"]
+    assert result.strikes == []
+
+
+def test_a_numbered_zone_before_the_base_it_surrounds_is_the_place() -> None:
+    text = (
+        "التنف – 9 أيار 2023: أجرت القوات الأمريكية اليوم تدريبا في المنطقة 55 المحيطة "
+        "بقاعدة التنف.\n"
+    )
+    (drill,) = run(text).drills
+    assert drill.location == "المنطقة 55"
+
+
+def test_drills_on_a_list_of_days_are_one_per_day() -> None:
+    text = HEAD_126 + "وأجرت القوات الأمريكية مع قسد تدريبات في قاعدة تل بيدر يومي 3 و17 آذار.\n"
+    drills = run(text).drills
+    assert [(d.date, d.location) for d in drills] == [
+        (dt.date(2025, 3, 3), "قاعدة تل بيدر"),
+        (dt.date(2025, 3, 17), "قاعدة تل بيدر"),
+    ]
+
+
+def test_drills_listed_date_first_with_their_place_after() -> None:
+    text = (
+        HEAD_126 + "وجرت 3 تدريبات، في 2 آذار بقاعدة الشدادي، وفي 9 آذار بحقل العمر، وفي 16 "
+        "آذار بقاعدة قسرك.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 3
+    assert [(d.date.day if d.date else None, d.location) for d in result.drills] == [
+        (2, "قاعدة الشدادي"),
+        (9, "حقل العمر"),
+        (16, "قاعدة قسرك"),
+    ]
+
+
+def test_fighters_who_trained_today_is_a_drill() -> None:
+    text = (
+        "الحسكة – 14 آذار 2021: تدرّب عناصر من قسد بإشراف مدربين أمريكيين على الرماية في "
+        "قاعدة قسرك اليوم.\n"
+    )
+    (drill,) = run(text).drills
+    assert (drill.date, drill.location) == (dt.date(2021, 3, 14), "قاعدة قسرك")
+
+
+def test_a_total_on_a_list_of_days_in_two_places_is_one_drill_a_day_without_a_place() -> None:
+    text = (
+        HEAD_126
+        + "أجرت قوات التحالف وقسد ٤ تدريبات في ٣ و٧ و١٢ و١٨ آذار، في حقل العمر وقاعدة قسرك.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 4
+    assert [(d.date.day if d.date else None, d.location) for d in result.drills] == [
+        (3, None),
+        (7, None),
+        (12, None),
+        (18, None),
+    ]
+
+
+def test_ranked_drills_take_the_total_and_forces_before_them() -> None:
+    text = (
+        HEAD_126 + "أجرى التحالف خلال الشهر تدريبين مع قسد، الأول في 4 آذار بحقل كونيكو، والثاني "
+        "في 20 آذار بقاعدة الشدادي.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.drills == 2
+    assert [d.participants for d in result.drills] == [
+        [Actor.INTERNATIONAL_COALITION, Actor.SDF],
+        [Actor.INTERNATIONAL_COALITION, Actor.SDF],
+    ]

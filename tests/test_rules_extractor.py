@@ -349,3 +349,20 @@ def test_closed_sets_are_the_schemas_enums(path: Path) -> None:
         assert _enum_or_none(arrest.get("coalition_role"), CoalitionRole)
         assert _enum_or_none(arrest.get("affiliation"), Actor)
         assert all(type(a) is Actor for a in arrest["actors"])
+
+
+def test_a_weekly_summary_sentence_lists_every_category() -> None:
+    """One sentence, four categories: each reads its own comma-separated piece, numbers
+    after the conjunction ("و2", Hindi digits) included."""
+    text = (
+        "دير الزور – ١٥ آذار ٢٠٢٥ (ملخص أسبوعي): سجل الأسبوع ٤ هجمات على قواعد التحالف، "
+        "و٢ عملية أمنية مشتركة اعتقل خلالها ٧ أشخاص، و٣ تدريبات في حقل العمر وقاعدة الشدادي "
+        "وقاعدة قسرك، فيما دخلت ١٢٠ شاحنة من معبر الوليد.\n"
+    )
+    result = run(text)
+    assert [(s.kind, s.count, s.date) for s in result.strikes] == [("attack_on_base", 4, None)]
+    assert [(a.operations, a.detained) for a in result.arrests] == [(2, 7)]
+    assert [d.location for d in result.drills] == ["حقل العمر", "قاعدة الشدادي", "قاعدة قسرك"]
+    assert [c.vehicles for c in result.convoys] == [120]
+    totals = result.stated_totals
+    assert (totals.attacks, totals.operations, totals.drills) == (4, 2, 3)

@@ -35,6 +35,13 @@ from llm_extract.normalize import normalize
         ("مئة وخمسون", 150),
         ("عشرات", None),
         ("عدد من", None),
+        ("ثلاثة آلاف وخمسمئة", 3500),
+        ("ألف ومئتان", 1200),
+        ("ألفا", 2000),
+        ("ألفين وثلاثمائة", 2300),
+        ("آلاف", None),
+        ("مئات", None),
+        ("١٢٠٥", 1205),
     ],
 )
 def test_parse_number(text: str, value: int | None) -> None:

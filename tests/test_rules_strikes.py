@@ -374,3 +374,249 @@ def test_kind_rules_decide_in_order(text: str, expected: KindFound | None) -> No
     """Each case is one where a later rule alone would decide otherwise (see
     ``strike_kinds``): the first rule that decides wins, and a rule may end the search."""
     assert kind_of(normalize(text)) == expected
+
+
+def test_a_cumulative_total_since_before_the_report_is_background() -> None:
+    text = (
+        HEAD_126 + "وفي 5 آذار استهدفت مسيرة قاعدة التنف. وبذلك بلغ عدد الهجمات على قواعد "
+        "التحالف منذ 7 تشرين الأول 2023 نحو 180 هجوماً.\n"
+    )
+    result = run(text)
+    assert [(s.kind, s.count) for s in result.strikes] == [("attack_on_base", 1)]
+    item = (
+        "الحسكة – 2 أيار 2024: هبطت طائرة شحن في قاعدة الشدادي، في ظل تزايد الهجمات على "
+        "قواعد التحالف منذ أشهر.\n"
+    )
+    assert run(item).strikes == []
+
+
+def test_a_summary_total_over_its_own_week_is_undated_and_stated() -> None:
+    text = "الرقة – 14 آب 2017: شن طيران التحالف 132 غارة على مواقع التنظيم خلال الأسبوع الماضي.\n"
+    result = run(text)
+    (strike,) = result.strikes
+    assert (strike.kind, strike.count, strike.date) == ("airstrike", 132, None)
+    assert result.stated_totals.airstrikes == 132
+
+
+def test_counts_from_the_noun_in_a_dated_item() -> None:
+    shells = "دير الزور – 3 أيار 2022: سقطت قذيفتان مجهولتا المصدر داخل قاعدة حقل العمر اليوم.\n"
+    (attack,) = run(shells).strikes
+    assert (attack.kind, attack.count, attack.date) == ("attack_on_base", 1, dt.date(2022, 5, 3))
+    raids = "حمص – 6 أيار 2022: شنت مقاتلات التحالف غارات على مواقع التنظيم في بادية تدمر.\n"
+    (strike,) = run(raids).strikes
+    assert (strike.kind, strike.count) == ("airstrike", None)
+
+
+def test_a_manned_jet_shot_down_is_other_and_the_fighter_is_american() -> None:
+    text = HEAD_126 + "وفي 9 آذار أسقطت مقاتلة أمريكية طائرة حربية سورية قرب الطبقة.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.attacker) == ("other", "US forces")
+    drone = HEAD_126 + "وفي 11 آذار أسقطت مقاتلة أمريكية طائرة مسيرة قرب قاعدة التنف.\n"
+    (downed,) = run(drone).strikes
+    assert (downed.kind, downed.attacker) == ("drone_shootdown", "US forces")
+
+
+def test_the_wounded_soldiers_are_not_who_attacked_the_base() -> None:
+    text = (
+        "الحسكة – 4 آب 2023: أصيب جنديان أمريكيان بجروح إثر هجوم بمسيرة استهدف قاعدة قسرك "
+        "اليوم، ولم تعلن أي جهة مسؤوليتها.\n"
+    )
+    (attack,) = run(text).strikes
+    assert (attack.kind, attack.attacker, attack.count) == ("attack_on_base", None, 1)
+
+
+def test_an_unclaimed_explosive_device_at_a_base_is_an_attack() -> None:
+    text = "الشدادي – 2 آب 2024: انفجرت عبوة ناسفة قرب قاعدة الشدادي اليوم دون أن تتبناها أي جهة.\n"
+    (attack,) = run(text).strikes
+    assert (attack.kind, attack.location) == ("attack_on_base", "قاعدة الشدادي")
+
+
+def test_a_raid_called_a_strike_that_took_prisoners_is_an_arrest() -> None:
+    text = (
+        "واشنطن – 3 أيار 2024: قالت القيادة المركزية الأمريكية إن قواتها نفذت غارة في شرق "
+        "سوريا أسفرت عن اعتقال قيادي في التنظيم.\n"
+    )
+    result = run(text)
+    assert result.strikes == []
+    (arrest,) = result.arrests
+    assert (arrest.detained, arrest.actors) == (1, [Actor.US_FORCES])
+
+
+def test_a_month_total_and_a_cumulative_total_in_one_sentence() -> None:
+    text = (
+        "واشنطن – 2 شباط 2024: تعرضت القواعد الأمريكية في سوريا خلال كانون الثاني لـ 25 "
+        "هجوماً، ليرتفع عدد الهجمات منذ 17 تشرين الأول إلى 90 هجوماً.\n"
+    )
+    result = run(text)
+    (attack,) = result.strikes
+    assert (attack.kind, attack.count, attack.date) == ("attack_on_base", 25, None)
+    assert result.stated_totals.attacks == 25
+
+
+def test_both_drones_downed_as_the_verbs_pronoun() -> None:
+    text = (
+        "الحسكة – 18 شباط 2025: أحبطت الدفاعات الجوية في قاعدة قسرك هجوماً بمسيرتين فجر "
+        "اليوم، وأسقطتهما قبل وصولهما.\n"
+    )
+    attack, downed = run(text).strikes
+    assert attack.kind == "attack_on_base"
+    assert (downed.kind, downed.count, downed.attacker) == (
+        "drone_shootdown",
+        2,
+        Actor.INTERNATIONAL_COALITION,
+    )
+
+
+def test_strikes_by_a_named_side_on_targets_have_no_count() -> None:
+    text = "دير الزور – 5 شباط 2024: نفذت الولايات المتحدة ضربات على 60 هدفاً تابعة للحرس الثوري.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.attacker, strike.count) == ("airstrike", Actor.US_FORCES, None)
+
+
+def test_several_attacks_on_one_base_name_it_as_the_target() -> None:
+    text = HEAD_126 + "وسجل الشهر 3 هجمات بالصواريخ على قاعدة حقل العمر.\n"
+    (attack,) = run(text).strikes
+    assert attack.count == 3
+    assert [(t.name, t.count) for t in attack.targets] == [("حقل العمر", 3)]
+
+
+def test_a_dateline_with_a_label_in_brackets_ends_before_the_summary() -> None:
+    text = (
+        "الرقة – 22 تموز 2017 (حصيلة أسبوعية): شنت طائرات التحالف خلال الأسبوع قرابة 120 "
+        "غارة على أحياء الرقة.\n"
+    )
+    result = run(text)
+    (strike,) = result.strikes
+    assert strike.count == 120
+    assert strike.date is None
+    assert result.stated_totals.airstrikes == 120
+
+
+def test_drones_intercepted_by_a_bases_defences_are_downed_by_the_coalition() -> None:
+    text = (
+        "دير الزور – ٣ حزيران ٢٠٢٤: اعترضت الدفاعات الجوية في حقل العمر ٣ طائرات مسيّرة "
+        "أطلقتها ميليشيات موالية لإيران.\n"
+    )
+    (downed,) = run(text).strikes
+    assert (downed.kind, downed.count, downed.attacker) == (
+        "drone_shootdown",
+        3,
+        Actor.INTERNATIONAL_COALITION,
+    )
+
+
+def test_an_attack_on_a_post_of_the_sdf_alone_is_not_the_coalitions() -> None:
+    text = "دير الزور – 20 أيلول 2023: هاجم مسلحون نقطة لقسد قرب حقل العمر، وقتل عنصران.\n"
+    assert run(text).strikes == []
+
+
+def test_an_american_drone_strike() -> None:
+    text = "إدلب – 20 أيلول 2023: استهدفت مسيّرة أمريكية قيادياً في تنظيم حراس الدين قرب سرمدا.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.attacker, strike.count) == ("airstrike", Actor.US_FORCES, 1)
+
+
+def test_an_airstrike_on_a_training_camp_is_no_drill_and_its_place_is_the_town() -> None:
+    text = (
+        "البوكمال – 12 تشرين الثاني 2023: شنت طائرات حربية أمريكية غارات على مستودع أسلحة "
+        "ومقر تدريب للحرس الثوري قرب البوكمال.\n"
+    )
+    result = run(text)
+    assert result.drills == []
+    (strike,) = result.strikes
+    assert (strike.kind, strike.attacker, strike.location) == (
+        "airstrike",
+        Actor.US_FORCES,
+        "البوكمال",
+    )
+
+
+def test_two_airstrikes_in_the_dual() -> None:
+    text = HEAD_126 + "ونفذ التحالف ضربتين جويتين في البادية في 4 آذار.\n"
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.count) == ("airstrike", 2)
+
+
+def test_a_total_that_announces_its_dated_attacks_is_only_a_stated_total() -> None:
+    text = (
+        HEAD_126 + "الهجمات: تعرضت قواعد التحالف لـ 3 هجمات خلال الشهر:\n"
+        "- 2 آذار: هجوم بمسيرة على حقل العمر.\n"
+        "- 9 آذار: سقوط صاروخين قرب قاعدة الشدادي.\n"
+        "- 20 آذار: استهداف قاعدة التنف بطائرة مسيرة.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.attacks == 3
+    assert [(s.date.day if s.date else None, s.count) for s in result.strikes] == [
+        (2, 1),
+        (9, 1),
+        (20, 1),
+    ]
+
+
+def test_ranked_attacks_after_the_total_take_its_kind() -> None:
+    text = (
+        HEAD_126 + "وشهد الشهر هجومين على قواعد التحالف: الأول بطائرة مسيرة على حقل العمر في 2 "
+        "آذار، والثاني بالصواريخ على قاعدة الشدادي في 9 آذار.\n"
+    )
+    result = run(text)
+    assert result.stated_totals.attacks == 2
+    assert [(s.kind, s.location) for s in result.strikes] == [
+        ("attack_on_base", "حقل العمر"),
+        ("attack_on_base", "قاعدة الشدادي"),
+    ]
+
+
+def test_strikes_on_several_towns_and_a_campaign_have_no_place_or_count() -> None:
+    several = (
+        "الحسكة – 3 شباط 2024: شنت القوات الأمريكية ضربات جوية على مواقع للحرس الثوري في "
+        "الميادين والبوكمال.\n"
+    )
+    (strike,) = run(several).strikes
+    assert (strike.kind, strike.location, strike.count) == ("airstrike", None, None)
+    ongoing = "الباغوز – 5 آذار 2019: واصلت طائرات التحالف قصف مواقع التنظيم في الباغوز.\n"
+    (campaign,) = run(ongoing).strikes
+    assert (campaign.kind, campaign.count) == ("airstrike", None)
+
+
+def test_the_place_of_the_attack_a_strike_answers_is_not_its_place() -> None:
+    text = (
+        "دير الزور – 14 شباط 2025: قصف الطيران الأمريكي مواقع للميليشيات في الميادين رداً "
+        "على الهجوم الذي استهدف حقل العمر.\n"
+    )
+    (strike,) = run(text).strikes
+    assert (strike.kind, strike.location) == ("airstrike", "الميادين")
+
+
+def test_a_weeks_total_between_two_days_is_undated() -> None:
+    text = (
+        "الرقة – 22 تموز 2017: نفذ طيران التحالف 96 غارة على الرقة خلال الأسبوع الممتد بين "
+        "15 و21 تموز.\n"
+    )
+    result = run(text)
+    (strike,) = result.strikes
+    assert (strike.count, strike.date) == (96, None)
+    assert result.stated_totals.airstrikes == 96
+
+
+def test_strikes_over_several_governorates_have_no_place() -> None:
+    text = (
+        HEAD_126
+        + "ووثق المرصد خلال الشهر 140 غارة للتحالف على مواقع التنظيم في أرياف الحسكة والرقة.\n"
+    )
+    (strike,) = run(text).strikes
+    assert (strike.count, strike.location) == (140, None)
+
+
+def test_an_unexplained_explosion_inside_a_base_is_an_attack_but_the_explosion_again_is_not() -> (
+    None
+):
+    text = (
+        "دير الزور – 12 تموز 2023: دوّى انفجار عنيف داخل قاعدة حقل العمر فجر اليوم، ولم تعلن "
+        "أي جهة مسؤوليتها.\nوتحدث سكان قرب القاعدة عن الانفجار الذي هز المنطقة.\n"
+    )
+    (attack,) = run(text).strikes
+    assert (attack.kind, attack.attacker, attack.location) == ("attack_on_base", None, "حقل العمر")
+    controlled = (
+        "الحسكة – 12 تموز 2023: أجرت القوات الأمريكية تفجيراً لمخلفات حربية قرب قاعدة الشدادي.\n"
+    )
+    assert run(controlled).strikes == []

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from llm_extract.cli._common import EXIT_FAILED, EXIT_OK, echo_error, fail
 from llm_extract.cli._tables import print_table
+from llm_extract.evaluation.errors import record_errors, render_errors
 from llm_extract.evaluation.gold import GoldItem, load_gold, load_splits
 from llm_extract.evaluation.html_report import write_html
 from llm_extract.evaluation.layout import EvalLayout
@@ -60,6 +61,15 @@ FailUnderOption = Annotated[
         min=0.0,
         max=1.0,
         help="Exit 1 when a configuration's overall F1 (micro) is below this.",
+    ),
+]
+
+ErrorsOption = Annotated[
+    bool,
+    typer.Option(
+        "--errors",
+        help="Also list every miss, spurious record and wrong key field, grouped by class "
+        "(category x failure), with report id and evidence.",
     ),
 ]
 
@@ -154,3 +164,11 @@ def save(run: Run, runs_dir: Path, html: bool, out: Console) -> None:
     out.print(f"run saved: {path}")
     if html:
         out.print(f"HTML report: {write_html(run, path.parent)}")
+
+
+def print_errors(run: Run, out: Console) -> None:
+    """Each configuration's errors by class (``--errors``)."""
+    for configuration in run.configurations:
+        out.print(f"errors of {configuration.label}, by class:")
+        for line in render_errors(record_errors(configuration, run.gold)):
+            out.print(line, highlight=False, soft_wrap=True)

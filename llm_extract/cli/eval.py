@@ -16,6 +16,7 @@ import typer
 
 from llm_extract.cli._common import EXIT_OK, cli_errors, configure, echo_error
 from llm_extract.cli._gold import (
+    ErrorsOption,
     EvalsDirOption,
     FailUnderOption,
     GoldOption,
@@ -26,6 +27,7 @@ from llm_extract.cli._gold import (
     console,
     finish,
     load_gold_items,
+    print_errors,
     print_run,
     run_json,
     save,
@@ -79,6 +81,7 @@ def eval_command(
     split: SplitOption = None,
     runs_dir: RunsDirOption = None,
     fail_under: FailUnderOption = None,
+    errors: ErrorsOption = False,
     html: Annotated[bool, typer.Option("--html/--no-html", help="Write the HTML report.")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -135,6 +138,8 @@ def eval_command(
             typer.echo(run_json(run))
         else:
             print_run(run, out, details=len(done.configurations) == 1)
+            if errors:
+                print_errors(run, out)
         save(run, runs_dir or layout.runs_dir, html, out)
     if done.cache_problem is not None:
         echo_error("note: the response cache was off for part of the run")

@@ -19,6 +19,7 @@ import typer
 
 from llm_extract.cli._common import cli_errors, echo_error, fail
 from llm_extract.cli._gold import (
+    ErrorsOption,
     EvalsDirOption,
     FailUnderOption,
     GoldOption,
@@ -28,6 +29,7 @@ from llm_extract.cli._gold import (
     console,
     finish,
     load_gold_items,
+    print_errors,
     print_run,
     run_json,
     save,
@@ -50,6 +52,7 @@ def score_command(
     reports: ReportsOption = None,
     split: SplitOption = None,
     fail_under: FailUnderOption = None,
+    errors: ErrorsOption = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summaries as JSON instead of tables.")
     ] = False,
@@ -97,6 +100,8 @@ def score_command(
             typer.echo(run_json(run))
         else:
             print_run(run, out, details=True)
+            if errors:
+                print_errors(run, out)
         if save_run:
             save(run, runs_dir or layout.runs_dir, True, out)
     finish(run, fail_under)

@@ -16,6 +16,7 @@ from llm_extract.backends.rules.context import (
     Sentence,
     absorb_header,
     is_list_header,
+    pieces_without,
     split_items,
 )
 from llm_extract.backends.rules.dates import find_dates
@@ -23,17 +24,20 @@ from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, ISIS, actors_in, 
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity, stated_total
 from llm_extract.backends.rules.places import find_governorate, find_location
-from llm_extract.backends.rules.segment import Span
+from llm_extract.backends.rules.scope import in_scope
+from llm_extract.backends.rules.segment import Span, clause_bounds
 from llm_extract.schemas import Actor, CoalitionRole
 
+#: A raid: "داهمت", "المداهمات" (not the letters inside "احداهما").
+_RAID = rf"{NB}(?:[وفب]|ال|وال|بال|فال)?(?:مداهم|داهم)"
 CUE_RE = re.compile(
-    rf"اعتقال|اعتقل|مداهم|داهم|{NB}[وف]?دهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|القبض"
+    rf"اعتقال|اعتقل|{_RAID}|{NB}[وف]?دهم|انزال|عمليه امنيه|عمليات امنيه|حمله امنيه|القبض"
     rf"|حمله (?:اعتقال|دهم|مداهمات|تمشيط|تفتيش|امنيه)|حملات (?:اعتقال|دهم|مداهمه|امنيه)"
     rf"|احتجاز|احتجز|اقتادت|اقتادوا|اوقفت|توقيف|عمليتين|عمليات مع|عمليه مشتركه"
     rf"|{NB}و?(?:اسرت|اسر){NA}"
 )
 _ACTION_RE = re.compile(
-    rf"{NB}[وف]?(?:اعتقلت|اعتقل|اعتقلوا|داهمت|داهم|داهموا|نفذت|نفذ|شارك|شاركت|القت القبض"
+    rf"{NB}[وف]?(?:اعتقلت|اعتقل|اعتقلوا|داهمت|داهم|داهموا|نفذت|نفذ|شارك|شاركت|القت القبض|القبض علي"
     rf"|القي القبض|اسفرت|تم اعتقال|جري اعتقال|اقتحمت|احتجزت|مشاركتها|اعتقلتا|اختطفت"
     rf"|دهمت|دهم|دهموا|اقتادت|اوقفت|شنت|شن|اطلقت|نفذتا|قامت){NA}"
 )
@@ -57,6 +61,7 @@ _DETAINED_RES = (
 )
 _DUAL_DETAINED_RE = re.compile(
     rf"{_ARREST_VERB}\s+(?:\S+\s+){{0,8}}?(?:شخصين|عنصرين|شابين|رجلين|قياديين|مطلوبين اثنين"
+    rf"|شخصان|عنصران|شابان|رجلان|قياديان"
     rf"|متهمين اثنين|شقيقين|اخوين|امراتين|سيدتين|فتاتين|اثنين|اثنان){NA}"
 )
 #: One person and a relative taken with them: "قيادي ... وابنه", "رجلا وشقيقه" (2).
@@ -160,9 +165,10 @@ class _Reading:
 
     def sentence(self, sentence: Sentence) -> None:
         beyond = _beyond_drills(self.ctx, sentence)
-        if beyond is None:
-            return
-        sentence = beyond
+        own = _in_scope(self.ctx, beyond) if beyond is not None else None
+        if own is None:
+            return  # drills only, or a count since before the report ("منذ مطلع العام")
+        sentence = own
         text = sentence.span.text
         if CUE_RE.search(asserted(text)) is None:
             return  # none, or only denied ones: "لم تسجل اي عمليه دهم"
@@ -225,6 +231,9 @@ class _Reading:
             return
         record = _record(ctx, item.span, ctx.date_of(item), self.header_actors, self.header_joint)
         record["operations"] = 1
+        if not record["actors"] and self.records and sentence.line == self.last_line:
+            last = self.records[-1]  # "..., وفي اليوم التالي داهمت ...": the same forces
+            record["actors"], record["coalition_role"] = last["actors"], last["coalition_role"]
         self.records.append(record)
         self.last_line = sentence.line
 
@@ -270,9 +279,27 @@ def _by_others(text: str) -> bool:
 def _beyond_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
     """``sentence``, or only its clauses after its drills when it tells of drills (see
     :func:`_after_drills`)."""
-    if drills.CUE_RE.search(sentence.span.text) is None:
+    drill = drills.CUE_RE.search(sentence.span.text)
+    if drill is None:
         return sentence
-    return _after_drills(ctx, sentence)
+    before = pieces_without(ctx, sentence, drills.CUE_RE, CUE_RE)
+    if before is not None and before.span.start < sentence.span.start + drill.start():
+        return before
+    return _before_drills(ctx, sentence, drill.start()) or _after_drills(ctx, sentence)
+
+
+def _before_drills(ctx: Ctx, sentence: Sentence, drill: int) -> Sentence | None:
+    """The clauses of a sentence before its drills ("3 عمليات مشتركه اعتقل خلالها 11, فيما
+    اجرت القوات الامريكيه تدريبين"), when they tell of arrests."""
+    text = sentence.span.text
+    cut = clause_bounds(text, drill)[0]
+    cue = CUE_RE.search(text, 0, cut) or _TOTAL_RE.search(text, 0, cut)
+    if cue is None:
+        return None
+    span = ctx.span_of(sentence.span, 0, cut)
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
 
 
 def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
@@ -287,6 +314,20 @@ def _after_drills(ctx: Ctx, sentence: Sentence) -> Sentence | None:
     if cut < 0:
         return None
     span = ctx.span_of(sentence.span, cut + 1, len(text))
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)
+
+
+def _in_scope(ctx: Ctx, sentence: Sentence) -> Sentence | None:
+    """``sentence`` without its clauses that count since before the report's span; ``None``
+    when nothing else is left."""
+    bounds = in_scope(sentence.span.text, ctx.dates, ctx.dateline)
+    if bounds is None:
+        return None
+    if bounds == (0, len(sentence.span.text)):
+        return sentence
+    span = ctx.span_of(sentence.span, *bounds)
     if span is None:
         return None
     return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)

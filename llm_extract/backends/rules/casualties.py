@@ -27,7 +27,7 @@ _PERSONS = (
 CASUALTY_RE = re.compile(
     rf"{NB}[وبل]*(?:مقتل|قتل|مصرع)\s+{_IN_IT}(?:{_Q1}){_PERSONS}{NA}"
     rf"|{NB}[وبل]*(?:اصابه|جرح|اصيب)\s+{_IN_IT}(?P<hurt>{_Q3}){_PERSONS.replace('who', 'who3')}{NA}"
-    rf"|{NB}{_Q2}\s+(?P<kind>{_KILLED}|{_INJURED}){NA}"
+    rf"|{NB}و?{_Q2}\s+(?P<kind>{_KILLED}|{_INJURED}){NA}"
     rf"|{NB}[وب]?(?P<vague>{VAGUE})\s+(?:من\s+)?(?P<vkind>(?:ال)?(?:{_KILLED}|{_INJURED})){NA}"
     rf"|{NB}[وبل]*(?:اصابه|جرح)\s+(?P<vague2>{VAGUE})\s+(?P<vkind2>[^\s,.]+"
     r"(?:\s+(?!و|منهم)[^\s,.]+){0,4})"
@@ -89,6 +89,16 @@ def _party(text: str, match: re.Match[str], window_end: int, previous: Actor | N
             actors_in(after) if _OF_RE.match(after) else []
         )
         return found[0] if found else Actor.CIVILIANS
+    return _party_after(text, match, window_end, previous)
+
+
+def _party_after(text: str, match: re.Match[str], window_end: int, previous: Actor | None) -> Actor:
+    """The party of a counted casualty: civilians by its own noun ("12 مدنيا"), else the
+    side named after it, else the side before ("منهم", "اخرين")."""
+    if (match.group("who") or match.group("who3") or "").startswith("مدني"):
+        return Actor.CIVILIANS
+    if match.group("vague3") and previous is not None:
+        return previous  # "اصيب 3 جنود امريكيين بجروح طفيفه": how they were hurt
     # A vague count's party may be in its own words: "اصابه عدد من الجنود الامريكيين".
     begin = match.start("vkind2") if match.group("vkind2") else match.end()
     window = text[begin : min(window_end, match.end() + 90)]
@@ -96,6 +106,8 @@ def _party(text: str, match: re.Match[str], window_end: int, previous: Actor | N
     if previous is not None and (_THEM_RE.match(window) or others):
         return previous  # "منهم", "وإصابة 5 آخرين"
     found = actors_in(window)
+    if not found and previous is not None and match.group().startswith("و"):
+        return previous  # "مقتل 12 مدنيا و4 جرحي": the wounded of the same side
     return found[0] if found else Actor.OTHER
 
 

@@ -145,6 +145,11 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
         if len(between.strip(" ,و")) > 2:
             groups.append(i)
     header = ctx.span_of(span, 0, starts[0])
+    ordinal = _ordinal_items(ctx, sentence)
+    if len(groups) > 1 and ordinal:
+        # "تدريبين مع قسد, الاول في ..., والثاني في ...": what comes before the ranks heads them
+        lead = ctx.span_of(span, 0, ordinal[0].span.start - span.start)
+        return lead, ordinal
     if len(groups) > 1 and _dates_trail(span.text, header, sentence.dates[-1].end):
         return None, _trailing_items(ctx, sentence, groups)
     items: list[Item] = []
@@ -160,12 +165,47 @@ def split_items(ctx: Ctx, sentence: Sentence) -> tuple[Span | None, list[Item]]:
     return header, items
 
 
+#: An item introduced by its rank: "الاول في ...", "والثاني في ...", "وثانيها", "اما الثالث".
+_RANK_RE = re.compile(
+    r"(?<![\u0621-\u064a])(?:[وف]|اما\s+|ثم\s+)?(?:ال(?:اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن"
+    r"|تاسع|عاشر)[يه]?|(?:اول|ثاني|ثالث|رابع|خامس|سادس|سابع|ثامن|تاسع|عاشر)[يه]?ها)"
+    r"(?![\u0621-\u064a])"
+)
+
+
+def _ordinal_items(ctx: Ctx, sentence: Sentence) -> list[Item]:
+    """Items that each begin with their rank ("الاول في حقل العمر في 3 نيسان، والثاني في
+    قاعده تل بيدر في 15 نيسان"), each dated by the first date inside it; empty when the
+    sentence has fewer than two ranks or a rank holds no date."""
+    text = sentence.span.text
+    marks = [m.start() for m in _RANK_RE.finditer(text)]
+    if len(marks) < 2:
+        return []
+    items: list[Item] = []
+    for k, begin in enumerate(marks):
+        end = marks[k + 1] if k + 1 < len(marks) else len(text)
+        date = next((d.date for d in sentence.dates if begin <= d.start < end), None)
+        piece = ctx.span_of(sentence.span, begin, end)
+        if date is None or piece is None:
+            return []
+        items.append(Item(sentence, piece, date))
+    return items
+
+
+#: A place right after a date, joined by "ب" or "في": "16 كانون الثاني بقاعده قسرك".
+_PLACE_AFTER_DATE_RE = re.compile(
+    r"\s+(?:ب|في\s+)(?:ال)?(?:قاعده|حقل|مطار|معسكر|بلده|قريه|مدينه|منطقه|قطاع)"
+)
+
+
 def _dates_trail(text: str, header: Span | None, last_end: int) -> bool:
     """Whether each item of a sentence ends with its date ("... في قاعده X يوم 5 اذار، وتدريب
     اخر في Y يوم 9 اذار") instead of starting with it: the text before the first date says
     something (not a list header) and next to nothing follows the last date."""
     if header is None or is_list_header(header.text) or len(header.text.split()) < 3:
         return False
+    if _PLACE_AFTER_DATE_RE.match(text, last_end):
+        return False  # "..., وفي 16 كانون الثاني بقاعده قسرك": the place follows its date
     return len(text[last_end:].split()) <= 2
 
 
@@ -194,3 +234,31 @@ def absorb_header(header: Span | None, items: list[Item], ctx: Ctx, keep: bool) 
     if merged is None:
         return items
     return [Item(first.sentence, merged, first.date), *items[1:]]
+
+
+def pieces_without(
+    ctx: Ctx, sentence: Sentence, foreign: re.Pattern[str], own: re.Pattern[str]
+) -> Sentence | None:
+    """The run of comma-separated pieces of ``sentence`` that begins with the first piece
+    ``own`` matches and ends before the next piece ``foreign`` matches ("سجل الاسبوع 4
+    هجمات, و3 تدريبات في ..." without the drills); ``None`` when no piece free of
+    ``foreign`` matches ``own``."""
+    text = sentence.span.text
+    begin: int | None = None
+    start = 0
+    end = len(text)
+    for piece in text.split(","):
+        stop = start + len(piece)
+        if foreign.search(piece):
+            if begin is not None:
+                end = start - 1
+                break
+        elif begin is None and own.search(piece):
+            begin = start
+        start = stop + 1
+    if begin is None:
+        return None
+    span = ctx.span_of(sentence.span, begin, end)
+    if span is None:
+        return None
+    return Sentence(sentence.line, span, find_dates(span.text, ctx.dates), sentence.colon)

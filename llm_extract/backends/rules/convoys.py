@@ -6,13 +6,16 @@ sentence that counts cargo aircraft landing (drones, warplanes and flyovers are 
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from llm_extract.backends.rules.context import Claims, Ctx, Found, Record, Sentence
-from llm_extract.backends.rules.dates import day_list
+from llm_extract.backends.rules.dates import day_list, find_dates
 from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, VAGUE, quantity
+from llm_extract.backends.rules.scope import over_a_span
+from llm_extract.backends.rules.segment import clause_bounds
 from llm_extract.schemas import ConvoyMode
 
 _GROUND_NOUN = r"(?:شاحنه|شاحنات|اليه|اليات|عربه|عربات|مدرعه|مدرعات|صهريج|صهاريج|ناقله|ناقلات)"
@@ -29,22 +32,35 @@ AIR_VAGUE_RE = re.compile(
     rf"|(?:ال)?{_AIR_NOUN}\s+شحن\s+(?:عده|عديده|اخري){NA})"
 )
 _AIR_CUE_RE = re.compile(r"شحن|هبوط|هبطت|حطت|هبط|عبر الجو|جوا|جسر جوي|تعزيزات")
-_AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط")
+_AIR_EXCLUDE_RE = re.compile(r"مسير|استطلاع|حربي|اسقط|اسقاط|انزال")
+#: An aircraft noun without a digit count, its grammatical number giving the count: a
+#: singular "طايره شحن" (1, with "واحده" or not), a dual "مروحيتان" (2), a plural
+#: "طايرات شحن" (no number).
+_AIR_SINGULAR = r"(?:طايره|مروحيه|حوامه|طوافه)"
+_AIR_DUAL = r"(?:طايرت|مروحيت|حوامت|طوافت)(?:ان|ين|ا|ي)"
+_AIR_PLURAL = r"(?:طايرات|مروحيات|حوامات|طوافات)"
+_AIR_PHRASE_RE = re.compile(
+    rf"{NB}[وب]?(?:(?P<one>{_AIR_SINGULAR})|(?P<two>{_AIR_DUAL})|(?P<many>{_AIR_PLURAL})){NA}"
+)
+#: The aircraft lands or carries cargo: the verb before it, or "شحن" right after it.
+_AIR_LANDED_RE = re.compile(rf"{NB}[و]?(?:هبطت|هبط|حطت|حط|وصلت|وصل){NA}\s+(?:\S+\s+)?$")
 _BATCH_RE = re.compile(
     rf"{NB}(?:علي|ضمن|في|ب)?\s*{QUANTITY}\s+(?:دفعات|دفعه|قوافل|قافله|ارتال|رتلا|رتل|مراحل"
     rf"|مرحله|وجبات|موجات|شحنات){NA}"
 )
+#: Convoys counted without their trucks: "عبرت ثلاث قوافل ... معبر سيمالكا".
+_CONVOYS_RE = re.compile(rf"{NB}{QUANTITY}\s+(?:قوافل|ارتال){NA}")
 _BATCH_DUAL_RE = re.compile(rf"{NB}[بعلي ]*(?:دفعتين|قافلتين|رتلين|مرحلتين|وجبتين|شحنتين){NA}")
 _ORIGIN_RE = re.compile(
     r"(?:دخلت|دخل|دخول|قادمه|قادمين|قادما|اتيه|وصلت|وصول|عبور|عبرت|عبر|ادخل|ادخلت|ادخال)"
     r"\s+(?:\S+\s+){0,8}?(?<!اكثر )(?<!اقل )(?<!يقرب )(?<!عدد )من\s+"
-    r"(?P<o>(?!\d)[^\s,]+(?:\s+(?!(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت"
+    r"(?P<o>(?!\d)(?!(?:نوع|طراز|قبل|بينها|ضمنها)\s)[^\s,]+(?:\s+(?!(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في|وتوجهت|توجهت"
     r"|تحمل|محمله|حامله|و)\s)[^\s,]+){0,3}?)(?=\s+(?:علي|عبر|الي|نحو|باتجاه|بتاريخ|بتواريخ|في"
     r"|وتوجهت|توجهت|تحمل|محمله|حامله|خلال|و\S+)\s|,|$)"
 )
 #: The border crossing, with or without "عبر": "عبرت 30 شاحنه معبر سيمالكا الحدودي".
 _CROSSING_RE = re.compile(
-    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!(?:الحدودي|الي|علي|في|من|مع|يوم|بتاريخ|خلال|فجر|مساء|صباح|و\S*){NA})[^\s,.]+)?)"
+    rf"{NB}(?P<o>معبر\s+(?!الحدودي)[^\s,.]+(?:\s+(?!(?:الحدودي|الي|علي|في|من|مع|يوم|اليوم|امس|بتاريخ|خلال|فجر|مساء|صباح|باتجاه|نحو|متجهه|متجها|قادما|قادمه|تضم|يضم|تحمل|يحمل|محمل\S*|و\S*){NA})[^\s,.]+)?)"
     rf"(?=[\s,.]|$)"
 )
 _NOT_NAME_RE = re.compile(r"\s+(?:الحدودي|البري|النهري|الرسمي|غير الشرعي)$")
@@ -78,7 +94,8 @@ def extract(ctx: Ctx, claimed: Claims) -> Found:
     """Convoy records. Convoys heed no claim and claim nothing: counted trucks and cargo
     aircraft are no other category's words."""
     records: list[Record] = []
-    for sentence in ctx.sentences:
+    for part in (p for s in ctx.sentences for p in _convoy_clauses(ctx, s)):
+        sentence = part
         text = asserted(sentence.span.text)  # "لم تدخل اي قوافل": none
         ground = _ground_convoy(ctx, sentence, text)
         if ground is not None:
@@ -89,11 +106,29 @@ def extract(ctx: Ctx, claimed: Claims) -> Found:
     return Found(records)
 
 
+def _convoy_clauses(ctx: Ctx, sentence: Sentence) -> list[Sentence]:
+    """``sentence`` split before each clause that counts trucks of its own ("دخل رتل من 30
+    مدرعه ... في 3 تشرين الثاني, ودخلت 40 اليه اخري ... في 7 تشرين الثاني"): one convoy per
+    clause; the sentence alone when it counts trucks in one clause or none."""
+    text = sentence.span.text
+    starts = sorted({clause_bounds(text, m.start())[0] for m in GROUND_RE.finditer(text)})
+    if len(starts) < 2:
+        return [sentence]
+    bounds = [0, *starts[1:], len(text)]
+    parts: list[Sentence] = []
+    for begin, end in itertools.pairwise(bounds):
+        span = ctx.span_of(sentence.span, begin, end)
+        if span is not None:
+            dates = find_dates(span.text, ctx.dates)
+            parts.append(Sentence(sentence.line, span, dates, sentence.colon))
+    return parts
+
+
 def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     """Trucks or vehicles counted in ``text`` (the sentence, denials blanked): a number, a
     dual, or a vague count ("عشرات الشاحنات") of a coalition convoy that came in."""
     ground = GROUND_RE.search(text)
-    if ground is not None and not _is_drill_or_strike(text):
+    if ground is not None and not _is_drill_or_strike(_clause(text, ground.start())):
         return _ground(ctx, sentence, ground)
     dual = GROUND_DUAL_RE.search(text)
     if dual is not None and re.search(r"دخل|وصل|قافله|رتل", text):
@@ -101,6 +136,11 @@ def _ground_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     vague = _VAGUE_GROUND_RE.search(text)
     if vague is not None and _is_arrival(text):
         return _ground(ctx, sentence, vague, value=0)
+    convoys = _CONVOYS_RE.search(text)
+    if sentence.colon:
+        return None  # "دخلت ثلاث قوافل:": the convoys are told one by one next
+    if convoys is not None and _ARRIVAL_RE.search(text) and not _is_drill_or_strike(text):
+        return _ground(ctx, sentence, convoys, value=0)  # "عبرت ثلاث قوافل": no trucks counted
     return None
 
 
@@ -112,7 +152,31 @@ def _air_convoy(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
     if air is not None and _AIR_CUE_RE.search(text):
         return _air(ctx, sentence, air)
     vague = AIR_VAGUE_RE.search(text)
-    return _air(ctx, sentence, vague, vague=True) if vague is not None else None
+    if vague is not None:
+        return _air(ctx, sentence, vague, vague=True)
+    return _air_by_noun(ctx, sentence, text)
+
+
+def _air_by_noun(ctx: Ctx, sentence: Sentence, text: str) -> Record | None:
+    """An aircraft counted by its noun's number ("هبطت طايره شحن" 1, "هبطت مروحيتان" 2,
+    "هبطت طايرات شحن" none) when it lands or is a cargo aircraft."""
+    for match in _AIR_PHRASE_RE.finditer(text):
+        cargo = text.startswith(" شحن", match.end())
+        if not cargo and _AIR_LANDED_RE.search(text[: match.start()]) is None:
+            continue
+        record = _air(ctx, sentence, match, vague=True)
+        if match.group("one"):
+            record["vehicles"] = 1
+        elif match.group("two"):
+            record["vehicles"] = 2
+        return record
+    return None
+
+
+def _clause(text: str, at: int) -> str:
+    """The clause of ``text`` that holds position ``at`` ("..., بينما دخلت 40 شاحنه")."""
+    start, end = clause_bounds(text, at)
+    return text[start:end]
 
 
 def _is_arrival(text: str) -> bool:
@@ -147,7 +211,7 @@ def _ground(ctx: Ctx, sentence: Sentence, match: re.Match[str], value: int | Non
     elif _BATCH_DUAL_RE.search(text):
         record["batches"] = 2
     dates = day_list(text, ctx.dates)
-    if not dates and ctx.dateline is not None:
+    if not dates and ctx.dateline is not None and not over_a_span(text):
         dates = [ctx.dateline]  # a short item's dateline date
     record["dates"] = dates
     skip = (0, 0)
@@ -173,7 +237,10 @@ def _air(ctx: Ctx, sentence: Sentence, match: re.Match[str], *, vague: bool = Fa
             record.update(vehicles=q.value, approximate=q.approximate, at_least=q.at_least)
     else:
         record["vehicles"] = 2
-    dates = [found.date for found in sentence.dates]
+    start, end = clause_bounds(text, match.start())
+    dates = [found.date for found in sentence.dates if start <= found.start < end]
+    if not sentence.dates and ctx.dateline is not None and not over_a_span(text):
+        dates = [ctx.dateline]  # a short item's dateline date
     record["dates"] = dates
     record["destinations"] = _destinations(ctx, sentence)
     record["cargo"] = _cargo(ctx, sentence)

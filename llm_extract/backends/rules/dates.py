@@ -46,6 +46,9 @@ _YEAR_RE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
 _SAME_MONTH = r"(?:من\s+)?(?:منه|الشهر\s+(?:ذاته|نفسه|عينه)|نفس\s+الشهر|ذات\s+الشهر)"
 _SAME_MONTH_RE = re.compile(rf"{NB}[وبف]?{_DAY}\s+{_SAME_MONTH}{NA}")
 _SAME_MONTH_TAIL_RE = re.compile(rf"(?<=\d)\s+{_SAME_MONTH}{NA}")
+_NEXT_DAY_RE = re.compile(
+    rf"{NB}(?:في\s+|صباح\s+|مساء\s+|فجر\s+)?اليوم\s+(?:التالي|الذي تلاه|الذي يليه){NA}"
+)
 _SINCE_RE = re.compile(rf"{NB}(?:منذ|حتي|لغايه){NA}\s*$")
 
 
@@ -119,6 +122,7 @@ def find_dates(text: str, ctx: DateContext, last: dt.date | None = None) -> list
     else ``last``)."""
     found = _named_dates(text, ctx)
     found += _relative_dates(text, ctx, found)
+    found += _next_days(text, found, last)
     for match in _SAME_MONTH_RE.finditer(text):
         before = [d.date for d in found if d.end <= match.start()]
         month_of = before[-1] if before else last
@@ -132,6 +136,18 @@ def find_dates(text: str, ctx: DateContext, last: dt.date | None = None) -> list
             continue
         found.append(FoundDate(match.start("day"), match.end(), date))
     return sorted(found, key=lambda d: d.start)
+
+
+def _next_days(text: str, found: list[FoundDate], last: dt.date | None) -> list[FoundDate]:
+    """ "في اليوم التالي", "في اليوم الذي تلاه": the day after the date told before it (in
+    ``text``, else ``last``)."""
+    out: list[FoundDate] = []
+    for match in _NEXT_DAY_RE.finditer(text):
+        before = [d.date for d in found if d.end <= match.start()]
+        day = before[-1] if before else last
+        if day is not None:
+            out.append(FoundDate(match.start(), match.end(), day + dt.timedelta(days=1)))
+    return out
 
 
 def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
@@ -161,6 +177,11 @@ def _named_dates(text: str, ctx: DateContext) -> list[FoundDate]:
                 )
             )
     return found
+
+
+def month_number_of(name: str) -> int | None:
+    """The month a month name (or a spelling variant of it) of :data:`DATE_RE` names."""
+    return month_number(_VARIANTS.get(name, name))
 
 
 def _relative_dates(text: str, ctx: DateContext, named: list[FoundDate]) -> list[FoundDate]:

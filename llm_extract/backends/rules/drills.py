@@ -21,14 +21,19 @@ from llm_extract.backends.rules.context import (
     is_list_header,
     split_items,
 )
+from llm_extract.backends.rules.dates import day_list
 from llm_extract.backends.rules.lexicon import actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, stated_total
 from llm_extract.backends.rules.places import find_governorate, find_location
-from llm_extract.backends.rules.segment import BULLET_RE, Span
+from llm_extract.backends.rules.segment import BULLET_RE, Span, clause_bounds
 from llm_extract.schemas import Actor
 
-CUE_RE = re.compile(r"تدريب|مناور|تمرين|تمارين|رمايات|رمايه")
+#: A drill's words; a training camp or centre ("مقر تدريب", "معسكر تدريب") is a place.
+CUE_RE = re.compile(
+    r"(?<!مقر )(?<!مقرات )(?<!معسكر )(?<!معسكرات )(?<!مركز )(?<!مراكز )(?<!مقري )"
+    r"(?:تدريب|مناور|تمرين|تمارين|رمايات|رمايه|تدرب)"
+)
 #: Training told as an ongoing task, with no date of its own ("تابعت واشنطن ... وتدريب مقاتلي
 #: قسد", "تواصل تدريب عناصر ..."): a general statement, not a drill.
 _ONGOING_RE = re.compile(
@@ -47,12 +52,15 @@ _FOREIGN_RE = re.compile(
 #: ... unless they describe what the drill simulated ("حاكت صد هجوم", "تدريب علي استهداف").
 _SCENARIO_BEFORE_RE = re.compile(
     r"(?:صد|لصد|التصدي|تصدي|محاكاه|لمحاكاه|تحاكي|يحاكي|حاكت|حاكي|علي|مواجهه|لمواجهه"
-    r"|احباط|لاحباط|افشال|بالتعامل مع|التعامل مع)\s+(?:\S+\s+)?$"
+    r"|احباط|لاحباط|افشال|بالتعامل مع|التعامل مع)\s+(?:\S+\s+)?[لب]?$"
 )
 _ACTION_RE = re.compile(
     rf"{NB}[وف]?(?:اجرت|اجري|اجروا|نفذت|نفذ|اجراء|تنفيذ|تجري|يجري|اقامت|اقام|نظمت|نظم"
-    rf"|شهدت|شهد|جرت|جري|بدات|بدا|انطلقت|اختتمت|اطلقت|قامت|شاركت|شارك|خاضت|اجريت){NA}"
+    rf"|شهدت|شهد|جرت|جري|بدات|بدا|انطلقت|اختتمت|اطلقت|قامت|شاركت|شارك|خاضت|اجريت"
+    rf"|تدرب|تدربت|يتدرب|تتدرب){NA}"
 )
+_CONTRAST_RE = re.compile(rf"(?:فيما|بينما|في حين|كما){NA}")
+_TODAY_RE = re.compile(rf"{NB}اليوم{NA}")
 _LIVE_RE = re.compile(
     r"الذخيره الحيه|بالذخيره الحيه|رمايات حيه|الرمايات الحيه|بالرصاص الحي|بالذخاير الحيه"
 )
@@ -137,6 +145,8 @@ class _Reading:
         lead = header.text if header is not None else (text if not sentence.dates else "")
         total = stated_total(lead, _TOTAL_RE, _TOTAL_DUAL_RE)
         announces = not sentence.dates and (is_list_header(text) or sentence.colon)
+        if total is None and not sentence.dates and self._places_of_list(index, sentence):
+            return
         if total is not None or (announces and CUE_RE.search(text) and not listed):
             self._header(index, sentence, lead, total, announces=announces)
             if not sentence.dates:
@@ -156,8 +166,39 @@ class _Reading:
             self.stated = total
         self.header_actors = actors_in(lead, _PARTICIPANTS) or self.header_actors
         self.block = index
-        if total is not None and not sentence.dates and not announces:
+        lone = total is not None and not sentence.dates and not announces
+        if lone and total is not None and not self._per_place(sentence, total):
             self.aggregate = _aggregate(self.ctx, sentence, total)
+            if self.aggregate.get("date") is not None:
+                self.stated = None  # "اجرت ... اليوم تدريبين": one dated event, no total
+
+    def _places_of_list(self, index: int, sentence: Sentence) -> bool:
+        """The undated sentence after a header that stated a total names the drills' places
+        ("هي: تدريب ... في قاعده X, وتدريب ... في Y"): one drill per place."""
+        if index - self.block != 1 or self.stated is None or self.records:
+            return False
+        return self._per_place(sentence, self.stated)
+
+    def _per_place(self, sentence: Sentence, total: int) -> bool:
+        """One undated drill per place when ``sentence`` names two to ``total`` places
+        ("ثلاثه تدريبات في قاعده X وحقل Y ومعمل Z"); whether it did."""
+        places = _places(sentence.span.text)
+        if not 2 <= len(places) <= total:
+            return False
+        actors = actors_in(sentence.span.text, _PARTICIPANTS) or self.header_actors
+        cue = CUE_RE.search(sentence.span.text)
+        begin = sentence.span.text.rfind(",", 0, cue.start()) + 1 if cue is not None else 0
+        for start, end in places:
+            piece = self.ctx.span_of(sentence.span, begin, end)
+            if piece is None:
+                continue
+            record = _record(self.ctx, Item(sentence, piece, None), None, actors)
+            record["location"] = self.ctx.clean(sentence.span, start, end)
+            self.records.append(record)
+            self.spans.append(piece)
+            begin = end
+        self.aggregate = None
+        return True
 
     def _item(self, sentence: Sentence, item: Item, *, listed: bool) -> None:
         """One item: a drill of its own, or (undated, on the same line) details of the last."""
@@ -172,9 +213,23 @@ class _Reading:
         record = _record(ctx, item, ctx.date_of(item), self.header_actors)
         if not record["participants"] and same_line:
             record["participants"] = list(self.records[-1]["participants"])  # "كما نفذت ..."
-        self.records.append(record)
+        self.records.extend(_one_per_day(ctx, item, record))
         self.spans.append(item.span)
         self.last_line = sentence.line
+
+
+def _one_per_day(ctx: Ctx, item: Item, record: Record) -> list[Record]:
+    """A drill item dated by a list of days ("تدريبات في قاعده تل بيدر يومي 2 و14 تشرين
+    الثاني"): one drill per day; else the record alone."""
+    if item.date is None:
+        return [record]
+    one_group = len(item.sentence.dates) == 1  # "5 تدريبات في 3 و7 و12 اذار": all its days
+    days = day_list((item.sentence.span if one_group else item.span).text, ctx.dates)
+    if len(days) < 2 or item.date not in days:
+        return [record]
+    if len(_places(item.span.text)) > 1:
+        record = {**record, "location": None}  # "في حقل العمر وقاعده الشدادي": no one place
+    return [{**record, "date": day, "weapons": list(record["weapons"])} for day in days]
 
 
 def _tells_of_drills(sentence: Sentence) -> bool:
@@ -186,14 +241,30 @@ def _tells_of_drills(sentence: Sentence) -> bool:
     return bool(sentence.dates) or _ONGOING_RE.search(text) is None
 
 
+def _places(text: str) -> list[tuple[int, int]]:
+    """The places ``text`` names one after the other (each searched after the last)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    while (where := find_location(text[start:])) is not None:
+        out.append((start + where[0], start + where[1]))
+        start += where[1]
+    return out
+
+
 def _aggregate(ctx: Ctx, sentence: Sentence, total: int) -> Record:
-    """The one record of a total told without items ("سبعه تدريبات للتحالف مع قسد")."""
+    """The one record of a total told without items ("سبعه تدريبات للتحالف مع قسد"); in a
+    short item, a drill "اليوم" ("اجرت ... اليوم تدريبين") is the dateline's, at its place."""
     own = _own_clauses(ctx, sentence.span)
     aggregate: Record = {
         "count": total,
         "participants": actors_in(own.text, _PARTICIPANTS),
         "evidence": ctx.evidence(own),
     }
+    if ctx.dateline is not None and _TODAY_RE.search(own.text):
+        aggregate["date"] = ctx.dateline
+    places = _places(own.text)
+    if len(places) == 1:  # "تدريبين في حقل العمر": the drills' one place
+        aggregate["location"] = ctx.clean(own, *places[0])
     if _LIVE_RE.search(sentence.span.text):
         aggregate["live_fire"] = True
     return aggregate
@@ -205,6 +276,11 @@ def _own_clauses(ctx: Ctx, span: Span) -> Span:
     text = span.text
     drill = CUE_RE.search(text)
     start = drill.end() if drill is not None else 0
+    # "..., فيما اجرت القوات الامريكيه تدريبين": the drills' clause begins at the contrast.
+    begin = clause_bounds(text, drill.start())[0] if drill is not None else 0
+    if begin and _CONTRAST_RE.match(text, begin):
+        span = ctx.span_of(span, begin, len(text)) or span
+        return _own_clauses(ctx, span)
     for comma in re.finditer(",", text[start:]):
         if _FOREIGN_RE.search(text, start + comma.end()) or re.search(
             r"عمليات|عمليه|شاحن|طاير", text[start + comma.end() :]
@@ -221,6 +297,8 @@ def _listed(ctx: Ctx, sentence: Sentence) -> bool:
     bulleted = BULLET_RE.match(line.text) is not None
     if not (sentence.dates or bulleted):
         return False
+    if not sentence.dates and len(text.split()) <= 3 and CUE_RE.search(text) is None:
+        return False  # a numbered section heading ("3- الضربات"), not an item
     for match in _FOREIGN_RE.finditer(text):
         if _SCENARIO_BEFORE_RE.search(text[: match.start()]) is None:
             return False

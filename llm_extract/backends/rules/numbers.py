@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 AR = "\u0621-\u064a"
-#: Zero-width guards: no Arabic letter immediately before / after.
-NB = f"(?<![{AR}])"
+#: Zero-width guards: no Arabic letter immediately before / after. Before a digit, a
+#: one-letter clitic is allowed: "و4 جرحي", "و3 تدريبات", "ب5 غارات".
+NB = f"(?:(?<![{AR}])|(?<=(?<![{AR}])[وبل])(?=\\d))"
 NA = f"(?![{AR}])"
 
 _UNITS: dict[str, int] = {
@@ -72,6 +73,10 @@ _HUNDREDS: dict[str, int] = {
     "مايتي": 200,
     "الف": 1000,
     "الاف": 1000,
+    "الفان": 2000,
+    "الفين": 2000,
+    "الفا": 2000,
+    "الفي": 2000,
 }
 for _stem, _value in (
     ("ثلاث", 300),
@@ -131,8 +136,8 @@ def parse_number(text: str) -> int | None:
     if text.isdigit():
         return int(text)
     tokens = [m.group(1) for m in _TOKEN_RE.finditer(text)]
-    if not tokens:
-        return None
+    if not tokens or tokens == ["الاف"]:
+        return None  # "الاف" alone: thousands, no number
     total = 0
     pending = 0
     for token in tokens:

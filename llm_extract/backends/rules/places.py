@@ -32,6 +32,10 @@ _FACILITY_RE = re.compile(
 _SETTLEMENT_RE = re.compile(
     rf"{NB}[بلو]?(?P<head>{SETTLEMENT})\s+(?P<name>(?:{_COMPOUND}\s+)?{_WORD})"
 )
+#: A zone or sector named by a number or a side: "المنطقه 55", "القطاع الشرقي".
+_ZONE_RE = re.compile(
+    rf"{NB}(?:و?[بل]|و)?(?P<z>(?:ال)?(?:منطقه|قطاع)\s+(?:ال)?(?:\d+|(?:شرقي|غربي|شمالي|جنوبي|اوسط))){NA}"
+)
 _GENERIC_NAME_RE = re.compile(r"(?:قواعد|القاعده|قاعده|المنطقه|منطقه|العسكريه)$")
 
 
@@ -55,18 +59,34 @@ def find_facility(text: str, start: int = 0, end: int | None = None) -> tuple[in
     return None
 
 
+#: Settlement words in the plural or dual: the passage names several places.
+_SEVERAL_RE = re.compile(r"(?:بلدات|قري|بلدتي|قريتي|مدينتي|بلدتين|قريتين)$")
+
+
+def _settlement_span(settlement: re.Match[str]) -> tuple[int, int] | None:
+    """The name of a village or town ("مخيم الهول", "بادية السخنة" keep their head word);
+    ``None`` for several ("قري الصبحه وجديد بكاره": two places of one rank, no one place)."""
+    head = settlement.group("head")
+    if _SEVERAL_RE.match(head):
+        return None
+    if head in ("مخيم", "باديه"):
+        return settlement.start("head"), settlement.end("name")
+    return settlement.start("name"), settlement.end("name")
+
+
 def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int, int] | None:
     """Span of the most specific place named in ``text``: a base/field, else a known place,
     else a village or town, else (when asked) a governorate."""
     facility = find_facility(text)
+    zone = _ZONE_RE.search(text)
+    if zone is not None and (facility is None or zone.start("z") < facility[0]):
+        return zone.start("z"), zone.end("z")  # "المنطقه 55 المحيطه بقاعده التنف"
     if facility is not None:
         return facility
-    known = PLACE_RE.search(text)
     settlement = _SETTLEMENT_RE.search(text)
-    if settlement is not None and (known is None or settlement.start() <= known.start()):
-        if settlement.group("head") == "مخيم":
-            return settlement.start("head"), settlement.end("name")  # "مخيم الهول" keeps it
-        return settlement.start("name"), settlement.end("name")
+    if settlement is not None:  # a village or town is more specific than a known place
+        return _settlement_span(settlement)
+    known = PLACE_RE.search(text)
     if known is not None:
         start = known.start(1)
         # Keep the facility word in front of a known place: "قاعده التنف".

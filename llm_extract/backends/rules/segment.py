@@ -22,6 +22,12 @@ _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _COUNT_AFTER_RE = re.compile(
     r"\s*(?:\d{1,4}(?:\s+\S+)?|(?:هجومان|هجومين|استهدافان|استهدافين|غارتان|غارتين))\s*$"
 )
+#: Where a sentence's next clause begins: a contrastive conjunction ("فيما", "بينما", "في
+#: حين", "كما") or a comma followed by "و" and a word (not a number: "، و9 و17 ايار" goes on
+#: listing days).
+_CLAUSE_BREAK_RE = re.compile(
+    r"(?:,\s*|\s+)(?=(?:فيما|بينما|في حين|كما)\s)|,\s*(?=و[\u0621-\u064a])"
+)
 _QUOTES = "\"'“”„‟«»‘’‚‛`´()[]"
 _TRIM = " ,;،:-–—." + _QUOTES
 
@@ -88,7 +94,11 @@ def _label_colon(piece: str, bulleted: bool, after: str = "") -> bool:
     """A colon after a list item's label ("- الشدادي (28 تشرين الاول): ...", "5 ايار: ...",
     "حقل العمر: 11 هجوما") introduces the item's details: it does not end a sentence. A
     dateline's colon (it has a year) does."""
-    if bulleted or piece.rstrip().endswith(")"):
+    if bulleted:
+        return True
+    if _YEAR_RE.search(piece) is not None and len(piece.split()) <= 10:
+        return False  # a dateline, "(حصيله اسبوعيه)" after it or not: the item begins
+    if piece.rstrip().endswith(")"):
         return True
     if len(piece.split()) <= 4 and _COUNT_AFTER_RE.match(after):
         return True
@@ -127,3 +137,16 @@ def sentences(doc: Doc, line: Span) -> list[Span]:
 def sub(doc: Doc, span: Span, start: int, end: int) -> Span | None:
     """The part ``[start, end)`` (relative to ``span``) of a span, trimmed."""
     return doc.span(span.start + start, span.start + end)
+
+
+def clause_bounds(text: str, at: int) -> tuple[int, int]:
+    """``[start, end)`` of the clause of ``text`` holding position ``at`` (see
+    :data:`_CLAUSE_BREAK_RE`)."""
+    start, end = 0, len(text)
+    for match in _CLAUSE_BREAK_RE.finditer(text):
+        if match.end() <= at:
+            start = match.end()
+        elif match.start() > at:
+            end = match.start()
+            break
+    return start, end

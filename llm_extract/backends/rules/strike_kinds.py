@@ -17,6 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 from functools import cached_property
 
+from llm_extract.backends.rules.casualties import CASUALTY_RE
 from llm_extract.backends.rules.lexicon import FACILITY, actors_in
 from llm_extract.backends.rules.numbers import NA, NB
 from llm_extract.schemas import Actor, StrikeKind
@@ -30,11 +31,16 @@ SHOOTDOWN_RE = re.compile(
     r"(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|درون|مسيرت(?:ين|ان)|طايرت(?:ين|ان))"
     r"|(?:اسقطت|اسقط|اسقاط|اعترضت|اعترض|اعتراض)\s+(?:\S+\s+){0,4}?(?:احداها|احداهما|واحده منها)"
     r"|(?:طايره|مسيره|مسيرات|درون)\s+(?:\S+\s+){0,8}?[وف]?(?:اسقطتها|اسقاطها|اسقطوها|اسقطها)"
+    # the drones as the verb's pronoun, after the attack that sent them: "واسقطتهما"
+    r"|[وف](?:اسقطت|اعترضت|اسقط|اعترض)(?P<them>هما|ها|هم)(?![\u0621-\u064a])"
 )
+#: What was downed is a manned jet ("طايره حربيه سوريه"), not a drone: no drone shootdown.
+_MANNED_RE = re.compile(rf"\s+(?:ال)?(?:حربيه|مقاتله){NA}")
 _AIR_NOUN_RE = re.compile(
     r"طايرات|طايره حربيه|طايره مسيره تابعه|مقاتلات|مقاتله|مقاتلت(?:ان|ين)|طايرت(?:ان|ين)"
     r"|الطيران الحربي|الطيران الامريكي"
     r"|طيران التحالف|الطيران التابع|مروحيات|مروحيه|مروحيت(?:ان|ين)|مسيره تابعه|مسيرات تابعه"
+    r"|مسيره (?:امريكيه|اميركيه|للتحالف)|مسيرات (?:امريكيه|اميركيه|للتحالف)"
 )
 #: Aircraft that only fly over ("سمع تحليق لطايرات التحالف") or are the enemy's drones
 #: ("لاطلاق طايرات مسيره"): no airstrike of their own.
@@ -47,21 +53,36 @@ _SUPPORT_RE = re.compile(
     rf"{NB}[وب]?(?:مسانده|دعم|غطاء|موازره|اسناد|تغطيه){NA}(?:\s+[^\s,.]+){{0,3}}"
 )
 #: A raid or a campaign backed by aircraft is an arrest, not an airstrike.
-RAID_RE = re.compile(r"اعتقال|اعتقل|حمله|مداهم|داهم|دهم|انزال|القبض|تمشيط")
+RAID_RE = re.compile(
+    rf"اعتقال|اعتقل|حمله|{NB}(?:[وفب]|ال|وال|بال)?(?:مداهم|داهم|دهم)|انزال|القبض|تمشيط"
+)
+#: People taken alive: the operation is a raid, whatever it is called ("غاره").
+_CAPTURE_RE = re.compile(rf"{NB}(?:اعتقال|اعتقل|اعتقلت|القبض علي|اسر|اسرت){NA}")
 _AIR_RE = re.compile(
     r"غاره|غارات|غارتين|غارتان|ضربه جويه|ضربات جويه|قصف جوي|القصف الجوي|قصفا جويا"
+    r"|ضربت(?:ين|ان) جويت(?:ين|ان)"
     r"|ضربات صاروخيه جويه"
     r"|(?:ضربه|ضربات|غاره|غارات|قصف)\s+(?:من|ل|نفذتها|شنتها)\s*(?:ال)?(?:طايره|طايرات|مسيره|مسيرات|مقاتله|مقاتلات|طيران)"
     r"|الطيران الحربي (?:\S+ ){0,3}?(?:قصف|استهدف)"
+    # strikes carried out by a named side: "نفذت الولايات المتحده ضربات علي 85 هدفا"
+    r"|(?:نفذت|نفذ|شنت|شن|وجهت|وجه)\s+(?:\S+\s+){1,4}?(?:ضربات|ضربه)(?:\s|$)"
 )
 #: An attack as such: "هجوم", "استهداف", "قصف", "رشقه".
-_EVENT_RE = re.compile(r"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|اعتداء|رشقه")
+#: An explosion at a base is an attack too, whoever is behind it ("دوى انفجار داخل قاعده");
+#: "الانفجار" refers back to one told already.
+_EVENT_RE = re.compile(
+    rf"هاجم|هجوم|هجمات|هجوما|استهداف|استهدف|قصف|اعتداء|رشقه|{NB}[وب]?انفجار(?:ين|ان|ات)?{NA}"
+)
 #: Weapons are an attack only where they fall, explode, hit or are fired: a convoy carrying
 #: rockets, or air-defence missiles deployed at a base, is none.
-_WEAPON_RE = re.compile(r"قذايف|قذيفه|قذيفت|صواريخ|صاروخ|مسيرات|مسيره|مسيرت|هاون|انتحاري")
+_WEAPON_RE = re.compile(
+    r"قذايف|قذيفه|قذيفت|صواريخ|صاروخ|مسيرات|مسيره|مسيرت|هاون|انتحاري|عبوه|عبوات|لغم|مفخخ"
+)
 _IMPACT_RE = re.compile(
     r"سقط|سقوط|تساقط|انفجر|انفجار|طال|ضرب|اصابت|اصاب(?!ه|ات)|اطلق|اطلاق|اعترض|اسقط|دوي"
 )
+#: Casualties and the word after them ("اصيب ثلاثه جنود امريكيين"): who was hurt.
+_HURT_RE = re.compile(rf"(?:{CASUALTY_RE.pattern})(?:\s+[^\s,.]+)?")
 _BASE_RE = re.compile(rf"{NB}[بلو]?(?:{FACILITY}|(?:ال)?قواعد|قاعدتا|قاعدتي|قاعدتين){NA}")
 _SHELL_RE = re.compile(
     r"قصف مدفعي|قصفا مدفعيا|بالمدفعيه|قصف صاروخي|قذايف مدفعيه|قذايف صاروخيه"
@@ -78,6 +99,11 @@ _PASSIVE_RE = re.compile(rf"{NB}[و]?(?:تعرضت|تعرض|استهدفت قا�
 COALITION = (Actor.US_FORCES, Actor.INTERNATIONAL_COALITION)
 #: Forces outside the coalition's war whose fire the reports also tell.
 _OTHER_FORCES_RE = re.compile(rf"{NB}(?:ال)?(?:تركي|تركيه|روسي|روسيه|تركيا|روسيا){NA}")
+#: A post of the coalition's partners, not of the coalition: "نقطه لقسد", "حاجز تابع لقسد".
+_PARTNER_POST_RE = re.compile(
+    r"(?:نقطه|مقر|حاجز|موقع)\s+(?:عسكري\S*\s+)?(?:تابع\S*\s+)?ل(?:قسد|قوات سوريا|لاسايش|قوي الامن)"
+)
+_DEFENCES_WORD_RE = re.compile(r"الدفاعات|الدفاع الجوي|منظومات|منظومه|المضادات")
 _BASE_DEFENCE_RE = re.compile(r"(?:الدفاعات الجويه|الدفاع الجوي|منظومات|منظومه)\s.*قاعده")
 #: The sides that attack the coalition (and whose dead an airstrike leaves).
 HOSTILE = (
@@ -125,10 +151,23 @@ def _shootdown(passage: _Passage) -> _Answer:
     verb = SHOOTDOWN_RE.search(text)
     if verb is None or attack_before(text, verb.start()):
         return None
-    found = actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
+    found = _downed_by(text, verb)
+    manned = _MANNED_RE.match(text, verb.end()) and verb.group().endswith("طايره")
+    kind = StrikeKind.OTHER if manned else StrikeKind.DRONE_SHOOTDOWN
+    return kind, (found[0] if found else None)
+
+
+def _downed_by(text: str, verb: re.Match[str]) -> list[Actor]:
+    """Who downed the drone: the verb's subject (between the verb and the drone), the air
+    defences of a base (the coalition's), else the first side named near the verb."""
+    subject = verb.group()
+    found = actors_in(subject)
+    if not found and _DEFENCES_WORD_RE.search(subject):
+        return [Actor.INTERNATIONAL_COALITION]
+    found = found or actors_in(text[verb.start() : verb.start() + 60]) or actors_in(text)
     if not found and _BASE_DEFENCE_RE.search(text):
         found = [Actor.INTERNATIONAL_COALITION]  # the air defences of a coalition base
-    return StrikeKind.DRONE_SHOOTDOWN, (found[0] if found else None)
+    return found
 
 
 def _guns_first(passage: _Passage) -> _Answer:
@@ -152,6 +191,8 @@ def _airstrike(passage: _Passage) -> _Answer:
     striking = _AIR_NOUN_RE.search(passage.own) and AIR_VERB_RE.search(text)
     if not (passage.explicit_airstrike or (striking and not RAID_RE.search(text))):
         return None
+    if _CAPTURE_RE.search(text):
+        return None  # "نفذت غاره اسفرت عن اعتقال قيادي": a raid that took prisoners
     found = actors_in(_BASE_OWNER_RE.sub(" ", text), COALITION)
     return (StrikeKind.AIRSTRIKE, found[0]) if found else None
 
@@ -165,7 +206,11 @@ def _attack_on_base(passage: _Passage) -> _Answer:
     hostile = actors_in(text, HOSTILE)
     if not hostile and _OTHER_FORCES_RE.search(text):
         return _Stop.NO_STRIKE  # Turkish or Russian fire: not an attack on the coalition
-    subject = _BASE_OWNER_RE.sub(" ", text[:80])
+    if _PARTNER_POST_RE.search(text) and not actors_in(text, COALITION):
+        return _Stop.NO_STRIKE  # a post of the SDF alone ("نقطه لقسد"): not the coalition's
+    # Who was hurt ("اصيب ثلاثه جنود امريكيين ... اثر هجوم") is not who fired.
+    unhurt = _HURT_RE.sub(lambda m: " " * len(m.group()), text[:80])
+    subject = _BASE_OWNER_RE.sub(" ", unhurt)
     if hostile or _PASSIVE_RE.search(text) or not actors_in(subject, COALITION):
         return StrikeKind.ATTACK_ON_BASE, (hostile[0] if hostile else None)
     return None  # the coalition firing from its own base is not an attack on it

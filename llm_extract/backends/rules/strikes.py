@@ -29,12 +29,14 @@ from llm_extract.backends.rules.context import (
     Record,
     Sentence,
     absorb_header,
+    pieces_without,
     split_items,
 )
-from llm_extract.backends.rules.lexicon import actors_in
+from llm_extract.backends.rules.lexicon import GOVERNORATE_RE, PLACE_RE, actors_in
 from llm_extract.backends.rules.negation import asserted
 from llm_extract.backends.rules.numbers import NA, NB, QUANTITY, quantity
 from llm_extract.backends.rules.places import find_facility, find_governorate, find_location
+from llm_extract.backends.rules.scope import in_scope, over_a_span
 from llm_extract.backends.rules.segment import Span
 from llm_extract.backends.rules.strike_kinds import (
     AIR_VERB_RE,
@@ -49,6 +51,8 @@ from llm_extract.backends.rules.strike_kinds import (
 from llm_extract.normalize import normalize
 from llm_extract.schemas import Actor, StrikeKind
 
+#: Words of a strike, to find a strike's piece of a sentence that also tells of drills.
+_STRIKE_WORDS_RE = re.compile(r"هجوم|هجمات|هجوما|غاره|غارات|ضربه|ضربات|قصف|استهدف|اسقط|اعترض")
 #: A reply told after the attack it answers ("..., فردت المدفعيه الامريكيه بقصف ..."): a
 #: strike of its own, with its own clause as evidence.
 _REPLY_RE = re.compile(rf"(?:,\s*|\s)[فو]?(?:رد|ردت|ردوا|ترد){NA}")
@@ -64,6 +68,13 @@ _STRUCK_RE = re.compile(
     rf"{NB}(?:مستودع|مستودعا|مخزن|مخزنا|مقر|مقرا|منشاه|مصنع|مصنعا|معمل)"
     r"\s+(?!(?:تابع|يتبع|تتبع|قرب|في|علي|عند)\S*)[^\s,.]+"
 )
+_WEAPON_WORDS_RE = re.compile(r"مسير|صاروخ|صواريخ|قذيف|قذايف|هاون|عبوه")
+#: Strikes told as going on ("واصلت طايرات التحالف قصف ..."): no count.
+_ONGOING_RE = re.compile(rf"{NB}[و]?(?:واصل|تواصل|يواصل|استمر|تستمر|يستمر|مواصله)\S*")
+#: Two known places joined: "دير الزور والبوكمال".
+_PLACE_LIST_RE = re.compile(rf"{PLACE_RE.pattern}\s*,?\s*{PLACE_RE.pattern}")
+_GOV_LIST_RE = re.compile(rf"{GOVERNORATE_RE.pattern}\s*,?\s*{GOVERNORATE_RE.pattern}")
+_STRUCK_HEAD_RE = re.compile(r"(?:مستودع|مخزن|مقر|منشا|مصنع|معمل)")
 #: Places outside Syria: a strike there ("قرب مطار بغداد") is not the coalition's war in Syria.
 _ABROAD_RE = re.compile(
     rf"{NB}[بلو]?(?:بغداد|العراق|اربيل|عين الاسد|الانبار|الاردن|لبنان|اليمن"
@@ -84,6 +95,8 @@ _DUAL_RE = re.compile(
 _SINGULAR_RE = re.compile(
     rf"{NB}[بلو]?(?:هجوم|هجوما|غاره|ضربه|استهداف|طايره|مسيره|رشقه|قذيفه)(?:\s|$)"
 )
+#: Strikes in the plural with no number ("شنت ... غارات", "ردت ... بغارات").
+_PLURAL_RE = re.compile(rf"{NB}[بلو]?(?:ال)?(?:غارات|ضربات|هجمات|استهدافات){NA}")
 _TARGET_CUE_RE = re.compile(rf"{NB}(?:مواقع|مقرات|مقر|نقاط|تجمعات|اهداف|مصادر)(?:\s|$)")
 #: "The base" referred back to (used where the passage names no place).
 _THE_BASE_RE = re.compile(rf"{NB}[و]?(?:لل|ال)قاعده{NA}")
@@ -134,6 +147,10 @@ class _Reading:
     remark: tuple[int, Actor | None] = (-9, None)
     #: The month's tally of attacks ("ليرتفع عدد الهجمات ... الي 4"): the stated total.
     tallied: int | None = None
+    #: A total that announces a list ("تعرضت القواعد لـ 5 هجمات:") and its sentence's
+    #: index: when dated items of its kind follow, they are the records and the total only
+    #: a stated total (its record is removed).
+    announced: tuple[Record, int] | None = None
 
     def found(self) -> Found:
         totals = dict(self.totals)
@@ -143,7 +160,11 @@ class _Reading:
 
     def sentence(self, index: int, sentence: Sentence) -> None:
         if drills.CUE_RE.search(sentence.span.text):
-            return  # a drill's sentence: what it simulated is no strike
+            # a drill's sentence: what it simulated is no strike; other pieces may be
+            piece = pieces_without(self.ctx, sentence, drills.CUE_RE, _STRIKE_WORDS_RE)
+            if piece is None:
+                return
+            sentence = piece
         if self._continues_breakdown(sentence):
             self.last_line = sentence.line
             return
@@ -167,9 +188,13 @@ class _Reading:
 
     def _item(self, index: int, sentence: Sentence, item: Item) -> None:
         ctx = self.ctx
+        own = _in_scope(ctx, item)
+        if own is None:
+            return  # "منذ 17 تشرين الاول ... 58 هجوما": a cumulative total, background
+        item = own
         previous = self.records[-1] if self.records else None
         follows = sentence.line - self.last_line <= 1
-        record = _classify(ctx, item, previous)
+        record = _classify(ctx, item, previous) or self._listed(index, item)
         if record is None and previous is not None and follows:
             record = _again(ctx, item, previous)
         if record is not None and _abroad(record):
@@ -189,6 +214,26 @@ class _Reading:
         ):
             _add_casualties(previous, ctx, item.span)  # "وادت الهجمات الي ...": its toll
 
+    def _itemises(self, index: int, item: Item, record: Record) -> None:
+        """A dated ``record`` of the kind of the total announced just before is an item of
+        its list: the total keeps no record of its own."""
+        if self.announced is None or item.date is None:
+            return
+        total, at = self.announced
+        if record["kind"] == total["kind"] and index - at <= 12:
+            self.records = [r for r in self.records if r is not total]
+
+    def _listed(self, index: int, item: Item) -> Record | None:
+        """An item of the list a total announced, of the total's kind though it does not
+        say so ("الاول بطايره مسيره علي حقل العمر في 2 تشرين الاول"): dated and naming a
+        base or a weapon, in the sentences right after it."""
+        if self.announced is None or item.date is None or index - self.announced[1] > 12:
+            return None
+        if not (find_facility(item.span.text) and _WEAPON_WORDS_RE.search(item.span.text)):
+            return None
+        total = self.announced[0]
+        return _classify(self.ctx, item, None, forced=(total["kind"], total["attacker"]))
+
     def _sums_the_attacks(self, item: Item, record: Record | None) -> bool:
         """Take the month's tally of attacks told in ``item`` as the stated total; whether
         ``record`` is only that tally of the attacks told before (no record of its own)."""
@@ -205,15 +250,35 @@ class _Reading:
         record["date"] = ctx.date_of(item)
         if record["attacker"] is None and index - self.remark[0] <= 2:
             record["attacker"] = self.remark[1]
-        stated = record.pop(_STATED, False)
+        counted = record.pop(_STATED, False)
+        stated = counted and item.date is None
+        # "116 غاره ... خلال الاسبوع (الممتد بين 15 و21 تموز)": a total over a span
+        spanned = counted and over_a_span(item.span.text)
+        if spanned:
+            record["date"] = None  # a summary's total, not the dateline's one day
         total = _TOTAL_OF.get(record["kind"])
-        if stated and total is not None and ctx.dates.period is not None and item.date is None:
+        if total is not None and (spanned or (stated and ctx.dates.period is not None)):
             self.totals.setdefault(total, record["count"])
+        self._itemises(index, item, record)
+        if stated and sentence.colon:
+            self.announced = (record, index)  # its items may follow
         self.records.append(record)
         downed = _downed_too(ctx, item, record)
         if downed is not None:
             self.records.append(downed)
         self.last_line = sentence.line
+
+
+def _in_scope(ctx: Ctx, item: Item) -> Item | None:
+    """``item`` without its clauses that count since before the report's span; ``None``
+    when nothing else is left."""
+    bounds = in_scope(item.span.text, ctx.dates, ctx.dateline)
+    if bounds is None:
+        return None
+    if bounds == (0, len(item.span.text)):
+        return item
+    span = ctx.span_of(item.span, *bounds)
+    return Item(item.sentence, span, item.date) if span is not None else None
 
 
 def _items(ctx: Ctx, sentence: Sentence) -> list[Item]:
@@ -278,6 +343,8 @@ def _downed_count(text: str) -> int:
     verb = SHOOTDOWN_RE.search(text)
     if verb is None:
         return 1
+    if verb.group("them"):
+        return 2 if verb.group("them") == "هما" else 1  # "واسقطتهما": the two
     found = _DOWNED_NUMBER_RE.search(verb.group())
     if found is None:
         return 1
@@ -316,13 +383,13 @@ def _downed_too(ctx: Ctx, item: Item, attack: Record) -> Record | None:
     if clause is None:
         return None
     found = actors_in(clause.text)
-    if not found and _DEFENCES_RE.search(clause.text):
+    if not found and _DEFENCES_RE.search(text):
         found = [Actor.INTERNATIONAL_COALITION]  # the defences of the base attacked
     return {
         "kind": StrikeKind.DRONE_SHOOTDOWN,
         "attacker": found[0] if found else None,
         "targets": [],
-        "count": 1,
+        "count": _downed_count(text) if verb.group("them") else 1,
         "date": attack.get("date"),
         "location": attack.get("location"),
         "governorate": attack.get("governorate"),
@@ -344,7 +411,7 @@ def _classify(
         return None
     kind, attacker = found_kind
     record: Record = {"kind": kind, "attacker": attacker, "targets": []}
-    _count(record, text, item)
+    _count(record, text, item.date is not None or ctx.dateline is not None)
     if kind == StrikeKind.ATTACK_ON_BASE:
         _bases_hit(ctx, item, record)
         location_norm = None
@@ -359,7 +426,7 @@ def _classify(
     return record
 
 
-def _count(record: Record, text: str, item: Item) -> None:
+def _count(record: Record, text: str, dated: bool) -> None:
     """How many strikes ``text`` tells: a number ("8 هجمات"), a dual ("غارتين"), the
     drones downed, or one; whether the number is stated (a possible total)."""
     count = _COUNT_RE.search(without_label_counts(text))
@@ -372,8 +439,12 @@ def _count(record: Record, text: str, item: Item) -> None:
         record[_STATED] = True
     elif record["kind"] == StrikeKind.DRONE_SHOOTDOWN:
         record["count"] = _downed_count(text)
-    elif _SINGULAR_RE.search(text) or item.date is not None:
-        record["count"] = 1
+    elif _ONGOING_RE.search(text):
+        pass  # "واصلت طايرات التحالف قصف ...": a campaign, not one strike
+    elif _PLURAL_RE.search(text) and not _SINGULAR_RE.search(text):
+        pass  # "غارات" without a number: no count
+    elif _SINGULAR_RE.search(text) or dated:
+        record["count"] = 1  # one dated event (two shells in it are still one attack)
 
 
 def _bases_hit(ctx: Ctx, item: Item, record: Record) -> None:
@@ -385,11 +456,22 @@ def _bases_hit(ctx: Ctx, item: Item, record: Record) -> None:
     ):
         return
     target = find_facility(text)
-    if target is not None and record.get("count") in (None, 1):
+    single = record.get("count") in (None, 1)
+    if target is not None and (single or len(_facilities(text)) == 1):  # "3 هجمات علي X"
         name = ctx.clean(item.span, *target)
         if name:
             record["targets"].append({"name": name, "count": record.get("count")})
             record["location"] = name
+
+
+def _facilities(text: str) -> list[tuple[int, int]]:
+    """Every facility ``text`` names, one after the other."""
+    out: list[tuple[int, int]] = []
+    where = find_facility(text)
+    while where is not None:
+        out.append(where)
+        where = find_facility(text, where[1])
+    return out
 
 
 def _facility_struck(ctx: Ctx, item: Item, record: Record) -> None:
@@ -404,14 +486,20 @@ def _facility_struck(ctx: Ctx, item: Item, record: Record) -> None:
 def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None) -> str | None:
     """Set the place a strike hit (not the base it was fired from) as ``record``'s location;
     the place's normalised text, for its governorate."""
-    text = item.span.text
+    text = asserted(item.span.text)  # not a place of an attack referred back to
     kind = record["kind"]
     offset = _after_target_cue(text, kind)
+    if kind == StrikeKind.AIRSTRIKE:
+        offset = _after_struck(text, offset)  # "غارات علي مستودع ... قرب البوكمال"
     where = find_location(text[offset:], governorate_fallback=True)
     if where is None and offset:
         offset, where = 0, find_location(text, governorate_fallback=True)
     if where is not None:
         start, end = where[0] + offset, where[1] + offset
+        if _PLACE_LIST_RE.search(text, max(0, start - 25), end + 25) or _GOV_LIST_RE.search(
+            text, max(0, start - 25), end + 25
+        ):
+            return None  # "في دير الزور والبوكمال والميادين": several places, no one
         record["location"] = ctx.clean(item.span, start, end)
         return text[start:end]
     if kind == StrikeKind.DRONE_SHOOTDOWN and previous is not None and _THE_BASE_RE.search(text):
@@ -419,6 +507,15 @@ def _place_struck(ctx: Ctx, item: Item, record: Record, previous: Record | None)
         record["location"] = previous.get("location")
         return normalize(record["location"] or "") or None
     return None
+
+
+def _after_struck(text: str, offset: int) -> int:
+    """Past the facilities an airstrike hit (its targets, not its place), from ``offset``."""
+    where = find_location(text[offset:])
+    while where is not None and _STRUCK_HEAD_RE.match(text, offset + where[0]):
+        offset += where[1]
+        where = find_location(text[offset:])
+    return offset
 
 
 def _after_target_cue(text: str, kind: StrikeKind) -> int:
