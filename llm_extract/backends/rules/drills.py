@@ -226,7 +226,8 @@ def _one_per_day(ctx: Ctx, item: Item, record: Record) -> list[Record]:
     one_group = len(item.sentence.dates) == 1  # "5 تدريبات في 3 و7 و12 اذار": all its days
     days = day_list((item.sentence.span if one_group else item.span).text, ctx.dates)
     if len(days) < 2 or item.date not in days:
-        return [record]
+        stated = stated_total(item.span.text, _TOTAL_RE, _TOTAL_DUAL_RE)
+        return [{**record, "count": stated}] if stated else [record]  # "اليوم تدريبين": 2
     if len(_places(item.span.text)) > 1:
         record = {**record, "location": None}  # "في حقل العمر وقاعده الشدادي": no one place
     return [{**record, "date": day, "weapons": list(record["weapons"])} for day in days]
