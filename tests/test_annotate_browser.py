@@ -332,6 +332,7 @@ def test_a_typed_date_outside_the_period_is_kept_and_shown_with_a_warning(
         assert "outside the report's period" in field.inner_text()
 
 
+@requires_seeds
 def test_both_real_reports_corrected_with_the_keyboard_only(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     extract_rules([SEEDS / f"{seed}.txt" for seed in SEED_IDS], out)
