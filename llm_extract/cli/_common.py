@@ -84,8 +84,10 @@ def summary_line(
     bad_inputs: int = 0,
     skipped: int = 0,
     cache_off: bool = False,
+    concurrency: str | None = None,
 ) -> str:
-    """``3 ok, 1 failed, ...; 12,345 tokens, $0.0021; 4.2 s`` (tokens and cost of new calls)."""
+    """``3 ok, 1 failed, ...; 12,345 tokens, $0.0021; 4.2 s`` (tokens and cost of new calls),
+    then what ``--concurrency auto`` settled on and how it paced the run, when it ran."""
     cost = "cost unknown" if tally.cost_usd is None else f"${tally.cost_usd:.4f}"
     parts = [f"{tally.ok} ok", f"{tally.failed} failed"]
     if bad_inputs:
@@ -96,4 +98,5 @@ def summary_line(
         parts.append(f"{tally.cached} from cache")
     if cache_off:
         parts.append("cache off")
-    return f"{', '.join(parts)}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+    line = f"{', '.join(parts)}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+    return f"{line}; {concurrency}" if concurrency else line

@@ -117,6 +117,7 @@ def extract_command(
             bad_inputs=len(errors),
             skipped=skipped,
             cache_off=outcome.cache_problem is not None,
+            concurrency=outcome.concurrency,
         )
     )
     if outcome.not_sent:

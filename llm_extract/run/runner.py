@@ -44,7 +44,12 @@ from llm_extract.settings import API_KEY_ENV, BASE_URL_ENV, CONCRETE_MODES, Conc
 if TYPE_CHECKING:
     import httpx
 
+    from llm_extract.run.adaptive import AutoConcurrency
     from llm_extract.run.cache import ResponseCache
+
+
+#: ``--concurrency auto`` for a backend without HTTP requests to pace: a fixed number.
+FIXED_FALLBACK = 8
 
 
 @dataclass
@@ -78,6 +83,10 @@ class Outcome:
     stop_reason: str | None = None
     cache_problem: str | None = None
     results: list[ExtractionResult] | None = None
+    #: what ``--concurrency auto`` settled on and how it paced the run (None: fixed)
+    concurrency: str | None = None
+    #: ``--concurrency auto``'s controller, for a caller that reports on it (None: fixed)
+    auto: AutoConcurrency | None = None
 
 
 class Runner:
@@ -227,13 +236,17 @@ class Runner:
                     requests,
                     backend=stack.backend,
                     cache=guard,
-                    concurrency=self.settings.concurrency,
+                    concurrency=self.workers(stack),
                     on_result=sink,
                     progress=len(requests) if progress else None,
                     prices=self.prices,
+                    status=stack.auto.status if stack.auto is not None else None,
                 )
         finally:
             await stack.aclose()
+        if stack.auto is not None:
+            outcome.concurrency = stack.auto.describe()
+            outcome.auto = stack.auto
         if stack.log is not None and stack.log.problem and self.on_warning is not None:
             self.on_warning(stack.log.problem)
         if guard.problem is not None:
@@ -253,6 +266,15 @@ class Runner:
         return run_async(
             self.run(plan, on_result=on_result, progress=progress, keep_results=keep_results)
         )
+
+    def workers(self, stack: Stack) -> int:
+        """Reports in flight: the number asked for; for ``auto``, as many as its window may
+        allow (the window holds the requests back), or :data:`FIXED_FALLBACK` for a backend
+        that sends no HTTP (the offline extractor)."""
+        chosen = self.settings.concurrency
+        if isinstance(chosen, int):
+            return chosen
+        return stack.workers or FIXED_FALLBACK
 
     def _open_cache(self) -> tuple[ResponseCache | None, CacheError | None]:
         try:

@@ -12,7 +12,8 @@
    imports the backend); for backends that make HTTP requests, its HTTP client goes through an
    :class:`~llm_extract.run.transport.InstrumentedTransport` that applies ``--rpm`` /
    ``--tpm`` to every attempt (retries and re-asks too) and logs each request and answer
-   (``--log``).
+   (``--log``); with ``--concurrency auto``, every attempt also goes through
+   :class:`~llm_extract.run.adaptive.AutoTransport` (the window and the pacing).
 
 Layers that are not asked for, or that the backend's capabilities rule out, are left out, so
 a plain run is the plain backend.
@@ -37,6 +38,7 @@ from llm_extract.settings import Settings
 if TYPE_CHECKING:
     import httpx
 
+    from llm_extract.run.adaptive import AutoConcurrency
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
 
@@ -88,6 +90,16 @@ class Stack:
     budget: Budget | None = None
     limiter: RateLimiter | None = None
     log: RequestLog | None = None
+    #: ``--concurrency auto``'s window and pacing (None: a fixed concurrency)
+    auto: AutoConcurrency | None = None
+
+    @property
+    def workers(self) -> int | None:
+        """Reports in flight for ``auto``: as many as the window may ever allow (the window
+        itself holds the requests back); None for a fixed concurrency."""
+        if self.auto is None:
+            return None
+        return self.auto.window.maximum
 
     async def aclose(self) -> None:
         try:
@@ -128,8 +140,9 @@ def build_stack(
     call = model_settings(settings)
     limiter: RateLimiter | None = None
     log: RequestLog | None = None
+    auto: AutoConcurrency | None = None
     if spec.capabilities.http and http_client is None:
-        http_client, limiter, log = _instrumented_client(settings)
+        http_client, limiter, log, auto = _instrumented_client(settings)
     memory = ModeStore(settings.cache_db_path) if spec.capabilities.http else None
     backend: Backend
     if spec.capabilities.cacheable:
@@ -147,7 +160,7 @@ def build_stack(
         backend = ChunkedBackend(
             backend, prompt, max_chars=settings.chunk_chars, overlap_chars=settings.overlap
         )
-    return Stack(backend=backend, budget=budget, limiter=limiter, log=log)
+    return Stack(backend=backend, budget=budget, limiter=limiter, log=log, auto=auto)
 
 
 def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
@@ -164,11 +177,13 @@ def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
 
 def _instrumented_client(
     settings: Settings,
-) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None]:
-    """An HTTP client whose transport applies the rate limits and writes the request log,
-    or ``None`` when neither is asked for (the backend then makes its own client)."""
-    if not (settings.rpm or settings.tpm or settings.log):
-        return None, None, None
+) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None, AutoConcurrency | None]:
+    """An HTTP client whose transport applies the rate limits and ``--concurrency auto`` and
+    writes the request log, or ``None`` when none is asked for (the backend then makes its
+    own client)."""
+    auto = _auto(settings)
+    if not (settings.rpm or settings.tpm or settings.log or auto):
+        return None, None, None, None
     import httpx
 
     from llm_extract.run.logstore import RequestLog
@@ -177,5 +192,21 @@ def _instrumented_client(
 
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
-    transport = InstrumentedTransport(limiter=limiter, log=log)
-    return httpx.AsyncClient(transport=transport), limiter, log
+    pool = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+    inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
+    if auto is not None:
+        from llm_extract.run.adaptive import AutoTransport
+
+        inner = AutoTransport(inner, auto)
+        if limiter is None and log is None:
+            return httpx.AsyncClient(transport=inner, timeout=settings.timeout), None, None, auto
+    transport = InstrumentedTransport(inner, limiter=limiter, log=log)
+    return httpx.AsyncClient(transport=transport), limiter, log, auto
+
+
+def _auto(settings: Settings) -> AutoConcurrency | None:
+    if settings.concurrency != "auto":
+        return None
+    from llm_extract.run.adaptive import AutoConcurrency
+
+    return AutoConcurrency()

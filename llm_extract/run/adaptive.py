@@ -1,0 +1,404 @@
+"""``--concurrency auto``: find the server's limit instead of guessing a number.
+
+Three parts, each usable alone:
+
+- :class:`AimdWindow`, the controller (no I/O, no clock of its own): how many requests may be
+  in flight. It starts at one request (whose latency is the server's own, without queueing)
+  and, like TCP's slow start, multiplies the window every round (a round: as many answers as
+  the window holds; by 4, so that 256 is reached in four rounds) until the first sign of
+  overload, then adds one per round (additive increase). A round whose mean latency grew
+  past the lowest seen (the server queues: a local server's slots are full) shrinks the
+  window by that ratio, to what the server serves without queueing; an answer 429 halves it
+  (multiplicative decrease). Against a server of N slots, a window of N + 1 makes every
+  request wait (N + 1) / N of the service time, which is read as growth (the tolerance is
+  half a request's worth of the window, at least ``min_tolerance``), so the window settles
+  between N and N + 1.
+  At most one decrease per round: answers to requests sent before the last change are not
+  counted against the new window.
+- :class:`HeaderPacer`: paces requests and tokens by what the server announces
+  (``x-ratelimit-limit-*``, ``-remaining-*``, ``-reset-*``, OpenAI's headers): from the first
+  answer that carries them, a local bucket per kind refills at the announced rate (a little
+  under it) and holds what the server's does (``remaining + reset x rate``), so requests go out
+  evenly at the pace the key allows instead of in bursts answered 429. Tokens are estimated
+  from the request and settled with the usage of the answer. A 429 empties the buckets and
+  holds every request for its ``Retry-After``.
+- :class:`AutoConcurrency`: both, for one run: :meth:`~AutoConcurrency.enter` waits for a
+  place in the window and the pacing; :meth:`~AutoConcurrency.leave` reports the answer.
+  :meth:`~AutoConcurrency.describe` says what the run is at and what it waits for (the
+  progress display and the summary line).
+
+:class:`AutoTransport` applies it under the backend's HTTP client to every attempt (first
+tries, retries, re-asks); answers from the response cache never reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from llm_extract.retry_after import retry_after_seconds
+from llm_extract.run.ratelimit import TokenBucket, estimate_body_tokens
+
+#: Where the window starts, and its bounds.
+AUTO_START = 1
+#: The window's growth per round until the first sign of overload.
+SLOW_START_FACTOR = 4
+AUTO_MIN = 1
+AUTO_MAX = 256
+#: Latency growth below this share is never read as queueing (the machine's own noise).
+MIN_TOLERANCE = 0.02
+#: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
+PACE_SHARE = 0.97
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str | None) -> float | None:
+    """OpenAI's reset durations (``20ms``, ``1.5s``, ``6m0s``, ``1h2m``) in seconds."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        return max(0.0, float(text))  # a bare number: seconds
+    except ValueError:
+        pass
+    total, end = 0.0, 0
+    for match in _DURATION.finditer(text):
+        if match.start() != end:
+            return None
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        end = match.end()
+    return total if end == len(text) and end > 0 else None
+
+
+@dataclass
+class AimdWindow:
+    """The controller (see the module doc). Times are whatever clock the caller uses."""
+
+    limit: float = AUTO_START
+    minimum: int = AUTO_MIN
+    maximum: int = AUTO_MAX
+    min_tolerance: float = MIN_TOLERANCE
+    slow_start: bool = True
+    #: the lowest mean latency of a round so far (what the server takes without queueing)
+    baseline_s: float | None = None
+    #: when the window last changed: answers to requests sent before it are not counted
+    changed_at: float = float("-inf")
+    increases: int = 0
+    decreases: int = 0
+    overloads: int = 0
+    peak: int = 0
+    #: the window after each round (for tests and the summary)
+    history: list[int] = field(default_factory=list)
+    _samples: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.limit = float(min(max(self.limit, self.minimum), self.maximum))
+        self.peak = self.size
+
+    @property
+    def size(self) -> int:
+        """Requests allowed in flight now."""
+        return max(self.minimum, int(self.limit))
+
+    @property
+    def tolerance(self) -> float:
+        """How much longer than the lowest a round's mean latency may be (a factor): half
+        a request's worth of the window, so one request more than the server serves at once
+        is seen."""
+        return 1.0 + max(self.min_tolerance, 0.5 / self.size)
+
+    def answered(self, sent_at: float, latency_s: float, now: float) -> None:
+        """One answer that was not an overload (429): its latency counts for the round."""
+        if sent_at < self.changed_at:
+            return
+        self._samples.append(latency_s)
+        if len(self._samples) < self.size:
+            return
+        mean = sum(self._samples) / len(self._samples)
+        self._samples.clear()
+        if self.baseline_s is None or mean < self.baseline_s or self.size <= self.minimum:
+            self.baseline_s = mean  # a request alone never queues: its latency is the base
+        elif mean <= self.baseline_s * self.tolerance:  # follow a slower server, slowly
+            self.baseline_s += (mean - self.baseline_s) * 0.05
+        if mean > self.baseline_s * self.tolerance:
+            self._set(self.limit * max(0.25, self.baseline_s / mean), now)
+            self.slow_start = False
+            self.decreases += 1
+        else:
+            grown = self.limit * SLOW_START_FACTOR if self.slow_start else self.limit + 1
+            self._set(grown, now)
+            self.increases += 1
+
+    def overloaded(self, sent_at: float, now: float) -> None:
+        """The server answered 429: halve the window (once a round)."""
+        self.overloads += 1
+        self.slow_start = False
+        if sent_at < self.changed_at:
+            return
+        self._samples.clear()
+        self._set(self.limit / 2, now)
+        self.decreases += 1
+
+    def _set(self, limit: float, now: float) -> None:
+        self.limit = float(min(max(limit, self.minimum), self.maximum))
+        self.changed_at = now
+        self.peak = max(self.peak, self.size)
+        self.history.append(self.size)
+
+
+class HeaderPacer:
+    """Paces requests and tokens by the server's ``x-ratelimit-*`` headers (module doc)."""
+
+    def __init__(
+        self,
+        *,
+        share: float = PACE_SHARE,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.share = share
+        self._clock = clock
+        self._sleep = sleep
+        self.buckets: dict[str, TokenBucket] = {}
+        #: the announced limits per minute, by kind ("requests", "tokens")
+        self.limits: dict[str, int] = {}
+        self._paused_until = 0.0
+        self.waited_s = 0.0
+        self._tokens_seen = 0
+        self._tokens_estimated = 0
+
+    @property
+    def pacing(self) -> bool:
+        return bool(self.buckets)
+
+    def estimate(self, body: bytes) -> tuple[int, int]:
+        """``(tokens to reserve, the prompt's estimate)`` of a request: the estimate scaled
+        by what the server counted for the requests so far (an estimate that runs high does
+        not waste the limit); before any count, the estimate plus ``max_tokens``. Only
+        computed when the server announces a tokens limit."""
+        if "tokens" not in self.buckets:
+            return 0, 0
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return 0, 0
+        if not isinstance(payload, dict):
+            return 0, 0
+        guess = estimate_body_tokens(payload)
+        if self._tokens_estimated:
+            return max(1, round(guess * self._tokens_seen / self._tokens_estimated)), guess
+        most = payload.get("max_tokens") or payload.get("max_completion_tokens") or 0
+        return guess + int(most), guess
+
+    async def wait(self, tokens: int) -> float:
+        """Wait for the pause (a 429's Retry-After) and the buckets; the seconds waited."""
+        waited = 0.0
+        while (pause := self._paused_until - self._clock()) > 0:
+            waited += pause
+            await self._sleep(pause)
+        if (bucket := self.buckets.get("requests")) is not None:
+            waited += await bucket.take(1)
+        if tokens and (bucket := self.buckets.get("tokens")) is not None:
+            waited += await bucket.take(tokens)
+        self.waited_s += waited
+        return waited
+
+    def observe(
+        self,
+        headers: Mapping[str, str],
+        *,
+        in_flight: int,
+        reserved: int = 0,
+        guess: int = 0,
+        used: int | None = None,
+    ) -> None:
+        """Learn (or follow) the announced limits from one answer's headers; settle the
+        tokens the request ``reserved`` with what it ``used`` (``guess``: the prompt's
+        estimate, to learn how far estimates run from counts)."""
+        if used is not None and reserved:
+            bucket = self.buckets.get("tokens")
+            if bucket is not None:
+                bucket.give_back(reserved - used)
+        if used is not None and guess:
+            self._tokens_seen += used
+            self._tokens_estimated += guess
+        for kind in ("requests", "tokens"):
+            limit = _integer(headers.get(f"x-ratelimit-limit-{kind}"))
+            if limit is None or limit <= 0:
+                continue
+            remaining = _integer(headers.get(f"x-ratelimit-remaining-{kind}"))
+            reset = parse_duration(headers.get(f"x-ratelimit-reset-{kind}"))
+            rate = limit / 60.0 * self.share
+            capacity = limit / 60.0  # a second's worth, when the headers say no more
+            if remaining is not None and reset is not None:
+                capacity = max(1.0, remaining + reset * limit / 60.0)
+            known = self.buckets.get(kind)
+            if known is None or self.limits.get(kind) != limit:
+                bucket = TokenBucket(rate, capacity, clock=self._clock, sleep=self._sleep)
+                if remaining is not None:  # what the server holds, less what is on its way
+                    bucket.give_back(-(bucket.level - remaining + max(0, in_flight - 1)))
+                self.buckets[kind] = bucket
+                self.limits[kind] = limit
+            else:
+                known.capacity = capacity
+
+    def overloaded(self, headers: Mapping[str, str]) -> None:
+        """A 429: empty the buckets and hold everything for the Retry-After."""
+        for bucket in self.buckets.values():
+            bucket.give_back(-bucket.level)
+        pause = retry_after_seconds(headers)
+        if pause:
+            self._paused_until = max(self._paused_until, self._clock() + min(pause, 60.0))
+
+    def describe(self) -> str:
+        parts = [
+            f"{self.limits[kind]:,} {kind}/min"
+            for kind in ("requests", "tokens")
+            if kind in self.limits
+        ]
+        return f"paced to {' and '.join(parts)} (server headers)" if parts else ""
+
+
+@dataclass
+class Ticket:
+    """One request's place: when it was sent and the tokens it reserved."""
+
+    sent_at: float
+    tokens: int = 0
+    guess: int = 0
+
+
+class AutoConcurrency:
+    """The window and the pacing of one run (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        window: AimdWindow | None = None,
+        pacer: HeaderPacer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window = window or AimdWindow()
+        self.pacer = pacer or HeaderPacer(clock=clock)
+        self._clock = clock
+        self.in_flight = 0
+        self.rate_limited = 0
+        self._room = asyncio.Condition()
+        #: what the run waits for now ("" when nothing)
+        self.waiting_for = ""
+
+    async def enter(self, body: bytes = b"") -> Ticket:
+        """Wait for a place in the window, then for the pacing."""
+        async with self._room:
+            if self.in_flight >= self.window.size:
+                self.waiting_for = "an answer (window full)"
+            await self._room.wait_for(lambda: self.in_flight < self.window.size)
+            self.in_flight += 1
+        tokens, guess = self.pacer.estimate(body) if self.pacer.pacing else (0, 0)
+        try:
+            if self.pacer.pacing:
+                self.waiting_for = "the rate limit"
+                await self.pacer.wait(tokens)
+            self.waiting_for = ""
+        except BaseException:
+            await self._free()
+            raise
+        return Ticket(self._clock(), tokens, guess)
+
+    async def leave(
+        self, ticket: Ticket, status: int | None, headers: Mapping[str, str], used: int | None
+    ) -> None:
+        """Report the answer (``status`` None: no answer, a dropped connection)."""
+        now = self._clock()
+        if status == 429:
+            self.rate_limited += 1
+            self.window.overloaded(ticket.sent_at, now)
+            self.pacer.overloaded(headers)
+        elif status is not None and status < 500:
+            self.window.answered(ticket.sent_at, now - ticket.sent_at, now)
+        if status is not None:
+            self.pacer.observe(
+                headers,
+                in_flight=self.in_flight,
+                reserved=ticket.tokens,
+                guess=ticket.guess,
+                used=used,
+            )
+        await self._free()
+
+    async def _free(self) -> None:
+        async with self._room:
+            self.in_flight -= 1
+            self._room.notify_all()
+
+    def describe(self) -> str:
+        """``auto 12 in flight (window 14, peak 16); paced to 600 requests/min``."""
+        text = f"auto: window {self.window.size} (peak {self.window.peak})"
+        paced = self.pacer.describe()
+        if paced:
+            text += f", {paced}"
+        if self.rate_limited:
+            text += f", {self.rate_limited} answered 429"
+        return text
+
+    def status(self) -> str:
+        """For the progress display: the window, the pacing and what the run waits for."""
+        text = f"{self.in_flight}/{self.window.size} in flight"
+        paced = self.pacer.describe()
+        if paced:
+            text += f", {paced}"
+        if self.waiting_for:
+            text += f"; waiting for {self.waiting_for}"
+        return text
+
+
+class AutoTransport(httpx.AsyncBaseTransport):
+    """Applies an :class:`AutoConcurrency` to every chat-completions attempt it sends."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, auto: AutoConcurrency) -> None:
+        self.inner = inner
+        self.auto = auto
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+            return await self.inner.handle_async_request(request)
+        ticket = await self.auto.enter(request.content)
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        except BaseException:
+            await self.auto.leave(ticket, None, {}, None)
+            raise
+        used = _usage_total(response.content) if self.auto.pacer.pacing else None
+        await self.auto.leave(ticket, response.status_code, response.headers, used)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _usage_total(content: bytes) -> int | None:
+    try:
+        usage = orjson.loads(content).get("usage")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    total = usage.get("total_tokens") if isinstance(usage, dict) else None
+    return total if isinstance(total, int) else None
+
+
+def _integer(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
