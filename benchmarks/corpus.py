@@ -141,7 +141,7 @@ class LoopbackServer:
             command += ["--record", str(record)]
         command += list(options)
         #: the server's counts, read when it stops (answered, refused, peak_in_flight)
-        self.stats: dict[str, int] = {}
+        self.stats: dict[str, float] = {}
         self.child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.child.stdout is not None
         port = int(self.child.stdout.readline())

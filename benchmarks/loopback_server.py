@@ -4,7 +4,8 @@
         [--rpm 1500] [--tpm 6000000] [--slots 4]
 
 Prints its port on the first line of stdout and serves until stdin closes; then prints one
-JSON line of counts (``{"answered": .., "refused": .., "peak_in_flight": ..}``). Plain
+JSON line of counts (``answered``, ``refused``, ``tokens`` the rate limit admitted,
+``peak_in_flight``, and ``span_s``: seconds from the first request to the last answer). Plain
 asyncio, HTTP/1.1 keep-alive, one write per response and TCP_NODELAY, so that the server
 adds as little as possible to what the client measures. It runs in its own process: its
 work never shares the client's interpreter lock.
@@ -111,6 +112,8 @@ class Server:
         self.refused = 0
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.first_request: float | None = None
+        self.last_answer = 0.0
 
     async def wait(self) -> None:
         """The latency, holding a slot when the server has slots (waiting for one first)."""
@@ -146,6 +149,8 @@ class Server:
                     if name.strip().lower() == b"content-length":
                         length = int(value.strip())
                 raw = await reader.readexactly(length) if length else b""
+                if self.first_request is None:
+                    self.first_request = time.monotonic()
                 if self.record is not None and raw:
                     self.record.write(raw.replace(b"\n", b"") + b"\n")  # JSON: no raw newlines
                     self.record.flush()
@@ -177,6 +182,7 @@ class Server:
                     + data
                 )
                 await writer.drain()
+                self.last_answer = time.monotonic()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -190,8 +196,10 @@ async def serve(server: Server) -> None:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
     listener.close()
-    counts = {"answered": server.count, "refused": server.refused}
-    print(json.dumps({**counts, "peak_in_flight": server.peak_in_flight}), flush=True)
+    tokens = server.limits.tokens_admitted if server.limits is not None else 0
+    span = server.last_answer - (server.first_request or server.last_answer)
+    counts = {"answered": server.count, "refused": server.refused, "tokens": tokens}
+    print(json.dumps({**counts, "peak_in_flight": server.peak_in_flight, "span_s": span}))
 
 
 def main() -> None:

@@ -82,6 +82,7 @@ class ServerLimits:
         self.tokens = _Bucket(tpm, burst_s, now) if tpm else None
         self.admitted = 0
         self.refused = 0
+        self.tokens_admitted = 0
 
     def admit(self, tokens: int) -> Admission:
         """Charge one request of ``tokens`` when it fits, else refuse it (429)."""
@@ -95,6 +96,7 @@ class ServerLimits:
                 for bucket, n in buckets:
                     bucket.level -= n
                 self.admitted += 1
+                self.tokens_admitted += tokens
             else:
                 self.refused += 1
             headers = self._headers()
