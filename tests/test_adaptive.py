@@ -193,3 +193,21 @@ def test_auto_concurrency_holds_requests_past_the_window_and_describes_the_run()
     in_flight, text = asyncio.run(scenario())
     assert in_flight == 0
     assert "600 requests/min" in text and "1 answered 429" in text
+
+
+def test_latency_growth_never_takes_the_window_below_what_the_pacing_needs() -> None:
+    window = AimdWindow(limit=32, slow_start=False)
+    window.floor = 20.0  # 40 requests a second x 0.5 s
+    drive(window, 1, latency=0.2)
+    drive(window, 1, latency=0.6)  # three times slower: the machine's noise, not queueing
+    assert window.size == 20
+    window.overloaded(sent_at=window.changed_at, now=window.changed_at + 1)
+    assert window.size == 10  # a 429 still halves it
+
+
+def test_request_rate_is_the_lower_of_the_requests_and_the_tokens_limits() -> None:
+    pacer = HeaderPacer(share=1.0)
+    pacer.observe({"x-ratelimit-limit-requests": "600"}, in_flight=1)
+    assert pacer.request_rate() == pytest.approx(10.0)
+    pacer.observe({"x-ratelimit-limit-tokens": "60000"}, in_flight=1, guess=100, used=200)
+    assert pacer.request_rate() == pytest.approx(5.0)  # 1000 tokens a second, 200 a request

@@ -12,7 +12,9 @@ Three parts, each usable alone:
   (multiplicative decrease). Against a server of N slots, a window of N + 1 makes every
   request wait (N + 1) / N of the service time, which is read as growth (the tolerance is
   half a request's worth of the window, at least ``min_tolerance``), so the window settles
-  between N and N + 1.
+  between N and N + 1. When the server announces its rate, a latency decrease never takes
+  the window below what that pace needs (rate x latency, :attr:`AimdWindow.floor`): a
+  machine's own noise then never holds a run under its key's limit.
   At most one decrease per round: answers to requests sent before the last change are not
   counted against the new window.
 - :class:`HeaderPacer`: paces requests and tokens by what the server announces
@@ -96,6 +98,9 @@ class AimdWindow:
     decreases: int = 0
     overloads: int = 0
     peak: int = 0
+    #: the window the pacing needs (requests a second x latency; 0: no pacing): a latency
+    #: decrease stops there (a 429 does not)
+    floor: float = 0.0
     #: the window after each round (for tests and the summary)
     history: list[int] = field(default_factory=list)
     _samples: list[float] = field(default_factory=list)
@@ -130,7 +135,8 @@ class AimdWindow:
         elif mean <= self.baseline_s * self.tolerance:  # follow a slower server, slowly
             self.baseline_s += (mean - self.baseline_s) * 0.05
         if mean > self.baseline_s * self.tolerance:
-            self._set(self.limit * max(0.25, self.baseline_s / mean), now)
+            shrunk = self.limit * max(0.25, self.baseline_s / mean)
+            self._set(max(shrunk, min(self.floor, self.limit)), now)
             self.slow_start = False
             self.decreases += 1
         else:
@@ -175,10 +181,21 @@ class HeaderPacer:
         self.waited_s = 0.0
         self._tokens_seen = 0
         self._tokens_estimated = 0
+        self._requests_counted = 0
 
     @property
     def pacing(self) -> bool:
         return bool(self.buckets)
+
+    def request_rate(self) -> float:
+        """Requests a second the announced limits allow (0: no limit known): the requests
+        rate, or the tokens rate over the tokens a request counted so far, the lower."""
+        rates = []
+        if (bucket := self.buckets.get("requests")) is not None:
+            rates.append(bucket.rate)
+        if (bucket := self.buckets.get("tokens")) is not None and self._requests_counted:
+            rates.append(bucket.rate / (self._tokens_seen / self._requests_counted))
+        return min(rates, default=0.0)
 
     def estimate(self, body: bytes) -> tuple[int, int]:
         """``(tokens to reserve, the prompt's estimate)`` of a request: the estimate scaled
@@ -231,6 +248,7 @@ class HeaderPacer:
         if used is not None and guess:
             self._tokens_seen += used
             self._tokens_estimated += guess
+            self._requests_counted += 1
         for kind in ("requests", "tokens"):
             limit = _integer(headers.get(f"x-ratelimit-limit-{kind}"))
             if limit is None or limit <= 0:
@@ -292,6 +310,7 @@ class AutoConcurrency:
         self._clock = clock
         self.in_flight = 0
         self.rate_limited = 0
+        self._latency_s = 0.0  # a moving mean of the latency of answers
         self._room = asyncio.Condition()
         #: what the run waits for now ("" when nothing)
         self.waiting_for = ""
@@ -324,7 +343,12 @@ class AutoConcurrency:
             self.window.overloaded(ticket.sent_at, now)
             self.pacer.overloaded(headers)
         elif status is not None and status < 500:
-            self.window.answered(ticket.sent_at, now - ticket.sent_at, now)
+            latency = now - ticket.sent_at
+            self._latency_s = (
+                latency if not self._latency_s else self._latency_s * 0.9 + latency * 0.1
+            )
+            self.window.floor = self.pacer.request_rate() * self._latency_s * 1.1
+            self.window.answered(ticket.sent_at, latency, now)
         if status is not None:
             self.pacer.observe(
                 headers,
