@@ -199,7 +199,9 @@ def test_latency_growth_never_takes_the_window_below_what_the_pacing_needs() -> 
     window = AimdWindow(limit=32, slow_start=False)
     window.floor = 20.0  # 40 requests a second x 0.5 s
     drive(window, 1, latency=0.2)
-    drive(window, 1, latency=0.6)  # three times slower: the machine's noise, not queueing
+    drive(window, 1, latency=0.6)  # three times slower, once: perhaps noise
+    assert window.size == 33 and window.decreases == 0
+    drive(window, 1, latency=0.6)  # twice: the machine is slow, but the pace needs 20
     assert window.size == 20
     window.overloaded(sent_at=window.changed_at, now=window.changed_at + 1)
     assert window.size == 10  # a 429 still halves it
@@ -211,3 +213,10 @@ def test_request_rate_is_the_lower_of_the_requests_and_the_tokens_limits() -> No
     assert pacer.request_rate() == pytest.approx(10.0)
     pacer.observe({"x-ratelimit-limit-tokens": "60000"}, in_flight=1, guess=100, used=200)
     assert pacer.request_rate() == pytest.approx(5.0)  # 1000 tokens a second, 200 a request
+
+
+def test_a_window_below_what_the_pacing_needs_grows_to_it_at_once() -> None:
+    window = AimdWindow(limit=3, slow_start=False)
+    window.floor = 25.0
+    drive(window, 1, latency=0.2)
+    assert window.size == 25

@@ -6,17 +6,17 @@ Three parts, each usable alone:
   in flight. It starts at one request (whose latency is the server's own, without queueing)
   and, like TCP's slow start, multiplies the window every round (a round: as many answers as
   the window holds; by 4, so that 256 is reached in four rounds) until the first sign of
-  overload, then adds one per round (additive increase). A round whose mean latency grew
-  past the lowest seen (the server queues: a local server's slots are full) shrinks the
-  window by that ratio, to what the server serves without queueing; an answer 429 halves it
-  (multiplicative decrease). Against a server of N slots, a window of N + 1 makes every
-  request wait (N + 1) / N of the service time, which is read as growth (the tolerance is
-  half a request's worth of the window, at least ``min_tolerance``), so the window settles
-  between N and N + 1. When the server announces its rate, a latency decrease never takes
-  the window below what that pace needs (rate x latency, :attr:`AimdWindow.floor`): a
-  machine's own noise then never holds a run under its key's limit.
-  At most one decrease per round: answers to requests sent before the last change are not
-  counted against the new window.
+  overload, then adds one per round (additive increase). Two rounds in a row whose mean
+  latency grew past the lowest seen (the server queues: a local server's slots are full;
+  one round alone may be the machine's noise) shrink the window by that ratio, to what the
+  server serves without queueing; an answer 429 halves it (multiplicative decrease). Against
+  a server of N slots, a window of N + 1 makes every request wait (N + 1) / N of the service
+  time, which is read as growth (the tolerance is half a request's worth of the window, at
+  least ``min_tolerance``), so the window settles between N and N + 1. When the server
+  announces its rate, the window is at least what that pace needs (rate x latency,
+  :attr:`AimdWindow.floor`): the pacing then holds the requests, and a machine's own noise
+  never holds a run under its key's limit. At most one decrease per round: answers to
+  requests sent before the last change are not counted against the new window.
 - :class:`HeaderPacer`: paces requests and tokens by what the server announces
   (``x-ratelimit-limit-*``, ``-remaining-*``, ``-reset-*``, OpenAI's headers): from the first
   answer that carries them, a local bucket per kind refills at the announced rate (a little
@@ -104,6 +104,7 @@ class AimdWindow:
     #: the window after each round (for tests and the summary)
     history: list[int] = field(default_factory=list)
     _samples: list[float] = field(default_factory=list)
+    _suspect: bool = False
 
     def __post_init__(self) -> None:
         self.limit = float(min(max(self.limit, self.minimum), self.maximum))
@@ -134,7 +135,13 @@ class AimdWindow:
             self.baseline_s = mean  # a request alone never queues: its latency is the base
         elif mean <= self.baseline_s * self.tolerance:  # follow a slower server, slowly
             self.baseline_s += (mean - self.baseline_s) * 0.05
-        if mean > self.baseline_s * self.tolerance:
+        if self.limit < self.floor:  # the pace needs more in flight: the pacing holds it
+            self._set(self.floor, now)
+            self.increases += 1
+        elif mean > self.baseline_s * self.tolerance:
+            if not self._suspect:  # once may be the machine's noise; twice is the server
+                self._suspect = True
+                return
             shrunk = self.limit * max(0.25, self.baseline_s / mean)
             self._set(max(shrunk, min(self.floor, self.limit)), now)
             self.slow_start = False
@@ -155,6 +162,7 @@ class AimdWindow:
         self.decreases += 1
 
     def _set(self, limit: float, now: float) -> None:
+        self._suspect = False
         self.limit = float(min(max(limit, self.minimum), self.maximum))
         self.changed_at = now
         self.peak = max(self.peak, self.size)
