@@ -170,7 +170,7 @@ def test_pacer_settles_token_estimates_with_the_usage_counted() -> None:
     pacer.observe(headers, in_flight=1, reserved=reserved, guess=guess, used=guess // 2)
     assert pacer.buckets["tokens"].level == pytest.approx(1000 - guess // 2)
     later, _ = pacer.estimate(body)
-    assert later == guess // 2  # estimates scaled by what the server counted
+    assert later == round(guess * ((guess // 2) / guess) * 1.05)  # scaled by the counts, +5 %
 
 
 def test_auto_concurrency_holds_requests_past_the_window_and_describes_the_run() -> None:
@@ -220,3 +220,36 @@ def test_a_window_below_what_the_pacing_needs_grows_to_it_at_once() -> None:
     window.floor = 25.0
     drive(window, 1, latency=0.2)
     assert window.size == 25
+
+
+def test_a_slower_server_is_not_queueing_the_window_comes_back_and_that_is_the_base() -> None:
+    window = AimdWindow(limit=16, slow_start=False)
+    drive(window, 1, latency=0.2)
+    assert window.size == 17
+    drive(window, 3, latency=0.5)  # noise once, then twice: decrease; then it does not fall
+    assert window.decreases == 1 and window.undone == 1
+    assert window.size == 17 and window.baseline_s == pytest.approx(0.5)
+    drive(window, 1, latency=0.5)
+    assert window.size == 18  # grows again from the new base
+
+
+def test_waiters_get_places_in_turn_one_wake_up_each() -> None:
+    async def scenario() -> list[int]:
+        auto = AutoConcurrency(window=AimdWindow(limit=1, slow_start=False))
+        order: list[int] = []
+        first = await auto.enter()
+
+        async def wait(n: int) -> None:
+            ticket = await auto.enter()
+            order.append(n)
+            await auto.leave(ticket, 500, {}, None)
+
+        waiting = [asyncio.ensure_future(wait(n)) for n in range(5)]
+        await asyncio.sleep(0)
+        assert auto.in_flight == 1 and len(auto._waiters) == 5
+        await auto.leave(first, 500, {}, None)
+        await asyncio.gather(*waiting)
+        assert auto.in_flight == 0
+        return order
+
+    assert asyncio.run(scenario()) == [0, 1, 2, 3, 4]

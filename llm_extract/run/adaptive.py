@@ -9,7 +9,9 @@ Three parts, each usable alone:
   overload, then adds one per round (additive increase). Two rounds in a row whose mean
   latency grew past the lowest seen (the server queues: a local server's slots are full;
   one round alone may be the machine's noise) shrink the window by that ratio, to what the
-  server serves without queueing; an answer 429 halves it (multiplicative decrease). Against
+  server serves without queueing (when the next round's latency does not fall, it was not
+  queueing but a slower server or a busy machine: the window goes back and that latency
+  becomes the base); an answer 429 halves it (multiplicative decrease). Against
   a server of N slots, a window of N + 1 makes every request wait (N + 1) / N of the service
   time, which is read as growth (the tolerance is half a request's worth of the window, at
   least ``min_tolerance``), so the window settles between N and N + 1. When the server
@@ -22,8 +24,8 @@ Three parts, each usable alone:
   answer that carries them, a local bucket per kind refills at the announced rate (a little
   under it) and holds what the server's does (``remaining + reset x rate``), so requests go out
   evenly at the pace the key allows instead of in bursts answered 429. Tokens are estimated
-  from the request and settled with the usage of the answer. A 429 empties the buckets and
-  holds every request for its ``Retry-After``.
+  from the request and settled with the usage of the answer. A 429 brings the buckets down to
+  what its headers say remains and holds every request for its ``Retry-After``.
 - :class:`AutoConcurrency`: both, for one run: :meth:`~AutoConcurrency.enter` waits for a
   place in the window and the pacing; :meth:`~AutoConcurrency.leave` reports the answer.
   :meth:`~AutoConcurrency.describe` says what the run is at and what it waits for (the
@@ -38,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +61,8 @@ AUTO_MAX = 256
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
 PACE_SHARE = 0.97
+#: Token estimates are scaled by what the server counted so far, and this much more.
+TOKEN_MARGIN = 1.05
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -103,8 +108,12 @@ class AimdWindow:
     floor: float = 0.0
     #: the window after each round (for tests and the summary)
     history: list[int] = field(default_factory=list)
+    #: latency decreases taken back: the smaller window did not bring the latency down
+    undone: int = 0
     _samples: list[float] = field(default_factory=list)
     _suspect: bool = False
+    #: after a latency decrease: (the mean that caused it, the window before, slow start)
+    _check: tuple[float, float, bool] | None = None
 
     def __post_init__(self) -> None:
         self.limit = float(min(max(self.limit, self.minimum), self.maximum))
@@ -124,6 +133,10 @@ class AimdWindow:
 
     def answered(self, sent_at: float, latency_s: float, now: float) -> None:
         """One answer that was not an overload (429): its latency counts for the round."""
+        if self.limit < self.floor:  # the pace needs more in flight: the pacing holds it
+            self._set(self.floor, now)
+            self.increases += 1
+            return
         if sent_at < self.changed_at:
             return
         self._samples.append(latency_s)
@@ -131,25 +144,41 @@ class AimdWindow:
             return
         mean = sum(self._samples) / len(self._samples)
         self._samples.clear()
+        if self._check is not None:  # the first round after a latency decrease
+            self._confirm(mean, now)
+            return
         if self.baseline_s is None or mean < self.baseline_s or self.size <= self.minimum:
             self.baseline_s = mean  # a request alone never queues: its latency is the base
-        elif mean <= self.baseline_s * self.tolerance:  # follow a slower server, slowly
-            self.baseline_s += (mean - self.baseline_s) * 0.05
-        if self.limit < self.floor:  # the pace needs more in flight: the pacing holds it
-            self._set(self.floor, now)
-            self.increases += 1
-        elif mean > self.baseline_s * self.tolerance:
+        if mean > self.baseline_s * self.tolerance:
             if not self._suspect:  # once may be the machine's noise; twice is the server
                 self._suspect = True
                 return
             shrunk = self.limit * max(0.25, self.baseline_s / mean)
+            before = self.limit
             self._set(max(shrunk, min(self.floor, self.limit)), now)
+            self._check = (mean, before, self.slow_start)
             self.slow_start = False
             self.decreases += 1
         else:
             grown = self.limit * SLOW_START_FACTOR if self.slow_start else self.limit + 1
             self._set(grown, now)
             self.increases += 1
+
+    def _confirm(self, mean: float, now: float) -> None:
+        """Queueing falls when the window does; a latency the smaller window did not bring
+        down is the server's or the machine's own (slower answers, a busy CPU): it becomes
+        the new base, and the window goes back to where it was."""
+        assert self._check is not None  # only called with a check pending
+        trigger, before, slow_start = self._check
+        self._check = None
+        base = self.baseline_s if self.baseline_s is not None else mean
+        if mean < (trigger + base) / 2:  # it fell: it was queueing
+            self.baseline_s = min(base, mean)
+            return
+        self.baseline_s = mean
+        self.slow_start = slow_start
+        self.undone += 1
+        self._set(before, now)
 
     def overloaded(self, sent_at: float, now: float) -> None:
         """The server answered 429: halve the window (once a round)."""
@@ -158,6 +187,7 @@ class AimdWindow:
         if sent_at < self.changed_at:
             return
         self._samples.clear()
+        self._check = None
         self._set(self.limit / 2, now)
         self.decreases += 1
 
@@ -219,8 +249,9 @@ class HeaderPacer:
         if not isinstance(payload, dict):
             return 0, 0
         guess = estimate_body_tokens(payload)
-        if self._tokens_estimated:
-            return max(1, round(guess * self._tokens_seen / self._tokens_estimated)), guess
+        if self._tokens_estimated:  # 5 % over what was counted: never under for long
+            ratio = self._tokens_seen / self._tokens_estimated * TOKEN_MARGIN
+            return max(1, round(guess * ratio)), guess
         most = payload.get("max_tokens") or payload.get("max_completion_tokens") or 0
         return guess + int(most), guess
 
@@ -278,9 +309,12 @@ class HeaderPacer:
                 known.capacity = capacity
 
     def overloaded(self, headers: Mapping[str, str]) -> None:
-        """A 429: empty the buckets and hold everything for the Retry-After."""
-        for bucket in self.buckets.values():
-            bucket.give_back(-bucket.level)
+        """A 429: bring each bucket down to what the server says remains (empty when it
+        does not say), and hold everything for the Retry-After."""
+        for kind, bucket in self.buckets.items():
+            remaining = _integer(headers.get(f"x-ratelimit-remaining-{kind}"))
+            level = bucket.level
+            bucket.give_back(-(level - min(level, remaining or 0)))
         pause = retry_after_seconds(headers)
         if pause:
             self._paused_until = max(self._paused_until, self._clock() + min(pause, 60.0))
@@ -319,16 +353,25 @@ class AutoConcurrency:
         self.in_flight = 0
         self.rate_limited = 0
         self._latency_s = 0.0  # a moving mean of the latency of answers
-        self._room = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
         #: what the run waits for now ("" when nothing)
         self.waiting_for = ""
 
     async def enter(self, body: bytes = b"") -> Ticket:
         """Wait for a place in the window, then for the pacing."""
-        async with self._room:
-            if self.in_flight >= self.window.size:
-                self.waiting_for = "an answer (window full)"
-            await self._room.wait_for(lambda: self.in_flight < self.window.size)
+        if self.in_flight >= self.window.size or self._waiters:
+            self.waiting_for = "an answer (window full)"
+            place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(place)
+            try:
+                await place  # handed a place by _free, in turn
+            except BaseException:
+                if place.done() and not place.cancelled():
+                    self._free()  # a place handed over just as it was cancelled
+                else:
+                    self._waiters.remove(place)
+                raise
+        else:
             self.in_flight += 1
         tokens, guess = self.pacer.estimate(body) if self.pacer.pacing else (0, 0)
         try:
@@ -337,7 +380,7 @@ class AutoConcurrency:
                 await self.pacer.wait(tokens)
             self.waiting_for = ""
         except BaseException:
-            await self._free()
+            self._free()
             raise
         return Ticket(self._clock(), tokens, guess)
 
@@ -365,12 +408,17 @@ class AutoConcurrency:
                 guess=ticket.guess,
                 used=used,
             )
-        await self._free()
+        self._free()
 
-    async def _free(self) -> None:
-        async with self._room:
-            self.in_flight -= 1
-            self._room.notify_all()
+    def _free(self) -> None:
+        """One place less in flight; hand places to the waiters, first come first served,
+        while the window has room (one wake-up per place, never all of them)."""
+        self.in_flight -= 1
+        while self._waiters and self.in_flight < self.window.size:
+            place = self._waiters.popleft()
+            if not place.done():
+                self.in_flight += 1
+                place.set_result(None)
 
     def describe(self) -> str:
         """``auto 12 in flight (window 14, peak 16); paced to 600 requests/min``."""
