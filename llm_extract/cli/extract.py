@@ -28,8 +28,8 @@ from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, w
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
 from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
-from llm_extract.run.runner import Runner
-from llm_extract.sources.files import read_reports
+from llm_extract.run.runner import ReportStreamPlan, Runner
+from llm_extract.sources.files import stream_reports
 
 app = typer.Typer(add_completion=False)
 
@@ -70,41 +70,43 @@ def extract_command(
         runner = Runner(settings, prompt, on_warning=lambda m: echo_error(f"warning: {m}"))
         if not dry_run:
             runner.check_credentials()
-    reports, errors = read_reports(
-        paths, max_chars=settings.max_chars, fetch=fetch_settings(settings)
-    )
-    for error in errors:
+    stream = stream_reports(paths, max_chars=settings.max_chars, fetch=fetch_settings(settings))
+    for error in stream.errors:
         echo_error(f"skipped: {error}")
-    if not reports:
-        fail("no report to extract" if not errors else "none of the inputs could be read")
+    stream.on_error = lambda error: echo_error(f"skipped: {error}")
+    first = next(iter(stream), None)  # reads up to the first readable report
+    if first is None:
+        fail("no report to extract" if not stream.errors else "none of the inputs could be read")
     with cli_errors():
-        refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
+        refuse_overwriting_inputs([output], [*paths, *stream.origins])
 
     with cli_errors():
-        plan = runner.prepare(reports)
         skipped = 0
+        skip: frozenset[str] = frozenset()
         if resume and output is not None:
-            from llm_extract.run.resume import resume as resume_plan
+            from llm_extract.run.resume import done_ids
 
-            resumed = resume_plan(plan, output)
-            plan, skipped = resumed.plan, resumed.skipped
+            skip = done_ids(runner, stream, output)
+            skipped = len(skip)
             if skipped:
                 echo_error(f"resume: {skipped} report(s) already done in {output}")
         if dry_run:
             from llm_extract.cli._dryrun import print_dry_run
             from llm_extract.run.dryrun import estimate
 
+            plan = runner.prepare([r for r in stream if r.report_id not in skip])
             print_dry_run(run_async(estimate(runner, plan)))
             raise typer.Exit(EXIT_OK)
-        single = output is None and len(plan) == 1
+        work = ReportStreamPlan(stream, len(stream), skip)
+        single = output is None and len(stream) == 1
         bar = sys.stderr.isatty()  # a progress bar for a person, not for a log or a pipe
         shown: list[ExtractionResult] = []
         if output is not None:
             with JsonlWriter(output, append=resume) as writer:
-                outcome = runner.run_sync(plan, on_result=writer.write_async, progress=bar)
+                outcome = runner.run_sync(work, on_result=writer.write_async, progress=bar)
         else:
             sink = shown.append if single else _to_stdout
-            outcome = runner.run_sync(plan, on_result=sink, progress=bar)
+            outcome = runner.run_sync(work, on_result=sink, progress=bar)
     if shown:
         typer.echo(pretty(shown[0]))
     for result in outcome.tally.failures:
@@ -114,7 +116,7 @@ def extract_command(
         summary_line(
             outcome.tally,
             elapsed_s=time.perf_counter() - started,
-            bad_inputs=len(errors),
+            bad_inputs=len(stream.errors),
             skipped=skipped,
             cache_off=outcome.cache_problem is not None,
             concurrency=outcome.concurrency,
@@ -127,7 +129,7 @@ def extract_command(
             + (f"; run again with --resume -o {output} to finish them" if output else "")
         )
     failed = outcome.tally.failed > 0
-    raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
+    raise typer.Exit(EXIT_FAILED if failed or stream.errors or outcome.not_sent else EXIT_OK)
 
 
 def _to_stdout(result: ExtractionResult) -> None:

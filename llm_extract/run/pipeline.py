@@ -152,7 +152,7 @@ class CacheGuard:
 
 
 async def stream_requests(
-    requests: Iterable[ExtractionRequest],
+    requests: Iterable[ExtractionRequest | ExtractionResult],
     *,
     backend: Backend,
     cache: ResponseCache | CacheGuard | None = None,
@@ -174,7 +174,8 @@ async def stream_requests(
     the window, the pacing and what the run waits for).
     Never raises for one report's failure; an error of ``on_result`` stops the run (no new
     request is sent) and is raised once the reports in flight are done. The backend is left
-    open.
+    open. A result among ``requests`` (a report whose request could not be prepared) goes to
+    ``on_result`` as it is, in its turn.
     """
 
     def sink(_: int, result: ExtractionResult) -> Awaitable[None] | None:
@@ -211,7 +212,7 @@ async def extract_requests(
 
 
 async def _pool(
-    requests: Iterable[ExtractionRequest],
+    requests: Iterable[ExtractionRequest | ExtractionResult],
     backend: Backend,
     cache: CacheGuard,
     concurrency: int,
@@ -252,7 +253,10 @@ async def _pool(
             for n, request in pending:
                 if failures:
                     return
-                result = await _extract_one(request, backend, cache, prices)
+                if isinstance(request, ExtractionResult):
+                    result = request  # could not be prepared: its failure goes out as it is
+                else:
+                    result = await _extract_one(request, backend, cache, prices)
                 await room.acquire()
                 try:
                     handed = sink(n, result)

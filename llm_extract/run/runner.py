@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,21 @@ class Plan:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+@dataclass
+class ReportStreamPlan:
+    """The reports of a run, prepared one at a time as workers free up (a long run holds the
+    reports in flight, never all of them): ``reports`` is iterated once, ``size`` is how
+    many it holds at most (for the progress bar), and the reports whose ids are in ``skip``
+    (``--resume``: already done) are left out."""
+
+    reports: Iterable[Report]
+    size: int
+    skip: frozenset[str] = frozenset()
+
+    def __len__(self) -> int:
+        return max(0, self.size - len(self.skip))
 
 
 @dataclass
@@ -147,13 +162,16 @@ class Runner:
 
     def prepare(self, reports: Sequence[Report]) -> Plan:
         """Each report's request (messages and key, computed once)."""
-        items: list[ExtractionRequest | ExtractionResult] = []
+        return Plan(list(self.prepared(reports)))
+
+    def prepared(self, reports: Iterable[Report]) -> Iterator[ExtractionRequest | ExtractionResult]:
+        """Each report's request, prepared as it is asked for; a report whose request
+        cannot be prepared gives its failed result instead."""
         for report in reports:
             try:
-                items.append(prepare_request(report, self.prompt, self.call))
+                yield prepare_request(report, self.prompt, self.call)
             except LlmExtractError as exc:
-                items.append(failed_result(report, self.prompt, self.call, exc, prices=self.prices))
-        return Plan(items)
+                yield failed_result(report, self.prompt, self.call, exc, prices=self.prices)
 
     # --- running -----------------------------------------------------------------------------
 
@@ -180,7 +198,7 @@ class Runner:
 
     async def run(
         self,
-        plan: Plan,
+        plan: Plan | ReportStreamPlan,
         *,
         on_result: ResultSink | None = None,
         progress: bool = False,
@@ -198,7 +216,9 @@ class Runner:
         outcome = Outcome()
         kept: list[tuple[int, ExtractionResult]] = []
         positions: dict[str, list[int]] = {}
-        if keep_results:
+        if keep_results and not isinstance(plan, Plan):
+            raise ValueError("keep_results needs a prepared Plan")
+        if keep_results and isinstance(plan, Plan):
             for n, item in enumerate(plan.items):
                 positions.setdefault(_report_id(item), []).append(n)
 
@@ -223,22 +243,22 @@ class Runner:
             count(result)
             return None
 
-        for item in plan.items:
-            if isinstance(item, ExtractionResult):
-                done = sink(item)
-                if done is not None:
-                    await done
-        requests = plan.requests
+        items: Iterable[ExtractionRequest | ExtractionResult]
+        if isinstance(plan, Plan):
+            items = plan.items
+        else:
+            skip = plan.skip
+            items = self.prepared(r for r in plan.reports if r.report_id not in skip)
         stack = self.build()
         try:
             with guard.cache.held() if guard.cache is not None else contextlib.nullcontext():
                 await stream_requests(
-                    requests,
+                    items,
                     backend=stack.backend,
                     cache=guard,
                     concurrency=self.workers(stack),
                     on_result=sink,
-                    progress=len(requests) if progress else None,
+                    progress=len(plan) if progress else None,
                     prices=self.prices,
                     status=stack.auto.status if stack.auto is not None else None,
                 )
@@ -257,7 +277,7 @@ class Runner:
 
     def run_sync(
         self,
-        plan: Plan,
+        plan: Plan | ReportStreamPlan,
         *,
         on_result: ResultSink | None = None,
         progress: bool = False,

@@ -29,7 +29,7 @@ import glob
 import stat
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -69,7 +69,7 @@ class _Input:
 
     origin: str  # what messages and ``Report.path`` name (a URL's credentials masked)
     report_id: str
-    file: Path | None = None
+    file: str | None = None  # a path (a string: a run may list a million of them)
     url: str | None = None
 
 
@@ -85,6 +85,89 @@ def read_reports(
     sorted), and one :class:`InputError` per input that could not be read. The same file or
     URL named twice is read once. URLs are fetched concurrently within ``fetch``'s limits.
     """
+    stream = stream_reports(
+        paths, max_chars=max_chars, stdin=stdin, fetch=fetch, keep_texts=keep_texts
+    )
+    reports = list(stream)
+    return reports, stream.errors
+
+
+class ReportStream:
+    """The reports of some inputs, read one at a time as they are asked for (a run holds
+    the reports in flight, never all of them). The inputs are listed first (folders, globs
+    and ``.urls`` files expanded to names, ids made distinct, URLs fetched); each file is
+    read when the iteration reaches it. Iterating again reads the files again (stdin is read
+    once and kept). ``errors``: the inputs that could not be listed, then those that could
+    not be read, each once, as they are met; ``on_error`` hears of each as it is added."""
+
+    def __init__(
+        self,
+        inputs: list[_Input],
+        errors: list[InputError],
+        *,
+        max_chars: int,
+        stdin: BinaryIO | None,
+        pages: dict[str, Fetched | InputError],
+        keep_texts: bool,
+    ) -> None:
+        self._inputs = inputs
+        self.errors = errors
+        self.on_error: Callable[[InputError], None] | None = None
+        self._max_chars = max_chars
+        self._stdin = stdin
+        self._pages = pages
+        self._keep_texts = keep_texts
+        self._failed: set[str] = set()
+        self._stdin_report: Report | InputError | None = None
+
+    def __len__(self) -> int:
+        """The inputs listed (some may still turn out unreadable)."""
+        return len(self._inputs)
+
+    @property
+    def origins(self) -> list[str]:
+        """What each input names (a file's path, a URL with its credentials masked)."""
+        return [item.origin for item in self._inputs]
+
+    def __iter__(self) -> Iterator[Report]:
+        for item in self._inputs:
+            try:
+                report = self._read(item)
+            except InputError as exc:
+                if item.origin not in self._failed:
+                    self._failed.add(item.origin)
+                    self.errors.append(exc)
+                    if self.on_error is not None:
+                        self.on_error(exc)
+                continue
+            if self._keep_texts and (item.file is None or _kind(Path(item.file)) != "text"):
+                from llm_extract.sources.texts import save_text
+
+                save_text(report.text)
+            yield report
+
+    def _read(self, item: _Input) -> Report:
+        if item.file is None and item.url is None:  # stdin: read once
+            if self._stdin_report is None:
+                try:
+                    self._stdin_report = _read_one(item, self._max_chars, self._stdin, {})
+                except InputError as exc:
+                    self._stdin_report = exc
+            if isinstance(self._stdin_report, InputError):
+                raise self._stdin_report
+            return self._stdin_report
+        return _read_one(item, self._max_chars, self._stdin, self._pages)
+
+
+def stream_reports(
+    paths: Sequence[str],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    stdin: BinaryIO | None = None,
+    fetch: FetchSettings | None = None,
+    keep_texts: bool = True,
+) -> ReportStream:
+    """The reports of ``paths`` as a :class:`ReportStream` (see :func:`read_reports`)."""
     inputs, errors = _plan(paths)
     urls = [i.url for i in inputs if i.url is not None]
     pages: dict[str, Fetched | InputError] = {}
@@ -92,19 +175,14 @@ def read_reports(
         from llm_extract.sources.web import fetch_urls  # httpx: only when there are URLs
 
         pages = dict(zip(urls, fetch_urls(urls, fetch), strict=True))
-    reports: list[Report] = []
-    for item in inputs:
-        try:
-            report = _read_one(item, max_chars, stdin, pages)
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        reports.append(report)
-        if keep_texts and (item.file is None or _kind(item.file) != "text"):
-            from llm_extract.sources.texts import save_text
-
-            save_text(report.text)
-    return disambiguate(reports), errors
+    return ReportStream(
+        _distinct_ids(inputs),
+        errors,
+        max_chars=max_chars,
+        stdin=stdin,
+        pages=pages,
+        keep_texts=keep_texts,
+    )
 
 
 def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
@@ -144,7 +222,7 @@ def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
                 for url in listed:
                     add_url(url)
                 continue
-            inputs.append(_Input(str(file), file.stem, file=file))
+            inputs.append(_Input(str(file), file.stem, file=str(file)))
     return inputs, errors
 
 
@@ -217,11 +295,12 @@ def _read_one(
         report = report_from_bytes(page.body, page.kind, item.origin, item.report_id, max_chars)
         return replace(report, url=page.final_url, fetched_at=page.fetched_at)
     if item.file is not None:
+        file = Path(item.file)
         try:
-            data = item.file.read_bytes()
+            data = file.read_bytes()
         except OSError as exc:
-            raise InputError(item.file, f"cannot read ({exc.strerror})") from exc
-        return report_from_bytes(data, _kind(item.file), item.origin, item.report_id, max_chars)
+            raise InputError(file, f"cannot read ({exc.strerror})") from exc
+        return report_from_bytes(data, _kind(file), item.origin, item.report_id, max_chars)
     source = stdin if stdin is not None else sys.stdin.buffer
     data = source.read()
     return report_from_bytes(data, sniff(data), STDIN, STDIN_ID, max_chars)
@@ -340,24 +419,42 @@ def _lists_urls(text: str) -> bool:
 
 def disambiguate(reports: list[Report]) -> list[Report]:
     """Give reports whose ids collide distinct ids (folder or host prefix, then a number)."""
-    counts = Counter(r.report_id for r in reports)
+    ids = _distinct([(r.report_id, r.path) for r in reports])
+    return [
+        r if r.report_id == i else replace(r, report_id=i)
+        for r, i in zip(reports, ids, strict=True)
+    ]
+
+
+def _distinct_ids(inputs: list[_Input]) -> list[_Input]:
+    """:func:`disambiguate` for inputs not read yet (ids come from names, not contents)."""
+    ids = _distinct([(i.report_id, i.origin) for i in inputs])
+    return [
+        i if i.report_id == n else replace(i, report_id=n) for i, n in zip(inputs, ids, strict=True)
+    ]
+
+
+def _distinct(named: list[tuple[str, str]]) -> list[str]:
+    """Distinct ids for ``(id, path or URL)`` pairs: a colliding id gets its folder's name or
+    its URL's host as a prefix, then a number if that still collides."""
+    counts = Counter(report_id for report_id, _ in named)
     if all(n == 1 for n in counts.values()):
-        return reports
-    taken = {r.report_id for r in reports if counts[r.report_id] == 1}
-    out: list[Report] = []
-    for report in reports:
-        if counts[report.report_id] == 1:
-            out.append(report)
+        return [report_id for report_id, _ in named]
+    taken = {report_id for report_id, _ in named if counts[report_id] == 1}
+    out: list[str] = []
+    for report_id, origin in named:
+        if counts[report_id] == 1:
+            out.append(report_id)
             continue
-        if is_url(report.path):
-            parent = url_host(report.path)
+        if is_url(origin):
+            parent = url_host(origin)
         else:
-            parent = Path(report.path).resolve().parent.name or "root"
-        candidate = base = f"{parent}__{report.report_id}"
+            parent = Path(origin).resolve().parent.name or "root"
+        candidate = base = f"{parent}__{report_id}"
         n = 2
         while candidate in taken:
             candidate = f"{base}-{n}"
             n += 1
         taken.add(candidate)
-        out.append(replace(report, report_id=candidate))
+        out.append(candidate)
     return out
