@@ -61,6 +61,8 @@ AUTO_MAX = 256
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
 PACE_SHARE = 0.97
+#: The window the pacing needs, over rate x the server's latency (room for its spread).
+FLOOR_ROOM = 1.5
 #: Token estimates are scaled by what the server counted so far, and this much more.
 TOKEN_MARGIN = 1.05
 
@@ -398,7 +400,10 @@ class AutoConcurrency:
             self._latency_s = (
                 latency if not self._latency_s else self._latency_s * 0.9 + latency * 0.1
             )
-            self.window.floor = self.pacer.request_rate() * self._latency_s * 1.1
+            # the pace needs rate x latency in flight: the server's latency (the lowest
+            # round's; the moving mean before there is one), with room for its spread
+            base = self.window.baseline_s or self._latency_s
+            self.window.floor = self.pacer.request_rate() * base * FLOOR_ROOM
             self.window.answered(ticket.sent_at, latency, now)
         if status is not None:
             self.pacer.observe(
