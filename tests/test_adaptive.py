@@ -253,3 +253,21 @@ def test_waiters_get_places_in_turn_one_wake_up_each() -> None:
         return order
 
     assert asyncio.run(scenario()) == [0, 1, 2, 3, 4]
+
+
+def test_a_client_that_works_on_every_answer_keeps_a_window_that_serves_the_most() -> None:
+    """Latency that grows with the window because the client spends 7 ms on each answer
+    (not a server's queue): a smaller window serves fewer answers a second, so auto keeps
+    the larger one."""
+    window = AimdWindow()
+    now = 0.0
+    for _ in range(40):
+        size = window.size
+        took = 0.2 + size * 0.007
+        sent, now = now, now + took
+        for _ in range(size):
+            window.answered(sent, took, now)
+    served = window.size / (0.2 + window.size * 0.007)
+    best = 1 / 0.007
+    assert served >= 0.9 * best * (256 * 0.007) / (0.2 + 256 * 0.007)  # near the cap's
+    assert window.size >= 64

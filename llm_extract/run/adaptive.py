@@ -9,9 +9,11 @@ Three parts, each usable alone:
   overload, then adds one per round (additive increase). Two rounds in a row whose mean
   latency grew past the lowest seen (the server queues: a local server's slots are full;
   one round alone may be the machine's noise) shrink the window by that ratio, to what the
-  server serves without queueing (when the next round's latency does not fall, it was not
-  queueing but a slower server or a busy machine: the window goes back and that latency
-  becomes the base); an answer 429 halves it (multiplicative decrease). Against
+  server serves without queueing (when the smaller window then serves fewer answers a
+  second, it was not a queue but a slower server, a busy machine or the client's own work:
+  the window goes back and that latency becomes the base; after two such, latency is no
+  longer read as a queue for the rest of the run); an answer 429 halves it
+  (multiplicative decrease). Against
   a server of N slots, a window of N + 1 makes every request wait (N + 1) / N of the service
   time, which is read as growth (the tolerance is half a request's worth of the window, at
   least ``min_tolerance``), so the window settles between N and N + 1. When the server
@@ -61,6 +63,8 @@ AUTO_MAX = 256
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
 PACE_SHARE = 0.97
+#: Latency decreases taken back before latency is no longer read as a queue.
+UNDONE_LIMIT = 2
 #: The window the pacing needs, over rate x the server's latency (room for its spread).
 FLOOR_ROOM = 1.5
 #: Token estimates are scaled by what the server counted so far, and this much more.
@@ -108,14 +112,17 @@ class AimdWindow:
     #: the window the pacing needs (requests a second x latency; 0: no pacing): a latency
     #: decrease stops there (a 429 does not)
     floor: float = 0.0
-    #: the window after each round (for tests and the summary)
+    #: the window after each round, each 429 and each jump to the floor (tests, reports)
     history: list[int] = field(default_factory=list)
-    #: latency decreases taken back: the smaller window did not bring the latency down
+    #: latency decreases taken back: the smaller window served fewer answers a second
     undone: int = 0
+    #: False once latency proved not to track a queue (``UNDONE_LIMIT`` decreases taken
+    #: back): from then on only a 429 shrinks the window
+    latency_signal: bool = True
     _samples: list[float] = field(default_factory=list)
     _suspect: bool = False
-    #: after a latency decrease: (the mean that caused it, the window before, slow start)
-    _check: tuple[float, float, bool] | None = None
+    #: after a latency decrease: (the mean that caused it, the window before)
+    _check: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         self.limit = float(min(max(self.limit, self.minimum), self.maximum))
@@ -138,6 +145,7 @@ class AimdWindow:
         if self.limit < self.floor:  # the pace needs more in flight: the pacing holds it
             self._set(self.floor, now)
             self.increases += 1
+            self.history.append(self.size)
             return
         if sent_at < self.changed_at:
             return
@@ -146,19 +154,24 @@ class AimdWindow:
             return
         mean = sum(self._samples) / len(self._samples)
         self._samples.clear()
+        self._round(mean, now)
+        self.history.append(self.size)
+
+    def _round(self, mean: float, now: float) -> None:
+        """What one full round says: grow, shrink, or wait for the next (see the doc)."""
         if self._check is not None:  # the first round after a latency decrease
             self._confirm(mean, now)
             return
         if self.baseline_s is None or mean < self.baseline_s or self.size <= self.minimum:
             self.baseline_s = mean  # a request alone never queues: its latency is the base
-        if mean > self.baseline_s * self.tolerance:
+        if self.latency_signal and mean > self.baseline_s * self.tolerance:
             if not self._suspect:  # once may be the machine's noise; twice is the server
                 self._suspect = True
                 return
-            shrunk = self.limit * max(0.25, self.baseline_s / mean)
+            shrunk = self.limit * max(0.5, self.baseline_s / mean)  # at most halved
             before = self.limit
             self._set(max(shrunk, min(self.floor, self.limit)), now)
-            self._check = (mean, before, self.slow_start)
+            self._check = (mean, before)
             self.slow_start = False
             self.decreases += 1
         else:
@@ -167,19 +180,27 @@ class AimdWindow:
             self.increases += 1
 
     def _confirm(self, mean: float, now: float) -> None:
-        """Queueing falls when the window does; a latency the smaller window did not bring
-        down is the server's or the machine's own (slower answers, a busy CPU): it becomes
-        the new base, and the window goes back to where it was."""
+        """Keep a latency decrease only when the smaller window serves as much as the larger
+        one did (answers a second, window / latency: a server's queue), nearer that than
+        the share of it a window without a queue serves (size / before). When it
+        serves less, the latency was not a queue (a slower server, a busy machine, the
+        client's own work on each answer): the window goes back and that latency becomes
+        the base."""
         assert self._check is not None  # only called with a check pending
-        trigger, before, slow_start = self._check
+        trigger, before = self._check
         self._check = None
-        base = self.baseline_s if self.baseline_s is not None else mean
-        if mean < (trigger + base) / 2:  # it fell: it was queueing
-            self.baseline_s = min(base, mean)
+        before_size = max(self.minimum, int(before))
+        served_before = before_size / trigger
+        # without a queue, the smaller window serves size / before of it; with one, as much
+        kept = 1.0 - (1.0 - self.size / before_size) / 2
+        if self.size / mean >= served_before * kept:  # nearer as much than less: a queue
+            self.baseline_s = min(self.baseline_s or mean, mean)
             return
-        self.baseline_s = mean
-        self.slow_start = slow_start
+        self.baseline_s = max(mean, trigger)
         self.undone += 1
+        if self.undone >= UNDONE_LIMIT:  # latency does not track a queue here: 429s only
+            self.latency_signal = False
+            self.slow_start = True
         self._set(before, now)
 
     def overloaded(self, sent_at: float, now: float) -> None:
@@ -192,13 +213,14 @@ class AimdWindow:
         self._check = None
         self._set(self.limit / 2, now)
         self.decreases += 1
+        self.history.append(self.size)
 
     def _set(self, limit: float, now: float) -> None:
         self._suspect = False
-        self.limit = float(min(max(limit, self.minimum), self.maximum))
+        # rounded: 7 x (6 / 7) is a window of 6, not 5.999...
+        self.limit = round(float(min(max(limit, self.minimum), self.maximum)), 6)
         self.changed_at = now
         self.peak = max(self.peak, self.size)
-        self.history.append(self.size)
 
 
 class HeaderPacer:
