@@ -5,7 +5,8 @@ Three parts, each usable alone:
 - :class:`AimdWindow`, the controller (no I/O, no clock of its own): how many requests may be
   in flight. It starts at one request (whose latency is the server's own, without queueing)
   and, like TCP's slow start, multiplies the window every round (a round: as many answers as
-  the window holds; by 4, so that 256 is reached in four rounds) until the first sign of
+  the window holds; by 4, so that 64 is reached in three rounds, the most it grows to by
+  itself unless the server announces a rate that needs more) until the first sign of
   overload, then adds one per round (additive increase). Two rounds in a row whose mean
   latency grew past the lowest seen (the server queues: a local server's slots are full;
   one round alone may be the machine's noise) shrink the window by that ratio, to what the
@@ -58,7 +59,10 @@ AUTO_START = 1
 #: The window's growth per round until the first sign of overload.
 SLOW_START_FACTOR = 4
 AUTO_MIN = 1
-AUTO_MAX = 256
+AUTO_MAX = 512
+#: The most the window grows to by itself, where no server announces a rate: past it, the
+#: client's own connection pool costs more than more requests in flight bring.
+UNPACED_MAX = 64
 #: Latency growth below this share is never read as queueing (the machine's own noise).
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
@@ -99,6 +103,7 @@ class AimdWindow:
     limit: float = AUTO_START
     minimum: int = AUTO_MIN
     maximum: int = AUTO_MAX
+    unpaced_max: int = UNPACED_MAX
     min_tolerance: float = MIN_TOLERANCE
     slow_start: bool = True
     #: the lowest mean latency of a round so far (what the server takes without queueing)
@@ -176,7 +181,7 @@ class AimdWindow:
             self.decreases += 1
         else:
             grown = self.limit * SLOW_START_FACTOR if self.slow_start else self.limit + 1
-            self._set(grown, now)
+            self._set(min(grown, max(self.unpaced_max, self.floor, self.limit)), now)
             self.increases += 1
 
     def _confirm(self, mean: float, now: float) -> None:

@@ -192,7 +192,7 @@ def _instrumented_client(
 
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
-    pool = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+    pool = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
     if auto is not None:
         from llm_extract.run.adaptive import AutoTransport
