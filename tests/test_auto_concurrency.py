@@ -84,3 +84,12 @@ def test_a_fixed_concurrency_still_works_and_has_no_controller(
     outcome = run(openai_server, tmp_path, 6, concurrency=3)
     assert outcome.tally.ok == 6
     assert outcome.auto is None and outcome.concurrency is None
+
+
+def test_auto_under_rpm_and_the_request_log_paces_through_the_httpx_stack(
+    openai_server: OpenAIServer, tmp_path: Path
+) -> None:
+    openai_server.limits = ServerLimits(rpm=1200, tpm=None)
+    outcome = run(openai_server, tmp_path, 30, rpm=6000, log=True)
+    assert outcome.tally.ok == 30
+    assert outcome.auto is not None and outcome.auto.pacer.limits == {"requests": 1200}

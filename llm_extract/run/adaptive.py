@@ -44,11 +44,12 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import httpx
+import httpx2
 import orjson
 
 from llm_extract.retry_after import retry_after_seconds
@@ -473,6 +474,38 @@ class AutoConcurrency:
         return text
 
 
+class _Answer(Protocol):
+    """What both generations of httpx answer with."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    async def aread(self) -> bytes: ...
+
+
+_A = TypeVar("_A", bound=_Answer)
+
+
+async def _gated(auto: AutoConcurrency, body: bytes, send: Callable[[], Awaitable[_A]]) -> _A:
+    """``send()`` once ``auto`` lets it go; its answer, read whole, reported back."""
+    ticket = await auto.enter(body)
+    try:
+        response = await send()
+        await response.aread()
+    except BaseException:
+        await auto.leave(ticket, None, {}, None)
+        raise
+    used = _usage_total(response.content) if auto.pacer.pacing else None
+    await auto.leave(ticket, response.status_code, response.headers, used)
+    return response
+
+
 class AutoTransport(httpx.AsyncBaseTransport):
     """Applies an :class:`AutoConcurrency` to every chat-completions attempt it sends."""
 
@@ -483,16 +516,9 @@ class AutoTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
             return await self.inner.handle_async_request(request)
-        ticket = await self.auto.enter(request.content)
-        try:
-            response = await self.inner.handle_async_request(request)
-            await response.aread()
-        except BaseException:
-            await self.auto.leave(ticket, None, {}, None)
-            raise
-        used = _usage_total(response.content) if self.auto.pacer.pacing else None
-        await self.auto.leave(ticket, response.status_code, response.headers, used)
-        return response
+        return await _gated(
+            self.auto, request.content, lambda: self.inner.handle_async_request(request)
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -514,3 +540,21 @@ def _integer(value: str | None) -> int | None:
         return int(float(value))
     except ValueError:
         return None
+
+
+class Httpx2AutoTransport(httpx2.AsyncBaseTransport):
+    """:class:`AutoTransport` under an ``httpx2`` client (the chat backend's own)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, auto: AutoConcurrency) -> None:
+        self.inner = inner
+        self.auto = auto
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
+            return await self.inner.handle_async_request(request)
+        return await _gated(
+            self.auto, request.content, lambda: self.inner.handle_async_request(request)
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

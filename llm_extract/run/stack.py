@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from llm_extract.backends import BackendSpec
 from llm_extract.backends.base import Backend, BackendResponse, ExtractionRequest, ModelSettings
@@ -34,6 +34,9 @@ from llm_extract.run.chunking import ChunkedBackend
 from llm_extract.run.modestore import ModeStore
 from llm_extract.run.tags import tag_requests
 from llm_extract.settings import Settings
+
+#: The registry's name of the OpenAI-compatible chat backend (its client takes httpx2 too).
+CHAT_BACKEND = "openai"
 
 if TYPE_CHECKING:
     import httpx
@@ -142,7 +145,9 @@ def build_stack(
     log: RequestLog | None = None
     auto: AutoConcurrency | None = None
     if spec.capabilities.http and http_client is None:
-        http_client, limiter, log, auto = _instrumented_client(settings)
+        # the built-in chat backend sends through httpx2 when nothing needs httpx
+        takes_httpx2 = spec.name == CHAT_BACKEND
+        http_client, limiter, log, auto = _instrumented_client(settings, takes_httpx2=takes_httpx2)
     memory = ModeStore(settings.cache_db_path) if spec.capabilities.http else None
     backend: Backend
     if spec.capabilities.cacheable:
@@ -176,7 +181,7 @@ def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
 
 
 def _instrumented_client(
-    settings: Settings,
+    settings: Settings, *, takes_httpx2: bool = False
 ) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None, AutoConcurrency | None]:
     """An HTTP client whose transport applies the rate limits and ``--concurrency auto`` and
     writes the request log, or ``None`` when none is asked for (the backend then makes its
@@ -192,14 +197,24 @@ def _instrumented_client(
 
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
+    if auto is not None and limiter is None and log is None and takes_httpx2:
+        import httpx2
+
+        from llm_extract.run.adaptive import Httpx2AutoTransport
+
+        pool2 = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+        gated = Httpx2AutoTransport(httpx2.AsyncHTTPTransport(limits=pool2), auto)
+        # The chat backend's client takes either generation (backends/chat/client.py's
+        # HttpClient); httpx2's pool costs half of httpx's per request. Typed as the
+        # registry's factories are: only the chat backend is handed this client.
+        client2 = cast("httpx.AsyncClient", httpx2.AsyncClient(transport=gated))
+        return client2, None, None, auto
     pool = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
     if auto is not None:
         from llm_extract.run.adaptive import AutoTransport
 
         inner = AutoTransport(inner, auto)
-        if limiter is None and log is None:
-            return httpx.AsyncClient(transport=inner, timeout=settings.timeout), None, None, auto
     transport = InstrumentedTransport(inner, limiter=limiter, log=log)
     return httpx.AsyncClient(transport=transport), limiter, log, auto
 
