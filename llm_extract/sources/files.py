@@ -63,7 +63,7 @@ _FOLDER_SUFFIXES = frozenset((*SUFFIX_KINDS, URLS_SUFFIX))
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Input:
     """One report to read: a local file, a URL or stdin."""
 
