@@ -34,8 +34,8 @@ Three parts, each usable alone:
   :meth:`~AutoConcurrency.describe` says what the run is at and what it waits for (the
   progress display and the summary line).
 
-:class:`AutoTransport` applies it under the backend's HTTP client to every attempt (first
-tries, retries, re-asks); answers from the response cache never reach it.
+:mod:`llm_extract.run.gate` applies it under the backend's HTTP client to every attempt
+(first tries, retries, re-asks); answers from the response cache never reach it.
 """
 
 from __future__ import annotations
@@ -44,12 +44,10 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-import httpx
-import httpx2
 import orjson
 
 from llm_extract.retry_after import retry_after_seconds
@@ -474,57 +472,7 @@ class AutoConcurrency:
         return text
 
 
-class _Answer(Protocol):
-    """What both generations of httpx answer with."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    async def aread(self) -> bytes: ...
-
-
-_A = TypeVar("_A", bound=_Answer)
-
-
-async def _gated(auto: AutoConcurrency, body: bytes, send: Callable[[], Awaitable[_A]]) -> _A:
-    """``send()`` once ``auto`` lets it go; its answer, read whole, reported back."""
-    ticket = await auto.enter(body)
-    try:
-        response = await send()
-        await response.aread()
-    except BaseException:
-        await auto.leave(ticket, None, {}, None)
-        raise
-    used = _usage_total(response.content) if auto.pacer.pacing else None
-    await auto.leave(ticket, response.status_code, response.headers, used)
-    return response
-
-
-class AutoTransport(httpx.AsyncBaseTransport):
-    """Applies an :class:`AutoConcurrency` to every chat-completions attempt it sends."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, auto: AutoConcurrency) -> None:
-        self.inner = inner
-        self.auto = auto
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
-            return await self.inner.handle_async_request(request)
-        return await _gated(
-            self.auto, request.content, lambda: self.inner.handle_async_request(request)
-        )
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def _usage_total(content: bytes) -> int | None:
+def usage_total(content: bytes) -> int | None:
     try:
         usage = orjson.loads(content).get("usage")
     except (orjson.JSONDecodeError, AttributeError):
@@ -540,21 +488,3 @@ def _integer(value: str | None) -> int | None:
         return int(float(value))
     except ValueError:
         return None
-
-
-class Httpx2AutoTransport(httpx2.AsyncBaseTransport):
-    """:class:`AutoTransport` under an ``httpx2`` client (the chat backend's own)."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport, auto: AutoConcurrency) -> None:
-        self.inner = inner
-        self.auto = auto
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.method != "POST" or not request.url.path.endswith("/chat/completions"):
-            return await self.inner.handle_async_request(request)
-        return await _gated(
-            self.auto, request.content, lambda: self.inner.handle_async_request(request)
-        )
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

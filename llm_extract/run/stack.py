@@ -144,17 +144,22 @@ def build_stack(
     limiter: RateLimiter | None = None
     log: RequestLog | None = None
     auto: AutoConcurrency | None = None
+    given = http_client
+
+    def make_client() -> httpx.AsyncClient | None:
+        return given
+
     if spec.capabilities.http and http_client is None:
         # the built-in chat backend sends through httpx2 when nothing needs httpx
         takes_httpx2 = spec.name == CHAT_BACKEND
-        http_client, limiter, log, auto = _instrumented_client(settings, takes_httpx2=takes_httpx2)
+        make_client, limiter, log, auto = _instrumented_client(settings, takes_httpx2=takes_httpx2)
     memory = ModeStore(settings.cache_db_path) if spec.capabilities.http else None
     backend: Backend
     if spec.capabilities.cacheable:
-        client = http_client
-        backend = DeferredBackend(lambda: spec.create(call, client, memory), settings.model)
+        build = make_client
+        backend = DeferredBackend(lambda: spec.create(call, build(), memory), settings.model)
     else:
-        backend = spec.create(call, http_client, memory)
+        backend = spec.create(call, make_client(), memory)
     if spec.capabilities.http:
         backend = TaggedBackend(backend)
     if budget is None and spec.capabilities.http:
@@ -182,41 +187,51 @@ def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
 
 def _instrumented_client(
     settings: Settings, *, takes_httpx2: bool = False
-) -> tuple[httpx.AsyncClient | None, RateLimiter | None, RequestLog | None, AutoConcurrency | None]:
-    """An HTTP client whose transport applies the rate limits and ``--concurrency auto`` and
-    writes the request log, or ``None`` when none is asked for (the backend then makes its
-    own client)."""
+) -> tuple[
+    Callable[[], httpx.AsyncClient | None],
+    RateLimiter | None,
+    RequestLog | None,
+    AutoConcurrency | None,
+]:
+    """What makes the HTTP client whose transport applies the rate limits and ``--concurrency
+    auto`` and writes the request log (called when the first request is sent, so a run
+    answered from the cache imports no HTTP client), and those parts; the maker gives
+    ``None`` when none is asked for (the backend then makes its own client)."""
     auto = _auto(settings)
     if not (settings.rpm or settings.tpm or settings.log or auto):
-        return None, None, None, None
-    import httpx
-
+        return lambda: None, None, None, None
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
-    from llm_extract.run.transport import InstrumentedTransport
 
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
-    if auto is not None and limiter is None and log is None and takes_httpx2:
-        import httpx2
 
-        from llm_extract.run.adaptive import Httpx2AutoTransport
+    def make() -> httpx.AsyncClient:
+        if auto is not None and limiter is None and log is None and takes_httpx2:
+            import httpx2
 
-        pool2 = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
-        gated = Httpx2AutoTransport(httpx2.AsyncHTTPTransport(limits=pool2), auto)
-        # The chat backend's client takes either generation (backends/chat/client.py's
-        # HttpClient); httpx2's pool costs half of httpx's per request. Typed as the
-        # registry's factories are: only the chat backend is handed this client.
-        client2 = cast("httpx.AsyncClient", httpx2.AsyncClient(transport=gated))
-        return client2, None, None, auto
-    pool = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
-    if auto is not None:
-        from llm_extract.run.adaptive import AutoTransport
+            from llm_extract.run.gate import AutoTransport
 
-        inner = AutoTransport(inner, auto)
-    transport = InstrumentedTransport(inner, limiter=limiter, log=log)
-    return httpx.AsyncClient(transport=transport), limiter, log, auto
+            pool2 = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+            gated = AutoTransport(httpx2.AsyncHTTPTransport(limits=pool2), auto)
+            # The chat backend's client takes either generation (backends/chat/client.py's
+            # HttpClient); httpx2's pool costs half of httpx's per request. Typed as the
+            # registry's factories are: only the chat backend is handed this client.
+            return cast("httpx.AsyncClient", httpx2.AsyncClient(transport=gated))
+        import httpx
+
+        from llm_extract.run.transport import InstrumentedTransport
+
+        pool = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+        inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
+        if auto is not None:
+            from llm_extract.run.gate import HttpxAutoTransport
+
+            inner = HttpxAutoTransport(inner, auto)
+        transport = InstrumentedTransport(inner, limiter=limiter, log=log)
+        return httpx.AsyncClient(transport=transport)
+
+    return make, limiter, log, auto
 
 
 def _auto(settings: Settings) -> AutoConcurrency | None:
