@@ -1,10 +1,11 @@
-"""Peak memory of ``extract`` over 10,000 reports: the offline extractor, then a model.
+"""Peak memory of ``extract`` over 10,000 and 100,000 reports: the slope must be flat.
 
-    .venv/bin/python benchmarks/bench_memory.py [--n 10000] [--concurrency 16]
+    .venv/bin/python benchmarks/bench_memory.py [--sizes 10000 100000] [--concurrency auto]
         [--backends rules server]
 
 Reports: N copies of every report of ``evals/reports`` that has a gold file (and of the real
-reports in ``../shared/seeds`` when present), each with a distinct last line, in one folder.
+reports in ``../shared/seeds`` when present), each with a distinct last line, in one folder,
+for each N of ``--sizes``.
 Each backend runs the real command as a subprocess, ``llm-extract extract FOLDER -o OUT``:
 
 - ``rules``: ``--model rules``;
@@ -14,7 +15,9 @@ Each backend runs the real command as a subprocess, ``llm-extract extract FOLDER
 
 Printed: seconds, reports per second, the command's peak resident memory (its own
 ``ru_maxrss``, read with wait4) against the target of 200 MB, and that every report has its
-line in the output. Exits 1 when a target is missed.
+line in the output; then, per backend, the slope between the smallest and the largest size
+(kilobytes of peak memory per report more), against the target of at most 0.5 KB per report
+(a run that held each report would need about 15). Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 from corpus import LoopbackServer, all_reports, answers, write_copies
 
 TARGET_MB = 200.0
+TARGET_SLOPE_KB = 0.5
 CLI = Path(sys.executable).with_name("llm-extract")
 
 
@@ -57,38 +61,52 @@ def lines_ok(path: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="reports")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--concurrency", default="auto")
     parser.add_argument("--backends", nargs="+", default=["rules", "server"])
     args = parser.parse_args()
     bases = all_reports()
     table = answers(bases)
     ok = True
-    print(f"reports: {args.n} copies of {len(bases)} reports (evals/reports, and the seeds)")
+    print(f"reports: copies of {len(bases)} reports (evals/reports, and the seeds)")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
-    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-        work = Path(tmp)
-        folder = write_copies(bases, args.n, work / "reports")
-        for backend in args.backends:
-            out = work / f"out-{backend}.jsonl"
-            env = {**os.environ, "LLM_EXTRACT_CACHE_DIR": str(work / f"cache-{backend}")}
-            command = [str(CLI), "extract", str(folder), "-o", str(out)]
-            command += ["--concurrency", str(args.concurrency)]
-            if backend == "rules":
-                seconds, peak, status = run_command([*command, "--model", "rules"], env)
-            else:
-                with LoopbackServer(table, 0.0) as server:
-                    env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "bench-key"}
-                    command += ["--model", "gpt-4o-mini", "--prompt", "guided"]
-                    seconds, peak, status = run_command(command, env)
-            done = lines_ok(out) if out.exists() else 0
-            met = peak <= TARGET_MB and done == args.n and status == 0
-            ok &= met
-            print(
-                f"{backend:<7} {seconds:7.1f} s, {args.n / seconds:6.0f} reports/s, "
-                f"peak RSS {peak:6.1f} MB (target <= {TARGET_MB:.0f} MB), "
-                f"{done}/{args.n} ok lines, exit {status}: {'met' if met else 'MISSED'}"
-            )
+    peaks: dict[str, dict[int, float]] = {backend: {} for backend in args.backends}
+    for n in sorted(args.sizes):
+        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+            work = Path(tmp)
+            folder = write_copies(bases, n, work / "reports")
+            for backend in args.backends:
+                out = work / f"out-{backend}.jsonl"
+                env = {**os.environ, "LLM_EXTRACT_CACHE_DIR": str(work / f"cache-{backend}")}
+                command = [str(CLI), "extract", str(folder), "-o", str(out)]
+                command += ["--concurrency", str(args.concurrency)]
+                if backend == "rules":
+                    seconds, peak, status = run_command([*command, "--model", "rules"], env)
+                else:
+                    with LoopbackServer(table, 0.0) as server:
+                        env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "bench-key"}
+                        command += ["--model", "gpt-4o-mini", "--prompt", "guided"]
+                        seconds, peak, status = run_command(command, env)
+                done = lines_ok(out) if out.exists() else 0
+                met = peak <= TARGET_MB and done == n and status == 0
+                ok &= met
+                peaks[backend][n] = peak
+                print(
+                    f"{backend:<7} {n:>7} reports: {seconds:7.1f} s, {n / seconds:6.0f} reports/s, "
+                    f"peak RSS {peak:6.1f} MB (target <= {TARGET_MB:.0f} MB), "
+                    f"{done}/{n} ok lines, exit {status}: {'met' if met else 'MISSED'}"
+                )
+    for backend, by_size in peaks.items():
+        if len(by_size) < 2:
+            continue
+        low, high = min(by_size), max(by_size)
+        slope = (by_size[high] - by_size[low]) * 1024 / (high - low)
+        met = slope <= TARGET_SLOPE_KB
+        ok &= met
+        print(
+            f"{backend:<7} slope {low:,} -> {high:,} reports: {slope:+.3f} KB per report "
+            f"(target <= {TARGET_SLOPE_KB} KB): {'met' if met else 'MISSED'}"
+        )
     print("all targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

@@ -118,8 +118,14 @@ class LoopbackServer:
     """benchmarks/loopback_server.py in a child process; a context manager."""
 
     def __init__(
-        self, answers_list: list[dict[str, Any]], latency: float, record: Path | None = None
+        self,
+        answers_list: list[dict[str, Any]],
+        latency: float,
+        record: Path | None = None,
+        *,
+        options: Sequence[str] = (),
     ) -> None:
+        """``options``: more of the server's options (``--rpm``, ``--tpm``, ``--slots``)."""
         self._dir = tempfile.TemporaryDirectory(prefix="bench-server-")
         path = Path(self._dir.name) / "answers.json"
         path.write_text(json.dumps(answers_list, ensure_ascii=False), encoding="utf-8")
@@ -133,6 +139,9 @@ class LoopbackServer:
         ]
         if record is not None:
             command += ["--record", str(record)]
+        command += list(options)
+        #: the server's counts, read when it stops (answered, refused, peak_in_flight)
+        self.stats: dict[str, float] = {}
         self.child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.child.stdout is not None
         port = int(self.child.stdout.readline())
@@ -141,6 +150,9 @@ class LoopbackServer:
     def close(self) -> None:
         if self.child.stdin is not None:
             self.child.stdin.close()
+        if self.child.stdout is not None:
+            line = self.child.stdout.readline()
+            self.stats = json.loads(line) if line.strip() else {}
         self.child.wait(timeout=30)
         if self.child.stdout is not None:
             self.child.stdout.close()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import platformdirs
 from pydantic import (
@@ -167,7 +167,9 @@ class Settings(BaseSettings):
     timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0.0, le=3600.0, allow_inf_nan=False)
 
     # --- the run -----------------------------------------------------------------------------
-    concurrency: int = Field(8, ge=1, le=1024, description="Reports in flight at once.")
+    concurrency: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] = Field(
+        "auto", description="Requests in flight at once, or 'auto' (found from the server)."
+    )
     cache: bool = Field(True, description="Read and write the response cache.")
     log: bool = Field(False, description="Log every request and answer.")
     rpm: int | None = Field(None, ge=1, description="Requests per minute at most.")

@@ -18,6 +18,15 @@ Actions (one per request, FIFO):
 - ``Truncated(payload)``: finish_reason "length" with the JSON cut in half.
 - ``Dynamic(fn)``: ``fn(request) -> action``, decided when the request arrives.
 
+Rate limits: ``server.limits = ServerLimits(rpm=600, tpm=100_000)`` (tests/rate_limits.py)
+admits each chat completion when it fits under requests and tokens per minute (the tokens its
+answer's usage reports), sends OpenAI's ``x-ratelimit-*`` headers with every answer, and
+answers 429 with ``Retry-After`` past them. Slots: ``server.slots = 4`` and
+``server.slot_latency = 0.1`` imitate a local server with 4 parallel slots (llama.cpp's
+``--parallel``): each admitted completion holds a slot for ``slot_latency`` seconds, and a
+request that finds every slot busy waits for one (queueing latency).
+``server.peak_in_slots`` is the most requests that held slots at once.
+
 Server families: ``server.family = "llamacpp"`` (or openai, vllm, ollama, ollama-no-tools,
 lmstudio: tests/server_families.py) makes the server refuse what that family refuses, with
 that family's status and error body, before any scripted action is used; ``None`` (the
@@ -41,6 +50,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from rate_limits import ServerLimits
 
 JsonDict = dict[str, Any]
 Payload = Mapping[str, Any] | str
@@ -240,6 +251,14 @@ class OpenAIServer:
         )
         #: the server family imitated (tests/server_families.py); None takes everything
         self.family: str | None = None
+        #: requests and tokens per minute enforced with OpenAI's headers (None: no limit)
+        self.limits: ServerLimits | None = None
+        #: parallel slots, each held ``slot_latency`` seconds by an answer (None: no slots)
+        self.slots: int | None = None
+        self.slot_latency = 0.0
+        self.peak_in_slots = 0
+        self._in_slots = 0
+        self._slot_gate: threading.Semaphore | None = None
         self._queue: deque[Action] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -328,6 +347,22 @@ class OpenAIServer:
             self._counter += 1
             return self._counter
 
+    def hold_slot(self) -> None:
+        """Wait for a free slot, hold it ``slot_latency`` seconds (see the module doc)."""
+        with self._lock:
+            if self._slot_gate is None:
+                self._slot_gate = threading.Semaphore(self.slots or 1)
+            gate = self._slot_gate
+        with gate:
+            with self._lock:
+                self._in_slots += 1
+                self.peak_in_slots = max(self.peak_in_slots, self._in_slots)
+            try:
+                self._stopping.wait(self.slot_latency)
+            finally:
+                with self._lock:
+                    self._in_slots -= 1
+
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
@@ -408,7 +443,17 @@ def _chat_completions(
         refused = FAMILIES[server.family](request.body)
         if refused is not None:
             return Response(*refused)
-    return server.resolve(server.next_action(request), request)
+    response = server.resolve(server.next_action(request), request)
+    if server.limits is not None and response.status == 200:
+        usage = response.body.get("usage", {}) if isinstance(response.body, dict) else {}
+        admission = server.limits.admit(int(usage.get("total_tokens", 1)))
+        if not admission.admitted:
+            message = "Rate limit reached for requests or tokens per minute (loopback)"
+            return Response(429, error_body(429, message), admission.headers)
+        response.headers = {**(response.headers or {}), **admission.headers}
+    if server.slots is not None and response.status is not None:
+        server.hold_slot()
+    return response
 
 
 def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:

@@ -60,7 +60,10 @@ def test_folder_to_jsonl_one_line_per_report(
     assert len(server.chat_requests()) == 3
     assert result.stdout == ""
     summary = result.stderr.strip().splitlines()[-1]
-    assert re.match(r"3 ok, 0 failed; [\d,]+ tokens, \$\d+\.\d{4}; \d+\.\d s$", summary)
+    assert re.match(
+        r"3 ok, 0 failed; [\d,]+ tokens, \$\d+\.\d{4}; \d+\.\d s; auto: window \d+ \(peak \d+\)$",
+        summary,
+    )
 
 
 def test_stdin_single_report_prints_pretty_json(server: OpenAIServer) -> None:

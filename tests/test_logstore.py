@@ -185,7 +185,8 @@ def test_rate_limits_and_the_log_go_through_the_same_http_stack() -> None:
     from llm_extract.run.stack import _instrumented_client
     from llm_extract.settings import load_settings
 
-    client, limiter, log = _instrumented_client(load_settings({"rpm": 60, "log": True}))
+    make, limiter, log, _auto = _instrumented_client(load_settings({"rpm": 60, "log": True}))
+    client = make()  # made lazily, when the first request is sent
     assert isinstance(client, httpx2.AsyncClient)  # httpx2, as without --rpm/--tpm/--log
     assert limiter is not None and log is not None
     assert isinstance(client._transport, InstrumentedTransport)

@@ -66,14 +66,16 @@ def requests_per_report(server: OpenAIServer) -> Counter[str]:
 # --- kill -9 then --resume ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("concurrency", ["4", "auto"])  # auto: many lines per group commit
 def test_kill_9_mid_run_then_resume_loses_nothing_and_repeats_nothing(
-    server: OpenAIServer, tmp_path: Path
+    server: OpenAIServer, tmp_path: Path, concurrency: str
 ) -> None:
     folder = write_reports(tmp_path / "reports", 60)
     out = tmp_path / "out.jsonl"
     plan = FaultPlan()
     server.default = Dynamic(lambda request: Delay(0.08, plan(request)))
-    args = ["extract", str(folder), "-o", str(out), "-p", "minimal", "-j", "4", "--no-cache"]
+    args = ["extract", str(folder), "-o", str(out), "-p", "minimal", "-j", concurrency]
+    args.append("--no-cache")
     child = subprocess.Popen(
         [str(CLI), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ
     )

@@ -94,9 +94,11 @@ def summary_line(
     skipped: int = 0,
     cache_off: bool = False,
     duplicates: int = 0,
+    concurrency: str | None = None,
 ) -> str:
     """``3 ok, 1 failed, ...; 5 retried: 3 x 429, 2 x 500; 12,345 tokens, $0.0021; 4.2 s``
-    (retries, tokens and cost of the requests made in this run)."""
+    (retries, tokens and cost of the requests made in this run), then what ``--concurrency
+    auto`` settled on and how it paced the run, when it ran."""
     cost = "cost unknown" if tally.cost_usd is None else f"${tally.cost_usd:.4f}"
     parts = [f"{tally.ok} ok", f"{tally.failed} failed"]
     if bad_inputs:
@@ -110,7 +112,8 @@ def summary_line(
     if cache_off:
         parts.append("cache off")
     retried = f"; {retries_text(tally.retries)}" if tally.retries else ""
-    return f"{', '.join(parts)}{retried}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+    line = f"{', '.join(parts)}{retried}; {tally.tokens:,} tokens, {cost}; {elapsed_s:.1f} s"
+    return f"{line}; {concurrency}" if concurrency else line
 
 
 def retries_text(retries: Mapping[str, int]) -> str:

@@ -86,7 +86,13 @@ TimeoutOption = Annotated[
     float | None, typer.Option("--timeout", help="Seconds per request (default 120).")
 ]
 ConcurrencyOption = Annotated[
-    int | None, typer.Option("--concurrency", "-j", help="Reports in flight at once (default 8).")
+    str | None,
+    typer.Option(
+        "--concurrency",
+        "-j",
+        help="Requests in flight at once: a number, or auto (the default: found from the "
+        "server's answers, its rate-limit headers and latency).",
+    ),
 ]
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")

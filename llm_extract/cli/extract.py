@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -29,12 +30,12 @@ from llm_extract.cli._common import (
 from llm_extract.cli._fetch import FETCH, fetch_settings, pdf_limits
 from llm_extract.cli._options import CALL, INPUT, MODEL, PROMPT, RUN, Options, with_options
 from llm_extract.jsonl import JsonlWriter, pretty, result_line
-from llm_extract.report import Duplicate, Report
+from llm_extract.report import Report
 from llm_extract.results import ExtractionResult
 from llm_extract.run.aio import run_async
-from llm_extract.run.runner import Runner
+from llm_extract.run.runner import ReportStreamPlan, Runner
 from llm_extract.settings import BASE_URL_ENV
-from llm_extract.sources.files import read_reports
+from llm_extract.sources.files import stream_reports
 from llm_extract.sources.meta import with_published
 
 app = typer.Typer(add_completion=False)
@@ -86,42 +87,48 @@ def extract_command(
         runner = Runner(settings, prompt, on_warning=lambda m: echo_error(f"warning: {m}"))
         if not dry_run:
             runner.check_credentials()
-    duplicates: list[Duplicate[Report]] = []
-    reports, errors = read_reports(
+    stream = stream_reports(
         paths,
         max_chars=settings.max_chars,
         fetch=fetch_settings(settings),
         pdf=pdf_limits(settings),
-        duplicates=duplicates,
     )
-    for error in errors:
+    for error in stream.errors:
         echo_error(f"skipped: {error}")
-    echo_duplicates(duplicates)
-    if not reports:
-        fail("no report to extract" if not errors else "none of the inputs could be read")
+    stream.on_error = lambda error: echo_error(f"skipped: {error}")
+    # the same report given twice is read once: later ones are skipped as they are met
+    stream.on_duplicate = lambda duplicate: echo_duplicates([duplicate])
+    first = next(iter(stream), None)  # reads up to the first readable report
+    if first is None:
+        fail("no report to extract" if not stream.errors else "none of the inputs could be read")
+    reports: Iterable[Report] = stream
+    size = len(stream)
     if published is not None:
         with cli_errors():
-            reports = [with_published(reports, published)]
+            reports = [with_published(list(stream), published)]
+        size = 1
     with cli_errors():
-        refuse_overwriting_inputs([output], [*paths, *(r.path for r in reports)])
+        refuse_overwriting_inputs([output], [*paths, *stream.origins])
 
     with cli_errors():
-        plan = runner.prepare(reports)
         skipped = 0
+        skip: frozenset[str] = frozenset()
         if resume and output is not None:
-            from llm_extract.run.resume import resume as resume_plan
+            from llm_extract.run.resume import done_ids
 
-            resumed = resume_plan(plan, output)
-            plan, skipped = resumed.plan, resumed.skipped
+            skip = done_ids(runner, reports, output)
+            skipped = len(skip)
             if skipped:
                 echo_error(f"resume: {skipped} report(s) already done in {output}")
         if dry_run:
             from llm_extract.cli._dryrun import print_dry_run
             from llm_extract.run.dryrun import estimate
 
+            plan = runner.prepare([r for r in reports if r.report_id not in skip])
             print_dry_run(run_async(estimate(runner, plan)))
             raise typer.Exit(EXIT_OK)
-        single = output is None and len(plan) == 1
+        work = ReportStreamPlan(reports, size, skip)
+        single = output is None and size == 1
         bar = sys.stderr.isatty()  # a progress bar for a person, not for a log or a pipe
         shown: list[ExtractionResult] = []
         saved = [0]
@@ -133,16 +140,17 @@ def extract_command(
                         await writer.write_async(result)
                         saved[0] += 1
 
-                    outcome = runner.run_sync(plan, on_result=save, progress=bar)
+                    outcome = runner.run_sync(work, on_result=save, progress=bar)
             else:
 
                 def show(result: ExtractionResult) -> None:
                     (shown.append if single else _to_stdout)(result)
                     saved[0] += 1
 
-                outcome = runner.run_sync(plan, on_result=show, progress=bar)
+                outcome = runner.run_sync(work, on_result=show, progress=bar)
         except KeyboardInterrupt:
-            _interrupted(saved[0], len(plan), output, skipped)
+            planned = len(work) - len(stream.duplicates)  # the duplicates met so far
+            _interrupted(saved[0], planned, output, skipped)
     if shown:
         typer.echo(pretty(shown[0]))
     for result in outcome.tally.failures:
@@ -152,10 +160,11 @@ def extract_command(
         summary_line(
             outcome.tally,
             elapsed_s=time.perf_counter() - started,
-            bad_inputs=len(errors),
+            bad_inputs=len(stream.errors),
             skipped=skipped,
             cache_off=outcome.cache_problem is not None,
-            duplicates=len(duplicates),
+            duplicates=len(stream.duplicates),
+            concurrency=outcome.concurrency,
         )
     )
     if outcome.not_sent:
@@ -173,7 +182,7 @@ def extract_command(
 
         add_to_dataset(db, [output])
     failed = outcome.tally.failed > 0
-    raise typer.Exit(EXIT_FAILED if failed or errors or outcome.not_sent else EXIT_OK)
+    raise typer.Exit(EXIT_FAILED if failed or stream.errors or outcome.not_sent else EXIT_OK)
 
 
 def _interrupted(saved: int, planned: int, output: Path | None, skipped: int) -> NoReturn:

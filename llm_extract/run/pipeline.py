@@ -167,7 +167,7 @@ class CacheGuard:
 
 
 async def stream_requests(
-    requests: Iterable[ExtractionRequest],
+    requests: Iterable[ExtractionRequest | ExtractionResult],
     *,
     backend: Backend,
     cache: ResponseCache | CacheGuard | None = None,
@@ -175,6 +175,7 @@ async def stream_requests(
     on_result: ResultSink | None = None,
     progress: int | None = None,
     prices: PriceTable | None = None,
+    status: Callable[[], str] | None = None,
 ) -> None:
     """Extract every request with ``backend``, at most ``concurrency`` at a time, and hand
     each result to ``on_result`` as soon as it is done. Only the reports in flight are held: a
@@ -183,17 +184,20 @@ async def stream_requests(
     ``on_result`` may return an awaitable (a writer that syncs its line to disk in a thread):
     the worker then goes on to its next request at once while the awaitable finishes, and the
     report counts as done (progress) only when it has. At most ``concurrency`` results wait
-    so. ``progress``: the number of requests, for a progress bar on stderr (None: no bar).
+    so. ``progress``: the number of requests, for a progress bar on stderr (None: no bar);
+    ``status``: a line the bar shows beside it, read at each refresh (``--concurrency auto``:
+    the window, the pacing and what the run waits for).
     Never raises for one report's failure; an error of ``on_result`` stops the run (no new
     request is sent) and is raised once the reports in flight are done. The backend is left
-    open.
+    open. A result among ``requests`` (a report whose request could not be prepared) goes to
+    ``on_result`` as it is, in its turn.
     """
 
     def sink(_: int, result: ExtractionResult) -> Awaitable[None] | None:
         done = on_result(result) if on_result is not None else None
         return done if done is not None and inspect.isawaitable(done) else None
 
-    await _pool(requests, backend, _guard(cache), concurrency, sink, progress, prices)
+    await _pool(requests, backend, _guard(cache), concurrency, sink, progress, prices, status)
 
 
 async def extract_requests(
@@ -223,20 +227,21 @@ async def extract_requests(
 
 
 async def _pool(
-    requests: Iterable[ExtractionRequest],
+    requests: Iterable[ExtractionRequest | ExtractionResult],
     backend: Backend,
     cache: CacheGuard,
     concurrency: int,
     sink: Callable[[int, ExtractionResult], Awaitable[None] | None],
     progress: int | None,
     prices: PriceTable | None,
+    status: Callable[[], str] | None = None,
 ) -> None:
     """``concurrency`` workers taking the next request from one shared iterator; a sink that
     returns an awaitable finishes beside them (see :func:`stream_requests`)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     pending = enumerate(requests)
-    bar = _progress_bar(progress is not None and progress > 1)
+    bar = _progress_bar(progress is not None and progress > 1, status)
     finishing: set[asyncio.Future[None]] = set()
     room = asyncio.Semaphore(concurrency)  # results whose sink has not finished yet
     failures: list[BaseException] = []
@@ -263,7 +268,10 @@ async def _pool(
             for n, request in pending:
                 if failures:
                     return
-                result = await _extract_one(request, backend, cache, prices)
+                if isinstance(request, ExtractionResult):
+                    result = request  # could not be prepared: its failure goes out as it is
+                else:
+                    result = await _extract_one(request, backend, cache, prices)
                 await room.acquire()
                 try:
                     handed = sink(n, result)
@@ -426,17 +434,35 @@ def _kind(exc: Exception) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _progress_bar(enabled: bool) -> AbstractContextManager[Progress | None]:
+def _progress_bar(
+    enabled: bool, status: Callable[[], str] | None = None
+) -> AbstractContextManager[Progress | None]:
     if not enabled:
         return nullcontext(None)
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
 
-    return Progress(
+    class StatusColumn(ProgressColumn):
+        """The run's own line (plain text: never markup), read at each refresh."""
+
+        def render(self, task: Task) -> Text:
+            return Text(status() if status is not None else "")
+
+    columns: list[ProgressColumn] = [
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    ]
+    if status is not None:
+        columns.append(StatusColumn())
+    return Progress(*columns, console=Console(stderr=True), transient=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,8 +48,13 @@ from llm_extract.settings import CONCRETE_MODES, CREDENTIAL_ENVS, ConcreteMode, 
 
 if TYPE_CHECKING:
     from llm_extract.backends.chat.client import HttpClient
+    from llm_extract.run.adaptive import AutoConcurrency
     from llm_extract.run.cache import ResponseCache
     from llm_extract.run.logstore import RequestLog
+
+
+#: ``--concurrency auto`` for a backend without HTTP requests to pace: a fixed number.
+FIXED_FALLBACK = 8
 
 
 @dataclass
@@ -71,6 +76,21 @@ class Plan:
 
 
 @dataclass
+class ReportStreamPlan:
+    """The reports of a run, prepared one at a time as workers free up (a long run holds the
+    reports in flight, never all of them): ``reports`` is iterated once, ``size`` is how
+    many it holds at most (for the progress bar), and the reports whose ids are in ``skip``
+    (``--resume``: already done) are left out."""
+
+    reports: Iterable[Report]
+    size: int
+    skip: frozenset[str] = frozenset()
+
+    def __len__(self) -> int:
+        return max(0, self.size - len(self.skip))
+
+
+@dataclass
 class Outcome:
     """What a run produced, without holding its results: their :class:`Tally`, the reports
     the budget stopped before they were sent (no result line; ``--resume`` runs them later),
@@ -86,6 +106,10 @@ class Outcome:
     unreachable: bool = False
     cache_problem: str | None = None
     results: list[ExtractionResult] | None = None
+    #: what ``--concurrency auto`` settled on and how it paced the run (None: fixed)
+    concurrency: str | None = None
+    #: ``--concurrency auto``'s controller, for a caller that reports on it (None: fixed)
+    auto: AutoConcurrency | None = None
 
 
 class Runner:
@@ -156,13 +180,16 @@ class Runner:
 
     def prepare(self, reports: Sequence[Report]) -> Plan:
         """Each report's request (messages and key, computed once)."""
-        items: list[ExtractionRequest | ExtractionResult] = []
+        return Plan(list(self.prepared(reports)))
+
+    def prepared(self, reports: Iterable[Report]) -> Iterator[ExtractionRequest | ExtractionResult]:
+        """Each report's request, prepared as it is asked for; a report whose request
+        cannot be prepared gives its failed result instead."""
         for report in reports:
             try:
-                items.append(prepare_request(report, self.prompt, self.call))
+                yield prepare_request(report, self.prompt, self.call)
             except LlmExtractError as exc:
-                items.append(failed_result(report, self.prompt, self.call, exc, prices=self.prices))
-        return Plan(items)
+                yield failed_result(report, self.prompt, self.call, exc, prices=self.prices)
 
     # --- running -----------------------------------------------------------------------------
 
@@ -189,7 +216,7 @@ class Runner:
 
     async def run(
         self,
-        plan: Plan,
+        plan: Plan | ReportStreamPlan,
         *,
         on_result: ResultSink | None = None,
         progress: bool = False,
@@ -207,7 +234,9 @@ class Runner:
         outcome = Outcome()
         kept: list[tuple[int, ExtractionResult]] = []
         positions: dict[str, list[int]] = {}
-        if keep_results:
+        if keep_results and not isinstance(plan, Plan):
+            raise ValueError("keep_results needs a prepared Plan")
+        if keep_results and isinstance(plan, Plan):
             for n, item in enumerate(plan.items):
                 positions.setdefault(_report_id(item), []).append(n)
 
@@ -233,28 +262,32 @@ class Runner:
             count(result)
             return None
 
-        for item in plan.items:
-            if isinstance(item, ExtractionResult):
-                done = sink(item)
-                if done is not None:
-                    await done
-        requests = plan.requests
+        items: Iterable[ExtractionRequest | ExtractionResult]
+        if isinstance(plan, Plan):
+            items = plan.items
+        else:
+            skip = plan.skip
+            items = self.prepared(r for r in plan.reports if r.report_id not in skip)
         stack = self.build()
         if stack.log is not None:
             guard.on_hit = log_cache_hits(stack.log)
         try:
             with guard.cache.held() if guard.cache is not None else contextlib.nullcontext():
                 await stream_requests(
-                    requests,
+                    items,
                     backend=stack.backend,
                     cache=guard,
-                    concurrency=self.settings.concurrency,
+                    concurrency=self.workers(stack),
                     on_result=sink,
-                    progress=len(requests) if progress else None,
+                    progress=len(plan) if progress else None,
                     prices=self.prices,
+                    status=stack.auto.status if stack.auto is not None else None,
                 )
         finally:
             await stack.aclose()
+        if stack.auto is not None:
+            outcome.concurrency = stack.auto.describe()
+            outcome.auto = stack.auto
         if stack.log is not None and stack.log.problem and self.on_warning is not None:
             self.on_warning(stack.log.problem)
         if guard.problem is not None:
@@ -265,7 +298,7 @@ class Runner:
 
     def run_sync(
         self,
-        plan: Plan,
+        plan: Plan | ReportStreamPlan,
         *,
         on_result: ResultSink | None = None,
         progress: bool = False,
@@ -274,6 +307,15 @@ class Runner:
         return run_async(
             self.run(plan, on_result=on_result, progress=progress, keep_results=keep_results)
         )
+
+    def workers(self, stack: Stack) -> int:
+        """Reports in flight: the number asked for; for ``auto``, as many as its window may
+        allow (the window holds the requests back), or :data:`FIXED_FALLBACK` for a backend
+        that sends no HTTP (the offline extractor)."""
+        chosen = self.settings.concurrency
+        if isinstance(chosen, int):
+            return chosen
+        return stack.workers or FIXED_FALLBACK
 
     def _open_cache(self) -> tuple[ResponseCache | None, CacheError | None]:
         try:

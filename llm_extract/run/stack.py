@@ -12,7 +12,8 @@
    imports the backend); for backends that make HTTP requests, its HTTP client goes through an
    :class:`~llm_extract.run.transport.InstrumentedTransport` that applies ``--rpm`` /
    ``--tpm`` to every attempt (retries and re-asks too) and logs each request and answer
-   (``--log``).
+   (``--log``); with ``--concurrency auto``, every attempt also goes through
+   :class:`~llm_extract.run.gate.AutoTransport` (the window and the pacing).
 
 Layers that are not asked for, or that the backend's capabilities rule out, are left out, so
 a plain run is the plain backend.
@@ -42,6 +43,7 @@ from llm_extract.settings import Settings, static_mode
 
 if TYPE_CHECKING:
     from llm_extract.backends.chat.client import HttpClient
+    from llm_extract.run.adaptive import AutoConcurrency
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
 
@@ -93,6 +95,16 @@ class Stack:
     budget: Budget | None = None
     limiter: RateLimiter | None = None
     log: RequestLog | None = None
+    #: ``--concurrency auto``'s window and pacing (None: a fixed concurrency)
+    auto: AutoConcurrency | None = None
+
+    @property
+    def workers(self) -> int | None:
+        """Reports in flight for ``auto``: as many as the window may ever allow (the window
+        itself holds the requests back); None for a fixed concurrency."""
+        if self.auto is None:
+            return None
+        return self.auto.window.maximum
 
     async def aclose(self) -> None:
         try:
@@ -143,15 +155,21 @@ def build_stack(
     call = model_settings(settings, spec.capabilities)
     limiter: RateLimiter | None = None
     log: RequestLog | None = None
+    auto: AutoConcurrency | None = None
+    given = http_client
+
+    def make_client() -> HttpClient | None:
+        return given
+
     if spec.capabilities.http and http_client is None:
-        http_client, limiter, log = _instrumented_client(settings)
+        make_client, limiter, log, auto = _instrumented_client(settings)
     memory = ModeStore(settings.cache_db_path) if spec.capabilities.http else None
     backend: Backend
     if spec.capabilities.cacheable:
-        client = http_client
-        backend = DeferredBackend(lambda: spec.create(call, client, memory), settings.model)
+        build = make_client
+        backend = DeferredBackend(lambda: spec.create(call, build(), memory), settings.model)
     else:
-        backend = spec.create(call, http_client, memory)
+        backend = spec.create(call, make_client(), memory)
     if spec.capabilities.http:
         backend = TaggedBackend(backend)
     if budget is None and spec.capabilities.http:
@@ -162,7 +180,7 @@ def build_stack(
         backend = ChunkedBackend(
             backend, prompt, max_chars=settings.chunk_chars, overlap_chars=settings.overlap
         )
-    return Stack(backend=backend, budget=budget, limiter=limiter, log=log)
+    return Stack(backend=backend, budget=budget, limiter=limiter, log=log, auto=auto)
 
 
 def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
@@ -179,24 +197,51 @@ def new_budget(settings: Settings, prices: PriceTable) -> Budget | None:
 
 def _instrumented_client(
     settings: Settings,
-) -> tuple[HttpClient | None, RateLimiter | None, RequestLog | None]:
-    """An HTTP client whose transport applies the rate limits and writes the request log,
-    or ``None`` when neither is asked for (the backend then makes its own client). The same
-    HTTP stack either way: an ``httpx2`` client with the backend's own connection limits, so
-    what is measured of one run holds for the other."""
-    if not (settings.rpm or settings.tpm or settings.log):
-        return None, None, None
-    import httpx2
-
-    from llm_extract.backends.chat.client import CONNECTION_LIMITS
+) -> tuple[
+    Callable[[], HttpClient | None],
+    RateLimiter | None,
+    RequestLog | None,
+    AutoConcurrency | None,
+]:
+    """What makes the HTTP client whose transport applies the rate limits and ``--concurrency
+    auto`` and writes the request log (called when the first request is sent, so a run
+    answered from the cache imports no HTTP client), and those parts; the maker gives
+    ``None`` when none is asked for (the backend then makes its own client). The same HTTP
+    stack either way: an ``httpx2`` client with the backend's own connection limits, so what
+    is measured of one run holds for the other."""
+    auto = _auto(settings)
+    if not (settings.rpm or settings.tpm or settings.log or auto):
+        return lambda: None, None, None, None
     from llm_extract.run.logstore import RequestLog
     from llm_extract.run.ratelimit import RateLimiter
-    from llm_extract.run.transport import InstrumentedTransport
 
     limiter = RateLimiter(settings.rpm, settings.tpm) if settings.rpm or settings.tpm else None
     log = RequestLog(settings.cache_db_path, secrets=settings.secrets) if settings.log else None
-    transport = InstrumentedTransport(limiter=limiter, log=log)
-    client = httpx2.AsyncClient(
-        transport=transport, timeout=settings.timeout, limits=CONNECTION_LIMITS
-    )
-    return client, limiter, log
+
+    def make() -> HttpClient:
+        import httpx2
+
+        from llm_extract.backends.chat.client import CONNECTION_LIMITS
+        from llm_extract.run.transport import InstrumentedTransport
+
+        inner: httpx2.AsyncBaseTransport = httpx2.AsyncHTTPTransport(limits=CONNECTION_LIMITS)
+        if auto is not None:
+            from llm_extract.run.gate import AutoTransport
+
+            inner = AutoTransport(inner, auto)
+        transport: httpx2.AsyncBaseTransport = inner
+        if limiter is not None or log is not None:
+            transport = InstrumentedTransport(inner, limiter=limiter, log=log)
+        return httpx2.AsyncClient(
+            transport=transport, timeout=settings.timeout, limits=CONNECTION_LIMITS
+        )
+
+    return make, limiter, log, auto
+
+
+def _auto(settings: Settings) -> AutoConcurrency | None:
+    if settings.concurrency != "auto":
+        return None
+    from llm_extract.run.adaptive import AutoConcurrency
+
+    return AutoConcurrency()

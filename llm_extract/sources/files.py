@@ -40,7 +40,7 @@ import glob
 import stat
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 from llm_extract.errors import InputError
 from llm_extract.normalize import has_arabic
 from llm_extract.redact import redact_url
-from llm_extract.report import Duplicate, Report, one_per_report
+from llm_extract.report import Duplicate, Report, canonical_url
 from llm_extract.sources.fetch_settings import FetchSettings
 from llm_extract.sources.meta import with_text_metadata
 from llm_extract.sources.urls import (
@@ -76,13 +76,13 @@ _FOLDER_SUFFIXES = frozenset((*SUFFIX_KINDS, URLS_SUFFIX))
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Input:
     """One report to read: a local file, a URL or stdin."""
 
     origin: str  # what messages and ``Report.path`` name (a URL's credentials masked)
     report_id: str
-    file: Path | None = None
+    file: str | None = None  # a path (a string: a run may list a million of them)
     url: str | None = None
 
 
@@ -103,24 +103,135 @@ def read_reports(
     concurrently within ``fetch``'s limits, each page read as it arrives; PDFs are read
     within ``pdf``'s limits.
     """
-    inputs, errors = _plan(paths)
-    pages = _read_pages([i for i in inputs if i.url is not None], max_chars, fetch, pdf)
-    reports: list[Report] = []
-    for item in inputs:
-        try:
-            report = _read_one(item, max_chars, stdin, pages, pdf)
-        except InputError as exc:
-            errors.append(exc)
-            continue
-        reports.append(report)
-        if keep_texts and (item.file is None or _kind(item.file) != "text"):
-            from llm_extract.sources.texts import save_text
-
-            save_text(report.text)
-    kept, same = one_per_report(reports, Report.identity)
+    stream = stream_reports(
+        paths, max_chars=max_chars, stdin=stdin, fetch=fetch, keep_texts=keep_texts, pdf=pdf
+    )
+    reports = list(stream)
     if duplicates is not None:
-        duplicates.extend(same)
-    return disambiguate(kept), errors
+        duplicates.extend(stream.duplicates)
+    return reports, stream.errors
+
+
+class ReportStream:
+    """The reports of some inputs, read one at a time as they are asked for (a run holds
+    the reports in flight, never all of them). The inputs are listed first (folders, globs
+    and ``.urls`` files expanded to names, ids made distinct, URLs fetched and read); each
+    file is read when the iteration reaches it. Iterating again reads the files again (stdin
+    is read once and kept). ``errors``: the inputs that could not be listed, then those that
+    could not be read, each once, as they are met; ``on_error`` hears of each as it is added.
+    ``duplicates``: the reports skipped as the same report as one read before them (same
+    text, or the same URL spelt otherwise: :meth:`Report.identity`), each once, as they are
+    met; ``on_duplicate`` hears of each as it is added."""
+
+    def __init__(
+        self,
+        inputs: list[_Input],
+        errors: list[InputError],
+        *,
+        max_chars: int,
+        stdin: BinaryIO | None,
+        pages: dict[str, Report | InputError],
+        keep_texts: bool,
+        pdf: PdfLimits | None = None,
+    ) -> None:
+        self._inputs = inputs
+        self.errors = errors
+        self.on_error: Callable[[InputError], None] | None = None
+        self.duplicates: list[Duplicate[Report]] = []
+        self.on_duplicate: Callable[[Duplicate[Report]], None] | None = None
+        self._max_chars = max_chars
+        self._stdin = stdin
+        self._pages = pages
+        self._keep_texts = keep_texts
+        self._pdf = pdf
+        self._failed: set[str] = set()
+        self._repeated: set[str] = set()
+        self._stdin_report: Report | InputError | None = None
+
+    def __len__(self) -> int:
+        """The inputs listed (some may still turn out unreadable or duplicates)."""
+        return len(self._inputs)
+
+    @property
+    def origins(self) -> list[str]:
+        """What each input names (a file's path, a URL with its credentials masked)."""
+        return [item.origin for item in self._inputs]
+
+    def __iter__(self) -> Iterator[Report]:
+        # the first report of each identity, by its text key and its canonical URL
+        # (the keys of :func:`llm_extract.report.one_per_report`)
+        seen: dict[tuple[str, str], Report] = {}
+        for item in self._inputs:
+            try:
+                report = self._read(item)
+            except InputError as exc:
+                if item.origin not in self._failed:
+                    self._failed.add(item.origin)
+                    self.errors.append(exc)
+                    if self.on_error is not None:
+                        self.on_error(exc)
+                continue
+            who = report.identity()
+            keys = [("text", who.text)]
+            if who.url is not None:
+                keys.append(("url", who.url))
+            kept = next((seen[k] for k in keys if k in seen), None)
+            if kept is not None:
+                for k in keys:
+                    seen.setdefault(k, kept)
+                if item.origin not in self._repeated:
+                    self._repeated.add(item.origin)
+                    same_url = len(keys) > 1 and seen.get(keys[1]) is kept
+                    duplicate = Duplicate(report, kept, "same URL" if same_url else "same text")
+                    self.duplicates.append(duplicate)
+                    if self.on_duplicate is not None:
+                        self.on_duplicate(duplicate)
+                continue
+            for k in keys:
+                seen[k] = report
+            if self._keep_texts and (item.file is None or _kind(Path(item.file)) != "text"):
+                from llm_extract.sources.texts import save_text
+
+                save_text(report.text)
+            yield report
+
+    def _read(self, item: _Input) -> Report:
+        if item.file is None and item.url is None:  # stdin: read once
+            if self._stdin_report is None:
+                try:
+                    self._stdin_report = _read_one(
+                        item, self._max_chars, self._stdin, {}, self._pdf
+                    )
+                except InputError as exc:
+                    self._stdin_report = exc
+            if isinstance(self._stdin_report, InputError):
+                raise self._stdin_report
+            return self._stdin_report
+        return _read_one(item, self._max_chars, self._stdin, self._pages, self._pdf)
+
+
+def stream_reports(
+    paths: Sequence[str],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    stdin: BinaryIO | None = None,
+    fetch: FetchSettings | None = None,
+    keep_texts: bool = True,
+    pdf: PdfLimits | None = None,
+) -> ReportStream:
+    """The reports of ``paths`` as a :class:`ReportStream` (see :func:`read_reports`)."""
+    inputs, errors = _plan(paths)
+    inputs = _distinct_ids(inputs)
+    pages = _read_pages([i for i in inputs if i.url is not None], max_chars, fetch, pdf)
+    return ReportStream(
+        inputs,
+        errors,
+        max_chars=max_chars,
+        stdin=stdin,
+        pages=pages,
+        keep_texts=keep_texts,
+        pdf=pdf,
+    )
 
 
 def _read_pages(
@@ -191,7 +302,7 @@ def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
                 for url in listed:
                     add_url(url)
                 continue
-            inputs.append(_Input(str(file), file.stem, file=file))
+            inputs.append(_Input(str(file), file.stem, file=str(file)))
     return inputs, errors
 
 
@@ -267,13 +378,14 @@ def _read_one(
             raise page
         return page
     if item.file is not None:
+        file = Path(item.file)
         try:
-            data = item.file.read_bytes()
+            data = file.read_bytes()
         except OSError as exc:
-            raise InputError(item.file, f"cannot read ({exc.strerror})") from exc
-        kind = _kind(item.file)
+            raise InputError(file, f"cannot read ({exc.strerror})") from exc
+        kind = _kind(file)
         report = report_from_bytes(data, kind, item.origin, item.report_id, max_chars, pdf=pdf)
-        return with_text_metadata(report, item.file) if kind == "text" else report
+        return with_text_metadata(report, file) if kind == "text" else report
     source = stdin if stdin is not None else sys.stdin.buffer
     data = source.read()
     kind = sniff(data)
@@ -432,24 +544,69 @@ def _lists_urls(text: str) -> bool:
 
 def disambiguate(reports: list[Report]) -> list[Report]:
     """Give reports whose ids collide distinct ids (folder or host prefix, then a number)."""
-    counts = Counter(r.report_id for r in reports)
-    if all(n == 1 for n in counts.values()):
-        return reports
-    taken = {r.report_id for r in reports if counts[r.report_id] == 1}
-    out: list[Report] = []
-    for report in reports:
-        if counts[report.report_id] == 1:
-            out.append(report)
+    ids = _distinct([(r.report_id, r.path) for r in reports])
+    return [
+        r if r.report_id == i else replace(r, report_id=i)
+        for r, i in zip(reports, ids, strict=True)
+    ]
+
+
+def _distinct_ids(inputs: list[_Input]) -> list[_Input]:
+    """:func:`disambiguate` for inputs not read yet (ids come from names, not contents).
+    A URL spelt otherwise than one before it (the same canonical URL) is the same report,
+    skipped as a duplicate once read: it does not make the first one's id collide, and gets
+    that id with a number, in case it turns out another report after all."""
+    first: dict[str, int] = {}  # canonical URL -> index among the named inputs
+    group: list[int | None] = []  # per input: the named input it repeats, if any
+    named: list[tuple[str, str]] = []
+    for item in inputs:
+        key = canonical_url(item.url) if item.url is not None else None
+        if key is not None and key in first:
+            group.append(first[key])
             continue
-        if is_url(report.path):
-            parent = url_host(report.path)
+        if key is not None:
+            first[key] = len(named)
+        group.append(None)
+        named.append((item.report_id, item.origin))
+    named_ids = _distinct(named)
+    taken = set(named_ids)
+    ids: list[str] = []
+    distinct = iter(named_ids)
+    for repeats in group:
+        if repeats is None:
+            ids.append(next(distinct))
+            continue
+        base, k = named_ids[repeats], 2
+        while f"{base}-{k}" in taken:
+            k += 1
+        taken.add(f"{base}-{k}")
+        ids.append(f"{base}-{k}")
+    return [
+        i if i.report_id == n else replace(i, report_id=n) for i, n in zip(inputs, ids, strict=True)
+    ]
+
+
+def _distinct(named: list[tuple[str, str]]) -> list[str]:
+    """Distinct ids for ``(id, path or URL)`` pairs: a colliding id gets its folder's name or
+    its URL's host as a prefix, then a number if that still collides."""
+    counts = Counter(report_id for report_id, _ in named)
+    if all(n == 1 for n in counts.values()):
+        return [report_id for report_id, _ in named]
+    taken = {report_id for report_id, _ in named if counts[report_id] == 1}
+    out: list[str] = []
+    for report_id, origin in named:
+        if counts[report_id] == 1:
+            out.append(report_id)
+            continue
+        if is_url(origin):
+            parent = url_host(origin)
         else:
-            parent = Path(report.path).resolve().parent.name or "root"
-        candidate = base = f"{parent}__{report.report_id}"
+            parent = Path(origin).resolve().parent.name or "root"
+        candidate = base = f"{parent}__{report_id}"
         n = 2
         while candidate in taken:
             candidate = f"{base}-{n}"
             n += 1
         taken.add(candidate)
-        out.append(replace(report, report_id=candidate))
+        out.append(candidate)
     return out
