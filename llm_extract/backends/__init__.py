@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from llm_extract.backends.base import Backend, Capabilities, ModelSettings
 from llm_extract.errors import UsageError
+from llm_extract.settings import Credentials
 
 if TYPE_CHECKING:
     from llm_extract.backends.chat.auto import ModeMemory
@@ -89,6 +90,26 @@ def _prefixed(prefix: str) -> Callable[[str], bool]:
     return lambda model: model.startswith(prefix)
 
 
+def _instructor_spec(provider: Credentials, api: str) -> BackendSpec:
+    """A provider served through instructor: ``<provider>/<model>``, its own key and base
+    URL, tool use as its one mode."""
+    return BackendSpec(
+        name=provider,
+        description=f"{api} through instructor ({provider}/<model>)",
+        capabilities=Capabilities(
+            needs_credentials=True,
+            http=True,
+            cacheable=True,
+            batch_api=True,
+            uses_prompt=True,
+            credentials=provider,
+            fixed_mode="tools",
+        ),
+        serves=_prefixed(f"{provider}/"),
+        create=_instructor,
+    )
+
+
 #: Model name of the offline pattern extractor.
 RULES_MODEL = "rules"
 
@@ -109,36 +130,8 @@ REGISTRY: tuple[BackendSpec, ...] = (
         create=_rules,
         names=(RULES_MODEL,),
     ),
-    BackendSpec(
-        name="anthropic",
-        description="Anthropic's Messages API through instructor (anthropic/<model>)",
-        capabilities=Capabilities(
-            needs_credentials=True,
-            http=True,
-            cacheable=True,
-            batch_api=True,
-            uses_prompt=True,
-            credentials="anthropic",
-            fixed_mode="tools",
-        ),
-        serves=_prefixed("anthropic/"),
-        create=_instructor,
-    ),
-    BackendSpec(
-        name="google",
-        description="Google's Gemini API through instructor (google/<model>)",
-        capabilities=Capabilities(
-            needs_credentials=True,
-            http=True,
-            cacheable=True,
-            batch_api=True,
-            uses_prompt=True,
-            credentials="google",
-            fixed_mode="tools",
-        ),
-        serves=_prefixed("google/"),
-        create=_instructor,
-    ),
+    _instructor_spec("anthropic", "Anthropic's Messages API"),
+    _instructor_spec("google", "Google's Gemini API"),
     BackendSpec(
         name="openai",
         description="OpenAI or any OpenAI-compatible chat-completions server",
