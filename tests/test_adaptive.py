@@ -62,8 +62,8 @@ def test_window_settles_within_one_step_of_the_server_s_slots(slots: int) -> Non
 def test_slow_start_multiplies_the_window_each_round_while_latency_holds() -> None:
     window = AimdWindow()
     assert window.size == 1
-    drive(window, 3, latency=0.2)
-    assert window.history == [4, 16, 64]
+    drive(window, 2, latency=0.2)
+    assert window.history == [8, 64]
     assert window.slow_start
     drive(window, 10, latency=0.2)
     assert window.size == 64  # the most it grows to by itself
@@ -89,10 +89,10 @@ def test_answers_to_requests_sent_before_a_change_do_not_count() -> None:
     window = AimdWindow(limit=4)
     for _ in range(4):
         window.answered(sent_at=0.0, latency_s=0.2, now=0.2)
-    assert window.size == 16
-    for _ in range(16):
+    assert window.size == 32
+    for _ in range(32):
         window.answered(sent_at=0.1, latency_s=5.0, now=5.1)  # in flight before the change
-    assert window.size == 16 and window.decreases == 0
+    assert window.size == 32 and window.decreases == 0
 
 
 def test_window_never_leaves_its_bounds() -> None:
@@ -271,4 +271,79 @@ def test_a_client_that_works_on_every_answer_keeps_a_window_that_serves_the_most
         for _ in range(size):
             window.answered(sent, took, now)
     assert window.size == 64  # the most it grows to by itself
-    assert not window.latency_signal
+    assert window.undone >= 1  # the decrease it tried served fewer: it was taken back
+    assert window.history[-10:] == [64] * 10
+
+
+def test_start_up_latency_that_comes_with_proportionally_more_answers_keeps_slow_start() -> None:
+    """The first answers of a run carry the client's own start-up work: latency grows at
+    window 8, but 8 in flight serve about 8 times the answers of one: not a queue."""
+    window = AimdWindow()
+    drive(window, 1, latency=0.2)
+    assert window.size == 8
+    drive(window, 2, latency=0.25)  # a transient round, then a steady one: 6.4 x the rate
+    assert window.size == 64 and window.slow_start and window.decreases == 0
+
+
+def test_a_queue_found_in_slow_start_goes_straight_to_the_slots() -> None:
+    window = AimdWindow()
+    drive(window, 3, slots=3)  # 1 -> 8: latency x 2.7, twice: to what 3 in flight serve
+    assert window.history == [8, 8, 3] and not window.slow_start
+    assert window.ceiling == 8  # where the queue showed
+    drive(window, 1, slots=3)  # 3 serve as many answers a second as 8 did: a queue
+    assert window.decreases == 1 and window.undone == 0
+    assert window.ceiling == 4  # the queue begins past 3: probing starts at 4
+
+
+def test_a_kept_decrease_probes_from_one_window_more() -> None:
+    window = AimdWindow()
+    drive(window, 12, slots=6)
+    assert window.decreases >= 1 and window.undone == 0
+    assert window.ceiling is not None and window.ceiling <= 7
+    assert set(window.history[-6:]) <= {6, 7}
+
+
+def test_a_decrease_taken_back_goes_on_probing_where_it_was() -> None:
+    window = AimdWindow(limit=20, slow_start=False)
+    window.ceiling, window.probe = 20.0, 4.0  # probing past 20, next step 4
+    drive(window, 1, latency=0.2)
+    assert window.size == 24 and window.probe == 8.0
+    # slower twice (half-window rounds after growth): a decrease to what 0.2 s would serve
+    # (24 / 0.3 a second x 0.2 s = 16); then the smaller window serves fewer: not a queue
+    drive(window, 2, latency=0.3)
+    assert window.decreases == 1 and 16 in window.history
+    assert window.size == 24 and window.undone == 1
+    assert (window.ceiling, window.probe) == (20.0, 8.0)  # as before the decrease
+    drive(window, 1, latency=0.3)
+    assert window.size == 32  # the next probing step
+
+
+def test_the_round_after_a_decrease_starts_once_the_requests_before_it_are_answered() -> None:
+    """Requests sent after a decrease wait behind those still queued at the server: the
+    round that judges the decrease begins only once every one of those is answered."""
+    window = AimdWindow(limit=8, slow_start=False, baseline_s=0.2)
+    for _ in range(2 * 8):  # two rounds twice as slow as the base: a queue at the server
+        window.answered(0.3, 0.4, 0.7, in_flight=7)
+    assert window.size == 4 and window.decreases == 1 and window._draining == 7
+    for n in range(7):
+        window.answered(0.5, 0.8, 1.0 + n * 0.01, in_flight=6 - n)  # sent before it
+    assert window._draining == 0 and window.changed_at == pytest.approx(1.06)
+    for _ in range(4):  # sent after the old ones were answered: the slots' own latency
+        window.answered(1.1, 0.2, 1.3)
+    assert window.undone == 0 and window.size == 4
+
+
+def test_a_failure_inside_the_controller_still_frees_the_place() -> None:
+    async def scenario() -> int:
+        auto = AutoConcurrency(window=AimdWindow(limit=1, slow_start=False))
+        ticket = await auto.enter()
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("controller bug")
+
+        auto.window.answered = broken  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            await auto.leave(ticket, 200, {}, None)
+        return auto.in_flight
+
+    assert asyncio.run(scenario()) == 0

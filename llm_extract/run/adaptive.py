@@ -3,25 +3,31 @@
 Three parts, each usable alone:
 
 - :class:`AimdWindow`, the controller (no I/O, no clock of its own): how many requests may be
-  in flight. It starts at one request (whose latency is the server's own, without queueing)
-  and, like TCP's slow start, multiplies the window every round (a round: as many answers as
-  the window holds; by 4, so that 64 is reached in three rounds, the most it grows to by
-  itself unless the server announces a rate that needs more) until the first sign of
-  overload, then adds one per round (additive increase). Two rounds in a row whose mean
-  latency grew past the lowest seen (the server queues: a local server's slots are full;
-  one round alone may be the machine's noise) shrink the window by that ratio, to what the
-  server serves without queueing (when the smaller window then serves fewer answers a
-  second, it was not a queue but a slower server, a busy machine or the client's own work:
-  the window goes back and that latency becomes the base; after two such, latency is no
-  longer read as a queue for the rest of the run); an answer 429 halves it
-  (multiplicative decrease). Against
-  a server of N slots, a window of N + 1 makes every request wait (N + 1) / N of the service
-  time, which is read as growth (the tolerance is half a request's worth of the window, at
-  least ``min_tolerance``), so the window settles between N and N + 1. When the server
-  announces its rate, the window is at least what that pace needs (rate x latency,
-  :attr:`AimdWindow.floor`): the pacing then holds the requests, and a machine's own noise
-  never holds a run under its key's limit. At most one decrease per round: answers to
-  requests sent before the last change are not counted against the new window.
+  in flight. A round is as many answers as the window holds (after growth, the requests
+  that went out at once into the new places, at least half the window); its signal is its
+  quickest answer's latency (every request waits behind a server's queue, while the client's
+  own work on answers that came together delays only some of them) against the lowest seen
+  (the base). Slow start: from one request (the server's latency without a queue), the
+  window grows eightfold a round (1, 8, 64: 64 is the most it grows to by itself unless the
+  server announces a rate that needs more). Two rounds in a row whose latency grew past the
+  base shrink the window to what the server serves without a queue: the round's answers a
+  second (window / mean latency) x the base latency, straight there in slow start, at most
+  halved after it. In slow start, latency that grew by at most a quarter while the answers
+  a second grew by at least half the window's growth since a smaller window is the client's
+  start-up work, not a queue: the window grows on. The round after a decrease (begun once
+  the requests sent before it are answered: those queue ahead at the server) judges it: it
+  stays where the smaller window serves about as many answers a second (a queue), else it
+  is taken back (a slower server, a busy machine, the client's own work) and that latency
+  becomes the base. After a decrease that stays, the window probes from one more: 1, 2, 4,
+  ... past it (BIC's search: a queue found again brings it back, so against a server of N
+  slots it settles between N and N + 1, the tolerance being half a request's worth of the
+  window, at least ``min_tolerance``); after one taken back, growth goes on as if it had
+  not been (halfway back to an earlier ceiling, or probing past it). An answer 429 halves the window
+  (multiplicative decrease) and growth is one a round from there (additive increase).
+  When the server announces its rate, the window is at least what that pace needs (rate x
+  latency, :attr:`AimdWindow.floor`): the pacing then holds the requests, and a machine's
+  own noise never holds a run under its key's limit. At most one decrease per round:
+  answers to requests sent before the last change are not counted against the new window.
 - :class:`HeaderPacer`: paces requests and tokens by what the server announces
   (``x-ratelimit-limit-*``, ``-remaining-*``, ``-reset-*``, OpenAI's headers): from the first
   answer that carries them, a local bucket per kind refills at the announced rate (a little
@@ -56,18 +62,28 @@ from llm_extract.run.ratelimit import TokenBucket, estimate_body_tokens
 #: Where the window starts, and its bounds.
 AUTO_START = 1
 #: The window's growth per round until the first sign of overload.
-SLOW_START_FACTOR = 4
+SLOW_START_FACTOR = 8
 AUTO_MIN = 1
 AUTO_MAX = 512
 #: The most the window grows to by itself, where no server announces a rate: past it, the
 #: client's own connection pool costs more than more requests in flight bring.
 UNPACED_MAX = 64
+#: A latency decrease stays where the smaller window serves nearer as many answers a second
+#: as the larger one did (a server's queue) than the share a window without a queue would
+#: (size / before), less this much (the noise of a round's measure).
+CONFIRM_NOISE = 0.05
 #: Latency growth below this share is never read as queueing (the machine's own noise).
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
 PACE_SHARE = 0.97
-#: Latency decreases taken back before latency is no longer read as a queue.
-UNDONE_LIMIT = 2
+#: Rounds in a row whose latency grew before the window shrinks.
+SUSPECT = 2
+#: In slow start, latency that grew is not a queue where the answers a second grew by at
+#: least this share of the window's growth since the round before (a server's queue: none).
+SCALED_GAIN = 0.5
+#: ... and only up to this growth of latency (a queue of a quarter of the window or more is
+#: a queue, whatever the answers a second did).
+SCALED_MAX = 1.25
 #: The window the pacing needs, over rate x the server's latency (room for its spread).
 FLOOR_ROOM = 1.5
 #: Token estimates are scaled by what the server counted so far, and this much more.
@@ -75,6 +91,15 @@ TOKEN_MARGIN = 1.05
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _scaled(previous: tuple[int, float] | None, size: int, rate: float) -> bool:
+    """Whether ``rate`` at window ``size`` grew, since ``previous`` (window, rate), by at
+    least ``SCALED_GAIN`` of what the window's growth would give without a queue."""
+    if previous is None or previous[0] >= size or previous[1] <= 0:
+        return False
+    before, served = previous
+    return rate / served - 1 >= SCALED_GAIN * (size / before - 1)
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -120,17 +145,32 @@ class AimdWindow:
     history: list[int] = field(default_factory=list)
     #: latency decreases taken back: the smaller window served fewer answers a second
     undone: int = 0
-    #: False once latency proved not to track a queue (``UNDONE_LIMIT`` decreases taken
-    #: back): from then on only a 429 shrinks the window
-    latency_signal: bool = True
+    #: the window at which the last latency decrease was made (where the queue showed;
+    #: None: none yet, or a 429 since): growth searches back to it, then probes past it
+    ceiling: float | None = None
+    #: the next step of probing past the ceiling (doubles each round, from 1)
+    probe: float = 1.0
     _samples: list[float] = field(default_factory=list)
-    _suspect: bool = False
-    #: after a latency decrease: (the mean that caused it, the window before)
-    _check: tuple[float, float] | None = None
+    #: answers that make the round under way
+    _needed: int = 0
+    #: rounds in a row whose latency grew (the next decides when there were enough)
+    _suspect: int = 0
+    #: after a latency decrease: (the mean latency and the answers a second of the round
+    #: that caused it, the window before)
+    _check: tuple[float, float, float] | None = None
+    #: the answers a second of the last steady round at each window
+    _rates: dict[int, float] = field(default_factory=dict)
+    #: the round under way is the first since the window grew
+    _fresh: bool = False
+    #: requests sent before the last decrease still to be answered
+    _draining: int = 0
+    #: the ceiling and probe step before the last latency decrease (restored if undone)
+    _undo: tuple[float | None, float] = (None, 1.0)
 
     def __post_init__(self) -> None:
         self.limit = float(min(max(self.limit, self.minimum), self.maximum))
         self.peak = self.size
+        self._needed = self.size
 
     @property
     def size(self) -> int:
@@ -144,67 +184,122 @@ class AimdWindow:
         is seen."""
         return 1.0 + max(self.min_tolerance, 0.5 / self.size)
 
-    def answered(self, sent_at: float, latency_s: float, now: float) -> None:
-        """One answer that was not an overload (429): its latency counts for the round."""
+    def answered(
+        self, sent_at: float, latency_s: float, now: float, in_flight: int | None = None
+    ) -> None:
+        """One answer that was not an overload (429): its latency counts for the round.
+        ``in_flight``: the requests still out besides this one (None: not known)."""
         if self.limit < self.floor:  # the pace needs more in flight: the pacing holds it
             self._set(self.floor, now)
             self.increases += 1
             self.history.append(self.size)
             return
         if sent_at < self.changed_at:
+            if self._draining:  # the last of them out: the server's queue is drained
+                self._draining -= 1
+                if not self._draining:
+                    self.changed_at = now
             return
         self._samples.append(latency_s)
-        if len(self._samples) < self.size:
+        if len(self._samples) < self._needed:
             return
-        mean = sum(self._samples) / len(self._samples)
+        # the quickest answer of the round: what every request waits behind a server's
+        # queue, and what the client's own work on the answers that came with it does
+        # not delay (a window's answers come together and are read one after another)
+        low = min(self._samples)
+        rate = self._rate(sum(self._samples) / len(self._samples))
         self._samples.clear()
-        self._round(mean, now)
+        decreases = self.decreases
+        self._round(low, rate, now)
         self.history.append(self.size)
+        if self.decreases > decreases and in_flight:
+            # requests sent after a decrease would wait behind those still queued at the
+            # server: the round that judges the decrease starts once they are answered
+            self._draining = in_flight
 
-    def _round(self, mean: float, now: float) -> None:
-        """What one full round says: grow, shrink, or wait for the next (see the doc)."""
+    def _rate(self, mean: float) -> float:
+        """Answers a second in the round just ended: the window over its mean latency
+        (Little's law)."""
+        return self.size / mean if mean > 0 else float("inf")
+
+    def _round(self, low: float, rate: float, now: float) -> None:
+        """What one full round says (``low``: its quickest answer's latency, ``rate``: its
+        answers a second): grow, shrink, or wait for the next (see the doc)."""
         if self._check is not None:  # the first round after a latency decrease
-            self._confirm(mean, now)
+            self._confirm(low, rate, now)
             return
-        if self.baseline_s is None or mean < self.baseline_s or self.size <= self.minimum:
-            self.baseline_s = mean  # a request alone never queues: its latency is the base
-        if self.latency_signal and mean > self.baseline_s * self.tolerance:
-            if not self._suspect:  # once may be the machine's noise; twice is the server
-                self._suspect = True
+        if self.baseline_s is None or low < self.baseline_s or self.size <= self.minimum:
+            self.baseline_s = low  # a request alone never queues: its latency is the base
+        fresh, self._fresh = self._fresh, False
+        smaller = [size for size in self._rates if size < self.size]
+        previous = (max(smaller), self._rates[max(smaller)]) if smaller else None
+        if not fresh:  # the first round after growth is a transient (its requests went
+            self._rates[self.size] = rate  # out at once): its rate says little
+        if low > self.baseline_s * self.tolerance:
+            if (
+                self.slow_start
+                and not fresh
+                and low <= self.baseline_s * SCALED_MAX
+                and _scaled(previous, self.size, rate)
+            ):
+                # more in flight served more, nearly in proportion: the latency is the
+                # client's own start-up work on the first answers, not a server's queue
+                self._set(min(self._grown(), max(self.unpaced_max, self.floor)), now)
+                self.increases += 1
                 return
-            shrunk = self.limit * max(0.5, self.baseline_s / mean)  # at most halved
+            self._suspect += 1  # once may be the machine's noise; twice is the server
+            if self._suspect < SUSPECT:
+                return
+            # what the server serves without a queue: its answers a second x its latency
+            # alone (in slow start straight there; after it, at most halved)
+            least = 0.0 if self.slow_start else 0.5
+            shrunk = max(self.limit * least, round(rate * self.baseline_s))
             before = self.limit
+            self._undo = (self.ceiling, self.probe)
+            self.ceiling, self.probe = before, 1.0
             self._set(max(shrunk, min(self.floor, self.limit)), now)
-            self._check = (mean, before)
+            self._check = (low, rate, before)
             self.slow_start = False
             self.decreases += 1
         else:
-            grown = self.limit * SLOW_START_FACTOR if self.slow_start else self.limit + 1
-            self._set(min(grown, max(self.unpaced_max, self.floor, self.limit)), now)
+            self._set(min(self._grown(), max(self.unpaced_max, self.floor, self.limit)), now)
             self.increases += 1
 
-    def _confirm(self, mean: float, now: float) -> None:
-        """Keep a latency decrease only when the smaller window serves as much as the larger
-        one did (answers a second, window / latency: a server's queue), nearer that than
-        the share of it a window without a queue serves (size / before). When it
-        serves less, the latency was not a queue (a slower server, a busy machine, the
-        client's own work on each answer): the window goes back and that latency becomes
-        the base."""
+    def _grown(self) -> float:
+        """The window after a round without a sign of overload: fourfold in slow start;
+        after a 429, one more (additive increase); after a latency decrease, halfway back
+        to the window where the queue showed (binary search: that is where the server's
+        limit lies), then beyond it by 1, 2, 4, ... (probing, at most half the window a
+        round), since the queue may have been the machine's noise."""
+        if self.slow_start:
+            return self.limit * SLOW_START_FACTOR
+        if self.ceiling is None:
+            return self.limit + 1
+        if self.limit < self.ceiling:
+            return min(self.ceiling, self.limit + max(1.0, (self.ceiling - self.limit) / 2))
+        step, self.probe = self.probe, min(self.probe * 2, max(1.0, self.limit))
+        return self.limit + step
+
+    def _confirm(self, low: float, rate: float, now: float) -> None:
+        """Keep a latency decrease only when the smaller window serves about as many
+        answers a second as the larger one did (a server's queue; see ``kept``). When it
+        serves fewer, the latency was not a queue (a slower server, a
+        busy machine, the client's own work on each answer): the window goes back, and
+        that latency becomes the base."""
         assert self._check is not None  # only called with a check pending
-        trigger, before = self._check
+        trigger, served_before, before = self._check
         self._check = None
-        before_size = max(self.minimum, int(before))
-        served_before = before_size / trigger
-        # without a queue, the smaller window serves size / before of it; with one, as much
-        kept = 1.0 - (1.0 - self.size / before_size) / 2
-        if self.size / mean >= served_before * kept:  # nearer as much than less: a queue
-            self.baseline_s = min(self.baseline_s or mean, mean)
+        # a window without a queue serves size / before of it, one with a queue as much:
+        # the decrease stays where it serves nearer as much (less the machine's noise)
+        kept = 1.0 - (1.0 - self.size / max(1.0, before)) / 2 - CONFIRM_NOISE
+        if rate >= served_before * kept:  # a queue: the decrease stays
+            self.baseline_s = min(self.baseline_s or low, low)
+            # the queue begins just past this window: probe from one more
+            self.ceiling = min(self.ceiling or self.limit + 1, self.limit + 1)
             return
-        self.baseline_s = max(mean, trigger)
+        self.baseline_s = max(low, trigger)
         self.undone += 1
-        if self.undone >= UNDONE_LIMIT:  # latency does not track a queue here: 429s only
-            self.latency_signal = False
-            self.slow_start = True
+        self.ceiling, self.probe = self._undo  # as if it never was: probing goes on
         self._set(before, now)
 
     def overloaded(self, sent_at: float, now: float) -> None:
@@ -215,15 +310,24 @@ class AimdWindow:
             return
         self._samples.clear()
         self._check = None
+        self.ceiling = None  # a 429: additive increase from here (AIMD)
         self._set(self.limit / 2, now)
         self.decreases += 1
         self.history.append(self.size)
 
     def _set(self, limit: float, now: float) -> None:
-        self._suspect = False
+        self._suspect = 0
+        before = self.size
         # rounded: 7 x (6 / 7) is a window of 6, not 5.999...
         self.limit = round(float(min(max(limit, self.minimum), self.maximum)), 6)
+        # after growth, the requests sent at once into the new places make the round (they
+        # ran with the whole new window in flight), at least half the window; after a
+        # decrease, a whole window of requests sent since
+        grown = self.size - before
+        self._needed = max(grown, (self.size + 1) // 2) if grown > 0 else self.size
         self.changed_at = now
+        self._draining = 0
+        self._fresh = grown > 0
         self.peak = max(self.peak, self.size)
 
 
@@ -416,6 +520,14 @@ class AutoConcurrency:
         self, ticket: Ticket, status: int | None, headers: Mapping[str, str], used: int | None
     ) -> None:
         """Report the answer (``status`` None: no answer, a dropped connection)."""
+        try:
+            self._report(ticket, status, headers, used)
+        finally:  # whatever the report raises, the place is freed (a leak would stall the run)
+            self._free()
+
+    def _report(
+        self, ticket: Ticket, status: int | None, headers: Mapping[str, str], used: int | None
+    ) -> None:
         now = self._clock()
         if status == 429:
             self.rate_limited += 1
@@ -430,7 +542,7 @@ class AutoConcurrency:
             # round's; the moving mean before there is one), with room for its spread
             base = self.window.baseline_s or self._latency_s
             self.window.floor = self.pacer.request_rate() * base * FLOOR_ROOM
-            self.window.answered(ticket.sent_at, latency, now)
+            self.window.answered(ticket.sent_at, latency, now, self.in_flight - 1)
         if status is not None:
             self.pacer.observe(
                 headers,
@@ -439,7 +551,6 @@ class AutoConcurrency:
                 guess=ticket.guess,
                 used=used,
             )
-        self._free()
 
     def _free(self) -> None:
         """One place less in flight; hand places to the waiters, first come first served,
