@@ -62,7 +62,7 @@ def test_a_stream_of_reports_grows_by_far_less_than_a_text_per_report(tmp_path: 
     # peak growth per extra report: a name, an id, a 17-byte key (well under 1 KB); holding
     # the texts (as the stream did before) would cost more than 4 KB a report
     per_report_peak = (large[0] - small[0]) / 1_000
-    assert per_report_peak < 1_024, per_report_peak
+    assert per_report_peak < 1_024, (per_report_peak, small, large)
     # once iterated, what the stream holds is far below the texts it handed on
     assert large[1] < large[2] / 5, (large[1], large[2])
 

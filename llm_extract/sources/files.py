@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from llm_extract.errors import InputError
 from llm_extract.normalize import has_arabic
+from llm_extract.paths import stem, suffix
 from llm_extract.redact import redact_url
 from llm_extract.report import Duplicate, Report, canonical_url
 from llm_extract.sources.fetch_settings import FetchSettings
@@ -100,7 +101,7 @@ class _Input:
 
     @property
     def report_id(self) -> str:
-        return self.given_id if self.given_id is not None else _stem(self.origin)
+        return self.given_id if self.given_id is not None else stem(self.origin)
 
 
 def read_reports(
@@ -213,7 +214,7 @@ class ReportStream:
                 continue
             for k in keys:
                 seen[k] = index
-            if self._keep_texts and (item.file is None or _kind(Path(item.file)) != "text"):
+            if self._keep_texts and (item.file is None or _kind(item.file) != "text"):
                 from llm_extract.sources.texts import save_text
 
                 save_text(report.text)
@@ -426,19 +427,8 @@ def _child(folder: str, name: str) -> str:
     return f"{folder}{name}" if folder.endswith("/") else f"{folder}/{name}"
 
 
-def _stem(path: str) -> str:
-    """:attr:`pathlib.PurePath.stem` of a path spelt as pathlib spells it (no pathlib
-    object: pathlib interns every part, and a million names would stay in its table)."""
-    base = path.rsplit("/", 1)[-1]
-    dot = base.rfind(".")
-    return base[:dot] if 0 < dot < len(base) - 1 else base
-
-
 def _suffix(name: str) -> str:
-    """A file name's suffix as :attr:`pathlib.PurePath.suffix` has it, lower-cased."""
-    base = name.rsplit("/", 1)[-1]
-    dot = base.rfind(".")
-    return base[dot:].lower() if 0 < dot < len(base) - 1 else ""
+    return suffix(name).lower()
 
 
 def _stat_problem(path: Path, exc: OSError) -> str:
@@ -449,9 +439,9 @@ def _stat_problem(path: Path, exc: OSError) -> str:
     return f"cannot read ({exc.strerror or exc})"
 
 
-def _kind(path: Path) -> Kind:
+def _kind(path: str) -> Kind:
     """A file's kind by its suffix; anything else is read as text (and checked as such)."""
-    return SUFFIX_KINDS.get(path.suffix.lower(), "text")
+    return SUFFIX_KINDS.get(_suffix(path), "text")
 
 
 def _read_one(
@@ -467,9 +457,10 @@ def _read_one(
             raise page
         return page
     if item.file is not None:
-        file = Path(item.file)
+        file = item.file  # a string: no pathlib object per report (see llm_extract.paths)
         try:
-            data = file.read_bytes()
+            with open(file, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             raise InputError(file, f"cannot read ({exc.strerror})") from exc
         kind = _kind(file)
@@ -552,8 +543,9 @@ def read_report_file(path: Path, *, max_chars: int = sys.maxsize) -> Report:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from exc
-    report = report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
-    return with_text_metadata(report, path) if _kind(path) == "text" else report
+    kind = _kind(str(path))
+    report = report_from_bytes(data, kind, str(path), path.stem, max_chars=max_chars)
+    return with_text_metadata(report, path) if kind == "text" else report
 
 
 def read_source_text(path: Path) -> str:
