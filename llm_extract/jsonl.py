@@ -1,7 +1,8 @@
 """Result files: the JSON Lines output of ``extract``, one :class:`ExtractionResult` per line.
 The one writer and the one reader of result files, for every command.
 
-Reading (:func:`scan`): every complete line must be a result, or the file is refused, naming
+Reading (:func:`check_lines`, one line at a time; :func:`scan` collects what it reads): every
+complete line must be a result, or the file is refused, naming
 the line. A last line without a final newline is read when it is a whole result (hand-made
 files often end so) and is a *torn* line when it is the cut-off start of one (a run killed
 mid-write: it starts as every result does, with ``{"report_id":``); any other broken last
@@ -16,9 +17,9 @@ is under way are written together and made durable by the next single fsync; eac
 resumes once its own line is on disk (the same guarantee as one fsync per line, at a fraction
 of the syncs). One
 process at a time: the writer holds an exclusive lock on the file and says which process
-holds it when another run tries. Before appending, the whole file is checked; only then is a
-torn last line cut off (or a missing final newline added), so a file that is not a result
-file is never touched.
+holds it when another run tries. Before appending, the whole file is checked, one line at a
+time (nothing of it is kept: a file of any size); only then is a torn last line cut off (or a
+missing final newline added), so a file that is not a result file is never touched.
 
 Resume: a report counts as finished when the file holds a line with its id and status ``ok``;
 failed reports are run again and their new line is appended after the old one, so readers take
@@ -33,7 +34,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,21 @@ _RESULT_START = re.compile(rb'\s*\{\s*"report_id"\s*:')
 _COMPACT_START = b'{"report_id":'
 
 
+#: What a reader of a result file is handed, line by line: ``(line number, result)``.
+OnResult = Callable[[int, ExtractionResult], None]
+
+
+@dataclass
+class FileEnd:
+    """What :func:`check_lines` found at the end of a result file."""
+
+    path: Path
+    #: bytes of a torn last line (the cut-off start of a result), 0 when none
+    torn_bytes: int = 0
+    #: the last line is a whole result without its final newline
+    unterminated: bool = False
+
+
 @dataclass
 class ResultsFile:
     """What :func:`scan` found: ``(line number, result)`` pairs, and the state of the end."""
@@ -63,12 +79,16 @@ class ResultsFile:
     unterminated: bool = False
 
 
-def scan(path: str | Path, *, skipped: list[str] | None = None) -> ResultsFile:
-    """Read and check the whole of a result file (see the module doc).
+def check_lines(
+    path: str | Path, on_result: OnResult | None = None, *, skipped: list[str] | None = None
+) -> FileEnd:
+    """Read and check the whole of a result file one line at a time (see the module doc),
+    handing each result to ``on_result`` as it is read and keeping none.
 
     Raises :class:`InputError` naming the file (and line) when it is missing, not a file, not
     UTF-8, or holds a complete line that is not a result; with a ``skipped`` list, such a
-    line is named there (``file: line N ...``) and left out instead.
+    line is named there (``file: line N ...``) and left out instead. A caller that must not
+    act on a file that is refused acts after this returns.
     """
     file = Path(path)
     try:
@@ -76,36 +96,51 @@ def scan(path: str | Path, *, skipped: list[str] | None = None) -> ResultsFile:
             raise InputError(file, "no such results file")
         if file.is_dir():
             raise InputError(file, "is a folder, not a results file")
-        data = file.read_bytes() if _is_regular(file) else _read_special(file)
+        if not _is_regular(file):
+            _read_special(file)
+        with file.open("rb") as handle:
+            return _check(file, handle, on_result, skipped)
     except OSError as exc:
         raise InputError(file, f"cannot read ({exc.strerror or exc})") from exc
-    found = ResultsFile(file)
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
-    lines = data.split(b"\n")
-    last = lines.pop()  # b"" when the file ends with a newline
-    for number, raw in enumerate(lines, start=1):
+
+
+def _check(
+    file: Path, handle: IO[bytes], on_result: OnResult | None, skipped: list[str] | None
+) -> FileEnd:
+    end = FileEnd(file)
+    for number, line in enumerate(handle, start=1):
+        raw = line[len(_BOM) :] if number == 1 and line.startswith(_BOM) else line
+        whole = raw.endswith(b"\n")
+        if whole:
+            raw = raw[:-1]
         if not raw.strip():
             continue
         try:
-            found.results.append((number, _parse(file, raw, number)))
+            result = _parse(file, raw, number)
         except InputError as exc:
-            if skipped is None:
-                raise
-            skipped.append(str(exc))
-    if last.strip():
-        number = len(lines) + 1
-        try:
-            found.results.append((number, _parse(file, last, number)))
-            found.unterminated = True
-        except InputError as exc:
-            if _is_result_start(last):  # the cut-off start of a result, nothing else
-                found.torn_bytes = len(last)
+            if not whole and _is_result_start(raw):  # the cut-off start of a result
+                end.torn_bytes = len(raw)
             elif skipped is not None:
                 skipped.append(str(exc))
             else:
                 raise
-    return found
+            continue
+        end.unterminated = not whole
+        if on_result is not None:
+            on_result(number, result)
+    return end
+
+
+def scan(path: str | Path, *, skipped: list[str] | None = None) -> ResultsFile:
+    """Read and check the whole of a result file and keep every result (see
+    :func:`check_lines`, whose rules and errors these are)."""
+    results: list[tuple[int, ExtractionResult]] = []
+
+    def keep(number: int, result: ExtractionResult) -> None:
+        results.append((number, result))
+
+    end = check_lines(path, keep, skipped=skipped)
+    return ResultsFile(end.path, results, end.torn_bytes, end.unterminated)
 
 
 def iter_results(
@@ -159,28 +194,32 @@ def read_results(path: str | Path, *, skipped: list[str] | None = None) -> list[
 
 def finished_results(path: str | Path) -> dict[str, ExtractionResult]:
     """The last ``ok`` result of each report id in ``path`` (empty when it does not exist),
-    after :func:`prepare_for_append`."""
+    after :func:`prepare_for_append`. It holds those results: ``--resume`` keeps a compact
+    record of each instead (:mod:`llm_extract.run.resume`)."""
     file = Path(path)
-    if not file.exists():
-        return {}
-    found = prepare_for_append(file)
     done: dict[str, ExtractionResult] = {}
-    for _, result in found.results:
+    if not file.exists():
+        return done
+
+    def keep(_: int, result: ExtractionResult) -> None:
         if result.status == "ok":
             done[result.report_id] = result
+
+    prepare_for_append(file, keep)
     return done
 
 
 def finished_ids(path: str | Path) -> set[str]:
-    """Ids of the reports that ``path`` already holds with status ``ok`` (for ``--resume``)."""
+    """Ids of the reports that ``path`` already holds with status ``ok``."""
     return set(finished_results(path))
 
 
-def prepare_for_append(path: Path) -> ResultsFile:
-    """Check the whole file, then mend its end so that a line can be appended: cut a torn
-    last line off, or add the missing final newline. A file that is not a result file is
-    refused (:class:`InputError`) before anything is changed."""
-    found = scan(path)
+def prepare_for_append(path: Path, on_result: OnResult | None = None) -> FileEnd:
+    """Check the whole file, one line at a time (``on_result`` hears of each result, and
+    nothing of the file is kept), then mend its end so that a line can be appended: cut a
+    torn last line off, or add the missing final newline. A file that is not a result file
+    is refused (:class:`InputError`) before anything is changed."""
+    found = check_lines(path, on_result)
     if not _is_regular(path):
         return found
     if found.torn_bytes:

@@ -4,6 +4,9 @@
   ``custom_id``...) becomes a file name: the result is always a direct child of the folder,
   or :class:`~llm_extract.errors.UnsafeNameError` is raised. A JSONL line whose ``report_id``
   is ``../outside/secret`` must not make ``view --gold`` read ``gold/../outside/secret.json``.
+- :func:`stem` and :func:`suffix` are :attr:`pathlib.PurePath.stem` and ``.suffix`` of a
+  path string, without a pathlib object (pathlib interns every part of every path it
+  makes; a run over a million files should not pass each name through that table).
 - :func:`private_dir` and :func:`private_file` create folders (mode 0700) and files (0600)
   that only their owner can read: the response cache and the request log hold report texts
   and model answers. Existing folders and files are left as they are.
@@ -17,6 +20,20 @@ from pathlib import Path
 from llm_extract.errors import UnsafeNameError
 
 _SEPARATORS = ("/", "\\", "\x00")
+
+
+def stem(path: str) -> str:
+    """:attr:`pathlib.PurePath.stem` of ``path`` spelt as pathlib spells it."""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
+def suffix(path: str) -> str:
+    """:attr:`pathlib.PurePath.suffix` of ``path`` spelt as pathlib spells it."""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def child_path(folder: str | Path, name: str, suffix: str = "", *, what: str = "name") -> Path:

@@ -369,14 +369,14 @@ def test_an_unreadable_folder_says_so(tmp_path: Path, monkeypatch: pytest.Monkey
     folder = tmp_path / "locked"
     folder.mkdir()
     shutil.copy(REPORT, folder / "r.txt")
-    real_iterdir = Path.iterdir
+    real_scandir = os.scandir
 
-    def refuse(self: Path) -> object:
-        if self == folder:
+    def refuse(path: str) -> object:
+        if os.fspath(path) == str(folder):
             raise PermissionError(13, "Permission denied")
-        return real_iterdir(self)
+        return real_scandir(path)
 
-    monkeypatch.setattr(Path, "iterdir", refuse)  # as root, chmod 000 would not stop us
+    monkeypatch.setattr(os, "scandir", refuse)  # as root, chmod 000 would not stop us
     done = invoke("extract", str(folder), "--model", "rules")
     assert done.exit_code == 2
     assert f"{folder}: cannot read the folder (Permission denied)" in done.stderr

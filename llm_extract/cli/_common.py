@@ -69,21 +69,39 @@ def cli_errors() -> Iterator[None]:
 
 def refuse_overwriting_inputs(outputs: Iterable[Path | None], inputs: Iterable[str | Path]) -> None:
     """A usage error when an output is one of the inputs (the same file, through any name or
-    link), or an input file lies in an output folder that would be written over."""
-    existing = [Path(i) for i in inputs if str(i) not in ("", "-") and Path(i).exists()]
-    for output in outputs:
-        if output is None or not output.exists():
+    link: the same device and inode). ``inputs`` is gone through once, one at a time (a run
+    may name a million files): each output is stat'ed once, each input once."""
+    targets: dict[tuple[int, int], tuple[int, Path]] = {}
+    for index, output in enumerate(outputs):
+        if output is None:
             continue
-        for source in existing:
-            if _same_file(output, source):
-                raise UsageError(f"{output}: is also an input ({source}); choose another output")
+        identity = _file_identity(output)
+        if identity is not None:
+            targets.setdefault(identity, (index, output))
+    if not targets:
+        return
+    first = min(index for index, _ in targets.values())
+    found: tuple[int, Path, str | Path] | None = None
+    for source in inputs:
+        if str(source) in ("", "-"):
+            continue
+        hit = targets.get(_file_identity(source) or (-1, -1))
+        if hit is not None and (found is None or hit[0] < found[0]):
+            found = (*hit, source)
+            if hit[0] == first:
+                break
+    if found is not None:
+        _, output, source = found
+        raise UsageError(f"{output}: is also an input ({Path(source)}); choose another output")
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _file_identity(path: str | Path) -> tuple[int, int] | None:
+    """A file's device and inode (through links), or None when there is no such file."""
     try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return a.resolve() == b.resolve()
+        info = os.stat(path)
+    except (OSError, ValueError):  # missing, unreadable, or a name no file can have
+        return None
+    return info.st_dev, info.st_ino
 
 
 def summary_line(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -108,7 +109,7 @@ def extract_command(
             reports = [with_published(list(stream), published)]
         size = 1
     with cli_errors():
-        refuse_overwriting_inputs([output], [*paths, *stream.origins])
+        refuse_overwriting_inputs([output], chain(paths, stream.origins))
 
     with cli_errors():
         skipped = 0

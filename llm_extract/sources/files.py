@@ -25,9 +25,16 @@ prefixed with its folder name or the URL's host (``a__r1``, ``b__r1``), and a nu
 added if that still collides. The text of every report that is not a ``.txt`` file is kept
 in the text store (:mod:`.texts`) so that the review page can show it later.
 
-One report given twice (the same text as a ``.txt`` and as a page, or one page under several
+One file named twice (twice on the command line, through a link, a hard link, or as a folder
+and a file in it) is read once, silently: files are known by their device and inode. One
+report given twice (the same text as a ``.txt`` and as a page, or one page under several
 spellings of its URL; :func:`llm_extract.report.one_per_report`) is read once: the first is
-kept, and the others are handed back as duplicates, for the command to say so.
+kept, and the others are handed back as duplicates, for the command to say so. Duplicates
+hold their reports without their texts (a run keeps no text of a report it let go).
+
+Memory: listing a folder keeps, per report, its name (one string, shared by its path and
+its id) until the run ends; reading keeps, per report, a 17-byte identity of its text (and of
+its URL) and an int, never its text.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ import codecs
 import datetime as dt
 import errno
 import glob
+import hashlib
+import os
 import stat
 import sys
 from collections import Counter
@@ -47,6 +56,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from llm_extract.errors import InputError
 from llm_extract.normalize import has_arabic
+from llm_extract.paths import stem, suffix
 from llm_extract.redact import redact_url
 from llm_extract.report import Duplicate, Report, canonical_url
 from llm_extract.sources.fetch_settings import FetchSettings
@@ -78,12 +88,20 @@ _GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True, slots=True)
 class _Input:
-    """One report to read: a local file, a URL or stdin."""
+    """One report to read: a local file, a URL or stdin.
+
+    A run may list a million of them, so each holds as little as it can: a file's path is
+    one string (its ``origin`` and its ``file`` are the same object), and its id is not
+    stored when it is the file's stem (computed when asked for)."""
 
     origin: str  # what messages and ``Report.path`` name (a URL's credentials masked)
-    report_id: str
-    file: str | None = None  # a path (a string: a run may list a million of them)
+    given_id: str | None  # None: the file's stem
+    file: str | None = None  # a path, the very string of ``origin``
     url: str | None = None
+
+    @property
+    def report_id(self) -> str:
+        return self.given_id if self.given_id is not None else stem(self.origin)
 
 
 def read_reports(
@@ -99,7 +117,8 @@ def read_reports(
     """Reports from ``paths`` (see the module doc), in input order (folders and globs
     sorted), and one :class:`InputError` per input that could not be read. The same file or
     URL named twice is read once; the same report given twice (same text, or the same URL
-    spelt otherwise) is kept once, the others appended to ``duplicates``. URLs are fetched
+    spelt otherwise) is kept once, the others appended to ``duplicates`` (without their
+    texts, see :class:`ReportStream`). URLs are fetched
     concurrently within ``fetch``'s limits, each page read as it arrives; PDFs are read
     within ``pdf``'s limits.
     """
@@ -121,7 +140,11 @@ class ReportStream:
     could not be read, each once, as they are met; ``on_error`` hears of each as it is added.
     ``duplicates``: the reports skipped as the same report as one read before them (same
     text, or the same URL spelt otherwise: :meth:`Report.identity`), each once, as they are
-    met; ``on_duplicate`` hears of each as it is added."""
+    met; ``on_duplicate`` hears of each as it is added. A duplicate holds its two reports
+    without their texts (``text == ""``): the one skipped keeps its id, path, URL and sha256,
+    the one kept is its id, path and URL as listed. The stream keeps no text of a report it
+    has handed on: to know the reports met, it keeps a 17-byte key of each text (and URL)
+    and the index of the input it came from."""
 
     def __init__(
         self,
@@ -153,15 +176,16 @@ class ReportStream:
         return len(self._inputs)
 
     @property
-    def origins(self) -> list[str]:
-        """What each input names (a file's path, a URL with its credentials masked)."""
-        return [item.origin for item in self._inputs]
+    def origins(self) -> Iterator[str]:
+        """What each input names (a file's path, a URL with its credentials masked), one at a
+        time (a run may list a million)."""
+        return (item.origin for item in self._inputs)
 
     def __iter__(self) -> Iterator[Report]:
-        # the first report of each identity, by its text key and its canonical URL
-        # (the keys of :func:`llm_extract.report.one_per_report`)
-        seen: dict[tuple[str, str], Report] = {}
-        for item in self._inputs:
+        # the first input of each identity, by its text key and its canonical URL (the keys
+        # of :func:`llm_extract.report.one_per_report`), as 17-byte keys: never the reports
+        seen: dict[bytes, int] = {}
+        for index, item in enumerate(self._inputs):
             try:
                 report = self._read(item)
             except InputError as exc:
@@ -171,25 +195,26 @@ class ReportStream:
                     if self.on_error is not None:
                         self.on_error(exc)
                 continue
-            who = report.identity()
-            keys = [("text", who.text)]
-            if who.url is not None:
-                keys.append(("url", who.url))
+            keys = _identity_keys(report)
             kept = next((seen[k] for k in keys if k in seen), None)
             if kept is not None:
                 for k in keys:
                     seen.setdefault(k, kept)
                 if item.origin not in self._repeated:
                     self._repeated.add(item.origin)
-                    same_url = len(keys) > 1 and seen.get(keys[1]) is kept
-                    duplicate = Duplicate(report, kept, "same URL" if same_url else "same text")
+                    same_url = len(keys) > 1 and seen.get(keys[1]) == kept
+                    duplicate = Duplicate(
+                        replace(report, text=""),
+                        _textless(self._inputs[kept]),
+                        "same URL" if same_url else "same text",
+                    )
                     self.duplicates.append(duplicate)
                     if self.on_duplicate is not None:
                         self.on_duplicate(duplicate)
                 continue
             for k in keys:
-                seen[k] = report
-            if self._keep_texts and (item.file is None or _kind(Path(item.file)) != "text"):
+                seen[k] = index
+            if self._keep_texts and (item.file is None or _kind(item.file) != "text"):
                 from llm_extract.sources.texts import save_text
 
                 save_text(report.text)
@@ -208,6 +233,23 @@ class ReportStream:
                 raise self._stdin_report
             return self._stdin_report
         return _read_one(item, self._max_chars, self._stdin, self._pages, self._pdf)
+
+
+def _identity_keys(report: Report) -> list[bytes]:
+    """17-byte keys of :meth:`Report.identity`: ``t`` and 16 bytes of its text key, then
+    ``u`` and 16 bytes of the sha256 of its canonical URL, if it has one."""
+    who = report.identity()
+    keys = [b"t" + bytes.fromhex(who.text)[:16]]
+    if who.url is not None:
+        keys.append(b"u" + hashlib.sha256(who.url.encode("utf-8")).digest()[:16])
+    return keys
+
+
+def _textless(item: _Input) -> Report:
+    """The report of an input that was kept, as a duplicate names it: no text, its id,
+    path and the URL it was asked for."""
+    url = item.origin if item.url is not None else None
+    return Report(item.report_id, "", item.origin, url=url)
 
 
 def stream_reports(
@@ -268,7 +310,8 @@ def _read_pages(
 def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
     inputs: list[_Input] = []
     errors: list[InputError] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # URLs and stdin
+    files_seen: dict[int, set[int]] = {}  # device -> inodes: one file is read once
 
     def add_url(url: str) -> None:
         if url in seen:
@@ -291,65 +334,101 @@ def _plan(paths: Sequence[str]) -> tuple[list[_Input], list[InputError]]:
             continue
         files, problems = expand(raw)
         errors.extend(problems)
-        for file in files:
-            key = str(file.resolve())
-            if key in seen:
-                continue
-            seen.add(key)
-            if file.suffix.lower() == URLS_SUFFIX:
-                listed, problems = read_url_file(file)
+        for file, device, inode in files:
+            inodes = files_seen.setdefault(device, set())
+            if inode in inodes:
+                continue  # the same file named twice, through a link, or in a folder named
+            inodes.add(inode)
+            if _suffix(file) == URLS_SUFFIX:
+                listed, problems = read_url_file(Path(file))
                 errors.extend(problems)
                 for url in listed:
                     add_url(url)
                 continue
-            inputs.append(_Input(str(file), file.stem, file=str(file)))
+            inputs.append(_Input(file, None, file=file))
     return inputs, errors
 
 
-def expand(raw: str) -> tuple[list[Path], list[InputError]]:
-    """The files one argument stands for, and an error for each thing that is not one: a
-    missing path, a link loop, an unreadable folder, a pipe or device inside a folder."""
+#: A file to read: its path, and its device and inode (what makes two names one file).
+_File = tuple[str, int, int]
+
+
+def expand(raw: str) -> tuple[list[_File], list[InputError]]:
+    """The files one argument stands for (path, device, inode), and an error for each
+    thing that is not one: a missing path, a link loop, an unreadable folder, a pipe or
+    device inside a folder."""
     if not raw.strip():  # an unset shell variable: never "the current folder"
         return [], [InputError(repr(raw), "empty argument: no file or folder named")]
     path = Path(raw)
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except OSError as exc:
         if _GLOB_CHARS & set(raw) and exc.errno == errno.ENOENT:
-            files = sorted(Path(p) for p in glob.glob(raw) if Path(p).is_file())
-            return files, [] if files else [InputError(raw, "no file matches this pattern")]
+            return _matches(raw)
         return [], [InputError(path, _stat_problem(path, exc))]
-    if stat.S_ISDIR(mode):
-        return _folder(path)
-    if stat.S_ISREG(mode):
-        return [path], []
+    if stat.S_ISDIR(info.st_mode):
+        return _folder(str(path))
+    if stat.S_ISREG(info.st_mode):
+        return [(str(path), info.st_dev, info.st_ino)], []
     return [], [InputError(path, "not a regular file (a pipe, socket or device)")]
 
 
-def _folder(path: Path) -> tuple[list[Path], list[InputError]]:
-    """Every supported file of a folder; the entries that cannot be read are named."""
-    try:
-        entries = sorted(path.iterdir())
-    except OSError as exc:
-        return [], [InputError(path, f"cannot read the folder ({exc.strerror or exc})")]
-    files: list[Path] = []
-    errors: list[InputError] = []
-    for entry in entries:
-        if entry.suffix.lower() not in _FOLDER_SUFFIXES:
-            continue
+def _matches(pattern: str) -> tuple[list[_File], list[InputError]]:
+    """The regular files a glob pattern matches, in the order of their path's parts."""
+    files: list[_File] = []
+    # each path as pathlib spells it; sorted part by part, as paths sort (NUL < any char)
+    for name in sorted((str(Path(p)) for p in glob.glob(pattern)), key=_by_parts):
         try:
-            mode = entry.stat().st_mode
-        except OSError as exc:
-            errors.append(InputError(entry, _stat_problem(entry, exc)))
+            info = os.stat(name)
+        except OSError:
             continue
-        if stat.S_ISREG(mode):
-            files.append(entry)
-        elif not stat.S_ISDIR(mode):
+        if stat.S_ISREG(info.st_mode):
+            files.append((name, info.st_dev, info.st_ino))
+    return files, [] if files else [InputError(pattern, "no file matches this pattern")]
+
+
+def _by_parts(path: str) -> str:
+    return path.replace("/", "\0")
+
+
+def _folder(folder: str) -> tuple[list[_File], list[InputError]]:
+    """Every supported file of a folder, by name; the entries that cannot be read are
+    named. Names are listed as strings (``os.scandir``) and each is stat'ed once (what
+    ``DirEntry.stat`` would do for a followed entry), so a folder of a million files never
+    holds a million path objects."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if _suffix(e.name) in _FOLDER_SUFFIXES)
+    except OSError as exc:
+        return [], [InputError(folder, f"cannot read the folder ({exc.strerror or exc})")]
+    files: list[_File] = []
+    errors: list[InputError] = []
+    for name in names:
+        entry = _child(folder, name)
+        try:
+            info = os.stat(entry)
+        except OSError as exc:
+            errors.append(InputError(entry, _stat_problem(Path(entry), exc)))
+            continue
+        if stat.S_ISREG(info.st_mode):
+            files.append((entry, info.st_dev, info.st_ino))
+        elif not stat.S_ISDIR(info.st_mode):
             errors.append(InputError(entry, "not a regular file (a pipe, socket or device)"))
     if not files and not errors:
         kinds = ", ".join(sorted(_FOLDER_SUFFIXES))
-        errors.append(InputError(path, f"folder holds no report ({kinds})"))
+        errors.append(InputError(folder, f"folder holds no report ({kinds})"))
     return files, errors
+
+
+def _child(folder: str, name: str) -> str:
+    """``str(Path(folder) / name)`` for a folder spelt as pathlib spells it."""
+    if folder == ".":
+        return name
+    return f"{folder}{name}" if folder.endswith("/") else f"{folder}/{name}"
+
+
+def _suffix(name: str) -> str:
+    return suffix(name).lower()
 
 
 def _stat_problem(path: Path, exc: OSError) -> str:
@@ -360,9 +439,9 @@ def _stat_problem(path: Path, exc: OSError) -> str:
     return f"cannot read ({exc.strerror or exc})"
 
 
-def _kind(path: Path) -> Kind:
+def _kind(path: str) -> Kind:
     """A file's kind by its suffix; anything else is read as text (and checked as such)."""
-    return SUFFIX_KINDS.get(path.suffix.lower(), "text")
+    return SUFFIX_KINDS.get(_suffix(path), "text")
 
 
 def _read_one(
@@ -378,9 +457,10 @@ def _read_one(
             raise page
         return page
     if item.file is not None:
-        file = Path(item.file)
+        file = item.file  # a string: no pathlib object per report (see llm_extract.paths)
         try:
-            data = file.read_bytes()
+            with open(file, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             raise InputError(file, f"cannot read ({exc.strerror})") from exc
         kind = _kind(file)
@@ -463,8 +543,9 @@ def read_report_file(path: Path, *, max_chars: int = sys.maxsize) -> Report:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror})") from exc
-    report = report_from_bytes(data, _kind(path), str(path), path.stem, max_chars=max_chars)
-    return with_text_metadata(report, path) if _kind(path) == "text" else report
+    kind = _kind(str(path))
+    report = report_from_bytes(data, kind, str(path), path.stem, max_chars=max_chars)
+    return with_text_metadata(report, path) if kind == "text" else report
 
 
 def read_source_text(path: Path) -> str:
@@ -582,7 +663,7 @@ def _distinct_ids(inputs: list[_Input]) -> list[_Input]:
         taken.add(f"{base}-{k}")
         ids.append(f"{base}-{k}")
     return [
-        i if i.report_id == n else replace(i, report_id=n) for i, n in zip(inputs, ids, strict=True)
+        i if i.report_id == n else replace(i, given_id=n) for i, n in zip(inputs, ids, strict=True)
     ]
 
 

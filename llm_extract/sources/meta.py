@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from llm_extract.errors import InputError, UsageError
+from llm_extract.paths import stem
 from llm_extract.report import Report
 
 KEYS = frozenset({"published", "title", "url"})
@@ -32,9 +34,16 @@ _FENCE = "---"
 _MAX_FRONT_LINES = 20
 
 
-def sidecar_path(path: Path) -> Path:
+def sidecar_path(path: str | Path) -> Path:
     """``NAME.meta.json`` beside ``NAME.txt``."""
-    return path.with_name(path.stem + SIDECAR_SUFFIX)
+    return Path(_sidecar_name(str(path)))
+
+
+def _sidecar_name(path: str) -> str:
+    """:func:`sidecar_path` as a string, for a path spelt as pathlib spells it."""
+    folder = path.rpartition("/")[0]
+    name = stem(path) + SIDECAR_SUFFIX
+    return f"{folder}/{name}" if folder or path.startswith("/") else name
 
 
 def parse_published(value: str, origin: str | Path) -> dt.date | dt.datetime:
@@ -89,11 +98,13 @@ def front_matter(text: str, origin: str | Path) -> dict[str, Any]:
     return _checked(values, origin)
 
 
-def sidecar(path: Path) -> dict[str, Any]:
-    """The metadata of ``path``'s sidecar (empty when it has none)."""
-    side = sidecar_path(path)
-    if not side.is_file():
+def sidecar(path: str | Path) -> dict[str, Any]:
+    """The metadata of ``path``'s sidecar (empty when it has none; a report without one
+    makes no pathlib object, see :mod:`llm_extract.paths`)."""
+    name = _sidecar_name(str(path))
+    if not os.path.isfile(name):
         return {}
+    side = Path(name)
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -103,7 +114,7 @@ def sidecar(path: Path) -> dict[str, Any]:
     return _checked(data, side)
 
 
-def with_text_metadata(report: Report, path: Path | None) -> Report:
+def with_text_metadata(report: Report, path: str | Path | None) -> Report:
     """``report`` (a text report) with its sidecar's and front matter's metadata; values
     the report already has (from its source) are kept."""
     values = front_matter(report.text, report.path)
