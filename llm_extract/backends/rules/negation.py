@@ -12,6 +12,7 @@ cue words are looked for; the rest of the sentence keeps its meaning ("سقطت 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from llm_extract.backends.rules.numbers import NA, NB
 
@@ -58,8 +59,10 @@ _REFERENCE_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def asserted(text: str) -> str:
-    """``text`` with denied, feared and threatened mentions blanked out (same length)."""
+    """``text`` with denied, feared and threatened mentions blanked out (same length).
+    Remembered (a pure function of the text): each category asks it of the same clauses."""
     for pattern in (_ANY_RE, _DENIED_RE, _EXPECTED_RE, _REFERENCE_RE):
         text = pattern.sub(lambda m: " " * len(m.group()), text)
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from llm_extract.backends.rules.lexicon import (
     FACILITY,
@@ -74,6 +75,7 @@ def _settlement_span(settlement: re.Match[str]) -> tuple[int, int] | None:
     return settlement.start("name"), settlement.end("name")
 
 
+@lru_cache(maxsize=1024)  # pure, and asked of the same clauses again
 def find_location(text: str, *, governorate_fallback: bool = False) -> tuple[int, int] | None:
     """Span of the most specific place named in ``text``: a base/field, else a known place,
     else a village or town, else (when asked) a governorate."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from llm_extract.backends.rules.casualties import CASUALTY_RE
 from llm_extract.backends.rules.lexicon import FACILITY, actors_in
@@ -241,6 +241,7 @@ _RULES: tuple[Callable[[_Passage], _Answer], ...] = (
 )
 
 
+@lru_cache(maxsize=1024)  # pure, and asked of the same clauses again
 def kind_of(text: str) -> KindFound | None:
     """The kind of strike ``text`` reports and who fired, or ``None``."""
     passage = _Passage(text)
