@@ -347,3 +347,32 @@ def test_a_failure_inside_the_controller_still_frees_the_place() -> None:
         return auto.in_flight
 
     assert asyncio.run(scenario()) == 0
+
+
+def test_a_busy_client_s_own_latency_is_not_read_as_the_server_s_queue() -> None:
+    window = AimdWindow(limit=32, slow_start=False, baseline_s=0.2)
+    window.client_busy = True  # the event loop works all the time: answers wait for it
+    drive(window, 4, latency=0.4)
+    assert window.decreases == 0 and window.size > 32
+    window.client_busy = False  # the same latency with an idle client: a queue
+    drive(window, 2, latency=0.8)
+    assert window.decreases == 1
+
+
+def test_auto_concurrency_measures_how_busy_its_event_loop_is() -> None:
+    clock = FakeClock()
+    cpu = [0.0]
+
+    async def scenario(share: float) -> tuple[bool, float]:
+        auto = AutoConcurrency(clock=clock, thread_time=lambda: cpu[0])
+        for _ in range(3):
+            ticket = await auto.enter()
+            clock.now += 0.2
+            cpu[0] += 0.2 * share  # the loop's thread worked this share of the time
+            await auto.leave(ticket, 200, {}, None)
+        return auto.window.client_busy, auto.busy_share
+
+    busy, share = asyncio.run(scenario(0.95))
+    assert busy and share == pytest.approx(0.95)
+    idle, share = asyncio.run(scenario(0.3))
+    assert not idle and share == pytest.approx(0.3)

@@ -3,31 +3,33 @@
 Three parts, each usable alone:
 
 - :class:`AimdWindow`, the controller (no I/O, no clock of its own): how many requests may be
-  in flight. A round is as many answers as the window holds (after growth, the requests
-  that went out at once into the new places, at least half the window); its signal is its
-  quickest answer's latency (every request waits behind a server's queue, while the client's
-  own work on answers that came together delays only some of them) against the lowest seen
-  (the base). Slow start: from one request (the server's latency without a queue), the
-  window grows eightfold a round (1, 8, 64: 64 is the most it grows to by itself unless the
-  server announces a rate that needs more). Two rounds in a row whose latency grew past the
-  base shrink the window to what the server serves without a queue: the round's answers a
-  second (window / mean latency) x the base latency, straight there in slow start, at most
-  halved after it. In slow start, latency that grew by at most a quarter while the answers
-  a second grew by at least half the window's growth since a smaller window is the client's
-  start-up work, not a queue: the window grows on. The round after a decrease (begun once
-  the requests sent before it are answered: those queue ahead at the server) judges it: it
-  stays where the smaller window serves about as many answers a second (a queue), else it
-  is taken back (a slower server, a busy machine, the client's own work) and that latency
-  becomes the base. After a decrease that stays, the window probes from one more: 1, 2, 4,
-  ... past it (BIC's search: a queue found again brings it back, so against a server of N
-  slots it settles between N and N + 1, the tolerance being half a request's worth of the
-  window, at least ``min_tolerance``); after one taken back, growth goes on as if it had
-  not been (halfway back to an earlier ceiling, or probing past it). An answer 429 halves the window
-  (multiplicative decrease) and growth is one a round from there (additive increase).
-  When the server announces its rate, the window is at least what that pace needs (rate x
-  latency, :attr:`AimdWindow.floor`): the pacing then holds the requests, and a machine's
-  own noise never holds a run under its key's limit. At most one decrease per round:
-  answers to requests sent before the last change are not counted against the new window.
+  in flight. A round is as many answers as the window holds (after growth, the requests that
+  went out at once into the new places, at least half the window); its signal is its quickest
+  answer's latency (every request waits behind a server's queue, while the client's own work
+  on answers that came together delays only some of them) against the lowest seen (the base).
+  Slow start: from one request (the server's latency without a queue), the window grows
+  eightfold a round (1, 8, 64: 64 is the most it grows to by itself unless the server
+  announces a rate that needs more). Two rounds in a row whose latency grew past the base
+  shrink the window to what the server serves without a queue: the round's answers a second
+  (window / mean latency) x the base latency, straight there in slow start, at most halved
+  after it. In slow start, latency that grew by at most a quarter while the answers a second
+  grew by at least half the window's growth since a smaller window is the client's start-up
+  work, not a queue: the window grows on. While the client itself is the bottleneck (its event
+  loop's thread busy nearly all the time, measured by :class:`AutoConcurrency`), latency is
+  its own and is not read as a queue. The round after a decrease (begun once the requests sent
+  before it are answered: those queue ahead at the server) judges it: it stays where the
+  smaller window serves about as many answers a second (a queue), else it is taken back (a
+  slower server, a busy machine, the client's own work) and that latency becomes the base.
+  After a decrease that stays, the window probes from one more: 1, 2, 4, ... past it (BIC's
+  search: a queue found again brings it back, so against a server of N slots it settles
+  between N and N + 1, the tolerance being half a request's worth of the window, at least
+  ``min_tolerance``); after one taken back, growth goes on as if it had not been (halfway back
+  to an earlier ceiling, or probing past it). An answer 429 halves the window (multiplicative
+  decrease) and growth is one a round from there (additive increase). When the server
+  announces its rate, the window is at least what that pace needs (rate x latency,
+  :attr:`AimdWindow.floor`): the pacing then holds the requests, and a machine's own noise
+  never holds a run under its key's limit. At most one decrease per round: answers to requests
+  sent before the last change are not counted against the new window.
 - :class:`HeaderPacer`: paces requests and tokens by what the server announces
   (``x-ratelimit-limit-*``, ``-remaining-*``, ``-reset-*``, OpenAI's headers): from the first
   answer that carries them, a local bucket per kind refills at the announced rate (a little
@@ -86,6 +88,10 @@ SCALED_GAIN = 0.5
 SCALED_MAX = 1.25
 #: The window the pacing needs, over rate x the server's latency (room for its spread).
 FLOOR_ROOM = 1.5
+#: The event loop's thread busy this share of the time or more: the client is the
+#: bottleneck, and latency that grows is its own (measured over spans of BUSY_SPAN_S).
+BUSY_SHARE = 0.85
+BUSY_SPAN_S = 0.1
 #: Token estimates are scaled by what the server counted so far, and this much more.
 TOKEN_MARGIN = 1.05
 
@@ -145,6 +151,9 @@ class AimdWindow:
     history: list[int] = field(default_factory=list)
     #: latency decreases taken back: the smaller window served fewer answers a second
     undone: int = 0
+    #: the client itself is the bottleneck now (its event loop busy nearly all the time):
+    #: latency is not read as the server's queue (set by :class:`AutoConcurrency`)
+    client_busy: bool = False
     #: the window at which the last latency decrease was made (where the queue showed;
     #: None: none yet, or a 429 since): growth searches back to it, then probes past it
     ceiling: float | None = None
@@ -235,7 +244,7 @@ class AimdWindow:
         previous = (max(smaller), self._rates[max(smaller)]) if smaller else None
         if not fresh:  # the first round after growth is a transient (its requests went
             self._rates[self.size] = rate  # out at once): its rate says little
-        if low > self.baseline_s * self.tolerance:
+        if low > self.baseline_s * self.tolerance and not self.client_busy:
             if (
                 self.slow_start
                 and not fresh
@@ -478,6 +487,7 @@ class AutoConcurrency:
         window: AimdWindow | None = None,
         pacer: HeaderPacer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        thread_time: Callable[[], float] = time.thread_time,
     ) -> None:
         self.window = window or AimdWindow()
         self.pacer = pacer or HeaderPacer(clock=clock)
@@ -488,6 +498,10 @@ class AutoConcurrency:
         self._waiters: deque[asyncio.Future[None]] = deque()
         #: what the run waits for now ("" when nothing)
         self.waiting_for = ""
+        self._thread_time = thread_time
+        #: the event loop thread's CPU time over wall time in the last span measured
+        self.busy_share = 0.0
+        self._cpu_mark: tuple[float, float] | None = None
 
     async def enter(self, body: bytes = b"") -> Ticket:
         """Wait for a place in the window, then for the pacing."""
@@ -542,6 +556,7 @@ class AutoConcurrency:
             # round's; the moving mean before there is one), with room for its spread
             base = self.window.baseline_s or self._latency_s
             self.window.floor = self.pacer.request_rate() * base * FLOOR_ROOM
+            self.window.client_busy = self._busy(now)
             self.window.answered(ticket.sent_at, latency, now, self.in_flight - 1)
         if status is not None:
             self.pacer.observe(
@@ -551,6 +566,20 @@ class AutoConcurrency:
                 guess=ticket.guess,
                 used=used,
             )
+
+    def _busy(self, now: float) -> bool:
+        """Whether the event loop's thread has been working nearly all the time lately
+        (its CPU time over the wall time, measured over spans of ``BUSY_SPAN_S``): then
+        answers wait for the client itself, and their latency says nothing of the server."""
+        cpu = self._thread_time()
+        if self._cpu_mark is None:
+            self._cpu_mark = (now, cpu)
+            return False
+        wall = now - self._cpu_mark[0]
+        if wall >= BUSY_SPAN_S:
+            self.busy_share = (cpu - self._cpu_mark[1]) / wall
+            self._cpu_mark = (now, cpu)
+        return self.busy_share >= BUSY_SHARE
 
     def _free(self) -> None:
         """One place less in flight; hand places to the waiters, first come first served,
