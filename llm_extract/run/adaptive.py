@@ -4,9 +4,8 @@ Three parts, each usable alone:
 
 - :class:`AimdWindow`, the controller (no I/O, no clock of its own): how many requests may be
   in flight. A round is as many answers as the window holds (after growth, the requests that
-  went out at once into the new places, at least half the window); its signal is its quickest
-  answer's latency (every request waits behind a server's queue, while the client's own work
-  on answers that came together delays only some of them) against the lowest seen (the base).
+  went out at once into the new places, at least half the window); its signal is its mean
+  latency against the lowest seen (the base).
   Slow start: from one request (the server's latency without a queue), the window grows
   eightfold a round (1, 8, 64: 64 is the most it grows to by itself unless the server
   announces a rate that needs more). Two rounds in a row whose latency grew past the base
@@ -212,11 +211,13 @@ class AimdWindow:
         self._samples.append(latency_s)
         if len(self._samples) < self._needed:
             return
-        # the quickest answer of the round: what every request waits behind a server's
-        # queue, and what the client's own work on the answers that came with it does
-        # not delay (a window's answers come together and are read one after another)
-        low = min(self._samples)
-        rate = self._rate(sum(self._samples) / len(self._samples))
+        # the round's mean latency: a server's queue delays every request (and, in the
+        # first round after growth, whose requests went out at once, brings them back in
+        # waves); the client's own work on answers that came together is told apart by
+        # the answers a second it keeps (the judging round) and by how busy it is
+        mean = sum(self._samples) / len(self._samples)
+        low = mean
+        rate = self._rate(mean)
         self._samples.clear()
         decreases = self.decreases
         self._round(low, rate, now)
@@ -232,7 +233,7 @@ class AimdWindow:
         return self.size / mean if mean > 0 else float("inf")
 
     def _round(self, low: float, rate: float, now: float) -> None:
-        """What one full round says (``low``: its quickest answer's latency, ``rate``: its
+        """What one full round says (``low``: its mean latency, ``rate``: its
         answers a second): grow, shrink, or wait for the next (see the doc)."""
         if self._check is not None:  # the first round after a latency decrease
             self._confirm(low, rate, now)
