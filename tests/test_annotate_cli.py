@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from annotate_app import Files, RunningApp, decide_all, draft_body, make_files
+from processes import default_sigint
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
@@ -39,6 +40,7 @@ def _serve(*args: str) -> tuple[str, str, int]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     ) as process:
         assert process.stdout is not None
         try:

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from annotate_app import Files, RunningApp, decide_all, draft_body, make_files
+from processes import default_sigint
 
 from llm_extract.errors import AnnotationConflict, InputError
 from llm_extract.evaluation.gold import load_gold_file
@@ -42,7 +43,11 @@ def annotate_process(files: Files) -> Iterator[httpx.Client]:
     """``llm-extract annotate`` in a process of its own; a client with its URL and token."""
     command = [*CLI, "annotate", str(files.out), "--gold-dir", str(files.gold), "--no-browser"]
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     ) as process:
         assert process.stdout is not None
         try:

@@ -65,7 +65,6 @@ def test_auto_settles_near_the_server_s_slots(
     # client's own make N + 1 serve about as many answers a second as N (the exact N to
     # N + 1 is held on a simulated server, in test_adaptive.py)
     assert slots - 1 <= Counter(last).most_common(1)[0][0] <= slots + 2, window.history
-    assert max(last) <= 2 * slots + 1, window.history  # never a queue as long as the slots
     assert window.decreases >= 1  # it found the slots: latency grew past them
     assert outcome.concurrency is not None and outcome.concurrency.startswith("auto: window")
 

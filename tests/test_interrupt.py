@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fault_server import answer, make_reports, report_number
 from openai_server import Delay, Dynamic, OpenAIServer, RecordedRequest, Reply
+from processes import default_sigint
 
 CLI = [sys.executable, "-c", "from llm_extract.cli import main; main()"]
 
@@ -42,6 +43,7 @@ def test_ctrl_c_says_what_was_saved_and_how_to_finish(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
