@@ -216,11 +216,10 @@ class AimdWindow:
         # waves); the client's own work on answers that came together is told apart by
         # the answers a second it keeps (the judging round) and by how busy it is
         mean = sum(self._samples) / len(self._samples)
-        low = mean
         rate = self._rate(mean)
         self._samples.clear()
         decreases = self.decreases
-        self._round(low, rate, now)
+        self._round(mean, rate, now)
         self.history.append(self.size)
         if self.decreases > decreases and in_flight:
             # requests sent after a decrease would wait behind those still queued at the
@@ -232,24 +231,24 @@ class AimdWindow:
         (Little's law)."""
         return self.size / mean if mean > 0 else float("inf")
 
-    def _round(self, low: float, rate: float, now: float) -> None:
-        """What one full round says (``low``: its mean latency, ``rate``: its
+    def _round(self, mean: float, rate: float, now: float) -> None:
+        """What one full round says (``mean``: its mean latency, ``rate``: its
         answers a second): grow, shrink, or wait for the next (see the doc)."""
         if self._check is not None:  # the first round after a latency decrease
-            self._confirm(low, rate, now)
+            self._confirm(mean, rate, now)
             return
-        if self.baseline_s is None or low < self.baseline_s or self.size <= self.minimum:
-            self.baseline_s = low  # a request alone never queues: its latency is the base
+        if self.baseline_s is None or mean < self.baseline_s or self.size <= self.minimum:
+            self.baseline_s = mean  # a request alone never queues: its latency is the base
         fresh, self._fresh = self._fresh, False
         smaller = [size for size in self._rates if size < self.size]
         previous = (max(smaller), self._rates[max(smaller)]) if smaller else None
         if not fresh:  # the first round after growth is a transient (its requests went
             self._rates[self.size] = rate  # out at once): its rate says little
-        if low > self.baseline_s * self.tolerance and not self.client_busy:
+        if mean > self.baseline_s * self.tolerance and not self.client_busy:
             if (
                 self.slow_start
                 and not fresh
-                and low <= self.baseline_s * SCALED_MAX
+                and mean <= self.baseline_s * SCALED_MAX
                 and _scaled(previous, self.size, rate)
             ):
                 # more in flight served more, nearly in proportion: the latency is the
@@ -268,7 +267,7 @@ class AimdWindow:
             self._undo = (self.ceiling, self.probe)
             self.ceiling, self.probe = before, 1.0
             self._set(max(shrunk, min(self.floor, self.limit)), now)
-            self._check = (low, rate, before)
+            self._check = (mean, rate, before)
             self.slow_start = False
             self.decreases += 1
         else:
@@ -276,7 +275,7 @@ class AimdWindow:
             self.increases += 1
 
     def _grown(self) -> float:
-        """The window after a round without a sign of overload: fourfold in slow start;
+        """The window after a round without a sign of overload: eightfold in slow start;
         after a 429, one more (additive increase); after a latency decrease, halfway back
         to the window where the queue showed (binary search: that is where the server's
         limit lies), then beyond it by 1, 2, 4, ... (probing, at most half the window a
@@ -290,7 +289,7 @@ class AimdWindow:
         step, self.probe = self.probe, min(self.probe * 2, max(1.0, self.limit))
         return self.limit + step
 
-    def _confirm(self, low: float, rate: float, now: float) -> None:
+    def _confirm(self, mean: float, rate: float, now: float) -> None:
         """Keep a latency decrease only when the smaller window serves about as many
         answers a second as the larger one did (a server's queue; see ``kept``). When it
         serves fewer, the latency was not a queue (a slower server, a
@@ -303,11 +302,11 @@ class AimdWindow:
         # the decrease stays where it serves nearer as much (less the machine's noise)
         kept = 1.0 - (1.0 - self.size / max(1.0, before)) / 2 - CONFIRM_NOISE
         if rate >= served_before * kept:  # a queue: the decrease stays
-            self.baseline_s = min(self.baseline_s or low, low)
+            self.baseline_s = min(self.baseline_s or mean, mean)
             # the queue begins just past this window: probe from one more
             self.ceiling = min(self.ceiling or self.limit + 1, self.limit + 1)
             return
-        self.baseline_s = max(low, trigger)
+        self.baseline_s = max(mean, trigger)
         self.undone += 1
         self.ceiling, self.probe = self._undo  # as if it never was: probing goes on
         self._set(before, now)
