@@ -109,6 +109,66 @@ def test_requests_are_taken_only_as_workers_free_up() -> None:
     assert max(ahead) <= 3  # never more requests prepared than workers to run them
 
 
+def test_admit_bounds_the_reports_in_hand_and_follows_it_as_it_changes() -> None:
+    """``--concurrency auto`` runs hundreds of workers but hands reports to as many as its
+    window calls for: a run that starts at one request in flight prepares a few, not all."""
+    prompt = load_prompt("minimal")
+    backend = Counting()
+    taken = 0
+    finished = 0
+    bound = 2
+    held: list[tuple[int, int]] = []  # (the bound, reports taken and not finished)
+
+    def requests() -> Iterator[ExtractionRequest]:
+        nonlocal taken
+        for report in copies(60):
+            taken += 1
+            held.append((bound, taken - finished))
+            yield prepare_request(report, prompt, SETTINGS)
+
+    def count(result: ExtractionResult) -> None:
+        nonlocal finished, bound
+        finished += 1
+        if finished == 10:
+            bound = 12  # the window grew
+        elif finished == 30:
+            bound = 3  # and shrank
+
+    run_async(
+        stream_requests(
+            requests(), backend=backend, concurrency=50, on_result=count, admit=lambda: bound
+        )
+    )
+    assert finished == 60 and backend.calls == 60
+    # a seat is granted under the bound of the moment: one granted just before the bound
+    # fell may still be used after it, so the reports in hand come down, then stay down
+    assert all(in_hand <= 2 for limit, in_hand in held if limit == 2)
+    assert max(in_hand for _, in_hand in held) == 12  # it grew with the bound
+    late = [in_hand for limit, in_hand in held if limit == 3]
+    assert len(late) >= 10
+    down = next(i for i, in_hand in enumerate(late) if in_hand <= 3)
+    assert down <= 12 and max(late[down:]) <= 3, late
+    assert backend.most <= 12
+
+
+def test_workers_waiting_for_a_seat_end_with_the_run() -> None:
+    """When the last report is taken, the workers still waiting for a seat end: the run
+    finishes, none is left waiting (a bound below one, fifty workers)."""
+    prompt = load_prompt("minimal")
+    backend = Counting()
+    seen: list[ExtractionResult] = []
+    requests = [prepare_request(report, prompt, SETTINGS) for report in copies(5)]
+    run_async(
+        asyncio.wait_for(
+            stream_requests(
+                requests, backend=backend, concurrency=50, on_result=seen.append, admit=lambda: 0
+            ),
+            timeout=30,
+        )
+    )
+    assert len(seen) == 5 and backend.most == 1  # a bound below one still lets one through
+
+
 def test_an_awaitable_sink_is_awaited_before_the_report_counts() -> None:
     prompt = load_prompt("minimal")
     on_disk: list[str] = []

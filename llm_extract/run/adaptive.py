@@ -91,6 +91,10 @@ FLOOR_ROOM = 1.5
 #: bottleneck, and latency that grows is its own (measured over spans of BUSY_SPAN_S).
 BUSY_SHARE = 0.85
 BUSY_SPAN_S = 0.1
+#: Reports held prepared, over the window's places: the requests ready to take a place as
+#: it frees (at least ``AHEAD_MIN``).
+AHEAD = 2
+AHEAD_MIN = 8
 #: Token estimates are scaled by what the server counted so far, and this much more.
 TOKEN_MARGIN = 1.05
 
@@ -590,6 +594,13 @@ class AutoConcurrency:
             if not place.done():
                 self.in_flight += 1
                 place.set_result(None)
+
+    def reports_ahead(self) -> int:
+        """How many reports the run should hold prepared now: the window's places and as
+        many ready to take one as it frees. Not all it may ever allow: when the window
+        grows from one request, hundreds of requests prepared at once would be the client's
+        work read as the server's latency (and the memory of each)."""
+        return max(AHEAD_MIN, AHEAD * self.window.size)
 
     def describe(self) -> str:
         """``auto 12 in flight (window 14, peak 16); paced to 600 requests/min``."""

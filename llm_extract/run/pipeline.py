@@ -18,6 +18,7 @@ import asyncio
 import functools
 import inspect
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -176,6 +177,7 @@ async def stream_requests(
     progress: int | None = None,
     prices: PriceTable | None = None,
     status: Callable[[], str] | None = None,
+    admit: Callable[[], int] | None = None,
 ) -> None:
     """Extract every request with ``backend``, at most ``concurrency`` at a time, and hand
     each result to ``on_result`` as soon as it is done. Only the reports in flight are held: a
@@ -186,7 +188,11 @@ async def stream_requests(
     report counts as done (progress) only when it has. At most ``concurrency`` results wait
     so. ``progress``: the number of requests, for a progress bar on stderr (None: no bar);
     ``status``: a line the bar shows beside it, read at each refresh (``--concurrency auto``:
-    the window, the pacing and what the run waits for).
+    the window, the pacing and what the run waits for); ``admit``: how many of the
+    ``concurrency`` reports may be in hand now, read each time a worker would take one
+    (``--concurrency auto``: a few more than its window, so that a run starting at one
+    request in flight does not prepare hundreds of requests at once, the client's own work
+    read as the server's latency).
     Never raises for one report's failure; an error of ``on_result`` stops the run (no new
     request is sent) and is raised once the reports in flight are done. The backend is left
     open. A result among ``requests`` (a report whose request could not be prepared) goes to
@@ -197,7 +203,9 @@ async def stream_requests(
         done = on_result(result) if on_result is not None else None
         return done if done is not None and inspect.isawaitable(done) else None
 
-    await _pool(requests, backend, _guard(cache), concurrency, sink, progress, prices, status)
+    await _pool(
+        requests, backend, _guard(cache), concurrency, sink, progress, prices, status, admit
+    )
 
 
 async def extract_requests(
@@ -235,12 +243,15 @@ async def _pool(
     progress: int | None,
     prices: PriceTable | None,
     status: Callable[[], str] | None = None,
+    admit: Callable[[], int] | None = None,
 ) -> None:
-    """``concurrency`` workers taking the next request from one shared iterator; a sink that
-    returns an awaitable finishes beside them (see :func:`stream_requests`)."""
+    """``concurrency`` workers taking the next request from one shared iterator, at most
+    ``admit()`` of them with a report in hand at a time; a sink that returns an awaitable
+    finishes beside them (see :func:`stream_requests`)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     pending = enumerate(requests)
+    seats = _Seats(admit)
     bar = _progress_bar(progress is not None and progress > 1, status)
     finishing: set[asyncio.Future[None]] = set()
     room = asyncio.Semaphore(concurrency)  # results whose sink has not finished yet
@@ -265,26 +276,34 @@ async def _pool(
                 failures.append(future.exception())  # type: ignore[arg-type]  # not None
 
         async def worker() -> None:
-            for n, request in pending:
-                if failures:
-                    return
-                if isinstance(request, ExtractionResult):
-                    result = request  # could not be prepared: its failure goes out as it is
-                else:
-                    result = await _extract_one(request, backend, cache, prices)
-                await room.acquire()
+            while await seats.take():
                 try:
-                    handed = sink(n, result)
-                except BaseException:
-                    room.release()
-                    raise
-                if handed is None:
-                    room.release()
-                    advance()
-                    continue
-                future = asyncio.ensure_future(finish(handed))
-                finishing.add(future)
-                future.add_done_callback(finished)
+                    item = next(pending, None)
+                    if item is None or failures:
+                        seats.close()
+                        return
+                    await handle(*item)
+                finally:
+                    seats.give_back()
+
+        async def handle(n: int, request: ExtractionRequest | ExtractionResult) -> None:
+            if isinstance(request, ExtractionResult):
+                result = request  # could not be prepared: its failure goes out as it is
+            else:
+                result = await _extract_one(request, backend, cache, prices)
+            await room.acquire()
+            try:
+                handed = sink(n, result)
+            except BaseException:
+                room.release()
+                raise
+            if handed is None:
+                room.release()
+                advance()
+                return
+            future = asyncio.ensure_future(finish(handed))
+            finishing.add(future)
+            future.add_done_callback(finished)
 
         count = min(concurrency, len(requests)) if isinstance(requests, Sized) else concurrency
         workers = [asyncio.ensure_future(worker()) for _ in range(count)]
@@ -299,6 +318,56 @@ async def _pool(
                 one.cancel()
             await asyncio.gather(*workers, *finishing, return_exceptions=True)
             raise
+
+
+class _Seats:
+    """How many workers have a report in hand: at most ``admit()`` (None: no bound, the
+    workers being the bound), read whenever a seat is freed. Seats are handed to waiting
+    workers in turn, one wake-up per seat, never all at once (hundreds may wait)."""
+
+    def __init__(self, admit: Callable[[], int] | None) -> None:
+        self._admit = admit
+        self._taken = 0
+        self._closed = False
+        self._waiting: deque[asyncio.Future[bool]] = deque()
+
+    def _free(self) -> bool:
+        return self._admit is None or self._taken < max(1, self._admit())
+
+    async def take(self) -> bool:
+        """Wait for a seat; False once there is nothing more to take."""
+        if self._closed:
+            return False
+        if not self._waiting and self._free():
+            self._taken += 1
+            return True
+        seat: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(seat)
+        try:
+            return await seat  # handed a seat (True) or told the run is over (False)
+        except BaseException:
+            if seat.done() and not seat.cancelled():
+                if seat.result():
+                    self.give_back()  # a seat handed over just as it was cancelled
+            else:
+                self._waiting.remove(seat)
+            raise
+
+    def give_back(self) -> None:
+        self._taken -= 1
+        while self._waiting and self._free():
+            seat = self._waiting.popleft()
+            if not seat.done():
+                self._taken += 1
+                seat.set_result(True)
+
+    def close(self) -> None:
+        """Nothing more to take: every waiting worker ends."""
+        self._closed = True
+        while self._waiting:
+            seat = self._waiting.popleft()
+            if not seat.done():
+                seat.set_result(False)
 
 
 def _guard(cache: ResponseCache | CacheGuard | None) -> CacheGuard:

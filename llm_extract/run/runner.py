@@ -282,6 +282,7 @@ class Runner:
                     progress=len(plan) if progress else None,
                     prices=self.prices,
                     status=stack.auto.status if stack.auto is not None else None,
+                    admit=stack.auto.reports_ahead if stack.auto is not None else None,
                 )
         finally:
             await stack.aclose()
