@@ -4,11 +4,15 @@ server on 127.0.0.1 serving pages written for the project."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
+import tracemalloc
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from trafilatura.meta import reset_caches
 from web_pages import (
     Answer,
     WebServer,
@@ -21,8 +25,8 @@ from web_pages import (
 from llm_extract.errors import InputError
 from llm_extract.normalize import normalize
 from llm_extract.report import Duplicate, Report, sha256_text
-from llm_extract.sources.files import read_reports
-from llm_extract.sources.texts import stored_text
+from llm_extract.sources.files import read_reports, stream_reports
+from llm_extract.sources.texts import default_text_store, stored_text
 from llm_extract.sources.web import USER_AGENT, FetchSettings, fetch_urls
 from llm_extract.sources.webcache import WebCache
 
@@ -253,3 +257,71 @@ def test_a_url_with_a_terminal_escape_is_named_without_it() -> None:
     _, (error,) = read_reports(["http://user:pw@example.org/a\x1b[31m.html?token=t0k"])
     assert "\x1b" not in str(error) and "pw" not in str(error) and "t0k" not in str(error)
     assert error.reason == "not a valid URL (white space or control characters)"
+
+
+def long_report(number: int) -> str:
+    """A monthly report's size (about 40,000 characters), distinct for each ``number``."""
+    base = report_text("month_116")
+    parts = [f"الجزء {number}-{part} من التقرير.\n{base}" for part in range(28)]
+    return "\n".join(parts)
+
+
+def test_fetched_pages_wait_for_their_turn_on_disk_not_in_memory(
+    web: WebServer, tmp_path: Path
+) -> None:
+    """A long ``.urls`` list is fetched before the run, and a run holds no page's text
+    until its turn (each went to the text store as it came): memory stays flat in the
+    number of pages, and each report read at its turn is the page's full text."""
+    count = 30
+    texts = {}
+    for n in range(count):
+        texts[n] = long_report(n)
+        server_path = f"/long-{n}.html"
+        web.routes[server_path] = html_answer(article_page(texts[n], f"تقرير {n}"))
+    listed = tmp_path / "pages.urls"
+    listed.write_text("".join(f"{web.url(f'/long-{n}.html')}\n" for n in range(count)))
+    list(stream_reports([web.url("/report.html")], fetch=FAST))  # the modules it imports
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        stream = stream_reports([str(listed)], fetch=FAST)
+        reset_caches()  # trafilatura's bounded caches (1,024 strings each), not pages
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    page_bytes = sum(len(text) for text in texts.values()) * 2  # Arabic: 2 bytes a character
+    assert held < page_bytes / 10, (held, page_bytes)
+    reports = list(stream)
+    assert not stream.errors
+    assert [r.report_id for r in reports] == [f"long-{n}" for n in range(count)]
+    for n, report in enumerate(reports):
+        assert normalize(texts[n]) in normalize(report.text)  # the whole text, at its turn
+        assert report.sha256 == sha256_text(report.text)
+        assert stored_text(report.sha256) == report.text
+    # the same reports as a stream that keeps no text on disk holds them in memory
+    held_in_memory = list(stream_reports([str(listed)], fetch=FAST, keep_texts=False))
+    unstamped = [replace(r, fetched_at=None) for r in reports]
+    assert [replace(r, fetched_at=None) for r in held_in_memory] == unstamped
+
+
+def test_a_page_whose_stored_text_is_gone_is_named_and_the_run_goes_on(
+    web: WebServer, tmp_path: Path
+) -> None:
+    """The text store emptied between the fetch and a page's turn (a cache clean-up): that
+    page is an input error naming its URL; the others are read."""
+    web.routes["/other.html"] = html_answer(article_page(report_text("month_088"), "تقرير"))
+    listed = tmp_path / "pages.urls"
+    listed.write_text(f"{web.url('/report.html')}\n{web.url('/other.html')}\n")
+    stream = stream_reports([str(listed)], fetch=FAST)
+    (gone,) = [
+        path
+        for path in default_text_store().glob("*.txt")
+        if normalize(report_text("month_116"))[:200] in normalize(path.read_text("utf-8"))
+    ]
+    gone.unlink()
+    reports = list(stream)
+    assert [r.report_id for r in reports] == ["other"]
+    (error,) = stream.errors
+    assert error.path == web.url("/report.html")
+    assert "removed from the text store" in error.reason

@@ -153,7 +153,7 @@ class ReportStream:
         *,
         max_chars: int,
         stdin: BinaryIO | None,
-        pages: dict[str, Report | InputError],
+        pages: dict[str, Page],
         keep_texts: bool,
         pdf: PdfLimits | None = None,
     ) -> None:
@@ -264,7 +264,8 @@ def stream_reports(
     """The reports of ``paths`` as a :class:`ReportStream` (see :func:`read_reports`)."""
     inputs, errors = _plan(paths)
     inputs = _distinct_ids(inputs)
-    pages = _read_pages([i for i in inputs if i.url is not None], max_chars, fetch, pdf)
+    urls = [i for i in inputs if i.url is not None]
+    pages = _read_pages(urls, max_chars, fetch, pdf, keep_texts=keep_texts)
     return ReportStream(
         inputs,
         errors,
@@ -276,21 +277,38 @@ def stream_reports(
     )
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A page's report whose text waits in the text store for its turn (``text`` empty)."""
+
+    report: Report
+
+
+#: What the stream holds of each URL before its turn: its report, that report with its text
+#: in the text store, or why it could not be had.
+Page = Report | _Stored | InputError
+
+
 def _read_pages(
     items: Sequence[_Input],
     max_chars: int,
     fetch: FetchSettings | None,
     pdf: PdfLimits | None,
-) -> dict[str, Report | InputError]:
+    *,
+    keep_texts: bool = True,
+) -> dict[str, Page]:
     """The report of each URL, or its error: each page becomes a report as soon as it is
-    fetched, and its bytes are let go (memory holds reports, not pages)."""
+    fetched, and its bytes are let go. With ``keep_texts``, its text goes to the text store
+    at once (where it would go anyway, for ``view``) and is read back at its turn: memory
+    holds no page's text, however many URLs the run lists (a text store that cannot be
+    written: the text is held)."""
     if not items:
         return {}
     from llm_extract.sources.web import fetch_each  # httpx: only when there are URLs
 
     by_url = {item.url: item for item in items if item.url is not None}
 
-    def to_report(page: Fetched) -> Report:
+    def to_report(page: Fetched) -> Report | _Stored:
         item = by_url[page.url]
         report = report_from_bytes(
             page.body,
@@ -301,7 +319,13 @@ def _read_pages(
             pdf=pdf,
             charset=page.charset,
         )
-        return replace(report, url=page.final_url, fetched_at=page.fetched_at)
+        report = replace(report, url=page.final_url, fetched_at=page.fetched_at)
+        if keep_texts:
+            from llm_extract.sources.texts import save_text
+
+            if save_text(report.text) is not None:
+                return _Stored(replace(report, text=""))  # sha256 kept: the text's key
+        return report
 
     urls = list(by_url)
     return dict(zip(urls, asyncio.run(fetch_each(urls, to_report, fetch)), strict=True))
@@ -448,13 +472,22 @@ def _read_one(
     item: _Input,
     max_chars: int,
     stdin: BinaryIO | None,
-    pages: dict[str, Report | InputError],
+    pages: dict[str, Page],
     pdf: PdfLimits | None,
 ) -> Report:
     if item.url is not None:
         page = pages[item.url]
         if isinstance(page, InputError):
             raise page
+        if isinstance(page, _Stored):
+            from llm_extract.sources.texts import stored_text
+
+            text = stored_text(page.report.sha256)
+            if text is None:
+                raise InputError(
+                    item.origin, "its text was removed from the text store before its turn"
+                )
+            return replace(page.report, text=text)
         return page
     if item.file is not None:
         file = item.file  # a string: no pathlib object per report (see llm_extract.paths)
