@@ -25,6 +25,7 @@ once and a duplicated prediction is spurious.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
-from llm_extract.normalize import normalize
+from llm_extract.normalize import normalize as _normalize
 from llm_extract.schemas import RECORD_TYPES, Arrest, Convoy, Drill, Grounded, Strike
 
 #: Pairs below this similarity are not matched (missed + spurious instead).
@@ -47,6 +48,11 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "strikes": {"date": 0.3, "place": 0.2, "actor": 0.2, "evidence": 0.3},
     "arrests": {"date": 0.3, "place": 0.2, "actor": 0.2, "evidence": 0.3},
 }
+
+
+#: The same place names and quotes are compared with every candidate of a report, in every
+#: configuration of a grid: each is normalised once (a pure function of a short string).
+normalize = functools.lru_cache(maxsize=8192)(_normalize)
 
 
 def text_similarity(a: str | None, b: str | None) -> float:
