@@ -13,6 +13,7 @@ the first of each report and names the others; ``extract``, ``batch prepare``, `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable
@@ -156,9 +157,11 @@ class Report:
         if not self.sha256:
             object.__setattr__(self, "sha256", sha256_text(self.text))
 
-    @property
+    @functools.cached_property
     def text_key(self) -> str:
-        """The identity of this report's text (:func:`text_key`)."""
+        """The identity of this report's text (:func:`text_key`), computed once per report
+        (the stream asks it to know a report given twice, the result to record it; each
+        normalises the whole text)."""
         return text_key(self.text)
 
     def identity(self) -> Identity:
