@@ -249,7 +249,7 @@ def test_waiters_get_places_in_turn_one_wake_up_each() -> None:
 
         waiting = [asyncio.ensure_future(wait(n)) for n in range(5)]
         await asyncio.sleep(0)
-        assert auto.in_flight == 1 and len(auto._waiters) == 5
+        assert auto.in_flight == 1 and auto.places.waiting == 5
         await auto.leave(first, 500, {}, None)
         await asyncio.gather(*waiting)
         assert auto.in_flight == 0

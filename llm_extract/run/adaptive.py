@@ -50,7 +50,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +57,7 @@ from typing import Any
 import orjson
 
 from llm_extract.retry_after import retry_after_seconds
+from llm_extract.run.places import Places
 from llm_extract.run.ratelimit import TokenBucket, estimate_body_tokens
 
 #: Where the window starts, and its bounds.
@@ -496,10 +496,10 @@ class AutoConcurrency:
         self.window = window or AimdWindow()
         self.pacer = pacer or HeaderPacer(clock=clock)
         self._clock = clock
-        self.in_flight = 0
+        #: the window's places: requests in flight, and those waiting for one
+        self.places = Places(lambda: self.window.size)
         self.rate_limited = 0
         self._latency_s = 0.0  # a moving mean of the latency of answers
-        self._waiters: deque[asyncio.Future[None]] = deque()
         #: what the run waits for now ("" when nothing)
         self.waiting_for = ""
         self._thread_time = thread_time
@@ -507,22 +507,16 @@ class AutoConcurrency:
         self.busy_share = 0.0
         self._cpu_mark: tuple[float, float] | None = None
 
+    @property
+    def in_flight(self) -> int:
+        """Requests in flight now."""
+        return self.places.held
+
     async def enter(self, body: bytes = b"") -> Ticket:
         """Wait for a place in the window, then for the pacing."""
-        if self.in_flight >= self.window.size or self._waiters:
+        if not self.places.free:
             self.waiting_for = "an answer (window full)"
-            place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(place)
-            try:
-                await place  # handed a place by _free, in turn
-            except BaseException:
-                if place.done() and not place.cancelled():
-                    self._free()  # a place handed over just as it was cancelled
-                else:
-                    self._waiters.remove(place)
-                raise
-        else:
-            self.in_flight += 1
+        await self.places.take()  # handed a place in turn, as answers free them
         tokens, guess = self.pacer.estimate(body) if self.pacer.pacing else (0, 0)
         try:
             if self.pacer.pacing:
@@ -530,7 +524,7 @@ class AutoConcurrency:
                 await self.pacer.wait(tokens)
             self.waiting_for = ""
         except BaseException:
-            self._free()
+            self.places.give_back()
             raise
         return Ticket(self._clock(), tokens, guess)
 
@@ -541,7 +535,7 @@ class AutoConcurrency:
         try:
             self._report(ticket, status, headers, used)
         finally:  # whatever the report raises, the place is freed (a leak would stall the run)
-            self._free()
+            self.places.give_back()
 
     def _report(
         self, ticket: Ticket, status: int | None, headers: Mapping[str, str], used: int | None
@@ -584,16 +578,6 @@ class AutoConcurrency:
             self.busy_share = (cpu - self._cpu_mark[1]) / wall
             self._cpu_mark = (now, cpu)
         return self.busy_share >= BUSY_SHARE
-
-    def _free(self) -> None:
-        """One place less in flight; hand places to the waiters, first come first served,
-        while the window has room (one wake-up per place, never all of them)."""
-        self.in_flight -= 1
-        while self._waiters and self.in_flight < self.window.size:
-            place = self._waiters.popleft()
-            if not place.done():
-                self.in_flight += 1
-                place.set_result(None)
 
     def reports_ahead(self) -> int:
         """How many reports the run should hold prepared now: the window's places and as

@@ -18,7 +18,6 @@ import asyncio
 import functools
 import inspect
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from llm_extract.redact import redact, url_secrets
 from llm_extract.report import Report
 from llm_extract.results import ErrorInfo, ExtractionResult, PromptInfo, SourceInfo, Usage
 from llm_extract.run.keys import request_key, stable_hash
+from llm_extract.run.places import Places
 from llm_extract.schemas import ReportExtraction
 from llm_extract.settings import is_openai_api
 
@@ -251,7 +251,7 @@ async def _pool(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     pending = enumerate(requests)
-    seats = _Seats(admit)
+    seats = Places(admit)  # the reports in hand
     bar = _progress_bar(progress is not None and progress > 1, status)
     finishing: set[asyncio.Future[None]] = set()
     room = asyncio.Semaphore(concurrency)  # results whose sink has not finished yet
@@ -318,56 +318,6 @@ async def _pool(
                 one.cancel()
             await asyncio.gather(*workers, *finishing, return_exceptions=True)
             raise
-
-
-class _Seats:
-    """How many workers have a report in hand: at most ``admit()`` (None: no bound, the
-    workers being the bound), read whenever a seat is freed. Seats are handed to waiting
-    workers in turn, one wake-up per seat, never all at once (hundreds may wait)."""
-
-    def __init__(self, admit: Callable[[], int] | None) -> None:
-        self._admit = admit
-        self._taken = 0
-        self._closed = False
-        self._waiting: deque[asyncio.Future[bool]] = deque()
-
-    def _free(self) -> bool:
-        return self._admit is None or self._taken < max(1, self._admit())
-
-    async def take(self) -> bool:
-        """Wait for a seat; False once there is nothing more to take."""
-        if self._closed:
-            return False
-        if not self._waiting and self._free():
-            self._taken += 1
-            return True
-        seat: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(seat)
-        try:
-            return await seat  # handed a seat (True) or told the run is over (False)
-        except BaseException:
-            if seat.done() and not seat.cancelled():
-                if seat.result():
-                    self.give_back()  # a seat handed over just as it was cancelled
-            else:
-                self._waiting.remove(seat)
-            raise
-
-    def give_back(self) -> None:
-        self._taken -= 1
-        while self._waiting and self._free():
-            seat = self._waiting.popleft()
-            if not seat.done():
-                self._taken += 1
-                seat.set_result(True)
-
-    def close(self) -> None:
-        """Nothing more to take: every waiting worker ends."""
-        self._closed = True
-        while self._waiting:
-            seat = self._waiting.popleft()
-            if not seat.done():
-                seat.set_result(False)
 
 
 def _guard(cache: ResponseCache | CacheGuard | None) -> CacheGuard:
