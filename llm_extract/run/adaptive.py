@@ -6,7 +6,8 @@ Three parts, each usable alone:
   in flight. A round is as many answers as the window holds (after growth, the requests that
   went out at once into the new places, at least half the window); its signal is its mean
   latency against the lowest seen (the base).
-  Slow start: from one request (the server's latency without a queue), the window grows
+  Slow start: from one request (the server's latency without a queue: the lower of the
+  run's first two answers, the first often carrying a cold start), the window grows
   eightfold a round (1, 8, 64: 64 is the most it grows to by itself unless the server
   announces a rate that needs more). Two rounds in a row whose latency grew past the base
   shrink the window to what the server serves without a queue: the round's answers a second
@@ -77,6 +78,10 @@ CONFIRM_NOISE = 0.05
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
 PACE_SHARE = 0.97
+#: Answers in the run's first round, at one request in flight: the lowest is the base (a
+#: first request often carries a cold start, the client's or the server's: connections, a
+#: model's warm-up; taken alone, it would hide a queue as long as itself).
+WARM_UP = 2
 #: Rounds in a row whose latency grew before the window shrinks.
 SUSPECT = 2
 #: In slow start, latency that grew is not a queue where the answers a second grew by at
@@ -182,7 +187,7 @@ class AimdWindow:
     def __post_init__(self) -> None:
         self.limit = float(min(max(self.limit, self.minimum), self.maximum))
         self.peak = self.size
-        self._needed = self.size
+        self._needed = max(self.size, WARM_UP) if self.size <= self.minimum else self.size
 
     @property
     def size(self) -> int:
@@ -219,7 +224,10 @@ class AimdWindow:
         # first round after growth, whose requests went out at once, brings them back in
         # waves); the client's own work on answers that came together is told apart by
         # the answers a second it keeps (the judging round) and by how busy it is
-        mean = sum(self._samples) / len(self._samples)
+        if self.size <= self.minimum:  # a request alone never queues: its lowest latency
+            mean = min(self._samples)  # is the server's own (the others carry cold starts)
+        else:
+            mean = sum(self._samples) / len(self._samples)
         rate = self._rate(mean)
         self._samples.clear()
         decreases = self.decreases
@@ -498,6 +506,9 @@ class AutoConcurrency:
         self._clock = clock
         #: the window's places: requests in flight, and those waiting for one
         self.places = Places(lambda: self.window.size)
+        #: requests sent and not yet answered (a place handed to a request that has not
+        #: gone out yet is held, not sent)
+        self.sent = 0
         self.rate_limited = 0
         self._latency_s = 0.0  # a moving mean of the latency of answers
         #: what the run waits for now ("" when nothing)
@@ -526,6 +537,7 @@ class AutoConcurrency:
         except BaseException:
             self.places.give_back()
             raise
+        self.sent += 1
         return Ticket(self._clock(), tokens, guess)
 
     async def leave(
@@ -535,6 +547,7 @@ class AutoConcurrency:
         try:
             self._report(ticket, status, headers, used)
         finally:  # whatever the report raises, the place is freed (a leak would stall the run)
+            self.sent -= 1
             self.places.give_back()
 
     def _report(
@@ -555,7 +568,9 @@ class AutoConcurrency:
             base = self.window.baseline_s or self._latency_s
             self.window.floor = self.pacer.request_rate() * base * FLOOR_ROOM
             self.window.client_busy = self._busy(now)
-            self.window.answered(ticket.sent_at, latency, now, self.in_flight - 1)
+            # the requests sent before this answer and still out: the ones a decrease now
+            # waits for (those handed a place but not sent yet go out after it)
+            self.window.answered(ticket.sent_at, latency, now, self.sent - 1)
         if status is not None:
             self.pacer.observe(
                 headers,
