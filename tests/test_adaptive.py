@@ -39,21 +39,15 @@ def slots_latency(in_flight: int, slots: int, service_s: float) -> float:
 
 def drive(window: AimdWindow, rounds: int, latency: float | None = None, slots: int = 4) -> None:
     """Feed the window one round at a time (every request of a round sent after the last
-    change), at latencies a server of ``slots`` slots gives. A round is a window of
-    requests, again until the window records the round (the run's first round, at one
-    request in flight, takes two answers, one after the other)."""
+    change), at latencies a server of ``slots`` slots gives."""
     now = max(0.0, window.changed_at)
     for _ in range(rounds):
         size = window.size
         took = latency if latency is not None else slots_latency(size, slots, 0.2)
-        recorded = len(window.history)
-        for _ in range(3):
-            sent = now
-            now += took
-            for _ in range(size):
-                window.answered(sent, took, now)
-            if len(window.history) > recorded:
-                break
+        sent = now
+        now += took
+        for _ in range(size):
+            window.answered(sent, took, now)
 
 
 @pytest.mark.parametrize("slots", [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48])
@@ -63,20 +57,6 @@ def test_window_settles_within_one_step_of_the_server_s_slots(slots: int) -> Non
     last = window.history[-20:]
     assert all(slots - 1 <= size <= slots + 1 for size in last), last
     assert Counter(last).most_common(1)[0][0] in (slots, slots + 1)
-
-
-@pytest.mark.parametrize("slots", [1, 2, 4, 8])
-def test_a_cold_first_request_does_not_hide_the_server_s_slots(slots: int) -> None:
-    """The run's first request carries a cold start (connections, imports, a model's
-    warm-up): 2.5 times the server's latency. Taken as the base, it hid a queue of 2.5
-    service times (a 2-slot server at a window of 8 looked unqueued); the lowest of the
-    first round's answers is the base instead."""
-    window = AimdWindow()
-    window.answered(sent_at=0.0, latency_s=0.5, now=0.5)  # cold: 0.2 s when warm
-    drive(window, 60, slots=slots)
-    last = window.history[-20:]
-    assert all(slots - 1 <= size <= slots + 1 for size in last), window.history
-    assert Counter(last).most_common(1)[0][0] in (slots, slots + 1), window.history
 
 
 def test_slow_start_multiplies_the_window_each_round_while_latency_holds() -> None:

@@ -6,8 +6,7 @@ Three parts, each usable alone:
   in flight. A round is as many answers as the window holds (after growth, the requests that
   went out at once into the new places, at least half the window); its signal is its mean
   latency against the lowest seen (the base).
-  Slow start: from one request (the server's latency without a queue: the lower of the
-  run's first two answers, the first often carrying a cold start), the window grows
+  Slow start: from one request (the server's latency without a queue), the window grows
   eightfold a round (1, 8, 64: 64 is the most it grows to by itself unless the server
   announces a rate that needs more). Two rounds in a row whose latency grew past the base
   shrink the window to what the server serves without a queue: the round's answers a second
@@ -78,10 +77,6 @@ CONFIRM_NOISE = 0.05
 MIN_TOLERANCE = 0.02
 #: The share of an announced rate the pacer uses (the rest absorbs estimates and clocks).
 PACE_SHARE = 0.97
-#: Answers in the run's first round, at one request in flight: the lowest is the base (a
-#: first request often carries a cold start, the client's or the server's: connections, a
-#: model's warm-up; taken alone, it would hide a queue as long as itself).
-WARM_UP = 2
 #: Rounds in a row whose latency grew before the window shrinks.
 SUSPECT = 2
 #: In slow start, latency that grew is not a queue where the answers a second grew by at
@@ -187,7 +182,7 @@ class AimdWindow:
     def __post_init__(self) -> None:
         self.limit = float(min(max(self.limit, self.minimum), self.maximum))
         self.peak = self.size
-        self._needed = max(self.size, WARM_UP) if self.size <= self.minimum else self.size
+        self._needed = self.size
 
     @property
     def size(self) -> int:
@@ -224,10 +219,7 @@ class AimdWindow:
         # first round after growth, whose requests went out at once, brings them back in
         # waves); the client's own work on answers that came together is told apart by
         # the answers a second it keeps (the judging round) and by how busy it is
-        if self.size <= self.minimum:  # a request alone never queues: its lowest latency
-            mean = min(self._samples)  # is the server's own (the others carry cold starts)
-        else:
-            mean = sum(self._samples) / len(self._samples)
+        mean = sum(self._samples) / len(self._samples)
         rate = self._rate(mean)
         self._samples.clear()
         decreases = self.decreases
